@@ -1,0 +1,238 @@
+"""Settings: ``SESSILE_*`` environment variables, or a TOML file (DESIGN §9).
+
+Precedence, highest first: explicit keyword arguments, environment variables,
+the TOML file named by ``SESSILE_CONFIG`` (or passed to :func:`load_settings`),
+then the defaults below. Every value is validated when the server starts; a bad
+one stops it with a message that names the setting.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+__all__ = ["ConfigError", "Settings", "load_settings"]
+
+CommaList = Annotated[list[str], NoDecode]
+
+_DAY = 86_400
+
+
+class ConfigError(Exception):
+    """Raised when the settings can't be loaded; the message names each bad setting."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SESSILE_",
+        extra="forbid",
+        frozen=True,
+        validate_default=True,
+    )
+
+    # Identity and storage: names fixed by DESIGN §9.
+    public_url: str = "http://127.0.0.1:8000"
+    app_id: str = Field(default="default", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    redis_url: str | None = None
+    secret_key: SecretStr | None = None
+    cors_origins: CommaList = []
+    delivery: Literal["outbox", "smtp", "webhook"] = "outbox"
+    outbox_path: Path | None = None
+    otp_signup: bool = True
+
+    # Tokens and sessions (seconds).
+    access_token_ttl: int = Field(default=300, ge=30, le=86_400)
+    refresh_grace: int = Field(default=30, ge=0, le=600)
+    session_idle_timeout: int = Field(default=30 * _DAY, ge=60)
+    session_absolute_lifetime: int = Field(default=90 * _DAY, ge=60)
+    audience: str | None = None
+    token_algorithm: Literal["ES256"] = "ES256"
+
+    # Signing-key ring.
+    jwks_max_age: int = Field(default=300, ge=0, le=86_400)
+    key_rotation_interval: int = Field(default=30 * _DAY, ge=3_600)
+    key_publish_delay: int | None = Field(default=None, ge=0)
+
+    # Refresh cookie (DESIGN §4). ``cookie_insecure_dev`` is for plain-http localhost only.
+    cookie_name: str = Field(
+        default="__Host-sessile_refresh", pattern=r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$"
+    )
+    cookie_samesite: Literal["strict", "lax", "none"] = "strict"
+    cookie_insecure_dev: bool = False
+
+    # Client address and country (DESIGN §5).
+    trusted_proxies: CommaList = []
+    country_header: str | None = None
+    geoip_db: Path | None = None
+
+    # DPoP (DESIGN §3).
+    dpop_algorithms: CommaList = ["ES256"]
+    dpop_iat_leeway_past: int = Field(default=60, ge=1, le=3_600)
+    dpop_iat_leeway_future: int = Field(default=5, ge=0, le=600)
+    dpop_nonce_required: bool = True
+    dpop_nonce_step: int = Field(default=60, ge=5, le=3_600)
+    dpop_nonce_steps_accepted: int = Field(default=3, ge=1, le=60)
+    dpop_nonce_iat_leeway: int = Field(default=86_400, ge=60)
+
+    # HTTP.
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    demo: bool = False
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = os.environ.get("SESSILE_CONFIG")
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+    @field_validator("cors_origins", "trusted_proxies", "dpop_algorithms", mode="before")
+    @classmethod
+    def _split_commas(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an absolute http(s) URL such as https://auth.example.com")
+        if parts.query or parts.fragment:
+            raise ValueError("must not carry a query or fragment")
+        return value.rstrip("/")
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            parts = urlsplit(origin)
+            if (
+                parts.scheme not in ("http", "https")
+                or not parts.hostname
+                or parts.path not in ("", "/")
+            ):
+                raise ValueError(f"{origin!r} is not an origin like https://app.example.com")
+        return [origin.rstrip("/") for origin in value]
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        for network in value:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{network!r} is not an IP address or CIDR network") from exc
+        return value
+
+    @field_validator("dpop_algorithms")
+    @classmethod
+    def _check_algorithms(cls, value: list[str]) -> list[str]:
+        allowed = {"ES256", "ES384", "ES512", "EdDSA", "PS256", "RS256"}
+        if not value:
+            raise ValueError("must name at least one algorithm")
+        for alg in value:
+            if alg not in allowed:
+                raise ValueError(
+                    f"{alg!r} is not allowed; choose from {', '.join(sorted(allowed))}"
+                )
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("geoip_db")
+    @classmethod
+    def _check_geoip(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"{value} is not a readable file")
+        return value
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> Settings:
+        if self.session_idle_timeout > self.session_absolute_lifetime:
+            raise ValueError("session_idle_timeout must not exceed session_absolute_lifetime")
+        if self.cookie_name.startswith("__Host-") and self.cookie_insecure_dev:
+            raise ValueError(
+                "cookie_insecure_dev needs a cookie_name without the __Host- prefix"
+                " (browsers drop __Host- cookies that are not Secure)"
+            )
+        if self.cookie_samesite == "none" and self.cookie_insecure_dev:
+            raise ValueError("cookie_samesite=none requires a Secure cookie")
+        return self
+
+    # Derived values.
+    @property
+    def issuer(self) -> str:
+        return self.public_url
+
+    @property
+    def token_audience(self) -> str:
+        return self.audience or self.app_id
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'sessile.db'}"
+
+    @property
+    def outbox_file(self) -> Path:
+        return self.outbox_path or self.data_dir / "outbox.jsonl"
+
+    @property
+    def publish_delay(self) -> int:
+        """How long a new key is published before it signs: past every JWKS cache."""
+        if self.key_publish_delay is not None:
+            return self.key_publish_delay
+        return 2 * self.jwks_max_age
+
+    @property
+    def cookie_secure(self) -> bool:
+        return not self.cookie_insecure_dev
+
+    def url(self, path: str) -> str:
+        """The absolute URL of ``path`` under the public URL, never taken from ``Host``."""
+        return self.public_url + path
+
+
+def load_settings(toml_file: str | Path | None = None, **overrides: Any) -> Settings:
+    """Load and validate; raise :class:`ConfigError` naming each bad setting."""
+    if toml_file is not None:
+        if not Path(toml_file).is_file():
+            raise ConfigError(f"config file {toml_file}: not found")
+        os.environ["SESSILE_CONFIG"] = str(toml_file)
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            location = ".".join(str(part) for part in error["loc"]) or "settings"
+            name = f"SESSILE_{location.upper()}" if error["loc"] else location
+            lines.append(f"{name}: {error['msg']}")
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from None

@@ -1,0 +1,193 @@
+"""Every error sessile reports on the wire (DESIGN §2).
+
+Each class carries its wire ``code`` and HTTP ``status``; only the HTTP layer
+turns them into responses::
+
+    SessileError
+    ├── BadRequest                 400 bad_request
+    │   ├── InvalidIdentifier      400 invalid_identifier
+    │   ├── BadCheckCode           400 bad_check_code
+    │   ├── InvalidPassword        400 invalid_password
+    │   ├── InvalidPaginationLimit 400 invalid_pagination_limit
+    │   └── InvalidPaginationOffset 400 invalid_pagination_offset
+    ├── DPoPError                  (OAuth pair: error / error_description)
+    │   ├── InvalidDPoPProof       401 invalid_dpop_proof
+    │   ├── MissingDPoPProof       401 missing_dpop_proof
+    │   ├── UseDPoPNonce           401 use_dpop_nonce
+    │   └── DPoPKeyMismatch        401 dpop_key_mismatch
+    ├── Unauthorized               401 unauthorized
+    ├── Forbidden                  403 forbidden
+    ├── NotFound                   404 not_found
+    ├── MethodNotAllowed           405 method_not_allowed
+    ├── Conflict                   409 conflict
+    │   └── IdentifierAlreadyExists 409 identifier_already_exists
+    ├── PayloadTooLarge            413 payload_too_large
+    ├── RateLimited                429 rate_limited (Retry-After)
+    ├── Internal                   500 internal
+    └── ServiceUnavailable         503 service_unavailable
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+__all__ = [
+    "BadCheckCode",
+    "BadRequest",
+    "Conflict",
+    "DPoPError",
+    "DPoPKeyMismatch",
+    "Forbidden",
+    "IdentifierAlreadyExists",
+    "Internal",
+    "InvalidDPoPProof",
+    "InvalidIdentifier",
+    "InvalidPaginationLimit",
+    "InvalidPaginationOffset",
+    "InvalidPassword",
+    "MethodNotAllowed",
+    "MissingDPoPProof",
+    "NotFound",
+    "PayloadTooLarge",
+    "RateLimited",
+    "ServiceUnavailable",
+    "SessileError",
+    "Unauthorized",
+    "UseDPoPNonce",
+]
+
+
+class SessileError(Exception):
+    """Base of every error with a wire code."""
+
+    code: ClassVar[str] = "internal"
+    status: ClassVar[int] = 500
+    default_message: ClassVar[str] = "Internal error."
+    #: The OAuth ``error`` value, for errors an OAuth or DPoP client looks at.
+    oauth_error: ClassVar[str | None] = None
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message or self.default_message
+        super().__init__(self.message)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class BadRequest(SessileError):
+    code = "bad_request"
+    status = 400
+    default_message = "The request is malformed."
+
+
+class InvalidIdentifier(BadRequest):
+    code = "invalid_identifier"
+    default_message = "The identifier is not a valid email address or phone number."
+
+
+class BadCheckCode(BadRequest):
+    code = "bad_check_code"
+    default_message = "The code is wrong or has expired."
+
+
+class InvalidPassword(BadRequest):
+    code = "invalid_password"
+    default_message = "The identifier or password is wrong."
+
+
+class InvalidPaginationLimit(BadRequest):
+    code = "invalid_pagination_limit"
+    default_message = "limit must be an integer between 1 and 100."
+
+
+class InvalidPaginationOffset(BadRequest):
+    code = "invalid_pagination_offset"
+    default_message = "offset must be a non-negative integer."
+
+
+class DPoPError(SessileError):
+    status = 401
+    oauth_error = "invalid_dpop_proof"
+
+
+class InvalidDPoPProof(DPoPError):
+    code = "invalid_dpop_proof"
+    default_message = "The DPoP proof is invalid."
+
+
+class MissingDPoPProof(DPoPError):
+    code = "missing_dpop_proof"
+    default_message = "This endpoint needs a DPoP proof in the DPoP header."
+
+
+class UseDPoPNonce(DPoPError):
+    code = "use_dpop_nonce"
+    oauth_error = "use_dpop_nonce"
+    default_message = "Retry with the server nonce from the DPoP-Nonce header."
+
+
+class DPoPKeyMismatch(DPoPError):
+    code = "dpop_key_mismatch"
+    default_message = "The DPoP proof is signed by a key other than the session's."
+
+
+class Unauthorized(SessileError):
+    code = "unauthorized"
+    status = 401
+    default_message = "Authentication is required."
+    oauth_error = "invalid_token"
+
+
+class Forbidden(SessileError):
+    code = "forbidden"
+    status = 403
+    default_message = "This action is not allowed."
+
+
+class NotFound(SessileError):
+    code = "not_found"
+    status = 404
+    default_message = "Not found."
+
+
+class MethodNotAllowed(SessileError):
+    code = "method_not_allowed"
+    status = 405
+    default_message = "This method is not allowed on this path."
+
+
+class Conflict(SessileError):
+    code = "conflict"
+    status = 409
+    default_message = "The request conflicts with the current state."
+
+
+class IdentifierAlreadyExists(Conflict):
+    code = "identifier_already_exists"
+    default_message = "This identifier belongs to another user."
+
+
+class PayloadTooLarge(SessileError):
+    code = "payload_too_large"
+    status = 413
+    default_message = "The request body is too large."
+
+
+class RateLimited(SessileError):
+    code = "rate_limited"
+    status = 429
+    default_message = "Too many requests; retry later."
+
+    def __init__(self, retry_after: int, message: str | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)
+
+
+class Internal(SessileError):
+    pass
+
+
+class ServiceUnavailable(SessileError):
+    code = "service_unavailable"
+    status = 503
+    default_message = "The service is temporarily unavailable; retry later."

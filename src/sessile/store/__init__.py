@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy Core on SQLite or PostgreSQL (DESIGN §8)."""

@@ -1,0 +1,61 @@
+"""Single-use challenge tokens, stored by hash (DESIGN §6)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from sessile.store.schema import challenge_tokens
+
+__all__ = ["Challenge", "ChallengeStore"]
+
+
+@dataclass(frozen=True)
+class Challenge:
+    user_id: str
+    auth_method: str
+
+
+class ChallengeStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def create(
+        self, token_hash: str, *, user_id: str, auth_method: str, now: float, expires_at: float
+    ) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                challenge_tokens.insert().values(
+                    token_hash=token_hash,
+                    user_id=user_id,
+                    auth_method=auth_method,
+                    created_at=now,
+                    expires_at=expires_at,
+                )
+            )
+
+    async def consume(self, token_hash: str, *, now: float) -> Challenge | None:
+        """Mark the challenge used and return it, once; None if unknown, used or expired."""
+        condition = sa.and_(
+            challenge_tokens.c.token_hash == token_hash,
+            challenge_tokens.c.used_at.is_(None),
+            challenge_tokens.c.expires_at > now,
+        )
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                challenge_tokens.update()
+                .where(condition)
+                .values(used_at=now)
+                .returning(challenge_tokens.c.user_id, challenge_tokens.c.auth_method)
+            )
+            row = result.first()
+        return None if row is None else Challenge(row.user_id, row.auth_method)
+
+    async def purge(self, *, now: float) -> int:
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                challenge_tokens.delete().where(challenge_tokens.c.expires_at <= now)
+            )
+        return result.rowcount

@@ -1,0 +1,37 @@
+"""One handle on the database: the engine and a store per concept."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from sessile.store.challenges import ChallengeStore
+from sessile.store.engine import create_engine
+from sessile.store.keys import SigningKeyStore
+from sessile.store.secrets import ServerSecretStore
+from sessile.store.sessions import SessionStore
+from sessile.store.users import UserStore
+
+__all__ = ["Database"]
+
+
+class Database:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.users = UserStore(engine)
+        self.sessions = SessionStore(engine)
+        self.challenges = ChallengeStore(engine)
+        self.keys = SigningKeyStore(engine)
+        self.secrets = ServerSecretStore(engine)
+
+    @classmethod
+    def from_url(cls, url: str) -> Database:
+        return cls(create_engine(url))
+
+    async def ping(self) -> None:
+        """Raise if the database can't answer a trivial query."""
+        async with self.engine.connect() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+
+    async def close(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,139 @@
+"""Tables (DESIGN §5, §8). Times are unix seconds as doubles, the same on every dialect.
+
+Every hot lookup is by primary key, and sessions carry ``user_id`` so they can
+shard by user.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+__all__ = [
+    "challenge_tokens",
+    "dpop_replay",
+    "identifiers",
+    "metadata",
+    "server_secrets",
+    "sessions",
+    "signing_keys",
+    "users",
+]
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Time = sa.Double
+
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("profile", sa.JSON, nullable=False),
+    sa.Column("password_hash", sa.String(255)),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.Column("disabled_at", Time),
+)
+
+identifiers = sa.Table(
+    "identifiers",
+    metadata,
+    sa.Column("type", sa.String(20), primary_key=True),
+    sa.Column("value", sa.String(320), primary_key=True),
+    sa.Column(
+        "user_id",
+        sa.String(40),
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("created_at", Time, nullable=False),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column(
+        "user_id",
+        sa.String(40),
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("jkt", sa.String(64), nullable=False),
+    sa.Column("auth_method", sa.String(20), nullable=False),
+    # Refresh rotation: the current token's hash, its generation, and the
+    # predecessor's hash with the time it was replaced (for the grace window).
+    sa.Column("refresh_hash", sa.String(64), nullable=False),
+    sa.Column("generation", sa.Integer, nullable=False),
+    sa.Column("previous_hash", sa.String(64)),
+    sa.Column("rotated_at", Time),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("last_seen_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False),
+    sa.Column("revoked_at", Time),
+    sa.Column("revoked_reason", sa.String(40)),
+    sa.Column("device_type", sa.String(10), nullable=False),
+    sa.Column("device_model", sa.String(100)),
+    sa.Column("os_version", sa.String(100)),
+    sa.Column("browser", sa.String(100)),
+    sa.Column("country_code", sa.String(2)),
+    sa.Column("ip", sa.String(45)),
+    sa.Column("user_agent", sa.String(512)),
+    sa.Index(None, "user_id", "created_at"),
+)
+
+challenge_tokens = sa.Table(
+    "challenge_tokens",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column(
+        "user_id",
+        sa.String(40),
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("auth_method", sa.String(20), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False, index=True),
+    sa.Column("used_at", Time),
+)
+
+signing_keys = sa.Table(
+    "signing_keys",
+    metadata,
+    sa.Column("kid", sa.String(64), primary_key=True),
+    sa.Column("alg", sa.String(10), nullable=False),
+    sa.Column("public_jwk", sa.JSON, nullable=False),
+    # AES-GCM ciphertext of the private JWK under a key derived from the server secret.
+    sa.Column("private_jwk_encrypted", sa.Text, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    # Published from created_at; signs from active_at; stops signing at
+    # retired_at; published until retired_at plus the longest token lifetime.
+    sa.Column("active_at", Time, nullable=False),
+    sa.Column("retired_at", Time),
+)
+
+server_secrets = sa.Table(
+    "server_secrets",
+    metadata,
+    sa.Column("name", sa.String(40), primary_key=True),
+    sa.Column("value_encrypted", sa.Text, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+)
+
+dpop_replay = sa.Table(
+    "dpop_replay",
+    metadata,
+    sa.Column("jkt", sa.String(64), primary_key=True),
+    sa.Column("jti", sa.String(255), primary_key=True),
+    sa.Column("expires_at", Time, nullable=False, index=True),
+)

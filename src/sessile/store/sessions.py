@@ -1,0 +1,144 @@
+"""Session rows: creation, conditional rotation, revocation, listing (DESIGN §5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from sessile.store.schema import sessions
+
+__all__ = ["SessionRow", "SessionStore"]
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    id: str
+    user_id: str
+    jkt: str
+    auth_method: str
+    refresh_hash: str
+    generation: int
+    previous_hash: str | None
+    rotated_at: float | None
+    created_at: float
+    last_seen_at: float
+    expires_at: float
+    revoked_at: float | None
+    revoked_reason: str | None
+    device_type: str
+    device_model: str | None
+    os_version: str | None
+    browser: str | None
+    country_code: str | None
+    ip: str | None
+    user_agent: str | None
+
+
+def _row(r: sa.Row[tuple[object, ...]]) -> SessionRow:
+    return SessionRow(**r._asdict())
+
+
+def _active(*, now: float, idle_since: float) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        sessions.c.revoked_at.is_(None),
+        sessions.c.expires_at > now,
+        sessions.c.last_seen_at > idle_since,
+    )
+
+
+class SessionStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def create(self, row: SessionRow) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(sessions.insert().values(**row.__dict__))
+
+    async def get(self, session_id: str) -> SessionRow | None:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(sessions.select().where(sessions.c.id == session_id))).first()
+        return None if row is None else _row(row)
+
+    async def rotate(
+        self,
+        session_id: str,
+        *,
+        generation: int,
+        current_hash: str,
+        new_hash: str,
+        now: float,
+    ) -> bool:
+        """Replace the current refresh token if it is still ``current_hash``; True on success."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                sessions.update()
+                .where(
+                    sessions.c.id == session_id,
+                    sessions.c.generation == generation,
+                    sessions.c.refresh_hash == current_hash,
+                    sessions.c.revoked_at.is_(None),
+                )
+                .values(
+                    generation=generation + 1,
+                    previous_hash=current_hash,
+                    refresh_hash=new_hash,
+                    rotated_at=now,
+                    last_seen_at=now,
+                )
+            )
+        return result.rowcount == 1
+
+    async def touch(self, session_id: str, *, now: float) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                sessions.update()
+                .where(sessions.c.id == session_id, sessions.c.last_seen_at < now)
+                .values(last_seen_at=now)
+            )
+
+    async def revoke(
+        self, session_id: str, *, reason: str, now: float, user_id: str | None = None
+    ) -> bool:
+        """Revoke one live session (of ``user_id`` when given); True if it was live."""
+        condition = sa.and_(sessions.c.id == session_id, sessions.c.revoked_at.is_(None))
+        if user_id is not None:
+            condition = sa.and_(condition, sessions.c.user_id == user_id)
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                sessions.update().where(condition).values(revoked_at=now, revoked_reason=reason)
+            )
+        return result.rowcount == 1
+
+    async def revoke_user(
+        self, user_id: str, *, reason: str, now: float, except_id: str | None = None
+    ) -> int:
+        condition = sa.and_(sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None))
+        if except_id is not None:
+            condition = sa.and_(condition, sessions.c.id != except_id)
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                sessions.update().where(condition).values(revoked_at=now, revoked_reason=reason)
+            )
+        return result.rowcount
+
+    async def list_active(
+        self, user_id: str, *, now: float, idle_since: float, limit: int, offset: int
+    ) -> tuple[list[SessionRow], int]:
+        """Live sessions of a user, newest first, and how many there are in all."""
+        condition = sa.and_(sessions.c.user_id == user_id, _active(now=now, idle_since=idle_since))
+        async with self._engine.connect() as conn:
+            total = await conn.scalar(
+                sa.select(sa.func.count()).select_from(sessions).where(condition)
+            )
+            rows = (
+                await conn.execute(
+                    sessions.select()
+                    .where(condition)
+                    .order_by(sessions.c.created_at.desc(), sessions.c.id.desc())
+                    .limit(limit)
+                    .offset(offset)
+                )
+            ).all()
+        return [_row(r) for r in rows], int(total or 0)

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from sessile.store.database import Database
+from sessile.store.migrate import upgrade
+from sessile.store.schema import metadata
+from tests import services
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL database created for this test run and dropped after it."""
+    services.require_postgres()
+    url = services.create_postgres_database()
+    try:
+        yield url
+    finally:
+        services.drop_postgres_database(url)
+
+
+@pytest.fixture
+def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database nobody else has touched: a new file, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+        return
+    services.require_postgres()
+    url = services.create_postgres_database()
+    try:
+        yield url
+    finally:
+        services.drop_postgres_database(url)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    services.require_redis()
+    return services.REDIS_URL
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each store test runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'sessile.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    """A migrated, empty database."""
+    db = Database.from_url(database_url)
+    await upgrade(db.engine)
+    try:
+        yield db
+    finally:
+        if db.engine.dialect.name == "postgresql":
+            async with db.engine.begin() as conn:
+                names = ", ".join(t.name for t in metadata.sorted_tables)
+                await conn.execute(sa.text(f"TRUNCATE {names} CASCADE"))
+        await db.close()
