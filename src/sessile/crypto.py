@@ -1,0 +1,63 @@
+"""Secrets at rest: AES-256-GCM under keys derived (HKDF-SHA256) from the server secret.
+
+Each use gets its own derived key (``purpose``), and the caller's associated
+data binds a ciphertext to its row, so one row's ciphertext can't be pasted
+into another.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+__all__ = ["DecryptionError", "SecretBox", "load_or_create_secret"]
+
+_NONCE_BYTES = 12
+
+
+class DecryptionError(Exception):
+    """The ciphertext was not made with this server secret (or was altered)."""
+
+
+class SecretBox:
+    def __init__(self, server_secret: bytes, purpose: str) -> None:
+        if len(server_secret) < 32:
+            raise ValueError("the server secret must be at least 32 bytes")
+        key = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=b"sessile/" + purpose.encode()
+        ).derive(server_secret)
+        self._aead = AESGCM(key)
+
+    def encrypt(self, plaintext: bytes, associated_data: bytes) -> str:
+        nonce = os.urandom(_NONCE_BYTES)
+        sealed = self._aead.encrypt(nonce, plaintext, associated_data)
+        return base64.urlsafe_b64encode(nonce + sealed).decode()
+
+    def decrypt(self, token: str, associated_data: bytes) -> bytes:
+        raw = base64.urlsafe_b64decode(token.encode())
+        try:
+            return self._aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], associated_data)
+        except InvalidTag as exc:
+            raise DecryptionError(
+                "cannot decrypt a stored secret: SESSILE_SECRET_KEY differs from the one it was made with"
+            ) from exc
+
+
+def load_or_create_secret(configured: str | None, data_dir: Path) -> bytes:
+    """The server secret: the configured value, else ``<data_dir>/secret.key``, made once."""
+    if configured:
+        return configured.encode()
+    path = data_dir / "secret.key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip().encode()

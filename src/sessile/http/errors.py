@@ -1,0 +1,97 @@
+"""Turn errors into JSON responses (DESIGN §2): ``{code, message}`` plus the OAuth pair."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from sessile.errors import (
+    BadRequest,
+    DPoPError,
+    Internal,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    ServiceUnavailable,
+    SessileError,
+    Unauthorized,
+)
+
+__all__ = ["error_response", "install_error_handlers"]
+
+log = logging.getLogger("sessile.http")
+
+_BY_STATUS: Mapping[int, type[SessileError]] = {
+    400: BadRequest,
+    401: Unauthorized,
+    404: NotFound,
+    405: MethodNotAllowed,
+    413: PayloadTooLarge,
+    503: ServiceUnavailable,
+}
+
+
+def error_response(error: SessileError, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    body: dict[str, str] = {"code": error.code, "message": error.message}
+    out = dict(headers or {})
+    if error.oauth_error is not None:
+        body["error"] = error.oauth_error
+        body["error_description"] = error.message
+    if isinstance(error, DPoPError):
+        out.setdefault(
+            "WWW-Authenticate",
+            f'DPoP error="{error.oauth_error}", error_description="{error.message}"',
+        )
+    elif isinstance(error, Unauthorized):
+        out.setdefault(
+            "WWW-Authenticate",
+            f'Bearer error="invalid_token", error_description="{error.message}"',
+        )
+    if isinstance(error, RateLimited):
+        out["Retry-After"] = str(error.retry_after)
+    return JSONResponse(body, status_code=error.status, headers=out)
+
+
+async def _sessile_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, SessileError)
+    return error_response(exc)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    error_class = _BY_STATUS.get(exc.status_code, BadRequest if exc.status_code < 500 else Internal)
+    return error_response(error_class(), headers=exc.headers)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in exc.errors()
+    )
+    return error_response(BadRequest(problems or None))
+
+
+async def _database_error(_request: Request, exc: Exception) -> JSONResponse:
+    log.error("database unavailable", extra={"error": type(exc).__name__})
+    return error_response(ServiceUnavailable())
+
+
+async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=exc)
+    return error_response(Internal())
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(SessileError, _sessile_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    for db_error in (OperationalError, InterfaceError, DBAPIError, ConnectionError, OSError):
+        app.add_exception_handler(db_error, _database_error)
+    app.add_exception_handler(Exception, _unexpected)
