@@ -46,7 +46,7 @@ class SecretBox:
             return self._aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], associated_data)
         except InvalidTag as exc:
             raise DecryptionError(
-                "cannot decrypt a stored secret: SESSILE_SECRET_KEY differs from the one it was made with"
+                "cannot decrypt a stored secret: SESSILE_SECRET_KEY is not the one it was made with"
             ) from exc
 
 
