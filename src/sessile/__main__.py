@@ -1,0 +1,3 @@
+from sessile.cli import main
+
+main()

@@ -1,0 +1,97 @@
+"""Access tokens (DESIGN §4): ES256 JWTs, ``typ`` ``at+jwt`` (RFC 9068), ``kid`` in the header."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from joserfc import jws, jwt
+from joserfc.errors import JoseError
+
+from sessile.clock import Clock
+from sessile.errors import Unauthorized
+from sessile.keys import KeyRing
+
+__all__ = ["AccessClaims", "AccessTokens"]
+
+_LEEWAY = 30
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    sub: str
+    sid: str
+    exp: int
+    raw: Mapping[str, Any]
+
+
+class AccessTokens:
+    def __init__(
+        self,
+        ring: KeyRing,
+        clock: Clock,
+        *,
+        issuer: str,
+        audience: str,
+        ttl: int,
+        scope: str = "session",
+        custom_claims: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._ring = ring
+        self._clock = clock
+        self._issuer = issuer
+        self._audience = audience
+        self._ttl = ttl
+        self._scope = scope
+        self._custom = dict(custom_claims or {})
+
+    async def issue(self, *, user_id: str, session_id: str) -> tuple[str, int]:
+        """Sign a token for the session; return it and its ``exp``."""
+        now = int(self._clock.now())
+        exp = now + self._ttl
+        claims = {
+            **self._custom,
+            "iss": self._issuer,
+            "sub": user_id,
+            "aud": self._audience,
+            "sid": session_id,
+            "iat": now,
+            "nbf": now,
+            "exp": exp,
+            "jti": secrets.token_urlsafe(16),
+            "scope": self._scope,
+        }
+        kid, key = await self._ring.signing_key()
+        header = {"alg": "ES256", "typ": "at+jwt", "kid": kid}
+        return jwt.encode(header, claims, key, algorithms=["ES256"]), exp
+
+    async def verify(self, token: str) -> AccessClaims:
+        """Check signature, ``typ``, ``iss``, ``aud`` and times; raise Unauthorized otherwise."""
+        try:
+            header = jws.extract_compact(token.encode()).protected
+        except (JoseError, ValueError, UnicodeError) as exc:
+            raise Unauthorized("The access token is malformed.") from exc
+        if header.get("alg") != "ES256" or header.get("typ") != "at+jwt":
+            raise Unauthorized("The access token has the wrong type or algorithm.")
+        kid = header.get("kid")
+        key = await self._ring.public_key(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise Unauthorized("The access token was signed by an unknown key.")
+        try:
+            decoded = jwt.decode(token, key, algorithms=["ES256"])
+            registry = jwt.JWTClaimsRegistry(
+                now=int(self._clock.now()),
+                leeway=_LEEWAY,
+                iss={"essential": True, "value": self._issuer},
+                aud={"essential": True, "value": self._audience},
+                sub={"essential": True},
+                sid={"essential": True},
+                exp={"essential": True},
+            )
+            registry.validate(decoded.claims)
+        except (JoseError, ValueError) as exc:
+            raise Unauthorized("The access token is invalid or expired.") from exc
+        claims = decoded.claims
+        return AccessClaims(sub=claims["sub"], sid=claims["sid"], exp=claims["exp"], raw=claims)

@@ -1,0 +1,5 @@
+"""The ``sessile`` command line."""
+
+from sessile.cli.main import main
+
+__all__ = ["main"]

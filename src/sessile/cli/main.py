@@ -1,0 +1,176 @@
+"""``sessile``: serve, migrate, manage keys and make a development certificate."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from sessile.cli.devcert import write_dev_certificate
+from sessile.config import ConfigError, Settings, load_settings
+from sessile.context import AppContext
+from sessile.store.migrate import upgrade
+
+__all__ = ["main"]
+
+T = TypeVar("T")
+
+
+def _settings(ctx: click.Context) -> Settings:
+    config: Path | None = ctx.obj.get("config") if ctx.obj else None
+    try:
+        return load_settings(config)
+    except ConfigError as exc:
+        click.echo(f"sessile: {exc}", err=True)
+        sys.exit(2)
+
+
+def _run(settings: Settings, work: Callable[[AppContext], Awaitable[T]]) -> T:
+    async def runner() -> T:
+        context = AppContext.build(settings)
+        try:
+            await upgrade(context.db.engine)
+            return await work(context)
+        finally:
+            await context.db.close()
+
+    return asyncio.run(runner())
+
+
+@click.group()
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A TOML file of settings (the same names as SESSILE_*, lower case, without the prefix).",
+)
+@click.pass_context
+def main(ctx: click.Context, config: Path | None) -> None:
+    """sessile: sessions with short-lived JWTs and DPoP-bound refresh tokens."""
+    ctx.ensure_object(dict)
+    ctx.obj["config"] = config
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False), help="PEM certificate.")
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), help="PEM private key.")
+@click.option("--demo", is_flag=True, help="Serve the demo app at /.")
+@click.pass_context
+def serve(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    workers: int,
+    tls_cert: str | None,
+    tls_key: str | None,
+    demo: bool,
+) -> None:
+    """Migrate the database, then serve the API."""
+    import uvicorn
+
+    from sessile.logs import configure_logging, uvicorn_log_config
+
+    if bool(tls_cert) != bool(tls_key):
+        raise click.UsageError("--tls-cert and --tls-key go together")
+    if demo:
+        os.environ["SESSILE_DEMO"] = "true"
+    settings = _settings(ctx)
+    configure_logging(settings.log_level)
+    _run(settings, _prepare)
+    uvicorn.run(
+        "sessile.http.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        ssl_certfile=tls_cert,
+        ssl_keyfile=tls_key,
+        log_config=uvicorn_log_config(settings.log_level),
+        server_header=False,
+        proxy_headers=False,
+    )
+
+
+async def _prepare(context: AppContext) -> None:
+    await context.ring.ensure()
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Apply every pending migration."""
+    settings = _settings(ctx)
+
+    async def nothing(_context: AppContext) -> None:
+        return None
+
+    _run(settings, nothing)
+    click.echo("database is up to date")
+
+
+@main.group()
+def keys() -> None:
+    """The signing-key ring."""
+
+
+@keys.command("list")
+@click.pass_context
+def keys_list(ctx: click.Context) -> None:
+    """Show every key with its state."""
+    settings = _settings(ctx)
+
+    async def work(context: AppContext) -> list[Any]:
+        await context.ring.reload()
+        now = context.clock.now()
+        return [(k, k.state(now)) for k in context.ring.all_keys()]
+
+    click.echo(f"{'kid':<45} {'state':<10} {'created':<12} {'signs from':<12} retired")
+    for key, state in _run(settings, work):
+        retired = f"{key.retired_at:.0f}" if key.retired_at else "-"
+        click.echo(
+            f"{key.kid:<45} {state:<10} {key.created_at:<12.0f} {key.active_at:<12.0f} {retired}"
+        )
+
+
+@keys.command("rotate")
+@click.option(
+    "--now", "immediately", is_flag=True, help="Sign with the new key at once (emergency)."
+)
+@click.pass_context
+def keys_rotate(ctx: click.Context, immediately: bool) -> None:
+    """Publish a new key; it signs after the publish delay, and the old one retires then."""
+    settings = _settings(ctx)
+
+    async def work(context: AppContext) -> Any:
+        await context.ring.reload()
+        return await context.ring.rotate(immediately=immediately)
+
+    key = _run(settings, work)
+    click.echo(f"new key {key.kid} signs from {key.active_at:.0f}")
+
+
+@main.command("dev-cert")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("var"),
+    show_default=True,
+)
+@click.option("--host", "hosts", multiple=True, default=["localhost", "127.0.0.1", "::1"])
+def dev_cert(out: Path, hosts: tuple[str, ...]) -> None:
+    """Write a self-signed certificate for local HTTPS development."""
+    cert, key = write_dev_certificate(out, list(hosts))
+    click.echo(f"wrote {cert} and {key}")
+    click.echo(f"serve with: sessile serve --tls-cert {cert} --tls-key {key}")

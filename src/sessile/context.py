@@ -1,0 +1,56 @@
+"""Everything a running server holds: settings, clock, database, key ring, tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sessile.access_tokens import AccessTokens
+from sessile.clock import Clock, SystemClock
+from sessile.config import Settings
+from sessile.crypto import load_or_create_secret
+from sessile.keys import KeyRing
+from sessile.shared_secrets import SharedSecrets
+from sessile.store.database import Database
+
+__all__ = ["AppContext"]
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    clock: Clock
+    db: Database
+    shared_secrets: SharedSecrets
+    ring: KeyRing
+    access_tokens: AccessTokens
+
+    @classmethod
+    def build(cls, settings: Settings, clock: Clock | None = None) -> AppContext:
+        clock = clock or SystemClock()
+        server_secret = load_or_create_secret(
+            settings.secret_key.get_secret_value() if settings.secret_key else None,
+            settings.data_dir,
+        )
+        db = Database.from_url(settings.sqlalchemy_url)
+        ring = KeyRing(
+            db.keys,
+            server_secret,
+            clock,
+            token_lifetime=settings.access_token_ttl,
+            publish_delay=settings.publish_delay,
+            rotation_interval=settings.key_rotation_interval,
+        )
+        return cls(
+            settings=settings,
+            clock=clock,
+            db=db,
+            shared_secrets=SharedSecrets(db.secrets, server_secret, clock),
+            ring=ring,
+            access_tokens=AccessTokens(
+                ring,
+                clock,
+                issuer=settings.issuer,
+                audience=settings.token_audience,
+                ttl=settings.access_token_ttl,
+            ),
+        )

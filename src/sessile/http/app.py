@@ -1,0 +1,95 @@
+"""The ASGI application factory."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+from sessile.clock import Clock
+from sessile.config import Settings, load_settings
+from sessile.context import AppContext
+from sessile.http.errors import install_error_handlers
+from sessile.http.limits import BodySizeLimit
+from sessile.http.routes import health, wellknown
+from sessile.logs import configure_logging
+
+__all__ = ["ALLOWED_HEADERS", "EXPOSED_HEADERS", "create_app", "create_app_from_env"]
+
+log = logging.getLogger("sessile.app")
+
+ALLOWED_HEADERS = [
+    "Content-Type",
+    "Authorization",
+    "DPoP",
+    "X-Refresh-Token",
+    "X-SDK-User-Agent",
+    "X-Verification-Token",
+]
+EXPOSED_HEADERS = [
+    "DPoP-Nonce",
+    "X-Refresh-Token",
+    "X-Refresh-Token-Expires-At",
+    "Date",
+    "Retry-After",
+]
+_MAINTENANCE_INTERVAL = 300.0
+
+
+def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
+    context = AppContext.build(settings, clock)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await context.ring.ensure()
+        task = asyncio.create_task(_maintain(context))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await context.db.close()
+
+    app = FastAPI(
+        title="sessile",
+        summary="Self-hosted sessions: JWT access tokens and DPoP-bound refresh tokens.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.context = context
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(wellknown.router)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_credentials=True,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=ALLOWED_HEADERS,
+        expose_headers=EXPOSED_HEADERS,
+        max_age=600,
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app
+
+
+async def _maintain(context: AppContext) -> None:
+    """Scheduled key rotation and clean-up; a failure is logged and retried next round."""
+    while True:
+        await asyncio.sleep(_MAINTENANCE_INTERVAL)
+        try:
+            await context.ring.ensure()
+        except Exception:
+            log.exception("maintenance failed")
+
+
+def create_app_from_env() -> FastAPI:
+    """Entry point for uvicorn workers: settings come from the environment."""
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)
