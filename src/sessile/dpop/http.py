@@ -1,0 +1,113 @@
+"""DPoP on HTTP routes, RFC 9449 §7 (the DPoP header) and §8 (the DPoP-Nonce header).
+
+The HTTP layer's side of :mod:`sessile.dpop.proof`: read the ``DPoP`` headers,
+build the endpoint URL from the configured public URL, and put a fresh
+``DPoP-Nonce`` on every response of a DPoP route, success or failure::
+
+    proof = await dpop.verify(request, "/v1/session/refresh", expected_jkt=session.jkt)
+    ...
+    return JSONResponse(body, headers=await dpop.nonce_headers())
+
+and for any :class:`~sessile.errors.SessileError` raised on that route::
+
+    return await dpop.error_response(error)
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from fastapi.responses import JSONResponse
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.requests import Request
+from starlette.responses import Response
+
+from sessile.clock import Clock
+from sessile.config import Settings
+from sessile.dpop.nonce import NonceIssuer
+from sessile.dpop.proof import ProofPolicy, ValidatedProof, validate_proof
+from sessile.dpop.replay import RedisReplayStore, ReplayStore, SqlReplayStore
+from sessile.errors import SessileError
+from sessile.http.errors import error_response
+
+__all__ = ["NONCE_SECRET_NAME", "DPoPVerifier", "SecretSource", "create_replay_store"]
+
+#: The :class:`~sessile.shared_secrets.SharedSecrets` name of the nonce HMAC key.
+NONCE_SECRET_NAME = "dpop-nonce"
+
+
+class SecretSource(Protocol):
+    """What :class:`~sessile.shared_secrets.SharedSecrets` offers: a secret by name."""
+
+    async def get(self, name: str) -> bytes: ...
+
+
+class DPoPVerifier:
+    """Checks the DPoP proof of a request and hands out the server's nonces."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock,
+        secrets: SecretSource,
+        replay: ReplayStore,
+    ) -> None:
+        self._settings = settings
+        self._clock = clock
+        self._secrets = secrets
+        self._replay = replay
+        self._policy = ProofPolicy.from_settings(settings)
+        self._nonces: NonceIssuer | None = None
+
+    async def nonces(self) -> NonceIssuer:
+        """The nonce issuer, keyed with the secret every node shares."""
+        if self._nonces is None:
+            self._nonces = NonceIssuer(
+                await self._secrets.get(NONCE_SECRET_NAME),
+                step=self._settings.dpop_nonce_step,
+                steps_accepted=self._settings.dpop_nonce_steps_accepted,
+            )
+        return self._nonces
+
+    async def verify(
+        self, request: Request, path: str, expected_jkt: str | None = None
+    ) -> ValidatedProof:
+        """Validate the request's proof for the endpoint at ``path`` under the public URL.
+
+        Raises a :class:`~sessile.errors.DPoPError`; answer it with
+        :meth:`error_response` so the client gets a nonce to retry with.
+        """
+        return await validate_proof(
+            request.headers.getlist("dpop"),
+            method=request.method,
+            url=self._settings.url(path),
+            clock=self._clock,
+            nonces=await self.nonces(),
+            replay=self._replay,
+            policy=self._policy,
+            expected_jkt=expected_jkt,
+        )
+
+    async def nonce_headers(self) -> dict[str, str]:
+        """``{"DPoP-Nonce": <current nonce>}``, for every response of a DPoP route."""
+        nonces = await self.nonces()
+        return {"DPoP-Nonce": nonces.issue(self._clock.now())}
+
+    async def add_nonce(self, response: Response) -> Response:
+        """Set ``DPoP-Nonce`` on a response built elsewhere; return it."""
+        response.headers.update(await self.nonce_headers())
+        return response
+
+    async def error_response(self, error: SessileError) -> JSONResponse:
+        """The usual JSON error response, plus ``DPoP-Nonce``."""
+        return error_response(error, headers=await self.nonce_headers())
+
+
+def create_replay_store(settings: Settings, engine: AsyncEngine) -> ReplayStore:
+    """Redis when ``redis_url`` is configured, else the database (DESIGN §3.7)."""
+    if settings.redis_url:
+        client: Redis = Redis.from_url(settings.redis_url)
+        return RedisReplayStore(client, prefix=f"sessile:{settings.app_id}:dpop:jti:")
+    return SqlReplayStore(engine)

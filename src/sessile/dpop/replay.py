@@ -1,0 +1,85 @@
+"""The DPoP replay cache, RFC 9449 §11.1: each ``(jkt, jti)`` is accepted once.
+
+A pair is kept until ``expires_at``, the end of the window in which its proof
+could still be accepted; after that the proof fails its freshness check anyway.
+The cache must be shared by every worker and node: Redis when configured, else
+the database (DESIGN §3.7).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Protocol
+
+from redis.asyncio import Redis
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from sessile.store.schema import dpop_replay
+
+__all__ = ["RedisReplayStore", "ReplayStore", "SqlReplayStore"]
+
+
+class ReplayStore(Protocol):
+    async def remember(self, jkt: str, jti: str, *, expires_at: float, now: float) -> bool:
+        """Record ``(jkt, jti)`` until ``expires_at``.
+
+        Return True when the pair is new (or its record has expired), False
+        when it was already recorded: the proof is a replay. Atomic across
+        processes.
+        """
+        ...
+
+
+class SqlReplayStore:
+    """Insert-if-absent on the primary key of ``dpop_replay``; expired rows are purged."""
+
+    def __init__(self, engine: AsyncEngine, *, purge_interval: float = 60.0) -> None:
+        dialect = engine.dialect.name
+        if dialect not in ("sqlite", "postgresql"):
+            raise ValueError(f"unsupported database dialect {dialect!r}")
+        self._engine = engine
+        self._insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+        self._purge_interval = purge_interval
+        self._last_purge = -math.inf
+
+    async def remember(self, jkt: str, jti: str, *, expires_at: float, now: float) -> bool:
+        insert = self._insert(dpop_replay).values(jkt=jkt, jti=jti, expires_at=expires_at)
+        # An expired row is taken over; a live one makes the statement change nothing.
+        statement = insert.on_conflict_do_update(
+            index_elements=[dpop_replay.c.jkt, dpop_replay.c.jti],
+            set_={"expires_at": insert.excluded.expires_at},
+            where=dpop_replay.c.expires_at < now,
+        )
+        async with self._engine.begin() as conn:
+            result = await conn.execute(statement)
+        if now - self._last_purge >= self._purge_interval:
+            self._last_purge = now
+            await self.purge(now)
+        return result.rowcount == 1
+
+    async def purge(self, now: float) -> int:
+        """Delete the records that expired before ``now``; return how many."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(dpop_replay.delete().where(dpop_replay.c.expires_at < now))
+        return result.rowcount
+
+
+class RedisReplayStore:
+    """``SET key NX PX ttl``: Redis drops each record when its proof can no longer be valid."""
+
+    # Redis's clock and ours may differ a little; keep each record a bit longer.
+    _MARGIN_MS = 1000
+
+    def __init__(self, client: Redis, prefix: str = "sessile:dpop:jti:") -> None:
+        self._client = client
+        self._prefix = prefix
+
+    def key(self, jkt: str, jti: str) -> str:
+        # A jkt is base64url, so the first ":" after the prefix ends it.
+        return f"{self._prefix}{jkt}:{jti}"
+
+    async def remember(self, jkt: str, jti: str, *, expires_at: float, now: float) -> bool:
+        ttl_ms = max(1, math.ceil((expires_at - now) * 1000)) + self._MARGIN_MS
+        created = await self._client.set(self.key(jkt, jti), b"1", nx=True, px=ttl_ms)
+        return bool(created)
