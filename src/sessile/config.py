@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -28,6 +29,9 @@ __all__ = ["ConfigError", "Settings", "load_settings"]
 CommaList = Annotated[list[str], NoDecode]
 
 _DAY = 86_400
+
+#: A TOML file named by the caller of load_settings, ahead of SESSILE_CONFIG.
+_toml_override: ContextVar[str | None] = ContextVar("sessile_toml_override", default=None)
 
 
 class ConfigError(Exception):
@@ -102,7 +106,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_file = os.environ.get("SESSILE_CONFIG")
+        toml_file = _toml_override.get() or os.environ.get("SESSILE_CONFIG")
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         if toml_file:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
@@ -223,10 +227,9 @@ class Settings(BaseSettings):
 
 def load_settings(toml_file: str | Path | None = None, **overrides: Any) -> Settings:
     """Load and validate; raise :class:`ConfigError` naming each bad setting."""
-    if toml_file is not None:
-        if not Path(toml_file).is_file():
-            raise ConfigError(f"config file {toml_file}: not found")
-        os.environ["SESSILE_CONFIG"] = str(toml_file)
+    if toml_file is not None and not Path(toml_file).is_file():
+        raise ConfigError(f"config file {toml_file}: not found")
+    token = _toml_override.set(str(toml_file) if toml_file is not None else None)
     try:
         return Settings(**overrides)
     except ValidationError as exc:
@@ -236,3 +239,5 @@ def load_settings(toml_file: str | Path | None = None, **overrides: Any) -> Sett
             name = f"SESSILE_{location.upper()}" if error["loc"] else location
             lines.append(f"{name}: {error['msg']}")
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from None
+    finally:
+        _toml_override.reset(token)

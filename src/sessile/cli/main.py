@@ -23,6 +23,9 @@ T = TypeVar("T")
 
 def _settings(ctx: click.Context) -> Settings:
     config: Path | None = ctx.obj.get("config") if ctx.obj else None
+    if config is not None:
+        # Worker processes load their settings again, from the environment.
+        os.environ["SESSILE_CONFIG"] = str(config.resolve())
     try:
         return load_settings(config)
     except ConfigError as exc:

@@ -39,7 +39,8 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _TooLarge
+                    # The app's error handlers turn this into the 413 JSON response.
+                    raise PayloadTooLarge()
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -49,10 +50,6 @@ class BodySizeLimit:
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
+        except PayloadTooLarge:
             if not response_started:
                 await error_response(PayloadTooLarge())(scope, receive, send)
-
-
-class _TooLarge(Exception):
-    pass

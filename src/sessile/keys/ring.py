@@ -91,9 +91,11 @@ class KeyRing:
         await self.reload()
         now = self._clock.now()
         if not self._rows:
-            await self._add(self._new_row(now, active_at=now), rotate=False)
+            # The first key signs at once; a node that loses the race keeps the winner's.
+            await self._add(self._new_row(now, active_at=now), unless_newer_than=-1.0)
         elif now - max(r.created_at for r in self._rows) >= self._rotation_interval:
-            await self.rotate()
+            row = self._new_row(now, active_at=now + self._publish_delay)
+            await self._add(row, unless_newer_than=now - self._rotation_interval)
         cutoff = now - self._linger
         if await self._store.delete_expired(before=cutoff):
             await self.reload()
@@ -113,19 +115,16 @@ class KeyRing:
             retired_at=None,
         )
 
-    async def _add(self, row: SigningKeyRow, *, rotate: bool) -> None:
-        if rotate:
-            await self._store.rotate(row)
-        else:
-            await self._store.insert(row)
-        log.info("signing key added", extra={"kid": row.kid, "active_at": row.active_at})
+    async def _add(self, row: SigningKeyRow, *, unless_newer_than: float | None = None) -> None:
+        if await self._store.rotate(row, unless_newer_than=unless_newer_than):
+            log.info("signing key added", extra={"kid": row.kid, "active_at": row.active_at})
         await self.reload()
 
     async def rotate(self, *, immediately: bool = False) -> PublishedKey:
         """Publish a new key now; it signs after the publish delay (or at once, in an emergency)."""
         now = self._clock.now()
         row = self._new_row(now, active_at=now if immediately else now + self._publish_delay)
-        await self._add(row, rotate=True)
+        await self._add(row)
         return _published(row)
 
     # Use -----------------------------------------------------------------------------------

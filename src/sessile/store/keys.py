@@ -6,11 +6,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sessile.store.schema import signing_keys
 
 __all__ = ["SigningKeyRow", "SigningKeyStore"]
+
+#: Serialises rotations across nodes on one PostgreSQL.
+_ROTATION_LOCK = 0x5E551F
 
 
 @dataclass(frozen=True)
@@ -28,23 +32,26 @@ class SigningKeyStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def insert(self, key: SigningKeyRow) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                signing_keys.insert().values(
-                    kid=key.kid,
-                    alg=key.alg,
-                    public_jwk=dict(key.public_jwk),
-                    private_jwk_encrypted=key.private_jwk_encrypted,
-                    created_at=key.created_at,
-                    active_at=key.active_at,
-                    retired_at=key.retired_at,
-                )
-            )
+    async def rotate(
+        self, new_key: SigningKeyRow, *, unless_newer_than: float | None = None
+    ) -> bool:
+        """Insert ``new_key`` and retire every other key when the new one starts signing.
 
-    async def rotate(self, new_key: SigningKeyRow) -> None:
-        """Insert ``new_key`` and retire every other key when the new one starts signing."""
+        With ``unless_newer_than``, do nothing (and return False) when a key created
+        after that time exists: another node has just rotated, or made the first key.
+        """
         async with self._engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_ROTATION_LOCK)))
+            else:
+                # Take SQLite's write lock now, so the check below and the insert are one step.
+                await conn.execute(
+                    signing_keys.update().where(sa.false()).values(kid=signing_keys.c.kid)
+                )
+            if unless_newer_than is not None:
+                newest = await conn.scalar(sa.select(sa.func.max(signing_keys.c.created_at)))
+                if newest is not None and newest > unless_newer_than:
+                    return False
             await conn.execute(
                 signing_keys.update()
                 .where(signing_keys.c.retired_at.is_(None))
@@ -58,9 +65,10 @@ class SigningKeyStore:
                     private_jwk_encrypted=new_key.private_jwk_encrypted,
                     created_at=new_key.created_at,
                     active_at=new_key.active_at,
-                    retired_at=None,
+                    retired_at=new_key.retired_at,
                 )
             )
+        return True
 
     async def all(self) -> list[SigningKeyRow]:
         async with self._engine.connect() as conn:

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import os
+import ssl
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import jwt as pyjwt
+
+from tests.server import run_server
+
+
+def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sessile", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_serve_on_sqlite_creates_the_database_and_serves(tmp_path: Path) -> None:
+    with run_server(tmp_path / "data") as server:
+        ready = httpx.get(server.url + "/readyz", timeout=5)
+        jwks = httpx.get(server.url + "/.well-known/jwks.json", timeout=5).json()
+    assert ready.status_code == 200
+    assert (tmp_path / "data" / "sessile.db").exists()
+    assert len(jwks["keys"]) == 1
+    # Logs are JSON lines.
+    first_line = server.output().splitlines()[0]
+    assert first_line.startswith("{")
+    assert '"level"' in first_line
+
+
+def test_two_processes_on_one_postgres_publish_the_same_jwks(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    env = {"SESSILE_DATABASE_URL": postgres_url}
+    with (
+        run_server(tmp_path / "a", env) as one,
+        run_server(tmp_path / "b", env) as two,
+    ):
+        first = httpx.get(one.url + "/.well-known/jwks.json", timeout=5).json()
+        second = httpx.get(two.url + "/.well-known/jwks.json", timeout=5).json()
+        assert first == second
+        assert len(first["keys"]) == 1
+
+        # A key rotated through the CLI shows up on both (the ring reloads within its interval).
+        rotated = _cli(
+            "keys", "rotate", env={**env, "SESSILE_SECRET_KEY": "test-secret-" + "x" * 40}
+        )
+        assert rotated.returncode == 0, rotated.stderr
+        listing = _cli("keys", "list", env={**env, "SESSILE_SECRET_KEY": "test-secret-" + "x" * 40})
+        assert "published" in listing.stdout
+        assert "signing" in listing.stdout
+
+
+def test_keys_cli_on_sqlite(tmp_path: Path) -> None:
+    env = {"SESSILE_DATA_DIR": str(tmp_path)}
+    assert _cli("db", "upgrade", env=env).returncode == 0
+    first = _cli("keys", "rotate", "--now", env=env)
+    assert first.returncode == 0, first.stderr
+    kid = first.stdout.split()[2]
+    listing = _cli("keys", "list", env=env)
+    line = next(line for line in listing.stdout.splitlines() if line.startswith(kid))
+    assert "signing" in line
+
+
+def test_dev_cert_and_tls(tmp_path: Path) -> None:
+    made = _cli("dev-cert", "--out", str(tmp_path / "tls"), env={})
+    assert made.returncode == 0, made.stderr
+    cert, key = tmp_path / "tls" / "dev-cert.pem", tmp_path / "tls" / "dev-key.pem"
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+    args = ("--tls-cert", str(cert), "--tls-key", str(key))
+    with run_server(tmp_path / "data", args=args, scheme="https") as server:
+        context = ssl.create_default_context(cafile=str(cert))
+        response = httpx.get(server.url + "/.well-known/jwks.json", verify=context, timeout=5)
+    assert response.status_code == 200
+    client = pyjwt.PyJWKSet.from_dict(response.json())
+    assert len(client.keys) == 1

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import asyncio
+
+from sessile.store.database import Database
+from sessile.store.keys import SigningKeyRow
+
+
+async def test_challenge_is_consumed_once(database: Database) -> None:
+    user = await database.users.create(now=0.0)
+    await database.challenges.create(
+        "hash-1", user_id=user.id, auth_method="password", now=10.0, expires_at=70.0
+    )
+    first = await database.challenges.consume("hash-1", now=20.0)
+    assert first is not None
+    assert (first.user_id, first.auth_method) == (user.id, "password")
+    assert await database.challenges.consume("hash-1", now=21.0) is None
+    assert await database.challenges.consume("hash-unknown", now=21.0) is None
+
+
+async def test_challenge_expires(database: Database) -> None:
+    user = await database.users.create(now=0.0)
+    await database.challenges.create(
+        "hash-2", user_id=user.id, auth_method="otp", now=10.0, expires_at=70.0
+    )
+    assert await database.challenges.consume("hash-2", now=70.0) is None
+    assert await database.challenges.purge(now=71.0) == 1
+
+
+async def test_concurrent_consumers_get_one_winner(database: Database) -> None:
+    user = await database.users.create(now=0.0)
+    await database.challenges.create(
+        "hash-3", user_id=user.id, auth_method="otp", now=10.0, expires_at=70.0
+    )
+    results = await asyncio.gather(
+        *(database.challenges.consume("hash-3", now=11.0) for _ in range(8))
+    )
+    assert sum(r is not None for r in results) == 1
+
+
+def _key(kid: str, created: float, active: float) -> SigningKeyRow:
+    return SigningKeyRow(
+        kid, "ES256", {"kty": "EC", "kid": kid}, "enc-" + kid, created, active, None
+    )
+
+
+async def test_key_rotate_and_expire(database: Database) -> None:
+    assert await database.keys.rotate(_key("k1", 1.0, 1.0), unless_newer_than=-1.0)
+    assert not await database.keys.rotate(_key("k1b", 2.0, 2.0), unless_newer_than=-1.0)
+    assert await database.keys.rotate(_key("k2", 10.0, 20.0))
+    keys = await database.keys.all()
+    assert [(k.kid, k.retired_at) for k in keys] == [("k1", 20.0), ("k2", None)]
+    assert keys[1].public_jwk == {"kty": "EC", "kid": "k2"}
+    assert await database.keys.delete_expired(before=19.0) == 0
+    assert await database.keys.delete_expired(before=21.0) == 1
+    assert [k.kid for k in await database.keys.all()] == ["k2"]
+
+
+async def test_server_secret_first_writer_wins(database: Database) -> None:
+    assert await database.secrets.get("nonce") is None
+    assert await database.secrets.get_or_create("nonce", "first", now=1.0) == "first"
+    assert await database.secrets.get_or_create("nonce", "second", now=2.0) == "first"
+    assert await database.secrets.get("nonce") == "first"
+
+
+async def test_concurrent_first_keys_make_one(database: Database) -> None:
+    results = await asyncio.gather(
+        *(database.keys.rotate(_key(f"k{i}", 1.0, 1.0), unless_newer_than=-1.0) for i in range(4))
+    )
+    assert sum(results) == 1
+    assert len(await database.keys.all()) == 1

@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+import dataclasses
+
+from sessile.store.database import Database
+from sessile.store.sessions import SessionRow
+
+
+async def _user(database: Database) -> str:
+    return (await database.users.create(now=0.0)).id
+
+
+def _session(user_id: str, session_id: str, created_at: float, **changes: object) -> SessionRow:
+    row = SessionRow(
+        id=session_id,
+        user_id=user_id,
+        jkt="jkt-" + session_id,
+        auth_method="otp",
+        refresh_hash="h0-" + session_id,
+        generation=0,
+        previous_hash=None,
+        rotated_at=None,
+        created_at=created_at,
+        last_seen_at=created_at,
+        expires_at=created_at + 1000,
+        revoked_at=None,
+        revoked_reason=None,
+        device_type="desktop",
+        device_model=None,
+        os_version="Linux",
+        browser="Chrome 120",
+        country_code="FR",
+        ip="127.0.0.1",
+        user_agent="Mozilla/5.0",
+    )
+    return dataclasses.replace(row, **changes)  # type: ignore[arg-type]
+
+
+async def test_create_and_get_round_trip(database: Database) -> None:
+    user_id = await _user(database)
+    row = _session(user_id, "ses_a", 10.0)
+    await database.sessions.create(row)
+    assert await database.sessions.get("ses_a") == row
+    assert await database.sessions.get("ses_missing") is None
+
+
+async def test_rotate_is_conditional(database: Database) -> None:
+    user_id = await _user(database)
+    await database.sessions.create(_session(user_id, "ses_a", 10.0))
+
+    assert await database.sessions.rotate(
+        "ses_a", generation=0, current_hash="h0-ses_a", new_hash="h1", now=20.0
+    )
+    # The same rotation again loses: the row has moved on.
+    assert not await database.sessions.rotate(
+        "ses_a", generation=0, current_hash="h0-ses_a", new_hash="h1-other", now=21.0
+    )
+    row = await database.sessions.get("ses_a")
+    assert row is not None
+    assert (row.generation, row.refresh_hash, row.previous_hash) == (1, "h1", "h0-ses_a")
+    assert row.rotated_at == 20.0
+    assert row.last_seen_at == 20.0
+
+    await database.sessions.revoke("ses_a", reason="logout", now=30.0)
+    assert not await database.sessions.rotate(
+        "ses_a", generation=1, current_hash="h1", new_hash="h2", now=31.0
+    )
+
+
+async def test_revoke_one_checks_owner(database: Database) -> None:
+    alice, bob = await _user(database), await _user(database)
+    await database.sessions.create(_session(alice, "ses_a", 10.0))
+    assert not await database.sessions.revoke("ses_a", reason="x", now=11.0, user_id=bob)
+    row = await database.sessions.get("ses_a")
+    assert row is not None
+    assert row.revoked_at is None
+    assert await database.sessions.revoke("ses_a", reason="logout", now=12.0, user_id=alice)
+    assert not await database.sessions.revoke("ses_a", reason="again", now=13.0)
+    row = await database.sessions.get("ses_a")
+    assert row is not None
+    assert (row.revoked_at, row.revoked_reason) == (12.0, "logout")
+
+
+async def test_revoke_user_all_or_others(database: Database) -> None:
+    alice, bob = await _user(database), await _user(database)
+    for i in range(3):
+        await database.sessions.create(_session(alice, f"ses_a{i}", 10.0 + i))
+    await database.sessions.create(_session(bob, "ses_b", 10.0))
+
+    assert (
+        await database.sessions.revoke_user(alice, reason="others", now=20.0, except_id="ses_a1")
+        == 2
+    )
+    live, total = await database.sessions.list_active(
+        alice, now=21.0, idle_since=0.0, limit=10, offset=0
+    )
+    assert [s.id for s in live] == ["ses_a1"]
+    assert total == 1
+    assert await database.sessions.revoke_user(alice, reason="all", now=22.0) == 1
+    assert (
+        await database.sessions.list_active(alice, now=23.0, idle_since=0.0, limit=10, offset=0)
+    )[1] == 0
+    # Bob's session was never touched.
+    assert (await database.sessions.list_active(bob, now=23.0, idle_since=0.0, limit=10, offset=0))[
+        1
+    ] == 1
+
+
+async def test_list_is_newest_first_paged_and_skips_dead_sessions(database: Database) -> None:
+    alice = await _user(database)
+    for i in range(5):
+        await database.sessions.create(_session(alice, f"ses_{i}", 100.0 + i))
+    await database.sessions.create(_session(alice, "ses_expired", 50.0, expires_at=150.0))
+    await database.sessions.create(_session(alice, "ses_idle", 60.0, last_seen_at=60.0))
+
+    page, total = await database.sessions.list_active(
+        alice, now=200.0, idle_since=90.0, limit=2, offset=1
+    )
+    assert total == 5
+    assert [s.id for s in page] == ["ses_3", "ses_2"]
+    rest, _ = await database.sessions.list_active(
+        alice, now=200.0, idle_since=90.0, limit=10, offset=4
+    )
+    assert [s.id for s in rest] == ["ses_0"]
+
+
+async def test_touch_moves_last_seen_forward_only(database: Database) -> None:
+    alice = await _user(database)
+    await database.sessions.create(_session(alice, "ses_a", 10.0))
+    await database.sessions.touch("ses_a", now=50.0)
+    await database.sessions.touch("ses_a", now=40.0)
+    row = await database.sessions.get("ses_a")
+    assert row is not None
+    assert row.last_seen_at == 50.0
+
+
+async def test_deleting_a_user_deletes_their_sessions(database: Database) -> None:
+    alice = await _user(database)
+    await database.sessions.create(_session(alice, "ses_a", 10.0))
+    await database.users.delete(alice)
+    assert await database.sessions.get("ses_a") is None
