@@ -68,18 +68,19 @@ class SqlReplayStore:
 class RedisReplayStore:
     """``SET key NX PX ttl``: Redis drops each record when its proof can no longer be valid."""
 
-    # Redis's clock and ours may differ a little; keep each record a bit longer.
-    _MARGIN_MS = 1000
-
-    def __init__(self, client: Redis, prefix: str = "sessile:dpop:jti:") -> None:
+    def __init__(
+        self, client: Redis, prefix: str = "sessile:dpop:jti:", *, margin: float = 1.0
+    ) -> None:
         self._client = client
         self._prefix = prefix
+        # Redis's clock and ours may differ a little: keep each record a bit longer.
+        self._margin_ms = math.ceil(margin * 1000)
 
     def key(self, jkt: str, jti: str) -> str:
         # A jkt is base64url, so the first ":" after the prefix ends it.
         return f"{self._prefix}{jkt}:{jti}"
 
     async def remember(self, jkt: str, jti: str, *, expires_at: float, now: float) -> bool:
-        ttl_ms = max(1, math.ceil((expires_at - now) * 1000)) + self._MARGIN_MS
+        ttl_ms = max(1, math.ceil((expires_at - now) * 1000)) + self._margin_ms
         created = await self._client.set(self.key(jkt, jti), b"1", nx=True, px=ttl_ms)
         return bool(created)
