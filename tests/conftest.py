@@ -53,14 +53,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 async def database(database_url: str) -> AsyncIterator[Database]:
-    """A migrated, empty database."""
+    """A migrated, empty database (the shared PostgreSQL one is emptied first)."""
     db = Database.from_url(database_url)
     await upgrade(db.engine)
+    if db.engine.dialect.name == "postgresql":
+        async with db.engine.begin() as conn:
+            names = ", ".join(t.name for t in metadata.sorted_tables)
+            await conn.execute(sa.text(f"TRUNCATE {names} CASCADE"))
     try:
         yield db
     finally:
-        if db.engine.dialect.name == "postgresql":
-            async with db.engine.begin() as conn:
-                names = ", ".join(t.name for t in metadata.sorted_tables)
-                await conn.execute(sa.text(f"TRUNCATE {names} CASCADE"))
         await db.close()

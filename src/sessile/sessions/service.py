@@ -1,0 +1,244 @@
+"""Session rules (DESIGN §4, §5): create, refresh with rotation and reuse detection, revoke, list.
+
+No HTTP here: callers pass the validated DPoP thumbprint and the client's facts.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Literal
+
+from sessile.access_tokens import AccessTokens
+from sessile.clock import Clock
+from sessile.errors import DPoPKeyMismatch, NotFound, Unauthorized
+from sessile.ids import new_id
+from sessile.sessions.device import Device
+from sessile.sessions.refresh_tokens import (
+    RefreshToken,
+    first_token,
+    hash_token,
+    parse_token,
+    reaches,
+    successor,
+)
+from sessile.shared_secrets import SharedSecrets
+from sessile.store.database import Database
+from sessile.store.sessions import SessionRow
+
+__all__ = ["ClientFacts", "IssuedTokens", "RevokeTarget", "SessionPolicy", "SessionService"]
+
+log = logging.getLogger("sessile.sessions")
+
+RevokeTarget = Literal["all", "others", "mine", "session"]
+
+_SUCCESSOR_SECRET = "refresh-successor"
+_INVALID = "The refresh token is invalid, expired or revoked."
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    idle_timeout: float
+    absolute_lifetime: float
+    refresh_grace: float
+
+
+@dataclass(frozen=True)
+class ClientFacts:
+    ip: str | None
+    user_agent: str | None
+    country_code: str | None
+    device: Device
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    session_id: str
+    user_id: str
+    access_token: str
+    access_expires_at: int
+    refresh_token: str
+    #: When the refresh token stops working if unused: the idle or the absolute limit.
+    refresh_expires_at: float
+
+
+class SessionService:
+    def __init__(
+        self,
+        db: Database,
+        access_tokens: AccessTokens,
+        shared_secrets: SharedSecrets,
+        clock: Clock,
+        policy: SessionPolicy,
+    ) -> None:
+        self._db = db
+        self._access = access_tokens
+        self._secrets = shared_secrets
+        self._clock = clock
+        self._policy = policy
+
+    # Helpers -------------------------------------------------------------------------------
+    def _alive(self, row: SessionRow, now: float) -> bool:
+        return (
+            row.revoked_at is None
+            and row.expires_at > now
+            and row.last_seen_at + self._policy.idle_timeout > now
+        )
+
+    def _refresh_expiry(self, row: SessionRow, now: float) -> float:
+        return min(row.expires_at, now + self._policy.idle_timeout)
+
+    async def _issue(self, row: SessionRow, refresh: RefreshToken, now: float) -> IssuedTokens:
+        access, exp = await self._access.issue(user_id=row.user_id, session_id=row.id)
+        return IssuedTokens(
+            session_id=row.id,
+            user_id=row.user_id,
+            access_token=access,
+            access_expires_at=exp,
+            refresh_token=str(refresh),
+            refresh_expires_at=self._refresh_expiry(row, now),
+        )
+
+    # Operations ----------------------------------------------------------------------------
+    async def create(
+        self, *, user_id: str, jkt: str, auth_method: str, client: ClientFacts
+    ) -> IssuedTokens:
+        now = self._clock.now()
+        session_id = new_id("ses")
+        refresh = first_token(session_id)
+        row = SessionRow(
+            id=session_id,
+            user_id=user_id,
+            jkt=jkt,
+            auth_method=auth_method,
+            refresh_hash=hash_token(refresh),
+            generation=0,
+            previous_hash=None,
+            rotated_at=None,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + self._policy.absolute_lifetime,
+            revoked_at=None,
+            revoked_reason=None,
+            device_type=client.device.device_type,
+            device_model=client.device.device_model,
+            os_version=client.device.os_version,
+            browser=client.device.browser,
+            country_code=client.country_code,
+            ip=client.ip,
+            user_agent=(client.user_agent or "")[:512] or None,
+        )
+        await self._db.sessions.create(row)
+        log.info("session created", extra={"session_id": session_id, "user_id": user_id})
+        return await self._issue(row, refresh, now)
+
+    async def refresh(self, presented: str, *, jkt: str) -> IssuedTokens:
+        """Rotate; the grace window repeats the successor; a genuine old token revokes."""
+        token = parse_token(presented)
+        if token is None:
+            raise Unauthorized(_INVALID)
+        row = await self._db.sessions.get(token.session_id)
+        now = self._clock.now()
+        if row is None or not self._alive(row, now):
+            raise Unauthorized(_INVALID)
+        if row.jkt != jkt:
+            raise DPoPKeyMismatch()
+        key = await self._secrets.get(_SUCCESSOR_SECRET)
+        presented_hash = hash_token(token)
+
+        if token.generation == row.generation and presented_hash == row.refresh_hash:
+            following = successor(key, token)
+            if await self._db.sessions.rotate(
+                row.id,
+                generation=row.generation,
+                current_hash=presented_hash,
+                new_hash=hash_token(following),
+                now=now,
+            ):
+                return await self._issue(row, following, now)
+            # Another request rotated this token a moment ago: fall through to the grace rule.
+            reloaded = await self._db.sessions.get(row.id)
+            if reloaded is None or not self._alive(reloaded, now):
+                raise Unauthorized(_INVALID)
+            row = reloaded
+
+        if token.generation == row.generation - 1 and presented_hash == row.previous_hash:
+            rotated_at = row.rotated_at if row.rotated_at is not None else now
+            following = successor(key, token)
+            if (
+                now - rotated_at <= self._policy.refresh_grace
+                and hash_token(following) == row.refresh_hash
+            ):
+                await self._db.sessions.touch(row.id, now=now)
+                return await self._issue(row, following, now)
+
+        if reaches(key, token, generation=row.generation, token_hash=row.refresh_hash):
+            await self._db.sessions.revoke(row.id, reason="refresh_token_reuse", now=now)
+            log.warning(
+                "refresh token reuse: session revoked",
+                extra={
+                    "session_id": row.id,
+                    "user_id": row.user_id,
+                    "generation": token.generation,
+                },
+            )
+        raise Unauthorized(_INVALID)
+
+    async def logout(self, presented: str | None, *, jkt: str) -> bool:
+        """Revoke the session the token names; True if one was revoked."""
+        token = parse_token(presented or "")
+        if token is None:
+            return False
+        row = await self._db.sessions.get(token.session_id)
+        if row is None or row.revoked_at is not None:
+            return False
+        if row.jkt != jkt:
+            raise DPoPKeyMismatch()
+        key = await self._secrets.get(_SUCCESSOR_SECRET)
+        presented_hash = hash_token(token)
+        genuine = presented_hash in (row.refresh_hash, row.previous_hash) or reaches(
+            key, token, generation=row.generation, token_hash=row.refresh_hash
+        )
+        if not genuine:
+            return False
+        return await self._db.sessions.revoke(row.id, reason="logout", now=self._clock.now())
+
+    async def active(self, session_id: str, user_id: str) -> SessionRow:
+        """The live session behind an access token; Unauthorized once it is revoked or ended."""
+        row = await self._db.sessions.get(session_id)
+        if row is None or row.user_id != user_id or not self._alive(row, self._clock.now()):
+            raise Unauthorized("The session has ended.")
+        return row
+
+    async def list(self, user_id: str, *, limit: int, offset: int) -> tuple[list[SessionRow], int]:
+        now = self._clock.now()
+        return await self._db.sessions.list_active(
+            user_id, now=now, idle_since=now - self._policy.idle_timeout, limit=limit, offset=offset
+        )
+
+    async def revoke(
+        self, *, user_id: str, current_session_id: str, target: RevokeTarget, session_id: str | None
+    ) -> int:
+        """Revoke by target; a session id that is not the caller's is ``not_found``."""
+        now = self._clock.now()
+        sessions = self._db.sessions
+        if target == "all":
+            return await sessions.revoke_user(user_id, reason="revoke_all", now=now)
+        if target == "others":
+            return await sessions.revoke_user(
+                user_id, reason="revoke_others", now=now, except_id=current_session_id
+            )
+        if target == "mine":
+            return int(
+                await sessions.revoke(current_session_id, reason="logout", now=now, user_id=user_id)
+            )
+        if not session_id:
+            raise NotFound("No such session.")
+        if not await sessions.revoke(
+            session_id, reason="revoked_by_user", now=now, user_id=user_id
+        ):
+            raise NotFound("No such session.")
+        return 1
+
+    async def revoke_user(self, user_id: str, *, reason: str) -> int:
+        return await self._db.sessions.revoke_user(user_id, reason=reason, now=self._clock.now())
