@@ -1,0 +1,66 @@
+"""A test-only ASGI app with one DPoP route, built on :class:`sessile.dpop.DPoPVerifier`.
+
+``uvicorn --factory tests.dpop.app:from_env`` runs it with ``SESSILE_*`` settings,
+so several processes can share one database or Redis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from sessile.clock import SystemClock
+from sessile.config import Settings
+from sessile.dpop import DPoPVerifier, create_replay_store
+from sessile.errors import DPoPError
+from sessile.shared_secrets import SharedSecrets
+from sessile.store.database import Database
+
+ROUTE = "/v1/session/refresh"
+
+
+def create_app(verifier: DPoPVerifier, database: Database | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if database is not None:
+            await database.close()
+
+    app = FastAPI(lifespan=lifespan)
+
+    @app.post(ROUTE)
+    async def refresh(request: Request) -> Response:
+        # Tests pass the session's bound key here; the real route reads it from the session.
+        expected_jkt = request.headers.get("x-test-expected-jkt")
+        try:
+            proof = await verifier.verify(request, ROUTE, expected_jkt=expected_jkt)
+        except DPoPError as error:
+            return await verifier.error_response(error)
+        body = {"jkt": proof.jkt, "jti": proof.jti, "htu": proof.htu}
+        return JSONResponse(body, headers=await verifier.nonce_headers())
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def from_env() -> FastAPI:
+    settings = Settings()
+    assert settings.secret_key is not None, "set SESSILE_SECRET_KEY"
+    database = Database.from_url(settings.sqlalchemy_url)
+    clock = SystemClock()
+    secrets = SharedSecrets(
+        database.secrets, settings.secret_key.get_secret_value().encode(), clock
+    )
+    verifier = DPoPVerifier(
+        settings,
+        clock=clock,
+        secrets=secrets,
+        replay=create_replay_store(settings, database.engine),
+    )
+    return create_app(verifier, database)
