@@ -8,7 +8,10 @@ from sessile.access_tokens import AccessTokens
 from sessile.clock import Clock, SystemClock
 from sessile.config import Settings
 from sessile.crypto import load_or_create_secret
+from sessile.dpop import DPoPVerifier, create_replay_store
 from sessile.keys import KeyRing
+from sessile.sessions import ChallengeTokens, SessionPolicy, SessionService
+from sessile.sessions.client_info import ClientLocator
 from sessile.shared_secrets import SharedSecrets
 from sessile.store.database import Database
 
@@ -23,6 +26,10 @@ class AppContext:
     shared_secrets: SharedSecrets
     ring: KeyRing
     access_tokens: AccessTokens
+    dpop: DPoPVerifier
+    sessions: SessionService
+    challenges: ChallengeTokens
+    locator: ClientLocator
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> AppContext:
@@ -40,17 +47,35 @@ class AppContext:
             publish_delay=settings.publish_delay,
             rotation_interval=settings.key_rotation_interval,
         )
+        shared_secrets = SharedSecrets(db.secrets, server_secret, clock)
+        access_tokens = AccessTokens(
+            ring,
+            clock,
+            issuer=settings.issuer,
+            audience=settings.token_audience,
+            ttl=settings.access_token_ttl,
+        )
+        policy = SessionPolicy(
+            idle_timeout=settings.session_idle_timeout,
+            absolute_lifetime=settings.session_absolute_lifetime,
+            refresh_grace=settings.refresh_grace,
+        )
         return cls(
             settings=settings,
             clock=clock,
             db=db,
-            shared_secrets=SharedSecrets(db.secrets, server_secret, clock),
+            shared_secrets=shared_secrets,
             ring=ring,
-            access_tokens=AccessTokens(
-                ring,
-                clock,
-                issuer=settings.issuer,
-                audience=settings.token_audience,
-                ttl=settings.access_token_ttl,
+            access_tokens=access_tokens,
+            dpop=DPoPVerifier(
+                settings,
+                clock=clock,
+                secrets=shared_secrets,
+                replay=create_replay_store(settings, db.engine),
+            ),
+            sessions=SessionService(db, access_tokens, shared_secrets, clock, policy),
+            challenges=ChallengeTokens(db.challenges, clock),
+            locator=ClientLocator(
+                settings.trusted_proxies, settings.country_header, settings.geoip_db
             ),
         )

@@ -1,0 +1,30 @@
+"""``Authorization: Bearer`` (RFC 6750): the access token and its live session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from sessile.errors import Unauthorized
+from sessile.http.context import context_of
+from sessile.store.sessions import SessionRow
+
+__all__ = ["Caller", "bearer_caller"]
+
+
+@dataclass(frozen=True)
+class Caller:
+    user_id: str
+    session: SessionRow
+
+
+async def bearer_caller(request: Request) -> Caller:
+    """The caller behind a valid access token whose session is still live."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("An access token is required: Authorization: Bearer <token>.")
+    context = context_of(request)
+    claims = await context.access_tokens.verify(token.strip())
+    session = await context.sessions.active(claims.sid, claims.sub)
+    return Caller(claims.sub, session)

@@ -1,0 +1,94 @@
+"""``/v1/session``: finalize a login, refresh, log out (DESIGN §2). All are DPoP routes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from sessile.errors import BadRequest, Unauthorized
+from sessile.http.bodies import read_json
+from sessile.http.client_facts import client_facts
+from sessile.http.context import context_of
+from sessile.http.cookies import clear_refresh, read_refresh, set_refresh
+from sessile.http.dpop_route import DPoPRoute
+from sessile.sessions import IssuedTokens
+
+__all__ = ["PREFIX", "router"]
+
+PREFIX = "/v1/session"
+router = APIRouter(prefix=PREFIX, route_class=DPoPRoute, tags=["session"])
+
+
+class FinalizeBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    challenge_token: str = Field(min_length=1, max_length=256)
+    code_verifier: str | None = Field(default=None, max_length=256)
+
+
+class RefreshBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    step_up_token: str | None = Field(default=None, max_length=4096)
+
+
+def tokens_response(request: Request, issued: IssuedTokens) -> JSONResponse:
+    """``{access_token, expires_at}`` plus the refresh token in the cookie or header."""
+    context = context_of(request)
+    response = JSONResponse(
+        {"access_token": issued.access_token, "expires_at": issued.access_expires_at},
+        headers={"Cache-Control": "no-store"},
+    )
+    set_refresh(
+        request,
+        response,
+        context.settings,
+        token=issued.refresh_token,
+        expires_at=issued.refresh_expires_at,
+        now=context.clock.now(),
+    )
+    return response
+
+
+@router.post("/login/finalize")
+async def finalize(request: Request) -> JSONResponse:
+    """Trade a challenge token for a session bound to the proof's key."""
+    context = context_of(request)
+    proof = await context.dpop.verify(request, PREFIX + "/login/finalize")
+    body = await read_json(request, FinalizeBody)
+    challenge = await context.challenges.redeem(body.challenge_token)
+    if challenge is None:
+        raise BadRequest("The challenge token is invalid, used or expired.")
+    user = await context.db.users.get(challenge.user_id)
+    if user is None or user.disabled_at is not None:
+        raise Unauthorized("This account can't log in.")
+    issued = await context.sessions.create(
+        user_id=user.id,
+        jkt=proof.jkt,
+        auth_method=challenge.auth_method,
+        client=client_facts(request),
+    )
+    return tokens_response(request, issued)
+
+
+@router.post("/refresh")
+async def refresh(request: Request) -> JSONResponse:
+    """Rotate the refresh token and mint an access token."""
+    context = context_of(request)
+    proof = await context.dpop.verify(request, PREFIX + "/refresh")
+    await read_json(request, RefreshBody)
+    presented = read_refresh(request, context.settings)
+    if not presented:
+        raise Unauthorized("No refresh token: log in first.")
+    issued = await context.sessions.refresh(presented, jkt=proof.jkt)
+    return tokens_response(request, issued)
+
+
+@router.post("/revoke")
+async def logout(request: Request) -> JSONResponse:
+    """Revoke the caller's session and clear the cookie."""
+    context = context_of(request)
+    proof = await context.dpop.verify(request, PREFIX + "/revoke")
+    revoked = await context.sessions.logout(read_refresh(request, context.settings), jkt=proof.jkt)
+    response = JSONResponse({"revoked": revoked})
+    clear_refresh(response, context.settings)
+    return response

@@ -1,0 +1,26 @@
+"""The public API of sessile.dpop is exactly this; growing it is a decision, not an accident."""
+
+from __future__ import annotations
+
+import sessile.dpop
+
+
+def test_public_api() -> None:
+    assert sorted(sessile.dpop.__all__) == [
+        "DPoPVerifier",
+        "NONCE_SECRET_NAME",
+        "NonceIssuer",
+        "ProofPolicy",
+        "RedisReplayStore",
+        "ReplayStore",
+        "SecretSource",
+        "SqlReplayStore",
+        "ValidatedProof",
+        "check_proof",
+        "create_replay_store",
+        "jwk_thumbprint",
+        "normalize_htu",
+        "validate_proof",
+    ]
+    for name in sessile.dpop.__all__:
+        assert getattr(sessile.dpop, name) is not None
