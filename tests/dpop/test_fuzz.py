@@ -23,7 +23,7 @@ HEADER = KEY.header()
 CLAIMS = {"jti": "fuzz", "htm": "POST", "htu": URL, "iat": int(T0), "nonce": NONCES.issue(T0)}
 VALID = KEY.sign(HEADER, CLAIMS)
 
-FUZZ = settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
