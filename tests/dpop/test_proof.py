@@ -366,3 +366,10 @@ async def test_key_differs_from_bound_key(validator: Validator, key: ProofKey) -
     bound = jwk_thumbprint(ProofKey().public_jwk)
     value = key.proof(iat=T0, nonce=validator.nonce())
     await rejected(validator, [value], "dpop_key_mismatch", expected_jkt=bound)
+
+
+async def test_endpoint_url_must_be_absolute(validator: Validator, key: ProofKey) -> None:
+    # A server misconfiguration, not the client's fault: no DPoP error code for it.
+    with pytest.raises(ValueError, match="endpoint URL"):
+        await validator([key.proof(iat=T0, nonce=validator.nonce())], url="/v1/session/refresh")
+    assert validator.replay.calls == []
