@@ -112,9 +112,9 @@ async def test_grace_repeats_the_successor_then_reuse_revokes(client: InProcessC
 async def test_an_older_genuine_token_revokes_too(client: InProcessClient) -> None:
     tokens = [_cookie_value(_cookie(await client.login()))]
     for _ in range(3):
-        response = await client.dpop("/refresh", cookies={"__Host-sessile_refresh": tokens[-1]})
+        response = await client.dpop("/refresh", cookie=tokens[-1])
         tokens.append(_cookie_value(_cookie(response)))
-    reused = await client.dpop("/refresh", cookies={"__Host-sessile_refresh": tokens[0]})
+    reused = await client.dpop("/refresh", cookie=tokens[0])
     assert reused.status_code == 401
     session = await client.context.db.sessions.get(tokens[0].split(".")[0])
     assert session is not None
