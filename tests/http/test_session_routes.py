@@ -265,3 +265,24 @@ async def test_cors_preflight(client: InProcessClient) -> None:
         "retry-after",
     ):
         assert name in exposed
+
+
+async def test_sessions_list_device_and_country_from_the_request(
+    make_client: AppClient, clock: FixedClock
+) -> None:
+    async with make_client(clock, trusted_proxies="127.0.0.1", country_header="CF-IPCountry") as (
+        http,
+        app,
+    ):
+        client = InProcessClient(http, app, clock)
+        user_agent = (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+            "(KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
+        )
+        login = await client.login(headers={"User-Agent": user_agent, "CF-IPCountry": "NL"})
+        bearer = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        [session] = (await http.get(BASE + "/me/list", headers=bearer)).json()["sessions"]
+    assert session["device_type"] == "desktop"
+    assert session["os_version"] == "Windows 10"
+    assert session["country_code"] == "NL"
+    assert session["created_at"].endswith("Z")

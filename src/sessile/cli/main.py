@@ -2,47 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
+from sessile.cli.common import run_with_context, settings_from
 from sessile.cli.devcert import write_dev_certificate
-from sessile.config import ConfigError, Settings, load_settings
+from sessile.cli.sessions import sessions
 from sessile.context import AppContext
-from sessile.store.migrate import upgrade
 
 __all__ = ["main"]
-
-T = TypeVar("T")
-
-
-def _settings(ctx: click.Context) -> Settings:
-    config: Path | None = ctx.obj.get("config") if ctx.obj else None
-    if config is not None:
-        # Worker processes load their settings again, from the environment.
-        os.environ["SESSILE_CONFIG"] = str(config.resolve())
-    try:
-        return load_settings(config)
-    except ConfigError as exc:
-        click.echo(f"sessile: {exc}", err=True)
-        sys.exit(2)
-
-
-def _run(settings: Settings, work: Callable[[AppContext], Awaitable[T]]) -> T:
-    async def runner() -> T:
-        context = AppContext.build(settings)
-        try:
-            await upgrade(context.db.engine)
-            return await work(context)
-        finally:
-            await context.db.close()
-
-    return asyncio.run(runner())
 
 
 @click.group()
@@ -84,9 +55,9 @@ def serve(
         raise click.UsageError("--tls-cert and --tls-key go together")
     if demo:
         os.environ["SESSILE_DEMO"] = "true"
-    settings = _settings(ctx)
+    settings = settings_from(ctx)
     configure_logging(settings.log_level)
-    _run(settings, _prepare)
+    run_with_context(settings, _prepare)
     uvicorn.run(
         "sessile.http.app:create_app_from_env",
         factory=True,
@@ -114,12 +85,12 @@ def db() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context) -> None:
     """Apply every pending migration."""
-    settings = _settings(ctx)
+    settings = settings_from(ctx)
 
     async def nothing(_context: AppContext) -> None:
         return None
 
-    _run(settings, nothing)
+    run_with_context(settings, nothing)
     click.echo("database is up to date")
 
 
@@ -132,7 +103,7 @@ def keys() -> None:
 @click.pass_context
 def keys_list(ctx: click.Context) -> None:
     """Show every key with its state."""
-    settings = _settings(ctx)
+    settings = settings_from(ctx)
 
     async def work(context: AppContext) -> list[Any]:
         await context.ring.reload()
@@ -140,7 +111,7 @@ def keys_list(ctx: click.Context) -> None:
         return [(k, k.state(now)) for k in context.ring.all_keys()]
 
     click.echo(f"{'kid':<45} {'state':<10} {'created':<12} {'signs from':<12} retired")
-    for key, state in _run(settings, work):
+    for key, state in run_with_context(settings, work):
         retired = f"{key.retired_at:.0f}" if key.retired_at else "-"
         click.echo(
             f"{key.kid:<45} {state:<10} {key.created_at:<12.0f} {key.active_at:<12.0f} {retired}"
@@ -154,13 +125,13 @@ def keys_list(ctx: click.Context) -> None:
 @click.pass_context
 def keys_rotate(ctx: click.Context, immediately: bool) -> None:
     """Publish a new key; it signs after the publish delay, and the old one retires then."""
-    settings = _settings(ctx)
+    settings = settings_from(ctx)
 
     async def work(context: AppContext) -> Any:
         await context.ring.reload()
         return await context.ring.rotate(immediately=immediately)
 
-    key = _run(settings, work)
+    key = run_with_context(settings, work)
     click.echo(f"new key {key.kid} signs from {key.active_at:.0f}")
 
 
@@ -177,3 +148,6 @@ def dev_cert(out: Path, hosts: tuple[str, ...]) -> None:
     cert, key = write_dev_certificate(out, list(hosts))
     click.echo(f"wrote {cert} and {key}")
     click.echo(f"serve with: sessile serve --tls-cert {cert} --tls-key {key}")
+
+
+main.add_command(sessions)

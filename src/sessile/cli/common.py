@@ -1,0 +1,44 @@
+"""What every command shares: settings with clear errors, and an app context to work in."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import click
+
+from sessile.config import ConfigError, Settings, load_settings
+from sessile.context import AppContext
+from sessile.store.migrate import upgrade
+
+__all__ = ["run_with_context", "settings_from"]
+
+T = TypeVar("T")
+
+
+def settings_from(ctx: click.Context) -> Settings:
+    config: Path | None = ctx.obj.get("config") if ctx.obj else None
+    if config is not None:
+        # Worker processes load their settings again, from the environment.
+        os.environ["SESSILE_CONFIG"] = str(config.resolve())
+    try:
+        return load_settings(config)
+    except ConfigError as exc:
+        click.echo(f"sessile: {exc}", err=True)
+        sys.exit(2)
+
+
+def run_with_context(settings: Settings, work: Callable[[AppContext], Awaitable[T]]) -> T:
+    async def runner() -> T:
+        context = AppContext.build(settings)
+        try:
+            await upgrade(context.db.engine)
+            return await work(context)
+        finally:
+            await context.db.close()
+
+    return asyncio.run(runner())
