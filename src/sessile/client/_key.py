@@ -27,13 +27,20 @@ class DPoPKey:
 
     @classmethod
     def from_pem(cls, path: str | Path) -> DPoPKey:
-        return cls(ECKey.import_key(Path(path).read_bytes()))
+        return cls.from_pem_bytes(Path(path).read_bytes())
+
+    @classmethod
+    def from_pem_bytes(cls, data: bytes) -> DPoPKey:
+        return cls(ECKey.import_key(data))
+
+    def to_pem_bytes(self) -> bytes:
+        return self._key.as_pem(private=True)
 
     def to_pem(self, path: str | Path) -> None:
-        data = self._key.as_pem(private=True)
+        """Save the private key, readable by its owner only."""
         target = Path(path)
         target.touch(mode=0o600, exist_ok=True)
-        target.write_bytes(data)
+        target.write_bytes(self.to_pem_bytes())
 
     def proof(
         self, method: str, url: str, *, nonce: str | None = None, iat: float | None = None
