@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,13 +14,30 @@ from tests import services
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    """A PostgreSQL database created for this test run and dropped after it."""
+    """A PostgreSQL database for the store tests of this run, emptied before each test."""
     services.require_postgres()
     url = services.create_postgres_database()
     try:
         yield url
     finally:
         services.drop_postgres_database(url)
+
+
+@pytest.fixture(scope="session")
+def new_postgres_database() -> Iterator[Callable[[], str]]:
+    """Make PostgreSQL databases of their own (servers keep secrets there); drop them after."""
+    services.require_postgres()
+    made: list[str] = []
+
+    def make() -> str:
+        made.append(services.create_postgres_database())
+        return made[-1]
+
+    try:
+        yield make
+    finally:
+        for url in made:
+            services.drop_postgres_database(url)
 
 
 @pytest.fixture

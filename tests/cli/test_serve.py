@@ -4,6 +4,7 @@ import os
 import ssl
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -37,8 +38,9 @@ def test_serve_on_sqlite_creates_the_database_and_serves(tmp_path: Path) -> None
 
 
 def test_two_processes_on_one_postgres_publish_the_same_jwks(
-    tmp_path: Path, postgres_url: str
+    tmp_path: Path, new_postgres_database: Callable[[], str]
 ) -> None:
+    postgres_url = new_postgres_database()
     env = {"SESSILE_DATABASE_URL": postgres_url}
     with (
         run_server(tmp_path / "a", env) as one,

@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,8 +28,9 @@ def _cli(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_two_processes_on_one_postgres_see_rotation_and_revocation_at_once(
-    tmp_path: Path, postgres_url: str
+    tmp_path: Path, new_postgres_database: Callable[[], str]
 ) -> None:
+    postgres_url = new_postgres_database()
     with (
         live_server(tmp_path / "a", postgres_url) as one,
         run_server(tmp_path / "b", {"SESSILE_DATABASE_URL": postgres_url}) as two,

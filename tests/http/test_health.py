@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import pytest
@@ -18,7 +19,10 @@ async def test_healthz_and_readyz(make_client: AppClient) -> None:
     assert ready.json()["database"] == "ok"
 
 
-async def test_readyz_reports_a_stopped_database(make_client: AppClient, postgres_url: str) -> None:
+async def test_readyz_reports_a_stopped_database(
+    make_client: AppClient, new_postgres_database: Callable[[], str]
+) -> None:
+    postgres_url = new_postgres_database()
     target = urlsplit(postgres_url)
     proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 5432)
     await proxy.start()

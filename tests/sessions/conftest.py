@@ -14,6 +14,6 @@ def server(
     """A real ``sessile serve`` on loopback, on SQLite or on PostgreSQL, shared by a module."""
     database_url = None
     if request.param == "postgres":
-        database_url = str(request.getfixturevalue("postgres_url"))
+        database_url = request.getfixturevalue("new_postgres_database")()
     with live_server(tmp_path_factory.mktemp("data"), database_url) as live:
         yield live
