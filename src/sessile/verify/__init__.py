@@ -1,0 +1,42 @@
+"""Verify sessile access tokens in a backend (DESIGN §10).
+
+``Verifier`` (threads) and ``AsyncVerifier`` (asyncio) check a token against
+the issuer's JWKS and return :class:`Claims` or raise a :class:`TokenError`.
+Framework glue lives in ``sessile.verify.fastapi``, ``.starlette`` and
+``.flask``; import the one you use. See docs/backend.md.
+"""
+
+from sessile.verify._claims import Claims
+from sessile.verify._errors import (
+    BadSignature,
+    ExpiredToken,
+    InvalidAudience,
+    InvalidClaim,
+    InvalidIssuer,
+    InvalidToken,
+    KeysUnavailable,
+    MissingToken,
+    TokenError,
+    TokenNotYetValid,
+    UnknownKey,
+    UnsupportedAlgorithm,
+)
+from sessile.verify._verifier import AsyncVerifier, Verifier
+
+__all__ = [
+    "AsyncVerifier",
+    "BadSignature",
+    "Claims",
+    "ExpiredToken",
+    "InvalidAudience",
+    "InvalidClaim",
+    "InvalidIssuer",
+    "InvalidToken",
+    "KeysUnavailable",
+    "MissingToken",
+    "TokenError",
+    "TokenNotYetValid",
+    "UnknownKey",
+    "UnsupportedAlgorithm",
+    "Verifier",
+]

@@ -1,0 +1,75 @@
+"""FastAPI: a dependency that hands a route the verified claims of its bearer token.
+
+::
+
+    from fastapi import Depends, FastAPI
+    from sessile.verify import AsyncVerifier, Claims
+    from sessile.verify.fastapi import BearerToken, add_error_handler
+
+    verifier = AsyncVerifier("https://auth.example.com", "default")
+    bearer = BearerToken(verifier)
+    app = FastAPI()
+    add_error_handler(app)
+
+    @app.get("/me")
+    async def me(claims: Claims = Depends(bearer)) -> dict[str, str]:
+        return {"user": claims.sub}
+
+A refused token raises :class:`TokenRejected`: 401 with ``WWW-Authenticate``
+(503 when the issuer's keys cannot be fetched). With ``add_error_handler`` the
+body is ``{"code", "message"}``; without it FastAPI nests that under ``detail``.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
+from fastapi.responses import JSONResponse
+from fastapi.security.base import SecurityBase
+from starlette.responses import Response
+
+from sessile.verify._claims import Claims
+from sessile.verify._errors import TokenError
+from sessile.verify._http import bearer_token, error_answer
+from sessile.verify._verifier import AsyncVerifier
+
+__all__ = ["BearerToken", "TokenRejected", "add_error_handler", "token_rejected_handler"]
+
+
+class TokenRejected(HTTPException):
+    """An HTTPException carrying the :class:`~sessile.verify.TokenError` that refused the token."""
+
+    def __init__(self, error: TokenError, realm: str | None = None) -> None:
+        answer = error_answer(error, realm)
+        super().__init__(answer.status, detail=answer.body, headers=answer.headers)
+        self.error = error
+        self.body = answer.body
+
+
+class BearerToken(SecurityBase):
+    """The dependency; as a ``SecurityBase`` it also shows up in the OpenAPI document."""
+
+    def __init__(
+        self, verifier: AsyncVerifier, *, realm: str | None = None, scheme_name: str = "sessile"
+    ) -> None:
+        self.verifier = verifier
+        self.realm = realm
+        self.model = HTTPBearerModel(bearerFormat="JWT")
+        self.scheme_name = scheme_name
+
+    async def __call__(self, request: Request) -> Claims:
+        try:
+            return await self.verifier.verify(bearer_token(request.headers.get("authorization")))
+        except TokenError as error:
+            raise TokenRejected(error, self.realm) from None
+
+
+async def token_rejected_handler(request: Request, exc: Exception) -> Response:
+    """Answer a :class:`TokenRejected` with ``{"code", "message"}`` and its headers."""
+    if not isinstance(exc, TokenRejected):  # pragma: no cover - registered for it alone
+        raise exc
+    return JSONResponse(exc.body, status_code=exc.status_code, headers=exc.headers)
+
+
+def add_error_handler(app: FastAPI) -> None:
+    app.add_exception_handler(TokenRejected, token_rejected_handler)
