@@ -41,6 +41,12 @@ def new_postgres_database() -> Iterator[Callable[[], str]]:
 
 
 @pytest.fixture
+def own_postgres_url(new_postgres_database: Callable[[], str]) -> str:
+    """A PostgreSQL database of this test's own (made outside any event loop)."""
+    return new_postgres_database()
+
+
+@pytest.fixture
 def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database nobody else has touched: a new file, or a new PostgreSQL database."""
     if request.param == "sqlite":

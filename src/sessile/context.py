@@ -31,6 +31,13 @@ class AppContext:
     challenges: ChallengeTokens
     locator: ClientLocator
 
+    async def maintain(self) -> None:
+        """Scheduled work: key rotation, and dropping rows nothing can need any more."""
+        await self.ring.ensure()
+        now = self.clock.now()
+        await self.db.challenges.purge(now=now)
+        await self.db.revocations.purge(before=now - self.settings.access_token_ttl - 300)
+
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> AppContext:
         clock = clock or SystemClock()

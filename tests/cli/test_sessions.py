@@ -83,3 +83,18 @@ def test_sessions_cli_revokes(tmp_path: Path) -> None:
                 client.refresh()
         usage = _cli("sessions", "revoke", database_url=server.database_url)
         assert usage.returncode == 2
+
+
+def test_apikeys_cli(tmp_path: Path) -> None:
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'sessile.db'}"
+    made = _cli("apikeys", "create", "--name", "backend", database_url=database_url)
+    assert made.returncode == 0, made.stderr
+    secret = made.stdout.strip()
+    assert secret.startswith("sk_")
+    key_id = secret.split("_")[1]
+    listing = _cli("apikeys", "list", database_url=database_url)
+    assert f"{key_id}  active" in listing.stdout
+    assert secret not in listing.stdout
+    assert _cli("apikeys", "revoke", key_id, database_url=database_url).returncode == 0
+    assert "revoked" in _cli("apikeys", "list", database_url=database_url).stdout
+    assert _cli("apikeys", "revoke", key_id, database_url=database_url).returncode == 1

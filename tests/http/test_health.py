@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import pytest
@@ -20,9 +19,9 @@ async def test_healthz_and_readyz(make_client: AppClient) -> None:
 
 
 async def test_readyz_reports_a_stopped_database(
-    make_client: AppClient, new_postgres_database: Callable[[], str]
+    make_client: AppClient, own_postgres_url: str
 ) -> None:
-    postgres_url = new_postgres_database()
+    postgres_url = own_postgres_url
     target = urlsplit(postgres_url)
     proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 5432)
     await proxy.start()

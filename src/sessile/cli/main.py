@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from sessile.cli.apikeys import apikeys
 from sessile.cli.common import run_with_context, settings_from
 from sessile.cli.devcert import write_dev_certificate
 from sessile.cli.sessions import sessions
@@ -151,3 +152,4 @@ def dev_cert(out: Path, hosts: tuple[str, ...]) -> None:
 
 
 main.add_command(sessions)
+main.add_command(apikeys)

@@ -38,6 +38,11 @@ _BY_STATUS: Mapping[int, type[SessileError]] = {
 }
 
 
+def _header_text(text: str) -> str:
+    """A message made safe for a quoted header value: ASCII, no quotes or backslashes."""
+    return text.encode("ascii", "replace").decode().replace('"', "'").replace("\\", "/")
+
+
 def error_response(error: SessileError, headers: Mapping[str, str] | None = None) -> JSONResponse:
     body: dict[str, str] = {"code": error.code, "message": error.message}
     out = dict(headers or {})
@@ -47,12 +52,12 @@ def error_response(error: SessileError, headers: Mapping[str, str] | None = None
     if isinstance(error, DPoPError):
         out.setdefault(
             "WWW-Authenticate",
-            f'DPoP error="{error.oauth_error}", error_description="{error.message}"',
+            f'DPoP error="{error.oauth_error}", error_description="{_header_text(error.message)}"',
         )
     elif isinstance(error, Unauthorized):
         out.setdefault(
             "WWW-Authenticate",
-            f'Bearer error="invalid_token", error_description="{error.message}"',
+            f'Bearer error="invalid_token", error_description="{_header_text(error.message)}"',
         )
     if isinstance(error, RateLimited):
         out["Retry-After"] = str(error.retry_after)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from sessile.store.api_keys import ApiKeyStore
 from sessile.store.challenges import ChallengeStore
 from sessile.store.engine import create_engine
 from sessile.store.keys import SigningKeyStore
+from sessile.store.revocations import RevocationStore
 from sessile.store.secrets import ServerSecretStore
 from sessile.store.sessions import SessionStore
 from sessile.store.users import UserStore
@@ -23,6 +25,8 @@ class Database:
         self.challenges = ChallengeStore(engine)
         self.keys = SigningKeyStore(engine)
         self.secrets = ServerSecretStore(engine)
+        self.api_keys = ApiKeyStore(engine)
+        self.revocations = RevocationStore(engine)
 
     @classmethod
     def from_url(cls, url: str) -> Database:

@@ -9,10 +9,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 __all__ = [
+    "api_keys",
     "challenge_tokens",
     "dpop_replay",
     "identifiers",
     "metadata",
+    "revocations",
     "server_secrets",
     "sessions",
     "signing_keys",
@@ -136,4 +138,32 @@ dpop_replay = sa.Table(
     sa.Column("jkt", sa.String(64), primary_key=True),
     sa.Column("jti", sa.String(255), primary_key=True),
     sa.Column("expires_at", Time, nullable=False, index=True),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    # SHA-256 of the secret part: keys are 256 random bits, so a fast hash is enough.
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("last_used_at", Time),
+    sa.Column("revoked_at", Time),
+)
+
+# The revocation feed (DESIGN §10): one row per revoked session, or per user-wide
+# revocation (``session_id`` null: every token of the user issued before ``revoked_at``).
+revocations = sa.Table(
+    "revocations",
+    metadata,
+    sa.Column(
+        "seq",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("user_id", sa.String(40), nullable=False),
+    sa.Column("session_id", sa.String(40)),
+    sa.Column("revoked_at", Time, nullable=False, index=True),
 )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from sessile.store.schema import sessions
+from sessile.store.schema import revocations, sessions
 
 __all__ = ["SessionRow", "SessionStore"]
 
@@ -101,27 +101,55 @@ class SessionStore:
     async def revoke(
         self, session_id: str, *, reason: str, now: float, user_id: str | None = None
     ) -> bool:
-        """Revoke one live session (of ``user_id`` when given); True if it was live."""
+        """Revoke one live session (of ``user_id`` when given); True if it was live.
+
+        The revocation feed gets its row in the same transaction.
+        """
         condition = sa.and_(sessions.c.id == session_id, sessions.c.revoked_at.is_(None))
         if user_id is not None:
             condition = sa.and_(condition, sessions.c.user_id == user_id)
         async with self._engine.begin() as conn:
             result = await conn.execute(
-                sessions.update().where(condition).values(revoked_at=now, revoked_reason=reason)
+                sessions.update()
+                .where(condition)
+                .values(revoked_at=now, revoked_reason=reason)
+                .returning(sessions.c.user_id)
             )
-        return result.rowcount == 1
+            owner = result.scalar()
+            if owner is not None:
+                await conn.execute(
+                    revocations.insert().values(
+                        user_id=owner, session_id=session_id, revoked_at=now
+                    )
+                )
+        return owner is not None
 
     async def revoke_user(
         self, user_id: str, *, reason: str, now: float, except_id: str | None = None
     ) -> int:
+        """Revoke a user's live sessions but ``except_id``; the feed gets one row per
+        session, or one user-wide row when all of them go."""
         condition = sa.and_(sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None))
         if except_id is not None:
             condition = sa.and_(condition, sessions.c.id != except_id)
         async with self._engine.begin() as conn:
             result = await conn.execute(
-                sessions.update().where(condition).values(revoked_at=now, revoked_reason=reason)
+                sessions.update()
+                .where(condition)
+                .values(revoked_at=now, revoked_reason=reason)
+                .returning(sessions.c.id)
             )
-        return result.rowcount
+            revoked = list(result.scalars())
+            if except_id is None:
+                await conn.execute(
+                    revocations.insert().values(user_id=user_id, session_id=None, revoked_at=now)
+                )
+            elif revoked:
+                await conn.execute(
+                    revocations.insert(),
+                    [{"user_id": user_id, "session_id": sid, "revoked_at": now} for sid in revoked],
+                )
+        return len(revoked)
 
     async def list_active(
         self, user_id: str, *, now: float, idle_since: float, limit: int, offset: int

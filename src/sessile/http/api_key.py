@@ -1,0 +1,24 @@
+"""``Authorization: Bearer <API key>`` on the management API (DESIGN §7)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from sessile.errors import NotFound, Unauthorized
+from sessile.http.context import context_of
+from sessile.store.api_keys import ApiKey
+
+__all__ = ["api_key_caller"]
+
+
+async def api_key_caller(request: Request, app_id: str) -> ApiKey:
+    context = context_of(request)
+    scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not presented.strip():
+        raise Unauthorized("An API key is required: Authorization: Bearer sk_….")
+    key = await context.db.api_keys.authenticate(presented.strip(), now=context.clock.now())
+    if key is None:
+        raise Unauthorized("The API key is unknown or revoked.")
+    if app_id != context.settings.app_id:
+        raise NotFound("No such app.")
+    return key

@@ -1,0 +1,58 @@
+"""``GET /v2/session/apps/{app_id}/revocations``: the revocation feed for backends.
+
+Backends poll with ``?after=<cursor>`` and reject access tokens of the sessions
+(and users) listed, instead of waiting for those tokens to expire.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from sessile.http.api_key import api_key_caller
+from sessile.http.context import context_of
+
+__all__ = ["SETTLE_SECONDS", "router"]
+
+router = APIRouter(prefix="/v2/session/apps/{app_id}", tags=["management"])
+
+#: Rows are numbered when inserted but may commit out of order (PostgreSQL
+#: sequences); the cursor stops short of rows younger than this, so a follower
+#: re-reads them on its next poll instead of skipping a late commit.
+SETTLE_SECONDS = 2.0
+
+
+@router.get("/revocations")
+async def revocations(
+    request: Request,
+    app_id: str,
+    after: int = Query(default=0, ge=0, description="The cursor from the previous answer."),
+    limit: int = Query(default=500, ge=1, le=5000),
+) -> JSONResponse:
+    """Revoked sessions (``session_id``) and user-wide revocations (``session_id`` null:
+    every token of the user issued before ``revoked_at``), oldest first."""
+    await api_key_caller(request, app_id)
+    context = context_of(request)
+    rows = await context.db.revocations.after(after, limit=limit)
+    settled = context.clock.now() - SETTLE_SECONDS
+    cursor = after
+    for row in rows:
+        if row.revoked_at > settled:
+            break
+        cursor = row.seq
+    return JSONResponse(
+        {
+            "revocations": [
+                {
+                    "seq": r.seq,
+                    "user_id": r.user_id,
+                    "session_id": r.session_id,
+                    "revoked_at": r.revoked_at,
+                }
+                for r in rows
+            ],
+            "cursor": cursor,
+            "poll_after": 1,
+        },
+        headers={"Cache-Control": "no-store"},
+    )

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from sessile.store.database import Database
+from tests.store.test_sessions import _session, _user
+
+
+async def test_revocations_feed_rows(database: Database) -> None:
+    alice, bob = await _user(database), await _user(database)
+    for i in range(3):
+        await database.sessions.create(_session(alice, f"ses_a{i}", 10.0 + i))
+    await database.sessions.create(_session(bob, "ses_b", 10.0))
+
+    assert await database.sessions.revoke("ses_a0", reason="logout", now=20.0)
+    assert not await database.sessions.revoke("ses_a0", reason="again", now=21.0)
+    assert (
+        await database.sessions.revoke_user(alice, reason="others", now=22.0, except_id="ses_a2")
+        == 1
+    )
+    assert await database.sessions.revoke_user(bob, reason="all", now=23.0) == 1
+
+    rows = await database.revocations.after(0, limit=100)
+    assert [(r.user_id, r.session_id, r.revoked_at) for r in rows] == [
+        (alice, "ses_a0", 20.0),
+        (alice, "ses_a1", 22.0),
+        (bob, None, 23.0),
+    ]
+    assert [r.seq for r in rows] == sorted(r.seq for r in rows)
+    assert await database.revocations.after(rows[1].seq, limit=100) == rows[2:]
+    assert await database.revocations.latest() == rows[-1].seq
+    assert await database.revocations.purge(before=22.5) == 2
+    assert await database.revocations.after(0, limit=100) == rows[2:]
+
+
+async def test_api_keys(database: Database) -> None:
+    key, secret = await database.api_keys.create("backend", now=1.0)
+    assert secret.startswith(f"sk_{key.id}_")
+    found = await database.api_keys.authenticate(secret, now=2.0)
+    assert found is not None
+    assert found.id == key.id
+    assert (
+        await database.api_keys.authenticate(
+            secret[:-1] + ("A" if secret[-1] != "A" else "B"), now=2.0
+        )
+        is None
+    )
+    assert await database.api_keys.authenticate("sk_nope", now=2.0) is None
+    [listed] = await database.api_keys.list()
+    assert listed.last_used_at == 2.0
+    assert secret not in repr(listed)
+    assert await database.api_keys.revoke(key.id, now=3.0)
+    assert await database.api_keys.authenticate(secret, now=4.0) is None
+    assert not await database.api_keys.revoke(key.id, now=5.0)
