@@ -92,6 +92,42 @@ class Settings(BaseSettings):
     dpop_nonce_steps_accepted: int = Field(default=3, ge=1, le=60)
     dpop_nonce_iat_leeway: int = Field(default=86_400, ge=60)
 
+    # Login by one-time code (DESIGN §6).
+    otp_length: int = Field(default=6, ge=4, le=10)
+    otp_ttl: int = Field(default=600, ge=60, le=3_600)
+    otp_max_attempts: int = Field(default=5, ge=1, le=20)
+    otp_resend_cooldown: int = Field(default=30, ge=0, le=3_600)
+    otp_max_sends: int = Field(default=5, ge=1, le=20)
+    otp_rate_per_identifier: str = "5/10 minutes"
+    otp_rate_per_ip: str = "30/10 minutes"
+
+    # Login by password.
+    password_signup: bool = True
+    password_min_length: int = Field(default=8, ge=6, le=128)
+    password_max_length: int = Field(default=128, ge=8, le=1024)
+    password_uppercase: bool = False
+    password_lowercase: bool = False
+    password_numbers: bool = False
+    password_symbols: bool = False
+    password_rate_per_identifier: str = "10/15 minutes"
+    password_rate_per_ip: str = "100/15 minutes"
+
+    # Delivery of codes (DESIGN §6).
+    app_name: str = "sessile"
+    email_subject: str = "Your {app_name} code: {code}"
+    email_text: str = "Your {app_name} code is {code}. It expires in {minutes} minutes."
+    sms_text: str = "{code} is your {app_name} code. It expires in {minutes} minutes."
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65_535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "sessile <no-reply@localhost>"
+    smtp_tls: Literal["none", "starttls", "tls"] = "none"
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_retries: int = Field(default=3, ge=0, le=10)
+    webhook_timeout: float = Field(default=5.0, gt=0, le=60)
+
     # HTTP.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -172,6 +208,33 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return value
 
+    @field_validator(
+        "otp_rate_per_identifier",
+        "otp_rate_per_ip",
+        "password_rate_per_identifier",
+        "password_rate_per_ip",
+    )
+    @classmethod
+    def _check_rate(cls, value: str) -> str:
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a rate such as '5/10 minutes'") from exc
+        return value
+
+    @field_validator("email_subject", "email_text", "sms_text")
+    @classmethod
+    def _check_template(cls, value: str) -> str:
+        try:
+            value.format(code="0", app_name="x", minutes=1)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(
+                f"unusable template ({exc}); use {{code}}, {{app_name}}, {{minutes}}"
+            ) from exc
+        return value
+
     @field_validator("geoip_db")
     @classmethod
     def _check_geoip(cls, value: Path | None) -> Path | None:
@@ -190,6 +253,10 @@ class Settings(BaseSettings):
             )
         if self.cookie_samesite == "none" and self.cookie_insecure_dev:
             raise ValueError("cookie_samesite=none requires a Secure cookie")
+        if self.password_min_length > self.password_max_length:
+            raise ValueError("password_min_length must not exceed password_max_length")
+        if self.delivery == "webhook" and not (self.webhook_url and self.webhook_secret):
+            raise ValueError("delivery=webhook needs webhook_url and webhook_secret")
         return self
 
     # Derived values.
@@ -219,6 +286,11 @@ class Settings(BaseSettings):
     @property
     def cookie_secure(self) -> bool:
         return not self.cookie_insecure_dev
+
+    @property
+    def otp_cookie_name(self) -> str:
+        """The OTP verification cookie; ``__Host-`` unless in plain-http development."""
+        return "sessile_otp" if self.cookie_insecure_dev else "__Host-sessile_otp"
 
     def url(self, path: str) -> str:
         """The absolute URL of ``path`` under the public URL, never taken from ``Host``."""

@@ -10,6 +10,7 @@ from sessile.config import Settings
 from sessile.crypto import load_or_create_secret
 from sessile.dpop import DPoPVerifier, create_replay_store
 from sessile.keys import KeyRing
+from sessile.login.passwords import PasswordPolicy, Passwords
 from sessile.sessions import ChallengeTokens, SessionPolicy, SessionService
 from sessile.sessions.client_info import ClientLocator
 from sessile.shared_secrets import SharedSecrets
@@ -30,6 +31,7 @@ class AppContext:
     sessions: SessionService
     challenges: ChallengeTokens
     locator: ClientLocator
+    passwords: Passwords
 
     async def maintain(self) -> None:
         """Scheduled work: key rotation, and dropping rows nothing can need any more."""
@@ -82,6 +84,7 @@ class AppContext:
             ),
             sessions=SessionService(db, access_tokens, shared_secrets, clock, policy),
             challenges=ChallengeTokens(db.challenges, clock),
+            passwords=Passwords(PasswordPolicy.from_settings(settings)),
             locator=ClientLocator(
                 settings.trusted_proxies, settings.country_header, settings.geoip_db
             ),

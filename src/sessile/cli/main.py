@@ -12,6 +12,7 @@ from sessile.cli.apikeys import apikeys
 from sessile.cli.common import run_with_context, settings_from
 from sessile.cli.devcert import write_dev_certificate
 from sessile.cli.sessions import sessions
+from sessile.cli.users import users
 from sessile.context import AppContext
 
 __all__ = ["main"]
@@ -153,3 +154,4 @@ def dev_cert(out: Path, hosts: tuple[str, ...]) -> None:
 
 main.add_command(sessions)
 main.add_command(apikeys)
+main.add_command(users)

@@ -15,7 +15,7 @@ from sessile.config import Settings, load_settings
 from sessile.context import AppContext
 from sessile.http.errors import install_error_handlers
 from sessile.http.limits import BodySizeLimit
-from sessile.http.routes import health, me, revocations, session, wellknown
+from sessile.http.routes import health, me, revocations, session, users, wellknown
 from sessile.logs import configure_logging
 
 __all__ = ["ALLOWED_HEADERS", "EXPOSED_HEADERS", "create_app", "create_app_from_env"]
@@ -68,6 +68,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(session.router)
     app.include_router(me.router)
     app.include_router(revocations.router)
+    app.include_router(users.router)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

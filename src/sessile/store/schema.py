@@ -14,6 +14,7 @@ __all__ = [
     "dpop_replay",
     "identifiers",
     "metadata",
+    "otp_challenges",
     "revocations",
     "server_secrets",
     "sessions",
@@ -166,4 +167,24 @@ revocations = sa.Table(
     sa.Column("user_id", sa.String(40), nullable=False),
     sa.Column("session_id", sa.String(40)),
     sa.Column("revoked_at", Time, nullable=False, index=True),
+)
+
+# One-time-code challenges (DESIGN §6). The browser holds ``verification_hash``'s
+# token in a cookie (or X-Verification-Token); the code is stored as an HMAC.
+otp_challenges = sa.Table(
+    "otp_challenges",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("verification_hash", sa.String(64), nullable=False),
+    sa.Column("identifier_type", sa.String(20), nullable=False),
+    sa.Column("identifier_value", sa.String(320), nullable=False),
+    sa.Column("code_hash", sa.String(64), nullable=False),
+    #: False when the code was never sent (unknown identifier and sign-up off).
+    sa.Column("deliverable", sa.Boolean, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("sends", sa.Integer, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("last_sent_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False, index=True),
+    sa.Column("consumed_at", Time),
 )

@@ -1,0 +1,1 @@
+"""Login: one-time codes by email or SMS, and passwords (DESIGN §6)."""

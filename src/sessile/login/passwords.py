@@ -1,0 +1,94 @@
+"""Passwords (DESIGN §6): argon2id with OWASP parameters, hashed off the event loop, and the
+policy that ``/password/compliancy`` serves and the server enforces."""
+
+from __future__ import annotations
+
+import asyncio
+import string
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from sessile.config import Settings
+from sessile.errors import BadRequest
+
+__all__ = ["PasswordPolicy", "Passwords"]
+
+# OWASP Password Storage Cheat Sheet: argon2id, 19 MiB, 2 iterations, 1 lane.
+_HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+
+
+@dataclass(frozen=True)
+class PasswordPolicy:
+    min_length: int = 8
+    max_length: int = 128
+    uppercase: bool = False
+    lowercase: bool = False
+    numbers: bool = False
+    symbols: bool = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PasswordPolicy:
+        return cls(
+            min_length=settings.password_min_length,
+            max_length=settings.password_max_length,
+            uppercase=settings.password_uppercase,
+            lowercase=settings.password_lowercase,
+            numbers=settings.password_numbers,
+            symbols=settings.password_symbols,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def problems(self, password: str) -> list[str]:
+        """What the password lacks; empty when it complies."""
+        found = []
+        if len(password) < self.min_length:
+            found.append(f"at least {self.min_length} characters")
+        if len(password) > self.max_length:
+            found.append(f"at most {self.max_length} characters")
+        if self.uppercase and not any(c.isupper() for c in password):
+            found.append("an uppercase letter")
+        if self.lowercase and not any(c.islower() for c in password):
+            found.append("a lowercase letter")
+        if self.numbers and not any(c.isdigit() for c in password):
+            found.append("a number")
+        if self.symbols and not any(c in string.punctuation or c.isspace() for c in password):
+            found.append("a symbol")
+        return found
+
+    def enforce(self, password: str) -> None:
+        problems = self.problems(password)
+        if problems:
+            raise BadRequest("The password needs " + ", ".join(problems) + ".")
+
+
+class Passwords:
+    def __init__(self, policy: PasswordPolicy) -> None:
+        self.policy = policy
+        self._dummy: str | None = None
+
+    async def hash(self, password: str) -> str:
+        """Check the policy, then hash in a worker thread."""
+        self.policy.enforce(password)
+        return await asyncio.to_thread(_HASHER.hash, password)
+
+    async def verify(self, password_hash: str | None, password: str) -> bool:
+        """Constant work whether or not there is a hash: unknown users check a dummy."""
+        if password_hash is None:
+            if self._dummy is None:
+                self._dummy = await asyncio.to_thread(_HASHER.hash, "sessile dummy password")
+            password_hash = self._dummy
+            await asyncio.to_thread(_verify, password_hash, password)
+            return False
+        return await asyncio.to_thread(_verify, password_hash, password)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
