@@ -2,6 +2,8 @@
 
 ::
 
+    from typing import Annotated
+
     from fastapi import Depends, FastAPI
     from sessile.verify import AsyncVerifier, Claims
     from sessile.verify.fastapi import BearerToken, add_error_handler
@@ -12,7 +14,7 @@
     add_error_handler(app)
 
     @app.get("/me")
-    async def me(claims: Claims = Depends(bearer)) -> dict[str, str]:
+    async def me(claims: Annotated[Claims, Depends(bearer)]) -> dict[str, str]:
         return {"user": claims.sub}
 
 A refused token raises :class:`TokenRejected`: 401 with ``WWW-Authenticate``
