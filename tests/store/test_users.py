@@ -4,7 +4,7 @@ import pytest
 
 from sessile.errors import IdentifierAlreadyExists
 from sessile.store.database import Database
-from sessile.store.users import Identifier
+from sessile.store.users import Identifier, merge_patch
 
 EMAIL = Identifier("email_address", "ada@example.com")
 PHONE = Identifier("phone_number", "+33612345678")
@@ -58,3 +58,80 @@ async def test_disable_and_delete(database: Database) -> None:
     assert await database.users.get(user.id) is None
     assert await database.users.find_by_identifier(EMAIL) is None
     assert not await database.users.delete(user.id)
+
+
+async def test_list_pages_oldest_first_with_identifiers_and_total(database: Database) -> None:
+    made = [
+        await database.users.create(
+            now=float(n), identifiers_=[Identifier("email_address", f"u{n}@example.com")]
+        )
+        for n in range(5)
+    ]
+    bare = await database.users.create(now=10.0)  # no identifier at all
+
+    page, total = await database.users.list(limit=2, offset=1)
+    assert total == 6
+    assert [u.id for u in page] == [made[1].id, made[2].id]
+    assert page[0].identifiers == (Identifier("email_address", "u1@example.com"),)
+
+    tail, _ = await database.users.list(limit=10, offset=4)
+    assert [u.id for u in tail] == [made[4].id, bare.id]
+    assert tail[1].identifiers == ()
+    assert await database.users.list(limit=10, offset=6) == ([], 6)
+
+
+async def test_update_merges_the_profile_and_sets_disabled(database: Database) -> None:
+    user = await database.users.create(
+        now=1.0, profile={"name": "Ada", "prefs": {"theme": "dark", "lang": "en"}, "x": 1}
+    )
+    updated = await database.users.update(
+        user.id, now=2.0, profile_patch={"prefs": {"lang": "fr"}, "x": None, "plan": "pro"}
+    )
+    assert updated is not None
+    assert updated.profile == {
+        "name": "Ada",
+        "prefs": {"theme": "dark", "lang": "fr"},
+        "plan": "pro",
+    }
+    assert updated.updated_at == 2.0
+    assert updated.created_at == 1.0
+
+    disabled = await database.users.update(user.id, now=3.0, disabled=True)
+    assert disabled is not None
+    assert disabled.disabled_at == 3.0
+    again = await database.users.update(user.id, now=4.0, disabled=True)
+    assert again is not None
+    assert again.disabled_at == 3.0, "disabling twice keeps the first time"
+    assert again.profile == updated.profile
+    enabled = await database.users.update(user.id, now=5.0, disabled=False)
+    assert enabled is not None
+    assert enabled.disabled_at is None
+
+    assert await database.users.update("usr_missing", now=6.0, disabled=True) is None
+
+
+async def test_set_and_clear_the_password_hash(database: Database) -> None:
+    user = await database.users.create(now=1.0, password_hash="old")
+    assert await database.users.set_password_hash(user.id, "new", now=2.0)
+    loaded = await database.users.get(user.id)
+    assert loaded is not None
+    assert (loaded.password_hash, loaded.updated_at) == ("new", 2.0)
+    assert await database.users.set_password_hash(user.id, None, now=3.0)
+    cleared = await database.users.get(user.id)
+    assert cleared is not None
+    assert cleared.password_hash is None
+    assert not await database.users.set_password_hash("usr_missing", "x", now=4.0)
+
+
+def test_merge_patch_follows_rfc_7396() -> None:
+    # Examples from RFC 7396 Appendix A (those whose target and patch are objects).
+    assert merge_patch({"a": "b"}, {"a": "c"}) == {"a": "c"}
+    assert merge_patch({"a": "b"}, {"b": "c"}) == {"a": "b", "b": "c"}
+    assert merge_patch({"a": "b"}, {"a": None}) == {}
+    assert merge_patch({"a": "b", "b": "c"}, {"a": None}) == {"b": "c"}
+    assert merge_patch({"a": ["b"]}, {"a": "c"}) == {"a": "c"}
+    assert merge_patch({"a": "c"}, {"a": ["b"]}) == {"a": ["b"]}
+    assert merge_patch({"a": {"b": "c"}}, {"a": {"b": "d", "c": None}}) == {"a": {"b": "d"}}
+    assert merge_patch({"a": [{"b": "c"}]}, {"a": [1]}) == {"a": [1]}
+    assert merge_patch({"e": None}, {"a": 1}) == {"e": None, "a": 1}
+    assert merge_patch({}, {"a": {"bb": {"ccc": None}}}) == {"a": {"bb": {}}}

@@ -8,13 +8,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from sessile.errors import IdentifierAlreadyExists
 from sessile.ids import new_id
 from sessile.store.schema import identifiers, users
 
-__all__ = ["Identifier", "User", "UserStore"]
+__all__ = ["Identifier", "User", "UserStore", "merge_patch"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,49 @@ class User:
     updated_at: float
     disabled_at: float | None
     identifiers: tuple[Identifier, ...]
+
+
+def merge_patch(target: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
+    """RFC 7396 JSON Merge Patch of one object by another: ``null`` removes a member,
+    objects merge member by member, anything else replaces."""
+    merged = dict(target)
+    for name, value in patch.items():
+        if value is None:
+            merged.pop(name, None)
+        elif isinstance(value, Mapping):
+            current = merged.get(name)
+            merged[name] = merge_patch(current if isinstance(current, Mapping) else {}, value)
+        else:
+            merged[name] = value
+    return merged
+
+
+def _user(row: sa.Row[Any], idents: Sequence[Identifier]) -> User:
+    return User(
+        id=row.id,
+        profile=row.profile,
+        password_hash=row.password_hash,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        disabled_at=row.disabled_at,
+        identifiers=tuple(idents),
+    )
+
+
+async def _identifiers_of(
+    conn: AsyncConnection, user_ids: Sequence[str]
+) -> dict[str, list[Identifier]]:
+    found: dict[str, list[Identifier]] = {user_id: [] for user_id in user_ids}
+    if not user_ids:
+        return found
+    rows = await conn.execute(
+        sa.select(identifiers.c.user_id, identifiers.c.type, identifiers.c.value)
+        .where(identifiers.c.user_id.in_(user_ids))
+        .order_by(identifiers.c.type, identifiers.c.value)
+    )
+    for row in rows:
+        found[row.user_id].append(Identifier(row.type, row.value))
+    return found
 
 
 class UserStore:
@@ -80,25 +123,13 @@ class UserStore:
 
     async def get(self, user_id: str) -> User | None:
         async with self._engine.connect() as conn:
-            row = (await conn.execute(users.select().where(users.c.id == user_id))).first()
-            if row is None:
-                return None
-            idents = (
-                await conn.execute(
-                    sa.select(identifiers.c.type, identifiers.c.value)
-                    .where(identifiers.c.user_id == user_id)
-                    .order_by(identifiers.c.type, identifiers.c.value)
-                )
-            ).all()
-        return User(
-            id=row.id,
-            profile=row.profile,
-            password_hash=row.password_hash,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            disabled_at=row.disabled_at,
-            identifiers=tuple(Identifier(i.type, i.value) for i in idents),
-        )
+            return await self._get(conn, user_id)
+
+    async def _get(self, conn: AsyncConnection, user_id: str) -> User | None:
+        row = (await conn.execute(users.select().where(users.c.id == user_id))).first()
+        if row is None:
+            return None
+        return _user(row, (await _identifiers_of(conn, [user_id]))[user_id])
 
     async def find_by_identifier(self, identifier: Identifier) -> User | None:
         async with self._engine.connect() as conn:
@@ -108,6 +139,68 @@ class UserStore:
                 )
             )
         return None if user_id is None else await self.get(user_id)
+
+    async def list(self, *, limit: int, offset: int) -> tuple[list[User], int]:
+        """A page of users, oldest first (so paging through stays stable while users
+        are added), and how many there are in all."""
+        async with self._engine.connect() as conn:
+            total = await conn.scalar(sa.select(sa.func.count()).select_from(users))
+            rows = (
+                await conn.execute(
+                    users.select()
+                    .order_by(users.c.created_at, users.c.id)
+                    .limit(limit)
+                    .offset(offset)
+                )
+            ).all()
+            idents = await _identifiers_of(conn, [r.id for r in rows])
+        return [_user(r, idents[r.id]) for r in rows], int(total or 0)
+
+    async def update(
+        self,
+        user_id: str,
+        *,
+        now: float,
+        profile_patch: Mapping[str, Any] | None = None,
+        disabled: bool | None = None,
+    ) -> User | None:
+        """Merge ``profile_patch`` into the profile (RFC 7396) and set or clear the
+        disabled mark; None when there is no such user.
+
+        Disabling an already disabled user keeps the time it was first disabled.
+        """
+        async with self._engine.begin() as conn:
+            # Writing first takes the row lock (PostgreSQL) or the write lock (SQLite, whose
+            # driver would otherwise run the read below outside the transaction), so two
+            # concurrent patches can't both merge into the same old profile.
+            touched = await conn.execute(
+                users.update().where(users.c.id == user_id).values(updated_at=now)
+            )
+            if touched.rowcount != 1:
+                return None
+            current = (await conn.execute(users.select().where(users.c.id == user_id))).one()
+            values: dict[str, Any] = {}
+            if profile_patch is not None:
+                values["profile"] = merge_patch(current.profile, profile_patch)
+            if disabled is True and current.disabled_at is None:
+                values["disabled_at"] = now
+            elif disabled is False:
+                values["disabled_at"] = None
+            if values:
+                await conn.execute(users.update().where(users.c.id == user_id).values(**values))
+            return await self._get(conn, user_id)
+
+    async def set_password_hash(
+        self, user_id: str, password_hash: str | None, *, now: float
+    ) -> bool:
+        """Replace (or, with None, remove) the password hash; False when there is no such user."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                users.update()
+                .where(users.c.id == user_id)
+                .values(password_hash=password_hash, updated_at=now)
+            )
+        return result.rowcount == 1
 
     async def set_disabled(self, user_id: str, *, now: float, disabled: bool) -> bool:
         async with self._engine.begin() as conn:
