@@ -8,9 +8,13 @@ from sessile.access_tokens import AccessTokens
 from sessile.clock import Clock, SystemClock
 from sessile.config import Settings
 from sessile.crypto import load_or_create_secret
+from sessile.delivery import Sender, create_sender
 from sessile.dpop import DPoPVerifier, create_replay_store
 from sessile.keys import KeyRing
+from sessile.login.email_password import EmailPasswordLogin
+from sessile.login.otp import OtpLogin
 from sessile.login.passwords import PasswordPolicy, Passwords
+from sessile.login.ratelimit import RateLimits
 from sessile.sessions import ChallengeTokens, SessionPolicy, SessionService
 from sessile.sessions.client_info import ClientLocator
 from sessile.shared_secrets import SharedSecrets
@@ -32,12 +36,16 @@ class AppContext:
     challenges: ChallengeTokens
     locator: ClientLocator
     passwords: Passwords
+    sender: Sender
+    otp: OtpLogin
+    email_password: EmailPasswordLogin
 
     async def maintain(self) -> None:
         """Scheduled work: key rotation, and dropping rows nothing can need any more."""
         await self.ring.ensure()
         now = self.clock.now()
         await self.db.challenges.purge(now=now)
+        await self.db.otp.purge(now=now)
         await self.db.revocations.purge(before=now - self.settings.access_token_ttl - 300)
 
     @classmethod
@@ -69,6 +77,10 @@ class AppContext:
             absolute_lifetime=settings.session_absolute_lifetime,
             refresh_grace=settings.refresh_grace,
         )
+        passwords = Passwords(PasswordPolicy.from_settings(settings))
+        challenges = ChallengeTokens(db.challenges, clock)
+        limits = RateLimits(settings.redis_url, prefix=f"sessile:{settings.app_id}")
+        sender = create_sender(settings)
         return cls(
             settings=settings,
             clock=clock,
@@ -83,8 +95,11 @@ class AppContext:
                 replay=create_replay_store(settings, db.engine),
             ),
             sessions=SessionService(db, access_tokens, shared_secrets, clock, policy),
-            challenges=ChallengeTokens(db.challenges, clock),
-            passwords=Passwords(PasswordPolicy.from_settings(settings)),
+            challenges=challenges,
+            passwords=passwords,
+            sender=sender,
+            otp=OtpLogin(db, sender, limits, shared_secrets, clock, settings),
+            email_password=EmailPasswordLogin(db, passwords, challenges, limits, clock, settings),
             locator=ClientLocator(
                 settings.trusted_proxies, settings.country_header, settings.geoip_db
             ),

@@ -25,6 +25,7 @@ turns them into responses::
     ├── RateLimited                429 rate_limited (Retry-After)
     ├── Internal                   500 internal
     └── ServiceUnavailable         503 service_unavailable
+        └── DeliveryFailed         503 delivery_failed
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ __all__ = [
     "Conflict",
     "DPoPError",
     "DPoPKeyMismatch",
+    "DeliveryFailed",
     "Forbidden",
     "IdentifierAlreadyExists",
     "Internal",
@@ -191,3 +193,8 @@ class ServiceUnavailable(SessileError):
     code = "service_unavailable"
     status = 503
     default_message = "The service is temporarily unavailable; retry later."
+
+
+class DeliveryFailed(ServiceUnavailable):
+    code = "delivery_failed"
+    default_message = "The code could not be sent; try again in a moment."

@@ -15,7 +15,7 @@ from sessile.config import Settings, load_settings
 from sessile.context import AppContext
 from sessile.http.errors import install_error_handlers
 from sessile.http.limits import BodySizeLimit
-from sessile.http.routes import health, me, revocations, session, users, wellknown
+from sessile.http.routes import health, login, me, revocations, session, users, wellknown
 from sessile.logs import configure_logging
 
 __all__ = ["ALLOWED_HEADERS", "EXPOSED_HEADERS", "create_app", "create_app_from_env"]
@@ -66,6 +66,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(wellknown.router)
     app.include_router(session.router)
+    app.include_router(login.router)
+    app.include_router(login.dpop_router)
     app.include_router(me.router)
     app.include_router(revocations.router)
     app.include_router(users.router)

@@ -9,7 +9,17 @@ from starlette.responses import Response
 
 from sessile.config import Settings
 
-__all__ = ["REFRESH_HEADER", "REFRESH_MODE_HEADER", "clear_refresh", "read_refresh", "set_refresh"]
+__all__ = [
+    "REFRESH_HEADER",
+    "REFRESH_MODE_HEADER",
+    "VERIFICATION_HEADER",
+    "clear_refresh",
+    "clear_verification",
+    "read_refresh",
+    "read_verification",
+    "set_refresh",
+    "set_verification",
+]
 
 REFRESH_HEADER = "X-Refresh-Token"
 REFRESH_EXPIRES_HEADER = "X-Refresh-Token-Expires-At"
@@ -29,8 +39,11 @@ def read_refresh(request: Request, settings: Settings) -> str | None:
     return request.headers.get(REFRESH_HEADER) or request.cookies.get(settings.cookie_name)
 
 
-def _cookie(settings: Settings, value: str, max_age: int) -> str:
-    parts = [f"{settings.cookie_name}={value}", "Path=/", f"Max-Age={max_age}", "HttpOnly"]
+VERIFICATION_HEADER = "X-Verification-Token"
+
+
+def _cookie(settings: Settings, value: str, max_age: int, name: str | None = None) -> str:
+    parts = [f"{name or settings.cookie_name}={value}", "Path=/", f"Max-Age={max_age}", "HttpOnly"]
     if settings.cookie_secure:
         parts.append("Secure")
     parts.append(f"SameSite={settings.cookie_samesite.capitalize()}")
@@ -57,3 +70,19 @@ def set_refresh(
 
 def clear_refresh(response: Response, settings: Settings) -> None:
     response.headers.append("Set-Cookie", _cookie(settings, "", 0))
+
+
+def set_verification(response: Response, settings: Settings, token: str) -> None:
+    """The OTP verification token: a cookie for browsers, a header for everyone else."""
+    response.headers.append(
+        "Set-Cookie", _cookie(settings, token, settings.otp_ttl, settings.otp_cookie_name)
+    )
+    response.headers[VERIFICATION_HEADER] = token
+
+
+def read_verification(request: Request, settings: Settings) -> str | None:
+    return request.headers.get(VERIFICATION_HEADER) or request.cookies.get(settings.otp_cookie_name)
+
+
+def clear_verification(response: Response, settings: Settings) -> None:
+    response.headers.append("Set-Cookie", _cookie(settings, "", 0, settings.otp_cookie_name))

@@ -1,0 +1,56 @@
+"""The message and the Sender interface every provider implements."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from sessile.config import Settings
+
+__all__ = ["Channel", "Message", "Sender", "compose_message", "create_sender"]
+
+Channel = Literal["email", "sms"]
+
+
+@dataclass(frozen=True)
+class Message:
+    channel: Channel
+    to: str
+    code: str
+    text: str
+    subject: str | None = None
+    html: str | None = None
+
+
+class Sender(Protocol):
+    async def send(self, message: Message) -> None:
+        """Deliver, or raise :class:`sessile.errors.DeliveryFailed`."""
+        ...
+
+
+def compose_message(settings: Settings, channel: Channel, to: str, code: str) -> Message:
+    """Fill the configured templates for one code."""
+    values = {"code": code, "app_name": settings.app_name, "minutes": settings.otp_ttl // 60}
+    if channel == "sms":
+        return Message(channel, to, code, settings.sms_text.format(**values))
+    text = settings.email_text.format(**values)
+    page = (
+        "<!doctype html><html><body>"
+        f"<p>{html.escape(text)}</p>"
+        f'<p style="font-size:28px;letter-spacing:6px"><strong>{html.escape(code)}</strong></p>'
+        "</body></html>"
+    )
+    return Message(channel, to, code, text, settings.email_subject.format(**values), page)
+
+
+def create_sender(settings: Settings) -> Sender:
+    from sessile.delivery.outbox import OutboxSender
+    from sessile.delivery.smtp import SmtpSender
+    from sessile.delivery.webhook import WebhookSender
+
+    if settings.delivery == "smtp":
+        return SmtpSender.from_settings(settings)
+    if settings.delivery == "webhook":
+        return WebhookSender.from_settings(settings)
+    return OutboxSender(settings.outbox_file)

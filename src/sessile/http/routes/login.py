@@ -1,0 +1,112 @@
+"""``/v1/session/login/…`` and ``/password/compliancy``: getting in (DESIGN §2, §6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from sessile.http.bodies import read_json
+from sessile.http.client_facts import client_facts
+from sessile.http.context import context_of
+from sessile.http.cookies import clear_verification, read_verification, set_verification
+from sessile.http.dpop_route import DPoPRoute
+from sessile.http.routes.session import PREFIX, tokens_response
+from sessile.identifiers import parse_identifier
+
+__all__ = ["dpop_router", "router"]
+
+router = APIRouter(prefix=PREFIX, tags=["login"])
+dpop_router = APIRouter(prefix=PREFIX, route_class=DPoPRoute, tags=["login"])
+
+
+class StartOtpBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    identifier: dict[str, Any]
+    login_config_id: str | None = Field(default=None, max_length=200)
+    dispatch_id: str | None = Field(default=None, max_length=200)
+
+
+class CheckOtpBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    code: str = Field(min_length=1, max_length=20)
+
+
+class PasswordBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    identifier: dict[str, Any]
+    password: str = Field(min_length=1, max_length=1024)
+    dispatch_id: str | None = Field(default=None, max_length=200)
+
+
+def _email(raw: dict[str, Any]) -> Any:
+    # The password routes take an e-mail identifier; a bare string is accepted too.
+    return raw if raw.get("type") else {"type": "email_address", "value": raw.get("value")}
+
+
+@router.post("/login/otp")
+async def start_otp(request: Request) -> JSONResponse:
+    """Send a one-time code. The answer is the same whether or not the account exists."""
+    context = context_of(request)
+    body = await read_json(request, StartOtpBody)
+    identifier = parse_identifier(body.identifier)
+    token = await context.otp.start(identifier, ip=client_facts(request).ip)
+    response = JSONResponse({}, headers={"Cache-Control": "no-store"})
+    set_verification(response, context.settings, token)
+    return response
+
+
+@router.post("/login/otp/retry")
+async def retry_otp(request: Request) -> JSONResponse:
+    context = context_of(request)
+    await context.otp.resend(
+        read_verification(request, context.settings), ip=client_facts(request).ip
+    )
+    return JSONResponse({})
+
+
+@dpop_router.post("/login/otp/check")
+async def check_otp(request: Request) -> JSONResponse:
+    """Check the code; the session is created here, bound to the proof's key."""
+    context = context_of(request)
+    proof = await context.dpop.verify(request, PREFIX + "/login/otp/check")
+    body = await read_json(request, CheckOtpBody)
+    result = await context.otp.check(read_verification(request, context.settings), body.code)
+    issued = await context.sessions.create(
+        user_id=result.user_id,
+        jkt=proof.jkt,
+        auth_method=result.auth_method,
+        client=client_facts(request),
+    )
+    response = tokens_response(request, issued)
+    clear_verification(response, context.settings)
+    return response
+
+
+@router.post("/login/email/password")
+async def password_login(request: Request) -> JSONResponse:
+    context = context_of(request)
+    body = await read_json(request, PasswordBody)
+    identifier = parse_identifier(_email(body.identifier))
+    token = await context.email_password.login(
+        identifier, body.password, ip=client_facts(request).ip
+    )
+    return JSONResponse({"challenge_token": token}, headers={"Cache-Control": "no-store"})
+
+
+@router.post("/login/email/sign-up")
+async def sign_up(request: Request) -> JSONResponse:
+    context = context_of(request)
+    body = await read_json(request, PasswordBody)
+    identifier = parse_identifier(_email(body.identifier))
+    token = await context.email_password.sign_up(
+        identifier, body.password, ip=client_facts(request).ip
+    )
+    return JSONResponse({"challenge_token": token}, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/password/compliancy")
+async def password_compliancy(request: Request) -> dict[str, Any]:
+    return context_of(request).passwords.policy.as_dict()

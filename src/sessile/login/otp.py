@@ -1,0 +1,186 @@
+"""Login by one-time code (DESIGN §6): start, resend, check.
+
+The browser holds a verification token (``otp_<challenge id>.<secret>``) in a
+cookie, or a native client in ``X-Verification-Token``. Codes are stored as an
+HMAC under a server secret, checked in constant time, at most
+``otp_max_attempts`` times. Starting a login answers the same whether or not an
+account exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+
+from sessile.clock import Clock
+from sessile.config import Settings
+from sessile.delivery import Sender, compose_message
+from sessile.delivery.base import Channel
+from sessile.errors import (
+    BadCheckCode,
+    DeliveryFailed,
+    IdentifierAlreadyExists,
+    RateLimited,
+    Unauthorized,
+)
+from sessile.ids import new_id
+from sessile.login.ratelimit import RateLimits
+from sessile.shared_secrets import SharedSecrets
+from sessile.store.database import Database
+from sessile.store.otp import OtpChallenge
+from sessile.store.users import Identifier, User
+
+__all__ = ["OtpLogin", "OtpResult"]
+
+log = logging.getLogger("sessile.login")
+
+_CODE_SECRET = "otp-code"
+_TOKEN_PREFIX = "otp_"
+
+
+@dataclass(frozen=True)
+class OtpResult:
+    user_id: str
+    auth_method: str
+
+
+def _hash(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+class OtpLogin:
+    def __init__(
+        self,
+        db: Database,
+        sender: Sender,
+        limits: RateLimits,
+        shared_secrets: SharedSecrets,
+        clock: Clock,
+        settings: Settings,
+    ) -> None:
+        self._db = db
+        self._sender = sender
+        self._limits = limits
+        self._secrets = shared_secrets
+        self._clock = clock
+        self._settings = settings
+
+    def _new_code(self) -> str:
+        return "".join(secrets.choice("0123456789") for _ in range(self._settings.otp_length))
+
+    async def _code_hash(self, challenge_id: str, code: str) -> str:
+        key = await self._secrets.get(_CODE_SECRET)
+        return hmac.new(key, f"{challenge_id}:{code}".encode(), hashlib.sha256).hexdigest()
+
+    async def _deliver(self, identifier: Identifier, code: str) -> None:
+        channel: Channel = "email" if identifier.type == "email_address" else "sms"
+        await self._sender.send(compose_message(self._settings, channel, identifier.value, code))
+
+    async def start(self, identifier: Identifier, *, ip: str | None) -> str:
+        """Send a code; return the verification token. Raises RateLimited, DeliveryFailed."""
+        await self._limits.hit(self._settings.otp_rate_per_ip, "otp-ip", ip or "-")
+        await self._limits.hit(
+            self._settings.otp_rate_per_identifier, "otp-id", identifier.type, identifier.value
+        )
+        known = await self._db.users.find_by_identifier(identifier) is not None
+        deliverable = known or self._settings.otp_signup
+        now = self._clock.now()
+        challenge_id = new_id("otp")
+        secret = secrets.token_urlsafe(32)
+        code = self._new_code()
+        await self._db.otp.create(
+            OtpChallenge(
+                id=challenge_id,
+                verification_hash=_hash(secret),
+                identifier_type=identifier.type,
+                identifier_value=identifier.value,
+                code_hash=await self._code_hash(challenge_id, code),
+                deliverable=deliverable,
+                attempts=0,
+                sends=1,
+                created_at=now,
+                last_sent_at=now,
+                expires_at=now + self._settings.otp_ttl,
+                consumed_at=None,
+            )
+        )
+        if deliverable:
+            try:
+                await self._deliver(identifier, code)
+            except DeliveryFailed:
+                await self._db.otp.delete(challenge_id)  # leave nothing half-made
+                log.warning("code delivery failed", extra={"channel": identifier.type})
+                raise
+        return f"{_TOKEN_PREFIX}{challenge_id}.{secret}"
+
+    async def _challenge(self, token: str | None) -> OtpChallenge:
+        """The live challenge a verification token names; BadCheckCode otherwise."""
+        if not token or not token.startswith(_TOKEN_PREFIX) or len(token) > 200:
+            raise BadCheckCode("Start the login again: no code is pending.")
+        challenge_id, _, secret = token[len(_TOKEN_PREFIX) :].partition(".")
+        challenge = await self._db.otp.get(challenge_id)
+        if challenge is None or not hmac.compare_digest(challenge.verification_hash, _hash(secret)):
+            raise BadCheckCode("Start the login again: no code is pending.")
+        if challenge.consumed_at is not None or challenge.expires_at <= self._clock.now():
+            raise BadCheckCode("The code has expired; start the login again.")
+        return challenge
+
+    async def resend(self, token: str | None, *, ip: str | None) -> None:
+        challenge = await self._challenge(token)
+        await self._limits.hit(self._settings.otp_rate_per_ip, "otp-ip", ip or "-")
+        now = self._clock.now()
+        cooldown_end = challenge.last_sent_at + self._settings.otp_resend_cooldown
+        if now < cooldown_end:
+            raise RateLimited(int(cooldown_end - now) + 1, "Wait a moment before asking again.")
+        if challenge.sends >= self._settings.otp_max_sends:
+            raise RateLimited(int(challenge.expires_at - now) + 1, "No more codes for this login.")
+        code = self._new_code()
+        replaced = await self._db.otp.replace_code(
+            challenge.id,
+            code_hash=await self._code_hash(challenge.id, code),
+            now=now,
+            max_sends=self._settings.otp_max_sends,
+            sent_before=now - self._settings.otp_resend_cooldown,
+        )
+        if not replaced:
+            raise RateLimited(
+                self._settings.otp_resend_cooldown, "Wait a moment before asking again."
+            )
+        if challenge.deliverable:
+            identifier = Identifier(challenge.identifier_type, challenge.identifier_value)
+            await self._deliver(identifier, code)
+
+    async def check(self, token: str | None, code: str) -> OtpResult:
+        """Spend one attempt; on the right code, consume the challenge and find or make the user."""
+        challenge = await self._challenge(token)
+        now = self._clock.now()
+        if not await self._db.otp.count_attempt(
+            challenge.id, max_attempts=self._settings.otp_max_attempts, now=now
+        ):
+            raise BadCheckCode("Too many wrong codes; start the login again.")
+        expected = await self._code_hash(challenge.id, code.strip())
+        if not hmac.compare_digest(expected, challenge.code_hash) or not challenge.deliverable:
+            raise BadCheckCode()
+        if not await self._db.otp.consume(challenge.id, now=now):
+            raise BadCheckCode("The code has already been used.")
+        identifier = Identifier(challenge.identifier_type, challenge.identifier_value)
+        user = await self._db.users.find_by_identifier(identifier)
+        if user is None:
+            user = await self._create_user(identifier, now)
+        if user.disabled_at is not None:
+            raise Unauthorized("This account can't log in.")
+        method = "otp_email" if identifier.type == "email_address" else "otp_sms"
+        return OtpResult(user.id, method)
+
+    async def _create_user(self, identifier: Identifier, now: float) -> User:
+        try:
+            return await self._db.users.create(now=now, identifiers_=[identifier])
+        except IdentifierAlreadyExists:
+            # Another login for the same identifier made the user a moment ago.
+            user = await self._db.users.find_by_identifier(identifier)
+            if user is None:
+                raise
+            return user
