@@ -1,0 +1,295 @@
+/**
+ * `SessionClient`: the calls of Prelude's `PrldSessionClient` against a
+ * sessile server's frontend API (DESIGN §2, §10). It owns the pieces in the
+ * other modules: the transport, the DPoP signer, the token cache and the tabs.
+ */
+
+import { TokenCache, type CachedToken, type TokenStorage } from "./cache.js";
+import { ServerClock } from "./clock.js";
+import { DPoPSigner } from "./dpop.js";
+import { SessileError } from "./errors.js";
+import { Transport, type ApiRequest, type FetchLike } from "./http.js";
+import { decode, type JsonObject } from "./jwt.js";
+import { openKeyStore } from "./keystore.js";
+import { checkPassword, type PasswordCheck, type PasswordPolicy } from "./password.js";
+import { Tabs, type TabMessage } from "./tabs.js";
+
+export interface SessionClientOptions {
+  /** The server's public URL, e.g. `https://auth.example.com` (no `/v1/session`). */
+  url: string;
+  /** Refresh when the cached token has less than this left, in milliseconds. Default 30 000. */
+  refreshMargin?: number;
+  /** Per-request timeout in milliseconds. Default 10 000. */
+  timeout?: number;
+  /** A `fetch` to use instead of the global one. */
+  fetch?: FetchLike;
+  /** Shares the access token across tabs and reloads (e.g. `localStorage`). Default: memory only. */
+  storage?: TokenStorage;
+}
+
+export interface Identifier {
+  type: "phone_number" | "email_address";
+  value: string;
+}
+
+export interface User {
+  accessToken: string;
+  /** The access token's claims (`sub`, `sid`, `exp`, custom claims, …). */
+  profile: JsonObject;
+}
+
+export interface SessionResult {
+  user: User;
+}
+
+export interface SessionInfo {
+  id: string;
+  device_type: string;
+  device_model: string | null;
+  os_version: string | null;
+  country_code: string | null;
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+}
+
+export interface SessionList {
+  sessions: SessionInfo[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export type RevokeTarget = "all" | "others" | "mine" | "session";
+
+interface TokenResponse {
+  access_token: string;
+  expires_at: number;
+}
+
+const DEFAULT_MARGIN_MS = 30_000;
+const DEFAULT_TIMEOUT_MS = 10_000;
+const NETWORK_RETRIES = 2;
+const BACKOFF_MS = 100;
+
+export class SessionClient {
+  private readonly transport: Transport;
+  private readonly clock = new ServerClock();
+  private readonly signer: DPoPSigner;
+  private readonly cache: TokenCache;
+  private readonly tabs: Tabs;
+  private policy: Promise<PasswordPolicy> | undefined;
+  /** Tokens obtained before this instant (local ms) are not served from the cache. */
+  private invalidatedAt = -Infinity;
+  private inflight: { startedAt: number; result: Promise<SessionResult> } | undefined;
+
+  constructor(options: SessionClientOptions) {
+    const url = options.url.replace(/\/+$/, "");
+    const fetcher = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.signer = new DPoPSigner(openKeyStore(url), this.clock);
+    this.transport = new Transport({
+      baseUrl: `${url}/v1/session`,
+      fetch: fetcher,
+      timeoutMs: options.timeout ?? DEFAULT_TIMEOUT_MS,
+      retries: NETWORK_RETRIES,
+      backoffMs: BACKOFF_MS,
+      observe: (headers) => {
+        this.clock.observe(headers);
+        this.signer.observe(headers);
+      },
+    });
+    this.cache = new TokenCache(
+      url,
+      this.clock,
+      options.refreshMargin ?? DEFAULT_MARGIN_MS,
+      options.storage,
+    );
+    this.tabs = new Tabs(url, (message) => this.onTabMessage(message));
+  }
+
+  /** Send a one-time code to a phone number or email address. */
+  async startOTPLogin(identifier: Identifier): Promise<void> {
+    await this.transport.send({ method: "POST", path: "/login/otp", body: { identifier } });
+  }
+
+  /** Check the code; on success the session exists and its first access token is cached. */
+  async checkOTP(code: string): Promise<SessionResult> {
+    return this.signIn(await this.dpopCall<TokenResponse>("/login/otp/check", { code }));
+  }
+
+  /** Send the code again (the server enforces a cooldown). */
+  async retryOTP(): Promise<void> {
+    await this.transport.send({ method: "POST", path: "/login/otp/retry" });
+  }
+
+  async loginWithPassword(
+    identifier: Identifier | string,
+    password: string,
+  ): Promise<SessionResult> {
+    return this.finalize("/login/email/password", identifier, password);
+  }
+
+  async signUpWithEmail(identifier: Identifier | string, password: string): Promise<SessionResult> {
+    return this.finalize("/login/email/sign-up", identifier, password);
+  }
+
+  /** Check a password against the server's policy (fetched once) without sending it. */
+  async validatePassword(password: string): Promise<PasswordCheck> {
+    this.policy ??= this.transport
+      .send<PasswordPolicy>({ method: "GET", path: "/password/compliancy" })
+      .then((response) => response.data)
+      .catch((error: unknown) => {
+        this.policy = undefined;
+        throw error;
+      });
+    return checkPassword(password, await this.policy);
+  }
+
+  /**
+   * A valid access token: the cached one while it has more than `refreshMargin`
+   * left, else a new one from the server, one refresh at a time across tabs.
+   */
+  async refresh(): Promise<SessionResult> {
+    const cached = this.cache.fresh(this.invalidatedAt);
+    if (cached) return toResult(cached);
+    if (this.inflight && this.inflight.startedAt >= this.invalidatedAt) return this.inflight.result;
+    const startedAt = Date.now();
+    const result = this.tabs
+      .withRefreshLock(async () => {
+        // While this tab waited, another may have refreshed: its token arrived
+        // by broadcast or through the shared storage.
+        const arrived = this.cache.fresh(this.invalidatedAt);
+        if (arrived) return toResult(arrived);
+        return this.signIn(await this.dpopCall<TokenResponse>("/refresh"));
+      })
+      .finally(() => {
+        if (this.inflight?.result === result) this.inflight = undefined;
+      });
+    this.inflight = { startedAt, result };
+    return result;
+  }
+
+  /** Make the next `refresh()` ask the server, even if the cached token is still valid. */
+  invalidateCache(): Promise<void> {
+    this.invalidatedAt = Date.now();
+    return Promise.resolve();
+  }
+
+  /** Revoke this session on the server and forget it here and in the other tabs. */
+  async logout(): Promise<void> {
+    try {
+      if (await this.signer.hasKey()) await this.dpopCall("/revoke");
+      else await this.transport.send({ method: "POST", path: "/revoke" });
+    } finally {
+      this.forget();
+    }
+  }
+
+  async listSessions(page: { limit?: number; offset?: number } = {}): Promise<SessionList> {
+    return this.bearerCall<SessionList>({
+      method: "GET",
+      path: "/me/list",
+      query: { limit: page.limit, offset: page.offset },
+    });
+  }
+
+  async revokeSessions(target: RevokeTarget, sessionId?: string): Promise<void> {
+    if (target === "session" && !sessionId) {
+      throw new TypeError('revokeSessions("session", id) needs the session id.');
+    }
+    const current = this.cache.latest();
+    await this.bearerCall({
+      method: "POST",
+      path: "/me/revoke",
+      query: { target, session_id: target === "session" ? sessionId : undefined },
+    });
+    const mine = current && decode(current.accessToken).claims.sid === sessionId;
+    if (target === "all" || target === "mine" || (target === "session" && mine)) this.forget();
+  }
+
+  /** Stop listening to the other tabs. The client still works, alone. */
+  close(): void {
+    this.tabs.close();
+  }
+
+  private async finalize(
+    path: string,
+    identifier: Identifier | string,
+    password: string,
+  ): Promise<SessionResult> {
+    const id: Identifier =
+      typeof identifier === "string" ? { type: "email_address", value: identifier } : identifier;
+    const { data } = await this.transport.send<{ challenge_token: string }>({
+      method: "POST",
+      path,
+      body: { identifier: id, password },
+    });
+    const tokens = await this.dpopCall<TokenResponse>("/login/finalize", {
+      challenge_token: data.challenge_token,
+    });
+    return this.signIn(tokens);
+  }
+
+  /** A DPoP call, retried once with the server's nonce when it asks for one (RFC 9449 §8). */
+  private async dpopCall<T>(path: string, body?: unknown): Promise<T> {
+    const request: ApiRequest = {
+      method: "POST",
+      path,
+      body,
+      headers: async (method, url) => ({ DPoP: await this.signer.proof(method, url) }),
+    };
+    try {
+      return (await this.transport.send<T>(request)).data;
+    } catch (error) {
+      if (!(error instanceof SessileError) || error.code !== "use_dpop_nonce") throw error;
+      return (await this.transport.send<T>(request)).data;
+    }
+  }
+
+  /** A Bearer call; when the call itself gets a 401, one forced refresh and one retry. */
+  private async bearerCall<T>(request: ApiRequest): Promise<T> {
+    const send = async (accessToken: string): Promise<T> => {
+      const headers = { Authorization: `Bearer ${accessToken}` };
+      return (await this.transport.send<T>({ ...request, headers: () => Promise.resolve(headers) }))
+        .data;
+    };
+    const { user } = await this.refresh();
+    try {
+      return await send(user.accessToken);
+    } catch (error) {
+      if (!(error instanceof SessileError) || error.status !== 401) throw error;
+    }
+    await this.invalidateCache();
+    return send((await this.refresh()).user.accessToken);
+  }
+
+  private signIn(tokens: TokenResponse): SessionResult {
+    if (typeof tokens?.access_token !== "string" || typeof tokens.expires_at !== "number") {
+      throw new SessileError("internal", 200, "The server answered without an access token.");
+    }
+    const token: CachedToken = {
+      accessToken: tokens.access_token,
+      expiresAt: tokens.expires_at,
+      obtainedAt: Date.now(),
+    };
+    const result = toResult(token);
+    this.cache.put(token);
+    this.invalidatedAt = -Infinity;
+    this.tabs.announceToken(token);
+    return result;
+  }
+
+  private forget(): void {
+    this.cache.clear();
+    this.tabs.announceLogout();
+  }
+
+  private onTabMessage(message: TabMessage): void {
+    if (message.type === "token") this.cache.put(message.token, false);
+    else this.cache.clear(false);
+  }
+}
+
+function toResult(token: CachedToken): SessionResult {
+  return { user: { accessToken: token.accessToken, profile: decode(token.accessToken).claims } };
+}

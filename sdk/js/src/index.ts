@@ -1,0 +1,23 @@
+/**
+ * sessile's browser SDK. The public API is exactly what this file exports;
+ * test/exports.test.ts pins the list.
+ */
+
+export { SessionClient } from "./client.js";
+export type {
+  Identifier,
+  RevokeTarget,
+  SessionClientOptions,
+  SessionInfo,
+  SessionList,
+  SessionResult,
+  User,
+} from "./client.js";
+export type { TokenStorage } from "./cache.js";
+export { SessileError } from "./errors.js";
+export type { ErrorCode } from "./errors.js";
+export type { FetchLike } from "./http.js";
+export { decode } from "./jwt.js";
+export type { DecodedToken, JsonObject } from "./jwt.js";
+export type { PasswordCheck, PasswordPolicy, PasswordRule } from "./password.js";
+export { VERSION } from "./version.js";
