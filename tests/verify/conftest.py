@@ -9,14 +9,14 @@ from tests.live import LiveServer, live_server
 from tests.verify.keys import LocalIssuer
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """A real ``sessile serve`` on loopback (SQLite), shared by a module."""
+    """A real ``sessile serve`` on loopback (SQLite), shared by this folder."""
     with live_server(tmp_path_factory.mktemp("data")) as live:
         yield live
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def access_token(server: LiveServer) -> str:
     """A real access token, from logging in over HTTP."""
     client = SessionClient(server.url)

@@ -55,7 +55,7 @@ class LocalIssuer:
         claims.update(overrides)
         return {k: v for k, v in claims.items() if v is not None}
 
-    def mint(self, header: dict[str, Any] | None = None, **claims: Any) -> str:
+    def mint(self, header: dict[str, Any] | None = None, /, **claims: Any) -> str:
         """A token signed by this key; ``header`` entries override sessile's header."""
         full_header = {"alg": "ES256", "typ": "at+jwt", "kid": self.kid, **(header or {})}
         return jwt.encode(full_header, self.claims(**claims), self.key, algorithms=["ES256"])

@@ -35,12 +35,12 @@ from tests.verify.keys import AUDIENCE, ISSUER, LocalIssuer, b64url, unsigned
 
 def _parts(token: str) -> tuple[dict[str, object], dict[str, object], str]:
     header, payload, signature = token.split(".")
-    pad = lambda s: s + "=" * (-len(s) % 4)  # noqa: E731
-    return (
-        json.loads(base64.urlsafe_b64decode(pad(header))),
-        json.loads(base64.urlsafe_b64decode(pad(payload))),
-        signature,
-    )
+    return _json(header), _json(payload), signature
+
+
+def _json(part: str) -> dict[str, object]:
+    decoded: dict[str, object] = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    return decoded
 
 
 def _public_pem(server: LiveServer, kid: str) -> bytes:
