@@ -10,6 +10,7 @@ from sessile.store.database import Database
 from sessile.store.migrate import upgrade
 from sessile.store.schema import metadata
 from tests import services
+from tests.apps import make_client
 
 
 @pytest.fixture(scope="session")
@@ -87,3 +88,6 @@ async def database(database_url: str) -> AsyncIterator[Database]:
         yield db
     finally:
         await db.close()
+
+
+__all__ = ["make_client"]

@@ -1,0 +1,105 @@
+"""Login against a real server on loopback: codes read from the outbox, passwords."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from sessile.client import SessionClient, SessionClientError
+from tests.live import LiveServer, live_server
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    database_url = None
+    if request.param == "postgres":
+        database_url = request.getfixturevalue("new_postgres_database")()
+    with live_server(tmp_path_factory.mktemp("login"), database_url) as live:
+        yield live
+
+
+def _last_code(server: LiveServer, to: str) -> dict[str, str]:
+    outbox = Path(server.server.log).parent / "outbox.jsonl"
+    entries = [json.loads(line) for line in outbox.read_text().splitlines()]
+    mine = [e for e in entries if e["to"] == to]
+    assert mine, f"no message to {to} in the outbox"
+    return mine[-1]
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "normalised", "channel"),
+    [
+        ("email_address", "Grace.Hopper@Example.COM", "grace.hopper@example.com", "email"),
+        ("phone_number", "+33 6 12 34 56 78", "+33612345678", "sms"),
+    ],
+)
+def test_otp_login_end_to_end(
+    server: LiveServer, kind: str, value: str, normalised: str, channel: str
+) -> None:
+    client = SessionClient(server.url)
+    client.start_otp(kind, value)
+    message = _last_code(server, normalised)
+    assert message["channel"] == channel
+    assert len(message["code"]) == 6
+    assert message["code"] in message["text"]
+    tokens = client.check_otp(message["code"])
+    assert tokens.refresh_token is not None
+    client.refresh()
+    [session] = client.list_sessions()["sessions"]
+    assert session["id"].startswith("ses_")
+    # A second login by the same identifier reaches the same user.
+    again = SessionClient(server.url)
+    again.start_otp(kind, value)
+    again.check_otp(_last_code(server, normalised)["code"])
+    assert again.list_sessions()["total"] == 2
+    client.logout()
+    assert again.list_sessions()["total"] == 1
+
+
+def test_otp_resend_sends_a_new_code(server: LiveServer) -> None:
+    client = SessionClient(server.url)
+    client.start_otp("email_address", "resend@example.com")
+    assert _last_code(server, "resend@example.com")["code"]
+    with pytest.raises(SessionClientError) as caught:
+        client.retry_otp()  # within the cooldown
+    assert caught.value.code == "rate_limited"
+    assert caught.value.status == 429
+
+
+def test_password_sign_up_login_and_finalize(server: LiveServer) -> None:
+    base = server.url + "/v1/session"
+    identifier = {"type": "email_address", "value": "Linus@example.com"}
+    weak = httpx.post(
+        base + "/login/email/sign-up", json={"identifier": identifier, "password": "short"}
+    )
+    assert weak.status_code == 400
+    assert "at least 8 characters" in weak.json()["message"]
+    made = httpx.post(
+        base + "/login/email/sign-up",
+        json={"identifier": identifier, "password": "a long passphrase"},
+    )
+    assert made.status_code == 200
+    assert made.json()["challenge_token"].startswith("chl_")
+    taken = httpx.post(
+        base + "/login/email/sign-up",
+        json={"identifier": identifier, "password": "another passphrase"},
+    )
+    assert taken.status_code == 409
+    assert taken.json()["code"] == "identifier_already_exists"
+
+    client = SessionClient(server.url)
+    client.finalize(made.json()["challenge_token"])
+    assert client.list_sessions()["total"] == 1
+    other = SessionClient(server.url)
+    other.login_with_password("linus@EXAMPLE.com", "a long passphrase")
+    assert other.list_sessions()["total"] == 2
+    with pytest.raises(SessionClientError) as caught:
+        SessionClient(server.url).login_with_password("linus@example.com", "a wrong passphrase")
+    assert caught.value.code == "invalid_password"
+    assert httpx.get(base + "/password/compliancy").json()["min_length"] == 8
