@@ -1,9 +1,436 @@
-"""``/v2/session/apps/{app_id}/users``: the management API for users (DESIGN §7)."""
+"""``/v2/session/apps/{app_id}/users``: the management API for users (DESIGN §7).
+
+Every route authenticates the API key before it reads anything else. Bodies go through
+``read_json`` (so an empty body is ``{}`` and problems are ``bad_request``); their schemas
+reach the OpenAPI document through ``openapi_extra``.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
 
-__all__ = ["router"]
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from sessile.context import AppContext
+from sessile.errors import (
+    BadRequest,
+    InvalidPaginationLimit,
+    InvalidPaginationOffset,
+    NotFound,
+)
+from sessile.http.api_key import api_key_caller
+from sessile.http.bodies import read_json
+from sessile.http.context import context_of
+from sessile.http.routes.me import session_view
+from sessile.identifiers import IDENTIFIER_TYPES, parse_identifier
+from sessile.store.users import User
+
+__all__ = ["router", "user_view"]
 
 router = APIRouter(prefix="/v2/session/apps/{app_id}", tags=["management"])
+
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 100
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+# Bodies ------------------------------------------------------------------------------------
+class IdentifierBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    # A plain string here, so that an unknown type is ``invalid_identifier``, not
+    # ``bad_request``; the enum is for the reader of the OpenAPI document.
+    type: str = Field(json_schema_extra={"enum": list(IDENTIFIER_TYPES)})
+    value: str = Field(description="An e-mail address, or a phone number in E.164 form.")
+
+
+class CreateUserBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    identifiers: list[IdentifierBody] = Field(min_length=1, max_length=10)
+    profile: dict[str, Any] = Field(default_factory=dict, description="Any JSON object.")
+    password: str | None = Field(
+        default=None, description="Checked against the password policy, stored as argon2id."
+    )
+
+
+class UpdateUserBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    profile: dict[str, Any] | None = Field(
+        default=None,
+        description="An RFC 7396 merge patch of the profile: members set to null are "
+        "removed, objects merge, anything else replaces. Absent: unchanged.",
+    )
+    disabled: bool | None = Field(
+        default=None,
+        description="true disables the user and revokes all of their sessions; false enables.",
+    )
+
+
+class PasswordBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    password: str | None = Field(description="The new password, or null to remove it.")
+    revoke_sessions: bool = Field(
+        default=False, description="Also revoke every session of the user."
+    )
+
+
+class RevokeSessionsBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    session_id: str | None = Field(
+        default=None, description="Revoke only this session; without it, all of them."
+    )
+
+
+# Answers (for the OpenAPI document; the routes build the JSON themselves) ------------------
+class IdentifierView(BaseModel):
+    type: str
+    value: str
+
+
+class UserView(BaseModel):
+    id: str
+    identifiers: list[IdentifierView]
+    profile: dict[str, Any]
+    has_password: bool
+    created_at: str = Field(description="RFC 3339, UTC.")
+    updated_at: str = Field(description="RFC 3339, UTC.")
+    disabled: bool
+
+
+class UserList(BaseModel):
+    users: list[UserView]
+    total: int
+    limit: int
+    offset: int
+
+
+class SessionView(BaseModel):
+    id: str
+    device_type: str
+    device_model: str | None
+    os_version: str | None
+    country_code: str | None
+    created_at: str
+    last_seen_at: str
+    expires_at: str
+
+
+class SessionList(BaseModel):
+    sessions: list[SessionView]
+    total: int
+    limit: int
+    offset: int
+
+
+class Revoked(BaseModel):
+    revoked: int
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+# Helpers -----------------------------------------------------------------------------------
+def _inline_refs(schema: Any, defs: Mapping[str, Any]) -> Any:
+    """Resolve ``#/$defs/…`` references: an inline request schema can't point into a
+    ``$defs`` of its own once it sits inside the OpenAPI document."""
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inline_refs(defs[ref.removeprefix("#/$defs/")], defs)
+        return {k: _inline_refs(v, defs) for k, v in schema.items() if k != "$defs"}
+    if isinstance(schema, list):
+        return [_inline_refs(item, defs) for item in schema]
+    return schema
+
+
+def _json_body(model: type[BaseModel], *, required: bool = True) -> dict[str, Any]:
+    schema = model.model_json_schema()
+    return {
+        "requestBody": {
+            "required": required,
+            "content": {
+                "application/json": {"schema": _inline_refs(schema, schema.get("$defs", {}))}
+            },
+        }
+    }
+
+
+_PAGING = {
+    "parameters": [
+        {
+            "name": "limit",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 10},
+            "description": "Page size; otherwise `invalid_pagination_limit`.",
+        },
+        {
+            "name": "offset",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "integer", "minimum": 0, "default": 0},
+            "description": "Items to skip; otherwise `invalid_pagination_offset`.",
+        },
+    ]
+}
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    described = {
+        400: "`bad_request`, or a more precise 400 code",
+        401: "`unauthorized`: no API key, or an unknown or revoked one",
+        404: "`not_found`: no such app, user or session",
+        409: "`identifier_already_exists`",
+    }
+    return {s: {"model": ErrorBody, "description": described[s]} for s in (401, *statuses)}
+
+
+def _rfc3339(timestamp: float) -> str:
+    return (
+        datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    )
+
+
+def user_view(user: User) -> dict[str, Any]:
+    """A user as the management API shows one: never the password hash."""
+    return {
+        "id": user.id,
+        "identifiers": [{"type": i.type, "value": i.value} for i in user.identifiers],
+        "profile": dict(user.profile),
+        "has_password": user.password_hash is not None,
+        "created_at": _rfc3339(user.created_at),
+        "updated_at": _rfc3339(user.updated_at),
+        "disabled": user.disabled_at is not None,
+    }
+
+
+def _int_param(request: Request, name: str, default: int) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        return None
+
+
+def _paging(request: Request) -> tuple[int, int]:
+    limit = _int_param(request, "limit", DEFAULT_LIMIT)
+    if limit is None or not 1 <= limit <= MAX_LIMIT:
+        raise InvalidPaginationLimit()
+    offset = _int_param(request, "offset", 0)
+    if offset is None or offset < 0:
+        raise InvalidPaginationOffset()
+    return limit, offset
+
+
+async def _existing_user(context: AppContext, user_id: str) -> User:
+    user = await context.db.users.get(user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+# Routes ------------------------------------------------------------------------------------
+@router.post(
+    "/users",
+    status_code=201,
+    response_model=UserView,
+    responses=_errors(400, 409),
+    openapi_extra=_json_body(CreateUserBody),
+)
+async def create_user(request: Request, app_id: str) -> JSONResponse:
+    """Create a user with identifiers, a profile and optionally a password."""
+    await api_key_caller(request, app_id)
+    context = context_of(request)
+    body = await read_json(request, CreateUserBody)
+    # Two spellings of one address name the same identifier: keep it once.
+    idents = list(dict.fromkeys(parse_identifier(i.model_dump()) for i in body.identifiers))
+    password_hash = None
+    if body.password is not None:
+        password_hash = await context.passwords.hash(body.password)
+    user = await context.db.users.create(
+        now=context.clock.now(),
+        identifiers_=idents,
+        profile=body.profile,
+        password_hash=password_hash,
+    )
+    return JSONResponse(
+        user_view(user),
+        status_code=201,
+        headers={**_NO_STORE, "Location": f"/v2/session/apps/{app_id}/users/{user.id}"},
+    )
+
+
+@router.get(
+    "/users",
+    response_model=UserList,
+    responses=_errors(400),
+    openapi_extra=_PAGING,
+)
+async def list_users(
+    request: Request,
+    app_id: str,
+    identifier_type: str | None = Query(
+        default=None, description="With identifier_value: find the user holding it."
+    ),
+    identifier_value: str | None = Query(
+        default=None, description="Normalised as at login, so any spelling finds the user."
+    ),
+) -> JSONResponse:
+    """Users, oldest first; or the one user holding an identifier."""
+    await api_key_caller(request, app_id)
+    context = context_of(request)
+    limit, offset = _paging(request)
+    if identifier_type is None and identifier_value is None:
+        users, total = await context.db.users.list(limit=limit, offset=offset)
+    elif identifier_type is None or identifier_value is None:
+        raise BadRequest("identifier_type and identifier_value go together.")
+    else:
+        wanted = parse_identifier({"type": identifier_type, "value": identifier_value})
+        found = await context.db.users.find_by_identifier(wanted)
+        total = 0 if found is None else 1
+        users = [found] if found is not None and offset == 0 else []
+    return JSONResponse(
+        {
+            "users": [user_view(u) for u in users],
+            "total": total,
+            "limit": limit,
+            "offset": offset,
+        },
+        headers=_NO_STORE,
+    )
+
+
+@router.get("/users/{user_id}", response_model=UserView, responses=_errors(404))
+async def get_user(request: Request, app_id: str, user_id: str) -> JSONResponse:
+    """One user."""
+    await api_key_caller(request, app_id)
+    user = await _existing_user(context_of(request), user_id)
+    return JSONResponse(user_view(user), headers=_NO_STORE)
+
+
+@router.patch(
+    "/users/{user_id}",
+    response_model=UserView,
+    responses=_errors(400, 404),
+    openapi_extra=_json_body(UpdateUserBody, required=False),
+)
+async def update_user(request: Request, app_id: str, user_id: str) -> JSONResponse:
+    """Merge into the profile (RFC 7396), and disable or enable the user.
+
+    Disabling revokes every session of the user, after the mark is set so that no new
+    login slips in between.
+    """
+    await api_key_caller(request, app_id)
+    context = context_of(request)
+    body = await read_json(request, UpdateUserBody)
+    user = await context.db.users.update(
+        user_id, now=context.clock.now(), profile_patch=body.profile, disabled=body.disabled
+    )
+    if user is None:
+        raise NotFound("No such user.")
+    if body.disabled:
+        await context.sessions.revoke_user(user_id, reason="user_disabled")
+    return JSONResponse(user_view(user), headers=_NO_STORE)
+
+
+@router.delete(
+    "/users/{user_id}",
+    status_code=204,
+    response_class=Response,
+    responses=_errors(404),
+)
+async def delete_user(request: Request, app_id: str, user_id: str) -> Response:
+    """Delete a user, their identifiers and sessions.
+
+    The user is disabled first (no new login), then every session is revoked (so the
+    revocation feed records it), then the rows go.
+    """
+    await api_key_caller(request, app_id)
+    context = context_of(request)
+    if await context.db.users.update(user_id, now=context.clock.now(), disabled=True) is None:
+        raise NotFound("No such user.")
+    await context.sessions.revoke_user(user_id, reason="user_deleted")
+    await context.db.users.delete(user_id)
+    return Response(status_code=204)
+
+
+@router.put(
+    "/users/{user_id}/password",
+    response_model=UserView,
+    responses=_errors(400, 404),
+    openapi_extra=_json_body(PasswordBody),
+)
+async def set_password(request: Request, app_id: str, user_id: str) -> JSONResponse:
+    """Set (policy enforced) or remove the password; optionally revoke every session.
+
+    A backend has no current session to spare, so the choice is all or none.
+    """
+    await api_key_caller(request, app_id)
+    context = context_of(request)
+    body = await read_json(request, PasswordBody)
+    await _existing_user(context, user_id)
+    password_hash = None
+    if body.password is not None:
+        password_hash = await context.passwords.hash(body.password)
+    if not await context.db.users.set_password_hash(
+        user_id, password_hash, now=context.clock.now()
+    ):
+        raise NotFound("No such user.")
+    if body.revoke_sessions:
+        await context.sessions.revoke_user(user_id, reason="password_changed")
+    return JSONResponse(user_view(await _existing_user(context, user_id)), headers=_NO_STORE)
+
+
+@router.get(
+    "/users/{user_id}/sessions",
+    response_model=SessionList,
+    responses=_errors(400, 404),
+    openapi_extra=_PAGING,
+)
+async def list_user_sessions(request: Request, app_id: str, user_id: str) -> JSONResponse:
+    """The user's live sessions, newest first: the shape of ``/v1/session/me/list``."""
+    await api_key_caller(request, app_id)
+    context = context_of(request)
+    limit, offset = _paging(request)
+    await _existing_user(context, user_id)
+    rows, total = await context.sessions.list(user_id, limit=limit, offset=offset)
+    idle = context.settings.session_idle_timeout
+    return JSONResponse(
+        {
+            "sessions": [session_view(r, idle) for r in rows],
+            "total": total,
+            "limit": limit,
+            "offset": offset,
+        },
+        headers=_NO_STORE,
+    )
+
+
+@router.post(
+    "/users/{user_id}/sessions/revoke",
+    response_model=Revoked,
+    responses=_errors(400, 404),
+    openapi_extra=_json_body(RevokeSessionsBody, required=False),
+)
+async def revoke_user_sessions(request: Request, app_id: str, user_id: str) -> JSONResponse:
+    """Revoke every live session of the user, or the one ``session_id`` names."""
+    await api_key_caller(request, app_id)
+    context = context_of(request)
+    body = await read_json(request, RevokeSessionsBody)
+    await _existing_user(context, user_id)
+    if body.session_id is None:
+        revoked = await context.sessions.revoke_user(user_id, reason="admin")
+    elif await context.db.sessions.revoke(
+        body.session_id, reason="admin", now=context.clock.now(), user_id=user_id
+    ):
+        revoked = 1
+    else:
+        raise NotFound("The user has no live session with this id.")
+    return JSONResponse({"revoked": revoked})
