@@ -61,10 +61,10 @@ export class TokenCache {
     return this.memory;
   }
 
-  /** The newest token if it stays valid for longer than the refresh margin. */
-  fresh(obtainedSince = -Infinity): CachedToken | undefined {
+  /** The newest token, if obtained after `notBefore` and valid for longer than the refresh margin. */
+  fresh(notBefore = -Infinity): CachedToken | undefined {
     const token = this.latest();
-    if (!token || token.obtainedAt < obtainedSince) return undefined;
+    if (!token || token.obtainedAt <= notBefore) return undefined;
     return token.expiresAt * 1000 - this.clock.now() > this.marginMs ? token : undefined;
   }
 

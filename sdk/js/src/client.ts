@@ -79,9 +79,14 @@ export class SessionClient {
   private readonly cache: TokenCache;
   private readonly tabs: Tabs;
   private policy: Promise<PasswordPolicy> | undefined;
-  /** Tokens obtained before this instant (local ms) are not served from the cache. */
+  /**
+   * Tokens obtained at or before this instant (local ms, comparable across tabs)
+   * are not served from the cache. Reset once this tab gets a token from the server.
+   */
   private invalidatedAt = -Infinity;
-  private inflight: { startedAt: number; result: Promise<SessionResult> } | undefined;
+  /** Bumped by `invalidateCache()`, so a refresh already under way is not joined after it. */
+  private generation = 0;
+  private inflight: { generation: number; result: Promise<SessionResult> } | undefined;
 
   constructor(options: SessionClientOptions) {
     const url = options.url.replace(/\/+$/, "");
@@ -152,8 +157,7 @@ export class SessionClient {
   async refresh(): Promise<SessionResult> {
     const cached = this.cache.fresh(this.invalidatedAt);
     if (cached) return toResult(cached);
-    if (this.inflight && this.inflight.startedAt >= this.invalidatedAt) return this.inflight.result;
-    const startedAt = Date.now();
+    if (this.inflight?.generation === this.generation) return this.inflight.result;
     const result = this.tabs
       .withRefreshLock(async () => {
         // While this tab waited, another may have refreshed: its token arrived
@@ -165,13 +169,14 @@ export class SessionClient {
       .finally(() => {
         if (this.inflight?.result === result) this.inflight = undefined;
       });
-    this.inflight = { startedAt, result };
+    this.inflight = { generation: this.generation, result };
     return result;
   }
 
   /** Make the next `refresh()` ask the server, even if the cached token is still valid. */
   invalidateCache(): Promise<void> {
     this.invalidatedAt = Date.now();
+    this.generation++;
     return Promise.resolve();
   }
 
