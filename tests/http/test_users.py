@@ -409,6 +409,18 @@ async def test_openapi_describes_the_routes_and_their_bodies(api: Api) -> None:
     for path, methods in expected.items():
         assert set(paths[base + path]) >= methods, path
 
+    operation_ids = {op["operationId"] for path in expected for op in paths[base + path].values()}
+    assert operation_ids == {
+        "create_user",
+        "list_users",
+        "get_user",
+        "update_user",
+        "delete_user",
+        "set_user_password",
+        "list_user_sessions",
+        "revoke_user_sessions",
+    }
+
     create = paths[base + "/users"]["post"]
     schema = create["requestBody"]["content"]["application/json"]["schema"]
     assert set(schema["properties"]) == {"identifiers", "profile", "password"}

@@ -7,7 +7,7 @@ reach the OpenAPI document through ``openapi_extra``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,9 +27,16 @@ from sessile.http.bodies import read_json
 from sessile.http.context import context_of
 from sessile.http.routes.me import session_view
 from sessile.identifiers import IDENTIFIER_TYPES, parse_identifier
-from sessile.store.users import User
+from sessile.store.users import Identifier, User
 
-__all__ = ["router", "user_view"]
+__all__ = [
+    "create_user",
+    "delete_user",
+    "router",
+    "set_password",
+    "update_user",
+    "user_view",
+]
 
 router = APIRouter(prefix="/v2/session/apps/{app_id}", tags=["management"])
 
@@ -236,29 +243,86 @@ async def _existing_user(context: AppContext, user_id: str) -> User:
     return user
 
 
+# Operations, shared with ``sessile users`` so that both keep the same order of steps -------
+async def create_user(
+    context: AppContext,
+    identifiers_: Sequence[Identifier],
+    *,
+    profile: Mapping[str, Any] | None = None,
+    password: str | None = None,
+) -> User:
+    """Create a user; a password is checked against the policy and hashed first."""
+    password_hash = None if password is None else await context.passwords.hash(password)
+    # Two spellings of one address name the same identifier: keep it once.
+    return await context.db.users.create(
+        now=context.clock.now(),
+        identifiers_=list(dict.fromkeys(identifiers_)),
+        profile=profile,
+        password_hash=password_hash,
+    )
+
+
+async def update_user(
+    context: AppContext,
+    user_id: str,
+    *,
+    profile_patch: Mapping[str, Any] | None = None,
+    disabled: bool | None = None,
+) -> User | None:
+    """Patch the profile and set the disabled mark; disabling revokes every session,
+    after the mark is set so that no new login slips in between."""
+    user = await context.db.users.update(
+        user_id, now=context.clock.now(), profile_patch=profile_patch, disabled=disabled
+    )
+    if user is not None and disabled:
+        await context.sessions.revoke_user(user_id, reason="user_disabled")
+    return user
+
+
+async def delete_user(context: AppContext, user_id: str) -> bool:
+    """Disable (no new login), revoke every session (the revocation feed records it),
+    then delete the user with their identifiers and session rows."""
+    if await context.db.users.update(user_id, now=context.clock.now(), disabled=True) is None:
+        return False
+    await context.sessions.revoke_user(user_id, reason="user_deleted")
+    return await context.db.users.delete(user_id)
+
+
+async def set_password(
+    context: AppContext, user_id: str, password: str | None, *, revoke_sessions: bool
+) -> User | None:
+    """Set (policy enforced) or, with None, remove the password; None if no such user."""
+    if await context.db.users.get(user_id) is None:
+        return None
+    password_hash = None if password is None else await context.passwords.hash(password)
+    if not await context.db.users.set_password_hash(
+        user_id, password_hash, now=context.clock.now()
+    ):
+        return None
+    if revoke_sessions:
+        await context.sessions.revoke_user(user_id, reason="password_changed")
+    return await context.db.users.get(user_id)
+
+
 # Routes ------------------------------------------------------------------------------------
 @router.post(
     "/users",
+    operation_id="create_user",
     status_code=201,
     response_model=UserView,
     responses=_errors(400, 409),
     openapi_extra=_json_body(CreateUserBody),
 )
-async def create_user(request: Request, app_id: str) -> JSONResponse:
+async def create_user_route(request: Request, app_id: str) -> JSONResponse:
     """Create a user with identifiers, a profile and optionally a password."""
     await api_key_caller(request, app_id)
     context = context_of(request)
     body = await read_json(request, CreateUserBody)
-    # Two spellings of one address name the same identifier: keep it once.
-    idents = list(dict.fromkeys(parse_identifier(i.model_dump()) for i in body.identifiers))
-    password_hash = None
-    if body.password is not None:
-        password_hash = await context.passwords.hash(body.password)
-    user = await context.db.users.create(
-        now=context.clock.now(),
-        identifiers_=idents,
+    user = await create_user(
+        context,
+        [parse_identifier(i.model_dump()) for i in body.identifiers],
         profile=body.profile,
-        password_hash=password_hash,
+        password=body.password,
     )
     return JSONResponse(
         user_view(user),
@@ -269,6 +333,7 @@ async def create_user(request: Request, app_id: str) -> JSONResponse:
 
 @router.get(
     "/users",
+    operation_id="list_users",
     response_model=UserList,
     responses=_errors(400),
     openapi_extra=_PAGING,
@@ -307,7 +372,12 @@ async def list_users(
     )
 
 
-@router.get("/users/{user_id}", response_model=UserView, responses=_errors(404))
+@router.get(
+    "/users/{user_id}",
+    operation_id="get_user",
+    response_model=UserView,
+    responses=_errors(404),
+)
 async def get_user(request: Request, app_id: str, user_id: str) -> JSONResponse:
     """One user."""
     await api_key_caller(request, app_id)
@@ -317,57 +387,45 @@ async def get_user(request: Request, app_id: str, user_id: str) -> JSONResponse:
 
 @router.patch(
     "/users/{user_id}",
+    operation_id="update_user",
     response_model=UserView,
     responses=_errors(400, 404),
     openapi_extra=_json_body(UpdateUserBody, required=False),
 )
-async def update_user(request: Request, app_id: str, user_id: str) -> JSONResponse:
-    """Merge into the profile (RFC 7396), and disable or enable the user.
-
-    Disabling revokes every session of the user, after the mark is set so that no new
-    login slips in between.
-    """
+async def update_user_route(request: Request, app_id: str, user_id: str) -> JSONResponse:
+    """Merge into the profile (RFC 7396), and disable (revoking every session) or enable."""
     await api_key_caller(request, app_id)
     context = context_of(request)
     body = await read_json(request, UpdateUserBody)
-    user = await context.db.users.update(
-        user_id, now=context.clock.now(), profile_patch=body.profile, disabled=body.disabled
-    )
+    user = await update_user(context, user_id, profile_patch=body.profile, disabled=body.disabled)
     if user is None:
         raise NotFound("No such user.")
-    if body.disabled:
-        await context.sessions.revoke_user(user_id, reason="user_disabled")
     return JSONResponse(user_view(user), headers=_NO_STORE)
 
 
 @router.delete(
     "/users/{user_id}",
+    operation_id="delete_user",
     status_code=204,
     response_class=Response,
     responses=_errors(404),
 )
-async def delete_user(request: Request, app_id: str, user_id: str) -> Response:
-    """Delete a user, their identifiers and sessions.
-
-    The user is disabled first (no new login), then every session is revoked (so the
-    revocation feed records it), then the rows go.
-    """
+async def delete_user_route(request: Request, app_id: str, user_id: str) -> Response:
+    """Delete a user with their identifiers, after revoking every session."""
     await api_key_caller(request, app_id)
-    context = context_of(request)
-    if await context.db.users.update(user_id, now=context.clock.now(), disabled=True) is None:
+    if not await delete_user(context_of(request), user_id):
         raise NotFound("No such user.")
-    await context.sessions.revoke_user(user_id, reason="user_deleted")
-    await context.db.users.delete(user_id)
     return Response(status_code=204)
 
 
 @router.put(
     "/users/{user_id}/password",
+    operation_id="set_user_password",
     response_model=UserView,
     responses=_errors(400, 404),
     openapi_extra=_json_body(PasswordBody),
 )
-async def set_password(request: Request, app_id: str, user_id: str) -> JSONResponse:
+async def set_password_route(request: Request, app_id: str, user_id: str) -> JSONResponse:
     """Set (policy enforced) or remove the password; optionally revoke every session.
 
     A backend has no current session to spare, so the choice is all or none.
@@ -375,21 +433,15 @@ async def set_password(request: Request, app_id: str, user_id: str) -> JSONRespo
     await api_key_caller(request, app_id)
     context = context_of(request)
     body = await read_json(request, PasswordBody)
-    await _existing_user(context, user_id)
-    password_hash = None
-    if body.password is not None:
-        password_hash = await context.passwords.hash(body.password)
-    if not await context.db.users.set_password_hash(
-        user_id, password_hash, now=context.clock.now()
-    ):
+    user = await set_password(context, user_id, body.password, revoke_sessions=body.revoke_sessions)
+    if user is None:
         raise NotFound("No such user.")
-    if body.revoke_sessions:
-        await context.sessions.revoke_user(user_id, reason="password_changed")
-    return JSONResponse(user_view(await _existing_user(context, user_id)), headers=_NO_STORE)
+    return JSONResponse(user_view(user), headers=_NO_STORE)
 
 
 @router.get(
     "/users/{user_id}/sessions",
+    operation_id="list_user_sessions",
     response_model=SessionList,
     responses=_errors(400, 404),
     openapi_extra=_PAGING,
@@ -415,6 +467,7 @@ async def list_user_sessions(request: Request, app_id: str, user_id: str) -> JSO
 
 @router.post(
     "/users/{user_id}/sessions/revoke",
+    operation_id="revoke_user_sessions",
     response_model=Revoked,
     responses=_errors(400, 404),
     openapi_extra=_json_body(RevokeSessionsBody, required=False),
