@@ -22,6 +22,7 @@ async def test_revocations_feed_rows(database: Database) -> None:
     assert [(r.user_id, r.session_id, r.revoked_at) for r in rows] == [
         (alice, "ses_a0", 20.0),
         (alice, "ses_a1", 22.0),
+        (bob, "ses_b", 23.0),
         (bob, None, 23.0),
     ]
     assert [r.seq for r in rows] == sorted(r.seq for r in rows)

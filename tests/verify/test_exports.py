@@ -14,12 +14,15 @@ def test_public_api() -> None:
         "BadSignature",
         "Claims",
         "ExpiredToken",
+        "FeedStats",
         "InvalidAudience",
         "InvalidClaim",
         "InvalidIssuer",
         "InvalidToken",
         "KeysUnavailable",
         "MissingToken",
+        "RevocationFeed",
+        "RevokedToken",
         "TokenError",
         "TokenNotYetValid",
         "UnknownKey",
@@ -40,5 +43,5 @@ def test_every_error_has_a_distinct_code() -> None:
     errors = [getattr(sessile.verify, n) for n in sessile.verify.__all__]
     errors = [e for e in errors if isinstance(e, type) and issubclass(e, sessile.verify.TokenError)]
     codes = [e.code for e in errors if e is not sessile.verify.TokenError]
-    assert len(codes) == len(set(codes)) == 11
+    assert len(codes) == len(set(codes)) == 12
     assert all(e.status == 401 for e in errors if e is not sessile.verify.KeysUnavailable)

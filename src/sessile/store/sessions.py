@@ -127,8 +127,8 @@ class SessionStore:
     async def revoke_user(
         self, user_id: str, *, reason: str, now: float, except_id: str | None = None
     ) -> int:
-        """Revoke a user's live sessions but ``except_id``; the feed gets one row per
-        session, or one user-wide row when all of them go."""
+        """Revoke a user's live sessions but ``except_id``; the feed gets a row per
+        session, and a user-wide row when all of them go."""
         condition = sa.and_(sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None))
         if except_id is not None:
             condition = sa.and_(condition, sessions.c.id != except_id)
@@ -140,15 +140,12 @@ class SessionStore:
                 .returning(sessions.c.id)
             )
             revoked = list(result.scalars())
+            rows = [{"user_id": user_id, "session_id": sid, "revoked_at": now} for sid in revoked]
             if except_id is None:
-                await conn.execute(
-                    revocations.insert().values(user_id=user_id, session_id=None, revoked_at=now)
-                )
-            elif revoked:
-                await conn.execute(
-                    revocations.insert(),
-                    [{"user_id": user_id, "session_id": sid, "revoked_at": now} for sid in revoked],
-                )
+                # Also a user-wide row: it covers a token minted while this ran.
+                rows.append({"user_id": user_id, "session_id": None, "revoked_at": now})
+            if rows:
+                await conn.execute(revocations.insert(), rows)
         return len(revoked)
 
     async def list_active(

@@ -16,11 +16,13 @@ from sessile.verify._errors import (
     InvalidToken,
     KeysUnavailable,
     MissingToken,
+    RevokedToken,
     TokenError,
     TokenNotYetValid,
     UnknownKey,
     UnsupportedAlgorithm,
 )
+from sessile.verify._revocations import FeedStats, RevocationFeed
 from sessile.verify._verifier import AsyncVerifier, Verifier
 
 __all__ = [
@@ -28,12 +30,15 @@ __all__ = [
     "BadSignature",
     "Claims",
     "ExpiredToken",
+    "FeedStats",
     "InvalidAudience",
     "InvalidClaim",
     "InvalidIssuer",
     "InvalidToken",
     "KeysUnavailable",
     "MissingToken",
+    "RevocationFeed",
+    "RevokedToken",
     "TokenError",
     "TokenNotYetValid",
     "UnknownKey",

@@ -13,7 +13,8 @@ integrations turn them into a response::
     │   ├── InvalidIssuer            401 invalid_issuer
     │   ├── InvalidAudience          401 invalid_audience
     │   ├── ExpiredToken             401 expired_token
-    │   └── TokenNotYetValid         401 token_not_yet_valid
+    │   ├── TokenNotYetValid         401 token_not_yet_valid
+    │   └── RevokedToken             401 revoked_token    (its session was revoked: the feed)
     └── KeysUnavailable              503 keys_unavailable (the JWKS could not be fetched)
 
 Messages are fixed sentences: they reach the ``WWW-Authenticate`` header, so
@@ -35,6 +36,7 @@ __all__ = [
     "InvalidToken",
     "KeysUnavailable",
     "MissingToken",
+    "RevokedToken",
     "TokenError",
     "TokenNotYetValid",
     "UnknownKey",
@@ -138,3 +140,8 @@ class KeysUnavailable(TokenError):
     status = 503
     default_message = "The issuer's signing keys could not be fetched."
     oauth_error = None
+
+
+class RevokedToken(InvalidToken):
+    code = "revoked_token"
+    default_message = "The access token's session has been revoked."

@@ -24,6 +24,7 @@ from sessile.verify._errors import (
     BadSignature,
     InvalidToken,
     KeysUnavailable,
+    RevokedToken,
     UnknownKey,
     UnsupportedAlgorithm,
 )
@@ -35,6 +36,7 @@ from sessile.verify._jwks import (
     fetch_jwks_async,
     parse_jwks,
 )
+from sessile.verify._revocations import RevocationFeed
 
 __all__ = ["ASYMMETRIC_ALGORITHMS", "AsyncVerifier", "Verifier"]
 
@@ -67,6 +69,7 @@ class _Verifier:
         default_max_age: float = 300.0,
         timeout: float = 5.0,
         clock: Clock | None = None,
+        revocations: RevocationFeed | None = None,
     ) -> None:
         if not isinstance(issuer, str) or not issuer:
             raise ValueError("issuer must be a non-empty string")
@@ -83,6 +86,8 @@ class _Verifier:
 
         self.issuer = issuer
         self.audiences = audiences
+        #: A followed revocation feed: tokens of revoked sessions are refused.
+        self.revocations = revocations
         self.algorithms = algs
         self.leeway = leeway
         self._clock: Clock = clock or SystemClock()
@@ -149,13 +154,16 @@ class _Verifier:
             raise InvalidToken("The access token's payload is not JSON.") from exc
         if not isinstance(payload, dict):
             raise InvalidToken("The access token's payload is not a JSON object.")
-        return check_claims(
+        claims = check_claims(
             payload,
             issuer=self.issuer,
             audiences=self.audiences,
             now=self._clock.now(),
             leeway=self.leeway,
         )
+        if self.revocations is not None and self.revocations.is_revoked(claims):
+            raise RevokedToken()
+        return claims
 
     def _store(self, fetched: tuple[Any, float | None], now: float) -> None:
         document, max_age = fetched
