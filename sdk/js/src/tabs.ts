@@ -57,7 +57,15 @@ export class Tabs {
   /** Run `task` while holding the cross-tab refresh lock, or just run it when there are no locks. */
   withRefreshLock<T>(task: () => Promise<T>): Promise<T> {
     const locks = lockManager();
-    return locks ? locks.request(LOCK_NAME, task) : task();
+    if (!locks) return task();
+    return locks.request(LOCK_NAME, async () => {
+      const result = await task();
+      // Hold the lock one more task, so that the broadcast this task posted is
+      // delivered before a waiting tab gets the lock and looks for it. Only a
+      // nicety: a tab that misses it refreshes once more, which is harmless.
+      if (this.channel) await new Promise((resolve) => setTimeout(resolve, 0));
+      return result;
+    });
   }
 
   announceToken(token: CachedToken): void {

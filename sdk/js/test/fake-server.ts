@@ -25,6 +25,8 @@ export interface RequestSeen {
   body: unknown;
   credentials: RequestCredentials | undefined;
   proof?: ProofSeen;
+  /** The status answered; unset for a network failure or a hang. */
+  status?: number;
 }
 
 /** What an override returns: a response, a network failure, or a request that never answers. */
@@ -65,6 +67,12 @@ export class FakeServer {
     return this.requests.filter((r) => r.path === path).length;
   }
 
+  /** Requests to `path` that got a 2xx answer. */
+  served(path: string): number {
+    return this.requests.filter((r) => r.path === path && r.status !== undefined && r.status < 300)
+      .length;
+  }
+
   /** Make every access token issued so far unacceptable, as if they had expired. */
   rejectAccessTokens(): void {
     this.accessTokens.clear();
@@ -102,6 +110,7 @@ export class FakeServer {
       if (!(error instanceof HttpError)) throw error;
       response = json(error.status, { code: error.code, message: error.code });
     }
+    seen.status = response.status;
     response.headers.set("Date", new Date(this.now()).toUTCString());
     if (dpopRoute) response.headers.set("DPoP-Nonce", this.issueNonce());
     return response;
