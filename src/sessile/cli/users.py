@@ -1,12 +1,223 @@
-"""``sessile users …``: the management API's user operations on the command line."""
+"""``sessile users …``: the management API's user operations on the command line.
+
+The commands work on the database directly and print the same JSON as the API.
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
 import click
 
+from sessile.cli.common import run_with_context, settings_from
+from sessile.context import AppContext
+from sessile.errors import SessileError
+from sessile.http.routes.me import session_view
+from sessile.http.routes.users import (
+    create_user,
+    delete_user,
+    set_password,
+    update_user,
+    user_view,
+)
+from sessile.identifiers import IDENTIFIER_TYPES, parse_identifier
+from sessile.store.users import User
+
 __all__ = ["users"]
+
+T = TypeVar("T")
+
+
+def _run(ctx: click.Context, work: Callable[[AppContext], Awaitable[T]]) -> T:
+    """Run ``work``; a sessile error (policy, identifier, conflict) exits 1 with its code."""
+    try:
+        return run_with_context(settings_from(ctx), work)
+    except SessileError as exc:
+        raise click.ClickException(f"{exc.code}: {exc.message}") from exc
+
+
+def _echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def _echo_user(user: User | None, user_id: str) -> None:
+    if user is None:
+        raise click.ClickException(f"no user {user_id}")
+    _echo_json(user_view(user))
+
+
+def _read_password() -> str:
+    """One line from stdin, without its line ending (the rest of it counts)."""
+    line = sys.stdin.readline()
+    return line.removesuffix("\n").removesuffix("\r")
 
 
 @click.group()
 def users() -> None:
-    """Users."""
+    """Users: create, look up, disable, delete, set passwords, list sessions."""
+
+
+@users.command("create")
+@click.option("--email", "emails", multiple=True, help="An e-mail address (repeatable).")
+@click.option("--phone", "phones", multiple=True, help="A phone number, E.164 (repeatable).")
+@click.option("--profile", default="{}", show_default=True, help="The profile, a JSON object.")
+@click.option("--password-stdin", is_flag=True, help="Read a password from the first stdin line.")
+@click.pass_context
+def create(
+    ctx: click.Context,
+    emails: tuple[str, ...],
+    phones: tuple[str, ...],
+    profile: str,
+    password_stdin: bool,
+) -> None:
+    """Create a user and print it."""
+    if not emails and not phones:
+        raise click.UsageError("give at least one --email or --phone")
+    try:
+        profile_value = json.loads(profile)
+    except ValueError as exc:
+        raise click.BadParameter(f"not JSON: {exc}", param_hint="--profile") from exc
+    if not isinstance(profile_value, dict):
+        raise click.BadParameter("must be a JSON object", param_hint="--profile")
+    password = _read_password() if password_stdin else None
+    raw = [{"type": "email_address", "value": e} for e in emails] + [
+        {"type": "phone_number", "value": p} for p in phones
+    ]
+
+    async def work(context: AppContext) -> User:
+        idents = [parse_identifier(r) for r in raw]
+        return await create_user(context, idents, profile=profile_value, password=password)
+
+    user = _run(ctx, work)
+    _echo_user(user, user.id)
+
+
+@users.command("list")
+@click.option("--identifier-type", type=click.Choice(IDENTIFIER_TYPES))
+@click.option("--identifier-value", help="With --identifier-type: find the user holding it.")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--offset", default=0, show_default=True, type=click.IntRange(min=0))
+@click.pass_context
+def list_users(
+    ctx: click.Context,
+    identifier_type: str | None,
+    identifier_value: str | None,
+    limit: int,
+    offset: int,
+) -> None:
+    """List users, oldest first, or find one by identifier (normalised as at login)."""
+    if (identifier_type is None) != (identifier_value is None):
+        raise click.UsageError("--identifier-type and --identifier-value go together")
+
+    async def work(context: AppContext) -> tuple[list[User], int]:
+        if identifier_type is None:
+            return await context.db.users.list(limit=limit, offset=offset)
+        wanted = parse_identifier({"type": identifier_type, "value": identifier_value})
+        found = await context.db.users.find_by_identifier(wanted)
+        if found is None:
+            return [], 0
+        return ([found] if offset == 0 else []), 1
+
+    page, total = _run(ctx, work)
+    _echo_json(
+        {"users": [user_view(u) for u in page], "total": total, "limit": limit, "offset": offset}
+    )
+
+
+@users.command("get")
+@click.argument("user_id")
+@click.pass_context
+def get(ctx: click.Context, user_id: str) -> None:
+    """Print one user."""
+
+    async def work(context: AppContext) -> User | None:
+        return await context.db.users.get(user_id)
+
+    _echo_user(_run(ctx, work), user_id)
+
+
+@users.command("disable")
+@click.argument("user_id")
+@click.pass_context
+def disable(ctx: click.Context, user_id: str) -> None:
+    """Disable a user: no new login, and every session is revoked."""
+
+    async def work(context: AppContext) -> User | None:
+        return await update_user(context, user_id, disabled=True)
+
+    _echo_user(_run(ctx, work), user_id)
+
+
+@users.command("enable")
+@click.argument("user_id")
+@click.pass_context
+def enable(ctx: click.Context, user_id: str) -> None:
+    """Let a disabled user log in again."""
+
+    async def work(context: AppContext) -> User | None:
+        return await update_user(context, user_id, disabled=False)
+
+    _echo_user(_run(ctx, work), user_id)
+
+
+@users.command("delete")
+@click.argument("user_id")
+@click.pass_context
+def delete(ctx: click.Context, user_id: str) -> None:
+    """Revoke every session of a user, then delete the user."""
+
+    async def work(context: AppContext) -> bool:
+        return await delete_user(context, user_id)
+
+    if not _run(ctx, work):
+        raise click.ClickException(f"no user {user_id}")
+    click.echo(f"deleted {user_id}")
+
+
+@users.command("set-password")
+@click.argument("user_id")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first stdin line.")
+@click.option("--remove", is_flag=True, help="Remove the password instead.")
+@click.option("--revoke-sessions", is_flag=True, help="Also revoke every session of the user.")
+@click.pass_context
+def set_password_command(
+    ctx: click.Context, user_id: str, password_stdin: bool, remove: bool, revoke_sessions: bool
+) -> None:
+    """Set (policy enforced) or remove a user's password."""
+    if password_stdin == remove:
+        raise click.UsageError("give exactly one of --password-stdin and --remove")
+    password = None if remove else _read_password()
+
+    async def work(context: AppContext) -> User | None:
+        return await set_password(context, user_id, password, revoke_sessions=revoke_sessions)
+
+    _echo_user(_run(ctx, work), user_id)
+
+
+@users.command("sessions")
+@click.argument("user_id")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--offset", default=0, show_default=True, type=click.IntRange(min=0))
+@click.pass_context
+def sessions(ctx: click.Context, user_id: str, limit: int, offset: int) -> None:
+    """List the user's live sessions, newest first."""
+
+    async def work(context: AppContext) -> dict[str, Any] | None:
+        if await context.db.users.get(user_id) is None:
+            return None
+        rows, total = await context.sessions.list(user_id, limit=limit, offset=offset)
+        idle = context.settings.session_idle_timeout
+        return {
+            "sessions": [session_view(r, idle) for r in rows],
+            "total": total,
+            "limit": limit,
+            "offset": offset,
+        }
+
+    listing = _run(ctx, work)
+    if listing is None:
+        raise click.ClickException(f"no user {user_id}")
+    _echo_json(listing)
