@@ -4,25 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from sessile.client._errors import SessionClientError
 from sessile.client._key import DPoPKey
+from sessile.client._protocol import Operation, SessionProtocol, Tokens
 
-__all__ = ["SessionClient", "Tokens"]
-
-_BASE = "/v1/session"
-
-
-@dataclass(frozen=True)
-class Tokens:
-    access_token: str
-    expires_at: int
-    refresh_token: str | None
-    refresh_expires_at: int | None
+__all__ = ["SessionClient"]
 
 
 class SessionClient:
@@ -41,13 +30,41 @@ class SessionClient:
         timeout: float = 10.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.key = key or DPoPKey.generate()
+        self._protocol = SessionProtocol(base_url, key or DPoPKey.generate(), clock)
         self._http = http or httpx.Client(timeout=timeout)
-        self._clock = clock
-        self.nonce: str | None = None
-        self.tokens: Tokens | None = None
-        self.verification_token: str | None = None
+
+    def _run(self, operation: Operation) -> Any:
+        try:
+            call = next(operation)
+            while True:
+                for attempt in range(2):
+                    response = self._http.send(self._protocol.build(call))
+                    if not self._protocol.accept(call, response, attempt=attempt):
+                        break
+                call = operation.send(response)
+        except StopIteration as done:
+            return done.value
+
+    # State ---------------------------------------------------------------------------------
+    @property
+    def key(self) -> DPoPKey:
+        return self._protocol.key
+
+    @property
+    def nonce(self) -> str | None:
+        return self._protocol.nonce
+
+    @property
+    def tokens(self) -> Tokens | None:
+        return self._protocol.tokens
+
+    @tokens.setter
+    def tokens(self, value: Tokens | None) -> None:
+        self._protocol.tokens = value
+
+    @property
+    def verification_token(self) -> str | None:
+        return self._protocol.verification_token
 
     def close(self) -> None:
         self._http.close()
@@ -58,125 +75,40 @@ class SessionClient:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    # Transport ----------------------------------------------------------------------------
-    def _url(self, path: str) -> str:
-        return f"{self.base_url}{_BASE}{path}"
-
-    def _send(
-        self,
-        method: str,
-        path: str,
-        *,
-        dpop: bool = False,
-        json: Any = None,
-        headers: dict[str, str] | None = None,
-        params: dict[str, Any] | None = None,
-    ) -> httpx.Response:
-        url = self._url(path)
-        for attempt in range(2):
-            sent = dict(headers or {})
-            if dpop:
-                sent["DPoP"] = self.key.proof(method, url, nonce=self.nonce, iat=self._clock())
-            response = self._http.request(method, url, json=json, headers=sent, params=params)
-            self.nonce = response.headers.get("DPoP-Nonce", self.nonce)
-            if response.status_code < 400:
-                return response
-            body = _json(response)
-            code = body.get("code", "internal") if isinstance(body, dict) else "internal"
-            if dpop and code == "use_dpop_nonce" and attempt == 0:
-                continue
-            message = (
-                body.get("message", response.text) if isinstance(body, dict) else response.text
-            )
-            raise SessionClientError(response.status_code, code, message, body)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _keep_tokens(self, response: httpx.Response) -> Tokens:
-        body = response.json()
-        expires = response.headers.get("X-Refresh-Token-Expires-At")
-        previous = self.tokens.refresh_token if self.tokens else None
-        self.tokens = Tokens(
-            access_token=body["access_token"],
-            expires_at=int(body["expires_at"]),
-            refresh_token=response.headers.get("X-Refresh-Token", previous),
-            refresh_expires_at=int(expires) if expires else None,
-        )
-        return self.tokens
-
-    def _bearer(self) -> dict[str, str]:
-        if self.tokens is None:
-            raise SessionClientError(401, "unauthorized", "not logged in")
-        return {"Authorization": f"Bearer {self.tokens.access_token}"}
-
-    def _refresh_header(self) -> dict[str, str]:
-        if self.tokens is None or not self.tokens.refresh_token:
-            raise SessionClientError(401, "unauthorized", "not logged in")
-        return {"X-Refresh-Token": self.tokens.refresh_token}
-
-    # Login --------------------------------------------------------------------------------
+    # Operations ----------------------------------------------------------------------------
     def start_otp(self, identifier_type: str, value: str) -> None:
-        response = self._send(
-            "POST", "/login/otp", json={"identifier": {"type": identifier_type, "value": value}}
-        )
-        self.verification_token = response.headers.get("X-Verification-Token")
-
-    def _verification(self) -> dict[str, str]:
-        return {"X-Verification-Token": self.verification_token} if self.verification_token else {}
+        self._run(self._protocol.start_otp(identifier_type, value))
 
     def retry_otp(self) -> None:
-        self._send("POST", "/login/otp/retry", headers=self._verification())
+        self._run(self._protocol.retry_otp())
 
     def check_otp(self, code: str) -> Tokens:
-        headers = {**self._verification(), "X-Refresh-Token-Mode": "header"}
-        response = self._send(
-            "POST", "/login/otp/check", dpop=True, json={"code": code}, headers=headers
-        )
-        return self._keep_tokens(response)
+        result: Tokens = self._run(self._protocol.check_otp(code))
+        return result
 
     def login_with_password(self, email: str, password: str) -> Tokens:
-        response = self._send(
-            "POST",
-            "/login/email/password",
-            json={"identifier": {"type": "email_address", "value": email}, "password": password},
-        )
-        return self.finalize(response.json()["challenge_token"])
+        result: Tokens = self._run(self._protocol.login_with_password(email, password))
+        return result
+
+    def sign_up(self, email: str, password: str) -> Tokens:
+        result: Tokens = self._run(self._protocol.sign_up(email, password))
+        return result
 
     def finalize(self, challenge_token: str) -> Tokens:
-        response = self._send(
-            "POST",
-            "/login/finalize",
-            dpop=True,
-            json={"challenge_token": challenge_token},
-            headers={"X-Refresh-Token-Mode": "header"},
-        )
-        return self._keep_tokens(response)
+        result: Tokens = self._run(self._protocol.finalize(challenge_token))
+        return result
 
-    # Session ------------------------------------------------------------------------------
     def refresh(self) -> Tokens:
-        response = self._send("POST", "/refresh", dpop=True, headers=self._refresh_header())
-        return self._keep_tokens(response)
+        result: Tokens = self._run(self._protocol.refresh())
+        return result
 
     def list_sessions(self, *, limit: int = 10, offset: int = 0) -> dict[str, Any]:
-        response = self._send(
-            "GET", "/me/list", headers=self._bearer(), params={"limit": limit, "offset": offset}
-        )
-        result: dict[str, Any] = response.json()
+        result: dict[str, Any] = self._run(self._protocol.list_sessions(limit, offset))
         return result
 
     def revoke_sessions(self, target: str, session_id: str | None = None) -> dict[str, Any]:
-        params = {"target": target, **({"session_id": session_id} if session_id else {})}
-        response = self._send("POST", "/me/revoke", headers=self._bearer(), params=params)
-        result: dict[str, Any] = response.json()
+        result: dict[str, Any] = self._run(self._protocol.revoke_sessions(target, session_id))
         return result
 
     def logout(self) -> None:
-        headers = self._refresh_header() if self.tokens and self.tokens.refresh_token else {}
-        self._send("POST", "/revoke", dpop=True, headers=headers)
-        self.tokens = None
-
-
-def _json(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
+        self._run(self._protocol.logout())

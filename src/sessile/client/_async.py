@@ -1,0 +1,110 @@
+"""The asynchronous session client, on httpx."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from sessile.client._key import DPoPKey
+from sessile.client._protocol import Operation, SessionProtocol, Tokens
+
+__all__ = ["AsyncSessionClient"]
+
+
+class AsyncSessionClient:
+    """:class:`~sessile.client.SessionClient` for asyncio: the same operations, awaited."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        key: DPoPKey | None = None,
+        http: httpx.AsyncClient | None = None,
+        timeout: float = 10.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._protocol = SessionProtocol(base_url, key or DPoPKey.generate(), clock)
+        self._http = http or httpx.AsyncClient(timeout=timeout)
+
+    async def _run(self, operation: Operation) -> Any:
+        try:
+            call = next(operation)
+            while True:
+                for attempt in range(2):
+                    response = await self._http.send(self._protocol.build(call))
+                    if not self._protocol.accept(call, response, attempt=attempt):
+                        break
+                call = operation.send(response)
+        except StopIteration as done:
+            return done.value
+
+    # State ---------------------------------------------------------------------------------
+    @property
+    def key(self) -> DPoPKey:
+        return self._protocol.key
+
+    @property
+    def nonce(self) -> str | None:
+        return self._protocol.nonce
+
+    @property
+    def tokens(self) -> Tokens | None:
+        return self._protocol.tokens
+
+    @tokens.setter
+    def tokens(self, value: Tokens | None) -> None:
+        self._protocol.tokens = value
+
+    @property
+    def verification_token(self) -> str | None:
+        return self._protocol.verification_token
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncSessionClient:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.aclose()
+
+    # Operations ----------------------------------------------------------------------------
+    async def start_otp(self, identifier_type: str, value: str) -> None:
+        await self._run(self._protocol.start_otp(identifier_type, value))
+
+    async def retry_otp(self) -> None:
+        await self._run(self._protocol.retry_otp())
+
+    async def check_otp(self, code: str) -> Tokens:
+        result: Tokens = await self._run(self._protocol.check_otp(code))
+        return result
+
+    async def login_with_password(self, email: str, password: str) -> Tokens:
+        result: Tokens = await self._run(self._protocol.login_with_password(email, password))
+        return result
+
+    async def sign_up(self, email: str, password: str) -> Tokens:
+        result: Tokens = await self._run(self._protocol.sign_up(email, password))
+        return result
+
+    async def finalize(self, challenge_token: str) -> Tokens:
+        result: Tokens = await self._run(self._protocol.finalize(challenge_token))
+        return result
+
+    async def refresh(self) -> Tokens:
+        result: Tokens = await self._run(self._protocol.refresh())
+        return result
+
+    async def list_sessions(self, *, limit: int = 10, offset: int = 0) -> dict[str, Any]:
+        result: dict[str, Any] = await self._run(self._protocol.list_sessions(limit, offset))
+        return result
+
+    async def revoke_sessions(self, target: str, session_id: str | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = await self._run(self._protocol.revoke_sessions(target, session_id))
+        return result
+
+    async def logout(self) -> None:
+        await self._run(self._protocol.logout())
