@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from sessile.errors import IdentifierAlreadyExists
@@ -135,3 +137,13 @@ def test_merge_patch_follows_rfc_7396() -> None:
     assert merge_patch({"a": [{"b": "c"}]}, {"a": [1]}) == {"a": [1]}
     assert merge_patch({"e": None}, {"a": 1}) == {"e": None, "a": 1}
     assert merge_patch({}, {"a": {"bb": {"ccc": None}}}) == {"a": {"bb": {}}}
+
+
+async def test_concurrent_profile_patches_keep_every_change(database: Database) -> None:
+    user = await database.users.create(now=1.0, profile={"base": True})
+    await asyncio.gather(
+        *(database.users.update(user.id, now=2.0, profile_patch={f"k{n}": n}) for n in range(8))
+    )
+    loaded = await database.users.get(user.id)
+    assert loaded is not None
+    assert loaded.profile == {"base": True, **{f"k{n}": n for n in range(8)}}
