@@ -340,6 +340,18 @@ describe("sessions", () => {
       `${ORIGIN}/v1/session/me/revoke?target=session&session_id=${sessions[0]!.id}`,
     );
     await expect(client.revokeSessions("session")).rejects.toBeInstanceOf(TypeError);
+    // That was this session: the cached token is forgotten and the next refresh fails.
+    await expect(client.refresh()).rejects.toMatchObject({ code: "unauthorized" });
+  });
+
+  it("keeps the cached token after revoking another session by id", async () => {
+    const server = new FakeServer();
+    const other = await loggedIn(server); // a second device of the same user
+    const otherSid = (await other.refresh()).user.profile.sid as string;
+    const client = await loggedIn(server);
+    await client.revokeSessions("session", otherSid);
+    await client.refresh();
+    expect(server.count("/refresh")).toBe(0);
   });
 });
 
