@@ -105,10 +105,11 @@ class Settings(BaseSettings):
     password_signup: bool = True
     password_min_length: int = Field(default=8, ge=6, le=128)
     password_max_length: int = Field(default=128, ge=8, le=1024)
-    password_uppercase: bool = False
-    password_lowercase: bool = False
-    password_numbers: bool = False
-    password_symbols: bool = False
+    # Least counts of each kind of character (Prelude's compliancy shape); 0 = none needed.
+    password_uppercase: int = Field(default=0, ge=0, le=64)
+    password_lowercase: int = Field(default=0, ge=0, le=64)
+    password_numbers: int = Field(default=0, ge=0, le=64)
+    password_symbols: int = Field(default=0, ge=0, le=64)
     password_rate_per_identifier: str = "10/15 minutes"
     password_rate_per_ip: str = "100/15 minutes"
 

@@ -4,7 +4,7 @@ policy that ``/password/compliancy`` serves and the server enforces."""
 from __future__ import annotations
 
 import asyncio
-import string
+import unicodedata
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -16,6 +16,14 @@ from sessile.errors import BadRequest
 
 __all__ = ["PasswordPolicy", "Passwords"]
 
+_KIND = {"Lu": "uppercase", "Ll": "lowercase", "Nd": "numbers"}
+_LABELS = {
+    "uppercase": "uppercase letter(s)",
+    "lowercase": "lowercase letter(s)",
+    "numbers": "digit(s)",
+    "symbols": "symbol(s)",
+}
+
 # OWASP Password Storage Cheat Sheet: argon2id, 19 MiB, 2 iterations, 1 lane.
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
@@ -24,10 +32,11 @@ _HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 class PasswordPolicy:
     min_length: int = 8
     max_length: int = 128
-    uppercase: bool = False
-    lowercase: bool = False
-    numbers: bool = False
-    symbols: bool = False
+    #: The least number of characters of each kind.
+    uppercase: int = 0
+    lowercase: int = 0
+    numbers: int = 0
+    symbols: int = 0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PasswordPolicy:
@@ -44,20 +53,23 @@ class PasswordPolicy:
         return asdict(self)
 
     def problems(self, password: str) -> list[str]:
-        """What the password lacks; empty when it complies."""
+        """What the password lacks; empty when it complies.
+
+        Characters are counted as Prelude's SDK counts them: uppercase (Lu),
+        lowercase (Ll), numbers (Nd), and everything else as symbols.
+        """
+        kinds = {"uppercase": 0, "lowercase": 0, "numbers": 0, "symbols": 0}
+        for char in password:
+            kinds[_KIND.get(unicodedata.category(char), "symbols")] += 1
         found = []
         if len(password) < self.min_length:
             found.append(f"at least {self.min_length} characters")
         if len(password) > self.max_length:
             found.append(f"at most {self.max_length} characters")
-        if self.uppercase and not any(c.isupper() for c in password):
-            found.append("an uppercase letter")
-        if self.lowercase and not any(c.islower() for c in password):
-            found.append("a lowercase letter")
-        if self.numbers and not any(c.isdigit() for c in password):
-            found.append("a number")
-        if self.symbols and not any(c in string.punctuation or c.isspace() for c in password):
-            found.append("a symbol")
+        for kind, label in _LABELS.items():
+            needed = getattr(self, kind)
+            if kinds[kind] < needed:
+                found.append(f"at least {needed} {label}")
         return found
 
     def enforce(self, password: str) -> None:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from sessile.errors import InvalidIdentifier
 from sessile.http.bodies import read_json
 from sessile.http.client_facts import client_facts
 from sessile.http.context import context_of
@@ -15,6 +16,7 @@ from sessile.http.cookies import clear_verification, read_verification, set_veri
 from sessile.http.dpop_route import DPoPRoute
 from sessile.http.routes.session import PREFIX, tokens_response
 from sessile.identifiers import parse_identifier
+from sessile.store.users import Identifier
 
 __all__ = ["dpop_router", "router"]
 
@@ -36,14 +38,22 @@ class CheckOtpBody(BaseModel):
 
 class PasswordBody(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    identifier: dict[str, Any]
+    #: An e-mail address, as Prelude's SDK sends it, or ``{type, value}``.
+    identifier: str | dict[str, Any]
     password: str = Field(min_length=1, max_length=1024)
     dispatch_id: str | None = Field(default=None, max_length=200)
 
 
-def _email(raw: dict[str, Any]) -> Any:
-    # The password routes take an e-mail identifier; a bare string is accepted too.
-    return raw if raw.get("type") else {"type": "email_address", "value": raw.get("value")}
+def _email(raw: str | dict[str, Any]) -> Identifier:
+    """The password routes take an e-mail address, bare or as ``{type, value}``."""
+    if isinstance(raw, str):
+        return parse_identifier({"type": "email_address", "value": raw})
+    identifier = parse_identifier(
+        {"type": raw.get("type", "email_address"), "value": raw.get("value")}
+    )
+    if identifier.type != "email_address":
+        raise InvalidIdentifier("Password login takes an e-mail address.")
+    return identifier
 
 
 @router.post("/login/otp")
@@ -89,7 +99,7 @@ async def check_otp(request: Request) -> JSONResponse:
 async def password_login(request: Request) -> JSONResponse:
     context = context_of(request)
     body = await read_json(request, PasswordBody)
-    identifier = parse_identifier(_email(body.identifier))
+    identifier = _email(body.identifier)
     token = await context.email_password.login(
         identifier, body.password, ip=client_facts(request).ip
     )
@@ -100,7 +110,7 @@ async def password_login(request: Request) -> JSONResponse:
 async def sign_up(request: Request) -> JSONResponse:
     context = context_of(request)
     body = await read_json(request, PasswordBody)
-    identifier = parse_identifier(_email(body.identifier))
+    identifier = _email(body.identifier)
     token = await context.email_password.sign_up(
         identifier, body.password, ip=client_facts(request).ip
     )

@@ -85,10 +85,17 @@ async def refresh(request: Request) -> JSONResponse:
 
 @router.post("/revoke")
 async def logout(request: Request) -> JSONResponse:
-    """Revoke the caller's session and clear the cookie."""
+    """Revoke the caller's session and clear the cookie.
+
+    A client without a DPoP key (it never logged in here) sends no proof: its
+    cookie is cleared and nothing is revoked, since nothing proves the session is its.
+    """
     context = context_of(request)
-    proof = await context.dpop.verify(request, PREFIX + "/revoke")
-    revoked = await context.sessions.logout(read_refresh(request, context.settings), jkt=proof.jkt)
+    revoked = False
+    if "dpop" in request.headers:
+        proof = await context.dpop.verify(request, PREFIX + "/revoke")
+        presented = read_refresh(request, context.settings)
+        revoked = await context.sessions.logout(presented, jkt=proof.jkt)
     response = JSONResponse({"revoked": revoked})
     clear_refresh(response, context.settings)
     return response
