@@ -133,6 +133,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     demo: bool = False
+    #: The built demo app (``npm run build`` in ``demo/``), served at ``/`` with ``--demo``.
+    demo_dir: Path = Path("demo/dist")
 
     @classmethod
     def settings_customise_sources(

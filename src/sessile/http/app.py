@@ -16,6 +16,7 @@ from sessile.context import AppContext
 from sessile.http.errors import install_error_handlers
 from sessile.http.limits import BodySizeLimit
 from sessile.http.routes import health, login, me, revocations, session, users, wellknown
+from sessile.http.routes.demo import install_demo
 from sessile.logs import configure_logging
 
 __all__ = ["ALLOWED_HEADERS", "EXPOSED_HEADERS", "create_app", "create_app_from_env"]
@@ -71,6 +72,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(me.router)
     app.include_router(revocations.router)
     app.include_router(users.router)
+    if settings.demo:
+        install_demo(app, settings)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
