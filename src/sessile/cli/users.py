@@ -15,16 +15,10 @@ import click
 from sessile.cli.common import run_with_context, settings_from
 from sessile.context import AppContext
 from sessile.errors import SessileError
-from sessile.http.routes.me import session_view
-from sessile.http.routes.users import (
-    create_user,
-    delete_user,
-    set_password,
-    update_user,
-    user_view,
-)
+from sessile.http.views import session_view, user_view
 from sessile.identifiers import IDENTIFIER_TYPES, parse_identifier
 from sessile.store.users import User
+from sessile.users import create_user, delete_user, set_password, update_user
 
 __all__ = ["users"]
 

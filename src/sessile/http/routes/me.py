@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from sessile.errors import BadRequest, InvalidPaginationLimit, InvalidPaginationOffset
+from sessile.errors import BadRequest
 from sessile.http.bearer import bearer_caller
 from sessile.http.context import context_of
 from sessile.http.cookies import clear_refresh
+from sessile.http.paging import paging
+from sessile.http.views import session_view
 from sessile.sessions import RevokeTarget
-from sessile.store.sessions import SessionRow
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1/session/me", tags=["session"])
 
-DEFAULT_LIMIT = 10
-MAX_LIMIT = 100
 _TARGETS: dict[str, RevokeTarget] = {
     "all": "all",
     "others": "others",
@@ -29,45 +25,10 @@ _TARGETS: dict[str, RevokeTarget] = {
 }
 
 
-def _rfc3339(timestamp: float) -> str:
-    return (
-        datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    )
-
-
-def session_view(row: SessionRow, idle_timeout: float) -> dict[str, Any]:
-    """Exactly the fields of DESIGN §2: never a token or a hash."""
-    return {
-        "id": row.id,
-        "device_type": row.device_type,
-        "device_model": row.device_model,
-        "os_version": row.os_version,
-        "country_code": row.country_code,
-        "created_at": _rfc3339(row.created_at),
-        "last_seen_at": _rfc3339(row.last_seen_at),
-        "expires_at": _rfc3339(min(row.expires_at, row.last_seen_at + idle_timeout)),
-    }
-
-
-def _int_param(request: Request, name: str, default: int) -> int | None:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        return None
-
-
 @router.get("/list")
 async def list_sessions(request: Request) -> JSONResponse:
     caller = await bearer_caller(request)
-    limit = _int_param(request, "limit", DEFAULT_LIMIT)
-    if limit is None or not 1 <= limit <= MAX_LIMIT:
-        raise InvalidPaginationLimit()
-    offset = _int_param(request, "offset", 0)
-    if offset is None or offset < 0:
-        raise InvalidPaginationOffset()
+    limit, offset = paging(request)
     context = context_of(request)
     rows, total = await context.sessions.list(caller.user_id, limit=limit, offset=offset)
     idle = context.settings.session_idle_timeout

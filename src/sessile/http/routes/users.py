@@ -7,41 +7,29 @@ reach the OpenAPI document through ``openapi_extra``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from sessile.context import AppContext
 from sessile.errors import (
     BadRequest,
-    InvalidPaginationLimit,
-    InvalidPaginationOffset,
     NotFound,
 )
 from sessile.http.api_key import api_key_caller
 from sessile.http.bodies import read_json
 from sessile.http.context import context_of
-from sessile.http.routes.me import session_view
+from sessile.http.paging import DEFAULT_LIMIT, MAX_LIMIT, paging
+from sessile.http.views import session_view, user_view
 from sessile.identifiers import IDENTIFIER_TYPES, parse_identifier
-from sessile.store.users import Identifier, User
+from sessile.users import create_user, delete_user, existing_user, set_password, update_user
 
-__all__ = [
-    "create_user",
-    "delete_user",
-    "router",
-    "set_password",
-    "update_user",
-    "user_view",
-]
+__all__ = ["router"]
 
 router = APIRouter(prefix="/v2/session/apps/{app_id}", tags=["management"])
 
-DEFAULT_LIMIT = 10
-MAX_LIMIT = 100
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -173,7 +161,12 @@ _PAGING = {
             "name": "limit",
             "in": "query",
             "required": False,
-            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 10},
+            "schema": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": MAX_LIMIT,
+                "default": DEFAULT_LIMIT,
+            },
             "description": "Page size; otherwise `invalid_pagination_limit`.",
         },
         {
@@ -195,113 +188,6 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
         409: "`identifier_already_exists`",
     }
     return {s: {"model": ErrorBody, "description": described[s]} for s in (401, *statuses)}
-
-
-def _rfc3339(timestamp: float) -> str:
-    return (
-        datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    )
-
-
-def user_view(user: User) -> dict[str, Any]:
-    """A user as the management API shows one: never the password hash."""
-    return {
-        "id": user.id,
-        "identifiers": [{"type": i.type, "value": i.value} for i in user.identifiers],
-        "profile": dict(user.profile),
-        "has_password": user.password_hash is not None,
-        "created_at": _rfc3339(user.created_at),
-        "updated_at": _rfc3339(user.updated_at),
-        "disabled": user.disabled_at is not None,
-    }
-
-
-def _int_param(request: Request, name: str, default: int) -> int | None:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        return None
-
-
-def _paging(request: Request) -> tuple[int, int]:
-    limit = _int_param(request, "limit", DEFAULT_LIMIT)
-    if limit is None or not 1 <= limit <= MAX_LIMIT:
-        raise InvalidPaginationLimit()
-    offset = _int_param(request, "offset", 0)
-    if offset is None or offset < 0:
-        raise InvalidPaginationOffset()
-    return limit, offset
-
-
-async def _existing_user(context: AppContext, user_id: str) -> User:
-    user = await context.db.users.get(user_id)
-    if user is None:
-        raise NotFound("No such user.")
-    return user
-
-
-# Operations, shared with ``sessile users`` so that both keep the same order of steps -------
-async def create_user(
-    context: AppContext,
-    identifiers_: Sequence[Identifier],
-    *,
-    profile: Mapping[str, Any] | None = None,
-    password: str | None = None,
-) -> User:
-    """Create a user; a password is checked against the policy and hashed first."""
-    password_hash = None if password is None else await context.passwords.hash(password)
-    # Two spellings of one address name the same identifier: keep it once.
-    return await context.db.users.create(
-        now=context.clock.now(),
-        identifiers_=list(dict.fromkeys(identifiers_)),
-        profile=profile,
-        password_hash=password_hash,
-    )
-
-
-async def update_user(
-    context: AppContext,
-    user_id: str,
-    *,
-    profile_patch: Mapping[str, Any] | None = None,
-    disabled: bool | None = None,
-) -> User | None:
-    """Patch the profile and set the disabled mark; disabling revokes every session,
-    after the mark is set so that no new login slips in between."""
-    user = await context.db.users.update(
-        user_id, now=context.clock.now(), profile_patch=profile_patch, disabled=disabled
-    )
-    if user is not None and disabled:
-        await context.sessions.revoke_user(user_id, reason="user_disabled")
-    return user
-
-
-async def delete_user(context: AppContext, user_id: str) -> bool:
-    """Disable (no new login), revoke every session (the revocation feed records it),
-    then delete the user with their identifiers and session rows."""
-    if await context.db.users.update(user_id, now=context.clock.now(), disabled=True) is None:
-        return False
-    await context.sessions.revoke_user(user_id, reason="user_deleted")
-    return await context.db.users.delete(user_id)
-
-
-async def set_password(
-    context: AppContext, user_id: str, password: str | None, *, revoke_sessions: bool
-) -> User | None:
-    """Set (policy enforced) or, with None, remove the password; None if no such user."""
-    if await context.db.users.get(user_id) is None:
-        return None
-    password_hash = None if password is None else await context.passwords.hash(password)
-    if not await context.db.users.set_password_hash(
-        user_id, password_hash, now=context.clock.now()
-    ):
-        return None
-    if revoke_sessions:
-        await context.sessions.revoke_user(user_id, reason="password_changed")
-    return await context.db.users.get(user_id)
 
 
 # Routes ------------------------------------------------------------------------------------
@@ -351,7 +237,7 @@ async def list_users(
     """Users, oldest first; or the one user holding an identifier."""
     await api_key_caller(request, app_id)
     context = context_of(request)
-    limit, offset = _paging(request)
+    limit, offset = paging(request)
     if identifier_type is None and identifier_value is None:
         users, total = await context.db.users.list(limit=limit, offset=offset)
     elif identifier_type is None or identifier_value is None:
@@ -381,7 +267,7 @@ async def list_users(
 async def get_user(request: Request, app_id: str, user_id: str) -> JSONResponse:
     """One user."""
     await api_key_caller(request, app_id)
-    user = await _existing_user(context_of(request), user_id)
+    user = await existing_user(context_of(request), user_id)
     return JSONResponse(user_view(user), headers=_NO_STORE)
 
 
@@ -450,8 +336,8 @@ async def list_user_sessions(request: Request, app_id: str, user_id: str) -> JSO
     """The user's live sessions, newest first: the shape of ``/v1/session/me/list``."""
     await api_key_caller(request, app_id)
     context = context_of(request)
-    limit, offset = _paging(request)
-    await _existing_user(context, user_id)
+    limit, offset = paging(request)
+    await existing_user(context, user_id)
     rows, total = await context.sessions.list(user_id, limit=limit, offset=offset)
     idle = context.settings.session_idle_timeout
     return JSONResponse(
@@ -477,7 +363,7 @@ async def revoke_user_sessions(request: Request, app_id: str, user_id: str) -> J
     await api_key_caller(request, app_id)
     context = context_of(request)
     body = await read_json(request, RevokeSessionsBody)
-    await _existing_user(context, user_id)
+    await existing_user(context, user_id)
     if body.session_id is None:
         revoked = await context.sessions.revoke_user(user_id, reason="admin")
     elif await context.db.sessions.revoke(

@@ -1,0 +1,44 @@
+"""How users and sessions look on the wire: RFC 3339 times, never a hash or a token."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sessile.store.sessions import SessionRow
+from sessile.store.users import User
+
+__all__ = ["rfc3339", "session_view", "user_view"]
+
+
+def rfc3339(timestamp: float) -> str:
+    return (
+        datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    )
+
+
+def session_view(row: SessionRow, idle_timeout: float) -> dict[str, Any]:
+    """Exactly the fields of DESIGN §2: never a token or a hash."""
+    return {
+        "id": row.id,
+        "device_type": row.device_type,
+        "device_model": row.device_model,
+        "os_version": row.os_version,
+        "country_code": row.country_code,
+        "created_at": rfc3339(row.created_at),
+        "last_seen_at": rfc3339(row.last_seen_at),
+        "expires_at": rfc3339(min(row.expires_at, row.last_seen_at + idle_timeout)),
+    }
+
+
+def user_view(user: User) -> dict[str, Any]:
+    """A user as the management API shows one: never the password hash."""
+    return {
+        "id": user.id,
+        "identifiers": [{"type": i.type, "value": i.value} for i in user.identifiers],
+        "profile": dict(user.profile),
+        "has_password": user.password_hash is not None,
+        "created_at": rfc3339(user.created_at),
+        "updated_at": rfc3339(user.updated_at),
+        "disabled": user.disabled_at is not None,
+    }
