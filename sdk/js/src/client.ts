@@ -11,12 +11,14 @@ import { SessileError } from "./errors.js";
 import { Transport, type ApiRequest, type FetchLike } from "./http.js";
 import { decode, type JsonObject } from "./jwt.js";
 import { openKeyStore } from "./keystore.js";
-import { checkPassword, type PasswordCheck, type PasswordPolicy } from "./password.js";
+import { checkPassword, type PasswordPolicy, type PasswordValidation } from "./password.js";
 import { Tabs, type TabMessage } from "./tabs.js";
 
 export interface SessionClientOptions {
   /** The server's public URL, e.g. `https://auth.example.com` (no `/v1/session`). */
-  url: string;
+  url?: string;
+  /** Prelude's option: a host name, meaning `url: "https://<domain>"`. Give `url` or `domain`. */
+  domain?: string;
   /** Refresh when the cached token has less than this left, in milliseconds. Default 30 000. */
   refreshMargin?: number;
   /** Per-request timeout in milliseconds. Default 10 000. */
@@ -30,6 +32,17 @@ export interface SessionClientOptions {
 export interface Identifier {
   type: "phone_number" | "email_address";
   value: string;
+}
+
+export interface OTPLoginOptions {
+  identifier: Identifier;
+  login_config_id?: string;
+}
+
+/** A password login or sign-up: `identifier` is the e-mail address. */
+export interface PasswordLoginOptions {
+  identifier: string;
+  password: string;
 }
 
 export interface User {
@@ -89,7 +102,7 @@ export class SessionClient {
   private inflight: { generation: number; result: Promise<SessionResult> } | undefined;
 
   constructor(options: SessionClientOptions) {
-    const url = options.url.replace(/\/+$/, "");
+    const url = baseUrl(options);
     const fetcher = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.signer = new DPoPSigner(openKeyStore(url), this.clock);
     this.transport = new Transport({
@@ -113,8 +126,10 @@ export class SessionClient {
   }
 
   /** Send a one-time code to a phone number or email address. */
-  async startOTPLogin(identifier: Identifier): Promise<void> {
-    await this.transport.send({ method: "POST", path: "/login/otp", body: { identifier } });
+  async startOTPLogin(options: OTPLoginOptions): Promise<void> {
+    const body: Record<string, unknown> = { identifier: options.identifier };
+    if (options.login_config_id !== undefined) body.login_config_id = options.login_config_id;
+    await this.transport.send({ method: "POST", path: "/login/otp", body });
   }
 
   /** Check the code; on success the session exists and its first access token is cached. */
@@ -127,19 +142,18 @@ export class SessionClient {
     await this.transport.send({ method: "POST", path: "/login/otp/retry" });
   }
 
-  async loginWithPassword(
-    identifier: Identifier | string,
-    password: string,
-  ): Promise<SessionResult> {
-    return this.finalize("/login/email/password", identifier, password);
+  /** Log in with an e-mail address and a password. */
+  async loginWithPassword(options: PasswordLoginOptions): Promise<SessionResult> {
+    return this.finalize("/login/email/password", options);
   }
 
-  async signUpWithEmail(identifier: Identifier | string, password: string): Promise<SessionResult> {
-    return this.finalize("/login/email/sign-up", identifier, password);
+  /** Create a user with an e-mail address and a password, and log in. */
+  async signUpWithEmail(options: PasswordLoginOptions): Promise<SessionResult> {
+    return this.finalize("/login/email/sign-up", options);
   }
 
   /** Check a password against the server's policy (fetched once) without sending it. */
-  async validatePassword(password: string): Promise<PasswordCheck> {
+  async validatePassword(password: string): Promise<PasswordValidation> {
     this.policy ??= this.transport
       .send<PasswordPolicy>({ method: "GET", path: "/password/compliancy" })
       .then((response) => response.data)
@@ -217,17 +231,11 @@ export class SessionClient {
     this.tabs.close();
   }
 
-  private async finalize(
-    path: string,
-    identifier: Identifier | string,
-    password: string,
-  ): Promise<SessionResult> {
-    const id: Identifier =
-      typeof identifier === "string" ? { type: "email_address", value: identifier } : identifier;
+  private async finalize(path: string, options: PasswordLoginOptions): Promise<SessionResult> {
     const { data } = await this.transport.send<{ challenge_token: string }>({
       method: "POST",
       path,
-      body: { identifier: id, password },
+      body: { identifier: options.identifier, password: options.password },
     });
     const tokens = await this.dpopCall<TokenResponse>("/login/finalize", {
       challenge_token: data.challenge_token,
@@ -293,6 +301,12 @@ export class SessionClient {
     if (message.type === "token") this.cache.put(message.token, false);
     else this.cache.clear(false);
   }
+}
+
+function baseUrl(options: SessionClientOptions): string {
+  const url = options.url ?? (options.domain ? `https://${options.domain}` : undefined);
+  if (!url) throw new TypeError("SessionClient needs a url (or a domain).");
+  return url.replace(/\/+$/, "");
 }
 
 function toResult(token: CachedToken): SessionResult {

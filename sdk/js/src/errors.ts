@@ -14,6 +14,7 @@ export type ErrorCode =
   | "conflict"
   | "identifier_already_exists"
   | "rate_limited"
+  | "delivery_failed"
   | "bad_check_code"
   | "invalid_password"
   | "invalid_dpop_proof"
@@ -38,6 +39,7 @@ const SERVER_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   "conflict",
   "identifier_already_exists",
   "rate_limited",
+  "delivery_failed",
   "bad_check_code",
   "invalid_password",
   "invalid_dpop_proof",

@@ -6,6 +6,8 @@
 export { SessionClient } from "./client.js";
 export type {
   Identifier,
+  OTPLoginOptions,
+  PasswordLoginOptions,
   RevokeTarget,
   SessionClientOptions,
   SessionInfo,
@@ -19,5 +21,10 @@ export type { ErrorCode } from "./errors.js";
 export type { FetchLike } from "./http.js";
 export { decode } from "./jwt.js";
 export type { DecodedToken, JsonObject } from "./jwt.js";
-export type { PasswordCheck, PasswordPolicy, PasswordRule } from "./password.js";
+export type {
+  PasswordCriteria,
+  PasswordCriterionResult,
+  PasswordPolicy,
+  PasswordValidation,
+} from "./password.js";
 export { VERSION } from "./version.js";

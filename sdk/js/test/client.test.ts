@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { SessileError, VERSION, decode } from "../src/index.js";
+import { SessileError, SessionClient, VERSION, decode } from "../src/index.js";
 import { FakeServer, ORIGIN, json } from "./fake-server.js";
 import { loggedIn, makeClient, useFreshBrowser } from "./helpers.js";
 
@@ -19,10 +19,32 @@ describe("every request", () => {
     }
   });
 
+  it("accepts Prelude's domain option as https://<domain>", async () => {
+    const server = new FakeServer();
+    const client = new SessionClient({ domain: "auth.example.com", fetch: server.fetch });
+    await client.retryOTP().catch(() => undefined);
+    client.close();
+    expect(server.requests[0]!.url).toBe("https://auth.example.com/v1/session/login/otp/retry");
+    expect(() => new SessionClient({})).toThrow(TypeError);
+  });
+
+  it("passes login_config_id through", async () => {
+    const server = new FakeServer();
+    const client = makeClient(server);
+    await client.startOTPLogin({
+      identifier: { type: "email_address", value: "ada@example.com" },
+      login_config_id: "cfg_1",
+    });
+    expect(server.requests[0]!.body).toEqual({
+      identifier: { type: "email_address", value: "ada@example.com" },
+      login_config_id: "cfg_1",
+    });
+  });
+
   it("uses the base URL without a trailing slash", async () => {
     const server = new FakeServer();
     const client = makeClient(server, { url: `${ORIGIN}//` });
-    await client.startOTPLogin({ type: "phone_number", value: "+33612345678" });
+    await client.startOTPLogin({ identifier: { type: "phone_number", value: "+33612345678" } });
     expect(server.requests[0]!.url).toBe(`${ORIGIN}/v1/session/login/otp`);
     expect(server.requests[0]!.body).toEqual({
       identifier: { type: "phone_number", value: "+33612345678" },
@@ -34,7 +56,7 @@ describe("OTP login", () => {
   it("sends the code with a DPoP proof, retries once with the nonce, and caches the token", async () => {
     const server = new FakeServer();
     const client = makeClient(server);
-    await client.startOTPLogin({ type: "email_address", value: "ada@example.com" });
+    await client.startOTPLogin({ identifier: { type: "email_address", value: "ada@example.com" } });
     await client.retryOTP();
     const { user } = await client.checkOTP("123456");
 
@@ -131,7 +153,7 @@ describe("DPoP proofs", () => {
     server.skewMs = 10 * 60_000;
     server.requireNonce = false; // only a correct iat gets through on the first try
     const client = makeClient(server);
-    await client.startOTPLogin({ type: "email_address", value: "ada@example.com" });
+    await client.startOTPLogin({ identifier: { type: "email_address", value: "ada@example.com" } });
     await client.checkOTP("123456");
     expect(server.count("/login/otp/check")).toBe(1);
     const iat = server.proofs[0]!.claims.iat as number;
@@ -218,16 +240,14 @@ describe("password login", () => {
   it("trades the challenge token at /login/finalize with a proof", async () => {
     const server = new FakeServer();
     const client = makeClient(server);
-    const { user } = await client.loginWithPassword(
-      { type: "email_address", value: "ada@example.com" },
-      "correct horse",
-    );
-    expect(user.profile.sub).toBe("usr_password");
-    const login = server.requests.find((r) => r.path === "/login/email/password")!;
-    expect(login.body).toEqual({
-      identifier: { type: "email_address", value: "ada@example.com" },
+    const { user } = await client.loginWithPassword({
+      identifier: "ada@example.com",
       password: "correct horse",
     });
+    expect(user.profile.sub).toBe("usr_password");
+    const login = server.requests.find((r) => r.path === "/login/email/password")!;
+    // Prelude's wire body: the e-mail address as a bare string.
+    expect(login.body).toEqual({ identifier: "ada@example.com", password: "correct horse" });
     expect(login.headers.get("DPoP")).toBeNull();
     const finalize = server.requests.filter((r) => r.path === "/login/finalize");
     expect(finalize.at(-1)!.body).toEqual({
@@ -236,13 +256,17 @@ describe("password login", () => {
     expect(finalize.at(-1)!.proof).toBeDefined();
   });
 
-  it("signs up with an email string", async () => {
+  it("signs up with an e-mail address", async () => {
     const server = new FakeServer();
     const client = makeClient(server);
-    const { user } = await client.signUpWithEmail("new@example.com", "Str0ng password");
+    const { user } = await client.signUpWithEmail({
+      identifier: "new@example.com",
+      password: "Str0ng password",
+    });
     expect(user.profile.sub).toBe("usr_new");
+    expect(server.requests[0]!.path).toBe("/login/email/sign-up");
     expect(server.requests[0]!.body).toEqual({
-      identifier: { type: "email_address", value: "new@example.com" },
+      identifier: "new@example.com",
       password: "Str0ng password",
     });
   });
@@ -250,7 +274,9 @@ describe("password login", () => {
   it("maps a wrong password to invalid_password", async () => {
     const server = new FakeServer();
     const client = makeClient(server);
-    await expect(client.loginWithPassword("ada@example.com", "nope")).rejects.toMatchObject({
+    await expect(
+      client.loginWithPassword({ identifier: "ada@example.com", password: "nope" }),
+    ).rejects.toMatchObject({
       code: "invalid_password",
     });
     expect(server.count("/login/finalize")).toBe(0);
@@ -259,14 +285,20 @@ describe("password login", () => {
   it("validates a password against the server's policy, fetched once", async () => {
     const server = new FakeServer();
     const client = makeClient(server);
-    expect(await client.validatePassword("short")).toMatchObject({
+    const short = await client.validatePassword("short");
+    expect(short.valid).toBe(false);
+    expect(short.results.filter((r) => !r.valid).map((r) => r.criteria)).toEqual([
+      "min_length",
+      "uppercase",
+      "numbers",
+    ]);
+    expect(short.results[0]).toEqual({
+      criteria: "min_length",
+      actual: 5,
+      expected: 8,
       valid: false,
-      failed: ["min_length", "uppercase", "numbers"],
     });
-    expect(await client.validatePassword("Longer password 1")).toMatchObject({
-      valid: true,
-      failed: [],
-    });
+    expect(await client.validatePassword("Longer password 1")).toMatchObject({ valid: true });
     expect(server.count("/password/compliancy")).toBe(1);
   });
 });
@@ -383,7 +415,7 @@ describe("network failures and timeouts", () => {
       () => "network",
       () => "network",
     );
-    await client.startOTPLogin({ type: "email_address", value: "ada@example.com" });
+    await client.startOTPLogin({ identifier: { type: "email_address", value: "ada@example.com" } });
     expect(server.count("/login/otp")).toBe(3);
   });
 

@@ -154,10 +154,10 @@ export class FakeServer {
         return json(200, {
           min_length: 8,
           max_length: 64,
-          uppercase: true,
-          lowercase: true,
+          uppercase: 1,
+          lowercase: 1,
           numbers: 1,
-          symbols: false,
+          symbols: 0,
         });
       case "POST /refresh": {
         const session = this.sessionOfCookie(req.proof!.jkt);

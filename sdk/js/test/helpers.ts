@@ -31,7 +31,7 @@ export async function loggedIn(
   options: Partial<SessionClientOptions> = {},
 ): Promise<SessionClient> {
   const client = makeClient(server, options);
-  await client.startOTPLogin({ type: "email_address", value: "ada@example.com" });
+  await client.startOTPLogin({ identifier: { type: "email_address", value: "ada@example.com" } });
   await client.checkOTP("123456");
   return client;
 }
