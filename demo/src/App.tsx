@@ -1,0 +1,102 @@
+import { useEffect, useState } from "react";
+import type { User } from "sessile";
+
+import { client, describe, isSignedOut } from "./client.ts";
+import { Login } from "./Login.tsx";
+import { Sessions } from "./Sessions.tsx";
+import { Token } from "./Token.tsx";
+
+type Page = "token" | "sessions";
+
+function pageOf(hash: string): Page {
+  return hash === "#/sessions" ? "sessions" : "token";
+}
+
+export function App() {
+  const [user, setUser] = useState<User | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [page, setPage] = useState<Page>(() => pageOf(location.hash));
+  const [notice, setNotice] = useState<string | null>(null);
+
+  useEffect(() => {
+    // A reload keeps the session: the refresh cookie and the DPoP key survive it.
+    client
+      .refresh()
+      .then(({ user }) => setUser(user))
+      .catch((error: unknown) => {
+        if (!isSignedOut(error)) setNotice(describe(error));
+      })
+      .finally(() => setLoading(false));
+    const onHash = () => setPage(pageOf(location.hash));
+    window.addEventListener("hashchange", onHash);
+    return () => window.removeEventListener("hashchange", onHash);
+  }, []);
+
+  const signedOut = (message: string | null = null) => {
+    setUser(null);
+    setNotice(message);
+  };
+
+  if (loading) {
+    return (
+      <main className="container">
+        <p aria-busy="true">Loading…</p>
+      </main>
+    );
+  }
+
+  if (!user) {
+    return (
+      <main className="container">
+        {notice && (
+          <p className="error" role="alert" data-testid="notice">
+            {notice}
+          </p>
+        )}
+        <Login
+          onLogin={(user) => {
+            setNotice(null);
+            setUser(user);
+          }}
+        />
+      </main>
+    );
+  }
+
+  return (
+    <main className="container">
+      <nav>
+        <ul>
+          <li>
+            <strong>sessile</strong>
+          </li>
+        </ul>
+        <ul>
+          <li>
+            <a
+              href="#/"
+              data-testid="nav-token"
+              aria-current={page === "token" ? "page" : undefined}
+            >
+              Logged in
+            </a>
+          </li>
+          <li>
+            <a
+              href="#/sessions"
+              data-testid="nav-sessions"
+              aria-current={page === "sessions" ? "page" : undefined}
+            >
+              Sessions
+            </a>
+          </li>
+        </ul>
+      </nav>
+      {page === "token" ? (
+        <Token user={user} onUser={setUser} onSignedOut={signedOut} />
+      ) : (
+        <Sessions user={user} onSignedOut={signedOut} />
+      )}
+    </main>
+  );
+}
