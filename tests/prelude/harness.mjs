@@ -112,7 +112,15 @@ export async function startSessile({ port, dataDir, cert, pageOrigin, timeoutMs 
   child.stdout.setEncoding("utf8").on("data", keep);
   child.stderr.setEncoding("utf8").on("data", keep);
   let exited = null;
-  const exit = new Promise((ok) => child.once("exit", (code, signal) => ok((exited = { code, signal }))));
+  // If the test process ends first (a crash, a runner timeout), take the server with it.
+  const orphan = () => child.kill("SIGKILL");
+  process.once("exit", orphan);
+  const exit = new Promise((ok) =>
+    child.once("exit", (code, signal) => {
+      process.removeListener("exit", orphan);
+      ok((exited = { code, signal }));
+    }),
+  );
 
   const stop = async () => {
     if (exited) return;

@@ -33,7 +33,7 @@ if (missing && REQUIRED) {
 
 const SESSION_FIELDS = ["country_code", "created_at", "device_model", "device_type", "expires_at", "id", "last_seen_at", "os_version"];
 
-describe("Prelude web SDK 0.6.0 against sessile", { skip: missing ?? false, timeout: 90_000 }, () => {
+describe("Prelude web SDK 0.6.0 against sessile", { skip: missing ?? false, timeout: 60_000 }, () => {
   let dir;
   let sessile;
   let pageServer;
@@ -51,7 +51,7 @@ describe("Prelude web SDK 0.6.0 against sessile", { skip: missing ?? false, time
     pageServer = await startPageServer({ port: pagePort, dir: pageDir, cert });
     sessile = await startSessile({ port: apiPort, dataDir: dir, cert, pageOrigin: pageServer.origin });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 20_000 });
-  }, { timeout: 60_000 });
+  }, { timeout: 45_000 });
 
   after(async () => {
     await browser?.close().catch(() => {});
