@@ -15,6 +15,14 @@ async def test_wrong_method_is_json(make_client: AppClient) -> None:
         response = await client.delete("/.well-known/jwks.json")
     assert response.status_code == 405
     assert response.json()["code"] == "method_not_allowed"
+    assert response.headers["Allow"] == "GET"
+
+
+async def test_allow_lists_every_method_of_the_path(make_client: AppClient) -> None:
+    async with make_client() as (client, _app):
+        response = await client.put("/v2/session/apps/default/users/usr_x")
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "DELETE, GET, PATCH"
 
 
 async def test_oversized_declared_body_is_refused(make_client: AppClient) -> None:

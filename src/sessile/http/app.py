@@ -15,6 +15,7 @@ from sessile.config import Settings, load_settings
 from sessile.context import AppContext
 from sessile.http.errors import install_error_handlers
 from sessile.http.limits import BodySizeLimit
+from sessile.http.openapi import install_openapi
 from sessile.http.routes import health, login, me, revocations, session, users, wellknown
 from sessile.http.routes.demo import install_demo
 from sessile.logs import configure_logging
@@ -64,6 +65,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     )
     app.state.context = context
     install_error_handlers(app)
+    install_openapi(app)
     app.include_router(health.router)
     app.include_router(wellknown.router)
     app.include_router(session.router)

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from sessile.errors import (
     BadRequest,
@@ -27,6 +28,8 @@ from sessile.errors import (
 __all__ = ["error_response", "install_error_handlers"]
 
 log = logging.getLogger("sessile.http")
+
+_METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
 
 _BY_STATUS: Mapping[int, type[SessileError]] = {
     400: BadRequest,
@@ -69,10 +72,26 @@ async def _sessile_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc)
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+def _allowed_methods(request: Request) -> str:
+    """Every method the path takes (RFC 9110 §10.2.1), not only the first route's."""
+    routes = request.app.router.routes
+    allowed = [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes
+        )
+    ]
+    return ", ".join(allowed)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     error_class = _BY_STATUS.get(exc.status_code, BadRequest if exc.status_code < 500 else Internal)
-    return error_response(error_class(), headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
+    return error_response(error_class(), headers=headers)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:

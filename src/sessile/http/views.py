@@ -18,13 +18,14 @@ def rfc3339(timestamp: float) -> str:
 
 
 def session_view(row: SessionRow, idle_timeout: float) -> dict[str, Any]:
-    """Exactly the fields of DESIGN §2: never a token or a hash."""
+    """Exactly the fields of DESIGN §2: never a token or a hash. Unknown facts are ``""``,
+    not null: Prelude's SDK types them as strings, and apps call string methods on them."""
     return {
         "id": row.id,
         "device_type": row.device_type,
-        "device_model": row.device_model,
-        "os_version": row.os_version,
-        "country_code": row.country_code,
+        "device_model": row.device_model or "",
+        "os_version": row.os_version or "",
+        "country_code": row.country_code or "",
         "created_at": rfc3339(row.created_at),
         "last_seen_at": rfc3339(row.last_seen_at),
         "expires_at": rfc3339(min(row.expires_at, row.last_seen_at + idle_timeout)),

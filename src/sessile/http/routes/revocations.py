@@ -26,7 +26,9 @@ SETTLE_SECONDS = 2.0
 async def revocations(
     request: Request,
     app_id: str,
-    after: int = Query(default=0, ge=0, description="The cursor from the previous answer."),
+    after: int = Query(
+        default=0, ge=0, le=2**62, description="The cursor from the previous answer."
+    ),
     limit: int = Query(default=500, ge=1, le=5000),
 ) -> JSONResponse:
     """Revoked sessions (``session_id``) and user-wide revocations (``session_id`` null:

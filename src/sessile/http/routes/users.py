@@ -21,7 +21,7 @@ from sessile.errors import (
 from sessile.http.api_key import api_key_caller
 from sessile.http.bodies import read_json
 from sessile.http.context import context_of
-from sessile.http.paging import DEFAULT_LIMIT, MAX_LIMIT, paging
+from sessile.http.paging import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, paging
 from sessile.http.views import session_view, user_view
 from sessile.identifiers import IDENTIFIER_TYPES, parse_identifier
 from sessile.users import create_user, delete_user, existing_user, set_password, update_user
@@ -35,7 +35,7 @@ _NO_STORE = {"Cache-Control": "no-store"}
 
 # Bodies ------------------------------------------------------------------------------------
 class IdentifierBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     # A plain string here, so that an unknown type is ``invalid_identifier``, not
     # ``bad_request``; the enum is for the reader of the OpenAPI document.
     type: str = Field(json_schema_extra={"enum": list(IDENTIFIER_TYPES)})
@@ -43,7 +43,7 @@ class IdentifierBody(BaseModel):
 
 
 class CreateUserBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     identifiers: list[IdentifierBody] = Field(min_length=1, max_length=10)
     profile: dict[str, Any] = Field(default_factory=dict, description="Any JSON object.")
     password: str | None = Field(
@@ -52,7 +52,7 @@ class CreateUserBody(BaseModel):
 
 
 class UpdateUserBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     profile: dict[str, Any] | None = Field(
         default=None,
         description="An RFC 7396 merge patch of the profile: members set to null are "
@@ -65,7 +65,7 @@ class UpdateUserBody(BaseModel):
 
 
 class PasswordBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     password: str | None = Field(description="The new password, or null to remove it.")
     revoke_sessions: bool = Field(
         default=False, description="Also revoke every session of the user."
@@ -73,7 +73,7 @@ class PasswordBody(BaseModel):
 
 
 class RevokeSessionsBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     session_id: str | None = Field(
         default=None, description="Revoke only this session; without it, all of them."
     )
@@ -105,9 +105,9 @@ class UserList(BaseModel):
 class SessionView(BaseModel):
     id: str
     device_type: str
-    device_model: str | None
-    os_version: str | None
-    country_code: str | None
+    device_model: str
+    os_version: str
+    country_code: str
     created_at: str
     last_seen_at: str
     expires_at: str
@@ -173,7 +173,7 @@ _PAGING = {
             "name": "offset",
             "in": "query",
             "required": False,
-            "schema": {"type": "integer", "minimum": 0, "default": 0},
+            "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
             "description": "Items to skip; otherwise `invalid_pagination_offset`.",
         },
     ]
