@@ -11,9 +11,14 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test lint format node clean
+# npm projects, each installed from its committed lock file.
+NPM_PROJECTS := sdk/js demo tests/node tests/prelude tests/browser
 
-setup: $(VENV)/.synced node
+.PHONY: setup python node demo run test lint lint-python test-python test-js format clean
+
+setup: python node
+
+python: $(VENV)/.synced
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -23,27 +28,47 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --python $(PYTHON)
 	touch $@
 
+# `npm ci` where the lock file is newer than the last install.
 node:
-	@if [ -f tests/node/package.json ]; then \
-		[ tests/node/node_modules/.package-lock.json -nt tests/node/package-lock.json ] || npm ci --prefix tests/node --no-audit --no-fund; \
-	fi
+	@for dir in $(NPM_PROJECTS); do \
+		[ -f $$dir/package-lock.json ] || continue; \
+		[ $$dir/node_modules/.package-lock.json -nt $$dir/package-lock.json ] && continue; \
+		echo "npm ci in $$dir"; \
+		npm ci --prefix $$dir --no-audit --no-fund --loglevel=error || exit 1; \
+	done
 
-run: setup
+# The browser SDK, then the demo app built on it (served by `sessile serve --demo`).
+demo: node
+	npm --prefix sdk/js run build
+	@if [ -f demo/package.json ]; then npm --prefix demo run build; fi
+
+run: setup demo
 	SESSILE_COOKIE_INSECURE_DEV=true SESSILE_COOKIE_NAME=sessile_refresh \
 		SESSILE_PUBLIC_URL=http://$(HOST):$(PORT) \
 		$(VENV)/bin/sessile serve --host $(HOST) --port $(PORT) --demo
 
-lint: setup
+lint-python: python
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
 	$(VENV)/bin/mypy
+
+lint: lint-python node
+	npm --prefix sdk/js run lint
+	@if [ -f demo/package.json ]; then npm --prefix demo run lint; fi
+
+test-python: python node
+	$(VENV)/bin/pytest
+
+test-js: demo
+	npm --prefix sdk/js test
+	node --test tests/prelude/
+	@if [ -f tests/browser/package.json ]; then node --test tests/browser/; fi
+
+test: lint test-python test-js
 
 format: setup
 	$(VENV)/bin/ruff format src tests bench
 	$(VENV)/bin/ruff check --fix src tests bench
 
-test: lint
-	$(VENV)/bin/pytest
-
 clean:
-	rm -rf $(TOOLS) $(VENV) tests/node/node_modules var
+	rm -rf $(TOOLS) $(VENV) var $(addsuffix /node_modules,$(NPM_PROJECTS)) sdk/js/dist demo/dist
