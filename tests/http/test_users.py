@@ -98,6 +98,10 @@ async def test_every_route_needs_a_valid_api_key_for_this_app(
     assert missing.headers["WWW-Authenticate"].startswith("Bearer ")
     wrong = {"Authorization": "Bearer sk_0000000000000000_" + "A" * 43}
     _error(await api.http.request(method, url, json=body, headers=wrong), 401, "unauthorized")
+    old, old_secret = await api.context.db.api_keys.create("retired", now=0.0)
+    assert await api.context.db.api_keys.revoke(old.id, now=1.0)
+    revoked = {"Authorization": f"Bearer {old_secret}"}
+    _error(await api.http.request(method, url, json=body, headers=revoked), 401, "unauthorized")
     # The key is checked before the body is read.
     garbage = await api.http.request(
         method, url, content=b"{not json", headers={"Content-Type": "application/json"}
