@@ -8,6 +8,7 @@ import { TokenCache, type CachedToken, type TokenStorage } from "./cache.js";
 import { ServerClock } from "./clock.js";
 import { DPoPSigner } from "./dpop.js";
 import { SessileError } from "./errors.js";
+import { RefreshHandoff } from "./handoff.js";
 import { Transport, type ApiRequest, type FetchLike } from "./http.js";
 import { decode, type JsonObject } from "./jwt.js";
 import { openKeyStore } from "./keystore.js";
@@ -91,6 +92,7 @@ export class SessionClient {
   private readonly signer: DPoPSigner;
   private readonly cache: TokenCache;
   private readonly tabs: Tabs;
+  private readonly handoff: RefreshHandoff;
   private policy: Promise<PasswordPolicy> | undefined;
   /**
    * Tokens obtained at or before this instant (local ms, comparable across tabs)
@@ -123,6 +125,7 @@ export class SessionClient {
       options.storage,
     );
     this.tabs = new Tabs(url, (message) => this.onTabMessage(message));
+    this.handoff = new RefreshHandoff(url);
   }
 
   /** Send a one-time code to a phone number or email address. */
@@ -172,13 +175,18 @@ export class SessionClient {
     const cached = this.cache.fresh(this.invalidatedAt);
     if (cached) return toResult(cached);
     if (this.inflight?.generation === this.generation) return this.inflight.result;
+    const waitingSince = Date.now();
     const result = this.tabs
       .withRefreshLock(async () => {
         // While this tab waited, another may have refreshed: its token arrived
-        // by broadcast or through the shared storage.
-        const arrived = this.cache.fresh(this.invalidatedAt);
+        // by broadcast, through the shared storage, or in the handoff.
+        const arrived =
+          this.cache.fresh(this.invalidatedAt) ?? (await this.handedOff(waitingSince));
         if (arrived) return toResult(arrived);
-        return this.signIn(await this.dpopCall<TokenResponse>("/refresh"));
+        const signedIn = this.signIn(await this.dpopCall<TokenResponse>("/refresh"));
+        const latest = this.cache.latest();
+        if (latest) await this.handoff.write({ token: latest, nonce: this.signer.nonce });
+        return signedIn;
       })
       .finally(() => {
         if (this.inflight?.result === result) this.inflight = undefined;
@@ -288,18 +296,30 @@ export class SessionClient {
     const result = toResult(token);
     this.cache.put(token);
     this.invalidatedAt = -Infinity;
-    this.tabs.announceToken(token);
+    this.tabs.announceToken(token, this.signer.nonce);
     return result;
+  }
+
+  /** A token another tab got from the server after `since`, still fresh for this tab. */
+  private async handedOff(since: number): Promise<CachedToken | undefined> {
+    const handed = await this.handoff.read();
+    if (!handed || handed.token.obtainedAt <= since) return undefined;
+    this.signer.adopt(handed.nonce);
+    this.cache.put(handed.token, false);
+    return this.cache.fresh(this.invalidatedAt);
   }
 
   private forget(): void {
     this.cache.clear();
     this.tabs.announceLogout();
+    void this.handoff.write(undefined);
   }
 
   private onTabMessage(message: TabMessage): void {
-    if (message.type === "token") this.cache.put(message.token, false);
-    else this.cache.clear(false);
+    if (message.type === "token") {
+      this.signer.adopt(message.nonce);
+      this.cache.put(message.token, false);
+    } else this.cache.clear(false);
   }
 }
 

@@ -61,6 +61,11 @@ export class DPoPSigner {
     if (nonce) this.currentNonce = nonce;
   }
 
+  /** Take a nonce another tab of this browser got with its token: it saves this tab a retry. */
+  adopt(nonce: string | undefined): void {
+    if (nonce) this.currentNonce = nonce;
+  }
+
   /** Whether a key pair exists already, without making one. */
   async hasKey(): Promise<boolean> {
     return this.key !== undefined || (await this.keys.load()) !== undefined;

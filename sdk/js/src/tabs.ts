@@ -13,7 +13,8 @@ export const LOCK_NAME = "sessile.refresh";
 export const CHANNEL_NAME = "sessile";
 
 export type TabMessage =
-  { type: "token"; url: string; token: CachedToken } | { type: "logout"; url: string };
+  | { type: "token"; url: string; token: CachedToken; nonce?: string | undefined }
+  | { type: "logout"; url: string };
 
 interface LockManagerLike {
   request<T>(name: string, callback: () => Promise<T>): Promise<T>;
@@ -32,6 +33,7 @@ function isTabMessage(value: unknown, url: string): value is TabMessage {
   const token = message.token as Record<string, unknown> | undefined;
   return (
     message.type === "token" &&
+    (message.nonce === undefined || typeof message.nonce === "string") &&
     typeof token?.accessToken === "string" &&
     typeof token.expiresAt === "number" &&
     typeof token.obtainedAt === "number"
@@ -68,8 +70,9 @@ export class Tabs {
     });
   }
 
-  announceToken(token: CachedToken): void {
-    this.post({ type: "token", url: this.url, token });
+  /** `nonce` is the server's latest DPoP nonce, so a tab that never called the server has one too. */
+  announceToken(token: CachedToken, nonce: string | undefined): void {
+    this.post({ type: "token", url: this.url, token, nonce });
   }
 
   announceLogout(): void {

@@ -60,6 +60,37 @@ describe("across tabs", () => {
     expect(server.count("/refresh")).toBe(1);
   });
 
+  it("hands the token over in IndexedDB when the broadcast is late or missing", async () => {
+    installLocks();
+    vi.stubGlobal("BroadcastChannel", undefined); // the broadcast never arrives
+    const server = new FakeServer();
+    const tabA = await loggedIn(server);
+    const tabB = makeClient(server);
+    await tabA.invalidateCache();
+    await tabB.invalidateCache();
+    const [a, b] = await Promise.all([tabA.refresh(), tabB.refresh()]);
+    expect(server.count("/refresh")).toBe(1);
+    expect(b.user.accessToken).toBe(a.user.accessToken);
+  });
+
+  it("takes from the handoff only a token got while this tab waited", async () => {
+    installLocks();
+    vi.stubGlobal("BroadcastChannel", undefined);
+    const server = new FakeServer();
+    const tabA = await loggedIn(server);
+    await tabA.invalidateCache();
+    await tabA.refresh(); // the handoff now holds a valid token
+    // A tab opened later (a reload, say) asks the server: the session may have
+    // been revoked since, and only the server knows.
+    const tabB = makeClient(server);
+    await tabB.refresh();
+    expect(server.served("/refresh")).toBe(2);
+
+    await tabA.logout();
+    const tabC = makeClient(server);
+    await expect(tabC.refresh()).rejects.toMatchObject({ code: "unauthorized" });
+  });
+
   it("still works with neither locks nor BroadcastChannel, each tab on its own", async () => {
     vi.stubGlobal("navigator", {});
     vi.stubGlobal("BroadcastChannel", undefined);
@@ -87,6 +118,21 @@ describe("across tabs", () => {
     await tick();
     await expect(tabB.refresh()).rejects.toMatchObject({ code: "unauthorized" });
     expect(server.count("/refresh")).toBeGreaterThan(0); // B's cache was emptied: it asked the server
+  });
+
+  it("hands the server's DPoP nonce along with the token", async () => {
+    installLocks();
+    const server = new FakeServer();
+    const tabB = makeClient(server);
+    const tabA = await loggedIn(server);
+    await tick();
+    await tabB.refresh(); // A's token, by broadcast: B has not called the server yet
+    await tabB.invalidateCache();
+    await tabB.refresh();
+    // B's first proof already carried the nonce: no use_dpop_nonce round trip.
+    expect(server.count("/refresh")).toBe(1);
+    expect(server.served("/refresh")).toBe(1);
+    tabA.close();
   });
 
   it("ignores broadcasts about another server", async () => {
