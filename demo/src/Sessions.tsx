@@ -15,7 +15,10 @@ function device(session: SessionInfo): string {
 }
 
 function when(timestamp: string): string {
-  return new Date(timestamp).toLocaleString();
+  return new Date(timestamp).toLocaleString(undefined, {
+    dateStyle: "short",
+    timeStyle: "short",
+  });
 }
 
 /** The user's sessions, with revocation of one, the others, this one, or all. */
@@ -114,13 +117,15 @@ export function Sessions({ user, onSignedOut }: Props) {
                     <span data-testid="session-device">
                       {device(session) || "-"}
                     </span>
-                    {session.id === current && <mark>this device</mark>}
+                    {session.id === current && (
+                      <mark className="current">this device</mark>
+                    )}
                     <br />
                     <small>
                       <code>{session.id}</code>
                     </small>
                   </td>
-                  <td>{session.country_code ?? "-"}</td>
+                  <td>{session.country_code || "-"}</td>
                   <td>{when(session.created_at)}</td>
                   <td>{when(session.last_seen_at)}</td>
                   <td>

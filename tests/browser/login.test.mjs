@@ -53,7 +53,7 @@ describe("login and the token page", needsChromium(), () => {
 
     await page.getByTestId("resend").click();
     await page.getByTestId("info").waitFor();
-    const second = await codeFor(server, "ada@example.com", first);
+    const second = await codeFor(server, "ada@example.com", { notCode: first });
     await box.getByText(second, { exact: true }).waitFor({ timeout: 5000 });
     await screenshot(page, "02-login-otp-code");
 
