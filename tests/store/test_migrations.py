@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 
@@ -38,3 +40,16 @@ async def test_schema_matches_the_models(database: Database) -> None:
             lambda c: compare_metadata(MigrationContext.configure(c), metadata)
         )
     assert diff == []
+
+
+async def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
+    db = Database.from_url(f"sqlite+aiosqlite:///{tmp_path / 'nested' / 'sessile.db'}")
+    try:
+        async with db.engine.connect() as conn:
+            mode = await conn.scalar(sa.text("PRAGMA journal_mode"))
+            foreign_keys = await conn.scalar(sa.text("PRAGMA foreign_keys"))
+        assert mode == "wal"
+        assert foreign_keys == 1
+        assert (tmp_path / "nested" / "sessile.db").exists(), "the folder is made on first start"
+    finally:
+        await db.close()
