@@ -52,7 +52,8 @@ lint-python: python
 	$(VENV)/bin/ruff format --check src tests bench
 	$(VENV)/bin/mypy
 
-lint: lint-python node
+# The demo's types come from the built SDK, so both are built before they are linted.
+lint: lint-python demo
 	npm --prefix sdk/js run lint
 	@if [ -f demo/package.json ]; then npm --prefix demo run lint; fi
 

@@ -12,6 +12,7 @@
  */
 
 import type { CachedToken } from "./cache.js";
+import { StoreOpener } from "./idb.js";
 
 const DB_NAME = "sessile_refresh";
 const STORE = "tokens";
@@ -42,7 +43,7 @@ function isHandedOff(value: unknown): value is HandedOff {
 }
 
 export class RefreshHandoff {
-  private db: Promise<IDBDatabase> | undefined;
+  private opener: StoreOpener | undefined;
 
   constructor(private readonly id: string) {}
 
@@ -78,20 +79,7 @@ export class RefreshHandoff {
   private open(): Promise<IDBDatabase | undefined> {
     const factory = (globalThis as { indexedDB?: IDBFactory }).indexedDB;
     if (!factory) return Promise.resolve(undefined);
-    this.db ??= new Promise<IDBDatabase>((resolve, reject) => {
-      const request = factory.open(DB_NAME, 1);
-      request.onupgradeneeded = () => {
-        if (!request.result.objectStoreNames.contains(STORE)) {
-          request.result.createObjectStore(STORE);
-        }
-      };
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error ?? new Error("IndexedDB open failed"));
-      request.onblocked = () => reject(new Error("IndexedDB open blocked"));
-    }).catch((error: unknown) => {
-      this.db = undefined;
-      throw error;
-    });
-    return this.db;
+    this.opener ??= new StoreOpener(factory, DB_NAME, STORE);
+    return this.opener.open();
   }
 }

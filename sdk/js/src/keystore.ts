@@ -6,6 +6,8 @@
  * IndexedDB (some private modes) the pair lives in memory for the page's life.
  */
 
+import { StoreOpener } from "./idb.js";
+
 const DB_NAME = "sessile";
 const STORE = "dpop_keys";
 
@@ -42,7 +44,7 @@ function isKeyPair(value: unknown): value is CryptoKeyPair {
 }
 
 class IndexedDbKeyStore implements KeyStore {
-  private db: Promise<IDBDatabase> | undefined;
+  private opener: StoreOpener | undefined;
 
   constructor(
     private readonly factory: IDBFactory,
@@ -50,21 +52,8 @@ class IndexedDbKeyStore implements KeyStore {
   ) {}
 
   private open(): Promise<IDBDatabase> {
-    this.db ??= new Promise<IDBDatabase>((resolve, reject) => {
-      const request = this.factory.open(DB_NAME, 1);
-      request.onupgradeneeded = () => {
-        if (!request.result.objectStoreNames.contains(STORE)) {
-          request.result.createObjectStore(STORE);
-        }
-      };
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error ?? new Error("IndexedDB open failed"));
-      request.onblocked = () => reject(new Error("IndexedDB open blocked"));
-    }).catch((error: unknown) => {
-      this.db = undefined;
-      throw error;
-    });
-    return this.db;
+    this.opener ??= new StoreOpener(this.factory, DB_NAME, STORE);
+    return this.opener.open();
   }
 
   async load(): Promise<CryptoKeyPair | undefined> {
