@@ -11,6 +11,7 @@ from sessile.store.migrate import upgrade
 from sessile.store.schema import metadata
 from tests import services
 from tests.apps import make_client
+from tests.live import LiveServer, live_server
 
 
 @pytest.fixture(scope="session")
@@ -88,6 +89,25 @@ async def database(database_url: str) -> AsyncIterator[Database]:
         yield db
     finally:
         await db.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A real ``sessile serve`` on loopback (SQLite), shared by a module."""
+    with live_server(tmp_path_factory.mktemp("server")) as live:
+        yield live
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def server_on_each_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """A real ``sessile serve`` on SQLite, then on PostgreSQL, shared by a module."""
+    database_url = None
+    if request.param == "postgres":
+        database_url = request.getfixturevalue("new_postgres_database")()
+    with live_server(tmp_path_factory.mktemp("server"), database_url) as live:
+        yield live
 
 
 __all__ = ["make_client"]

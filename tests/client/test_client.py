@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import sessile.client
 from sessile.client import AsyncSessionClient, DPoPKey, SessionClient, SessionClientError
-from tests.live import LiveServer, live_server
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("client")) as live:
-        yield live
+from tests.live import LiveServer
 
 
 def _code(server: LiveServer, to: str) -> str:

@@ -8,12 +8,9 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.live import LiveServer, live_server
+from tests.live import LiveServer
 
 SECRET = "test-secret-" + "x" * 40
 CHECKS = (
@@ -21,12 +18,6 @@ CHECKS = (
     "response_schema_conformance,response_headers_conformance,negative_data_rejection,"
     "ignored_auth,unsupported_method"
 )
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("openapi")) as live:
-        yield live
 
 
 def _sessile(server: LiveServer, *args: str) -> str:

@@ -1,27 +1,21 @@
-"""Login against a real server on loopback: codes read from the outbox, passwords."""
+"""Login against a real server on loopback, on SQLite and on PostgreSQL: codes read from the
+outbox, passwords."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from sessile.client import SessionClient, SessionClientError
-from tests.live import LiveServer, live_server
+from tests.live import LiveServer
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LiveServer]:
-    database_url = None
-    if request.param == "postgres":
-        database_url = request.getfixturevalue("new_postgres_database")()
-    with live_server(tmp_path_factory.mktemp("login"), database_url) as live:
-        yield live
+@pytest.fixture(scope="module")
+def server(server_on_each_database: LiveServer) -> LiveServer:
+    return server_on_each_database
 
 
 def _last_code(server: LiveServer, to: str) -> dict[str, str]:

@@ -7,20 +7,13 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 
 import pytest
 
 from sessile.client import SessionClient
 from sessile.verify import AsyncVerifier, RevocationFeed, RevokedToken, Verifier
-from tests.live import LiveServer, live_server
+from tests.live import LiveServer
 from tests.server import free_port
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("feed")) as live:
-        yield live
 
 
 @pytest.fixture(scope="module")

@@ -9,12 +9,12 @@ from typing import Any
 import httpx
 
 from sessile.client._key import DPoPKey
-from sessile.client._protocol import Operation, SessionProtocol, Tokens
+from sessile.client._protocol import ClientState, Operation, SessionProtocol, Tokens
 
 __all__ = ["AsyncSessionClient"]
 
 
-class AsyncSessionClient:
+class AsyncSessionClient(ClientState):
     """:class:`~sessile.client.SessionClient` for asyncio: the same operations, awaited."""
 
     def __init__(
@@ -40,27 +40,6 @@ class AsyncSessionClient:
                 call = operation.send(response)
         except StopIteration as done:
             return done.value
-
-    # State ---------------------------------------------------------------------------------
-    @property
-    def key(self) -> DPoPKey:
-        return self._protocol.key
-
-    @property
-    def nonce(self) -> str | None:
-        return self._protocol.nonce
-
-    @property
-    def tokens(self) -> Tokens | None:
-        return self._protocol.tokens
-
-    @tokens.setter
-    def tokens(self, value: Tokens | None) -> None:
-        self._protocol.tokens = value
-
-    @property
-    def verification_token(self) -> str | None:
-        return self._protocol.verification_token
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -14,7 +14,7 @@ import httpx
 from sessile.client._errors import SessionClientError
 from sessile.client._key import DPoPKey
 
-__all__ = ["Call", "Operation", "SessionProtocol", "Tokens"]
+__all__ = ["Call", "ClientState", "Operation", "SessionProtocol", "Tokens"]
 
 _BASE = "/v1/session"
 
@@ -162,3 +162,29 @@ class SessionProtocol:
         headers = self._refresh_header() if self.tokens and self.tokens.refresh_token else {}
         yield Call("POST", "/revoke", dpop=True, headers=headers)
         self.tokens = None
+
+
+class ClientState:
+    """What the sync and async clients show of their protocol's state."""
+
+    _protocol: SessionProtocol
+
+    @property
+    def key(self) -> DPoPKey:
+        return self._protocol.key
+
+    @property
+    def nonce(self) -> str | None:
+        return self._protocol.nonce
+
+    @property
+    def tokens(self) -> Tokens | None:
+        return self._protocol.tokens
+
+    @tokens.setter
+    def tokens(self, value: Tokens | None) -> None:
+        self._protocol.tokens = value
+
+    @property
+    def verification_token(self) -> str | None:
+        return self._protocol.verification_token

@@ -9,12 +9,12 @@ from typing import Any
 import httpx
 
 from sessile.client._key import DPoPKey
-from sessile.client._protocol import Operation, SessionProtocol, Tokens
+from sessile.client._protocol import ClientState, Operation, SessionProtocol, Tokens
 
 __all__ = ["SessionClient"]
 
 
-class SessionClient:
+class SessionClient(ClientState):
     """Log in, refresh and manage sessions as one DPoP-bound client.
 
     The refresh token travels in ``X-Refresh-Token`` (header mode); the key stays
@@ -44,27 +44,6 @@ class SessionClient:
                 call = operation.send(response)
         except StopIteration as done:
             return done.value
-
-    # State ---------------------------------------------------------------------------------
-    @property
-    def key(self) -> DPoPKey:
-        return self._protocol.key
-
-    @property
-    def nonce(self) -> str | None:
-        return self._protocol.nonce
-
-    @property
-    def tokens(self) -> Tokens | None:
-        return self._protocol.tokens
-
-    @tokens.setter
-    def tokens(self, value: Tokens | None) -> None:
-        self._protocol.tokens = value
-
-    @property
-    def verification_token(self) -> str | None:
-        return self._protocol.verification_token
 
     def close(self) -> None:
         self._http.close()
