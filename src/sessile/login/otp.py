@@ -1,6 +1,6 @@
 """Login by one-time code (DESIGN §6): start, resend, check.
 
-The browser holds a verification token (``otp_<challenge id>.<secret>``) in a
+The browser holds a verification token (``<challenge id>.<secret>``, the id ``otp_…``) in a
 cookie, or a native client in ``X-Verification-Token``. Codes are stored as an
 HMAC under a server secret, checked in constant time, at most
 ``otp_max_attempts`` times. Starting a login answers the same whether or not an
@@ -38,7 +38,6 @@ __all__ = ["OtpLogin", "OtpResult"]
 log = logging.getLogger("sessile.login")
 
 _CODE_SECRET = "otp-code"
-_TOKEN_PREFIX = "otp_"
 
 
 @dataclass(frozen=True)
@@ -114,13 +113,13 @@ class OtpLogin:
                 await self._db.otp.delete(challenge_id)  # leave nothing half-made
                 log.warning("code delivery failed", extra={"channel": identifier.type})
                 raise
-        return f"{_TOKEN_PREFIX}{challenge_id}.{secret}"
+        return f"{challenge_id}.{secret}"
 
     async def _challenge(self, token: str | None) -> OtpChallenge:
         """The live challenge a verification token names; BadCheckCode otherwise."""
-        if not token or not token.startswith(_TOKEN_PREFIX) or len(token) > 200:
+        if not token or not token.startswith("otp_") or len(token) > 200:
             raise BadCheckCode("Start the login again: no code is pending.")
-        challenge_id, _, secret = token[len(_TOKEN_PREFIX) :].partition(".")
+        challenge_id, _, secret = token.partition(".")
         challenge = await self._db.otp.get(challenge_id)
         if challenge is None or not hmac.compare_digest(challenge.verification_hash, _hash(secret)):
             raise BadCheckCode("Start the login again: no code is pending.")
