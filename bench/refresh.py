@@ -9,8 +9,10 @@ run it drives a bare endpoint that does only the refresh crypto (one proof
 verify, one ES256 sign; ``bench/crypto_baseline.py``) on two uvicorn workers,
 and prints requests/s, p50, p99 and the ratio.
 
-The load generator runs in its own processes. Each reports the CPU time it used:
-if a generator process is near 100% of a core, it, not the server, is the limit.
+The load generator runs in its own processes, speaks HTTP/1.1 on raw asyncio
+streams, and signs every proof before the clock starts. Each process reports the
+CPU it used during the run: if one is near a whole core, it, not the server, is
+the limit.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -44,6 +47,8 @@ from sessile.store.database import Database  # noqa: E402
 
 SECRET = "bench-secret-" + "b" * 40
 CONCURRENCY_PER_PROCESS = 16
+#: Proofs are signed ahead for up to this many requests per second.
+MAX_RATE = 4000
 
 
 def free_port() -> int:
@@ -74,67 +79,120 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 # Load generation ---------------------------------------------------------------------------
-async def _drive(base: str, sessions: list[tuple[bytes, str]], seconds: float) -> dict[str, Any]:
-    url = base + "/v1/session/refresh"
-    latencies: list[float] = []
-    errors = nonce_retries = 0
+# A lean HTTP/1.1 client on asyncio streams, with every DPoP proof signed before the clock
+# starts: the generator then costs little CPU per request, and reports what it used, so a
+# saturated generator can't pass for a slow server.
+Session = tuple[bytes, str, str]  # (private key PEM, refresh token, DPoP nonce)
+
+
+def _proofs(sessions: list[Session], url: str, count: int) -> list[list[str]]:
+    out = []
+    for pem, _, nonce in sessions:
+        key = DPoPKey.from_pem_bytes(pem)
+        out.append([key.proof("POST", url, nonce=nonce or None) for _ in range(count)])
+    return out
+
+
+async def _connection(
+    host: str, port: int, slots: list[int], tokens: list[str], proofs: list[list[str]],
+    deadline: float, result: dict[str, Any],
+) -> None:  # fmt: skip
+    reader, writer = await asyncio.open_connection(host, port)
+    used = [0] * len(tokens)
+    turn = 0
+    try:
+        while time.monotonic() < deadline:
+            slot = slots[turn % len(slots)]
+            turn += 1
+            if used[slot] >= len(proofs[slot]):
+                result["exhausted"] += 1
+                break
+            proof = proofs[slot][used[slot]]
+            used[slot] += 1
+            request = (
+                f"POST /v1/session/refresh HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                f"DPoP: {proof}\r\nX-Refresh-Token: {tokens[slot]}\r\nContent-Length: 0\r\n\r\n"
+            )
+            started = time.perf_counter()
+            writer.write(request.encode())
+            head = await reader.readuntil(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            headers = {}
+            for line in lines[1:]:
+                name, _, value = line.partition(":")
+                headers[name.strip().lower()] = value.strip()
+            body = await reader.readexactly(int(headers.get("content-length", "0")))
+            elapsed = time.perf_counter() - started
+            if lines[0].split()[1] == "200":
+                result["latencies"].append(elapsed)
+                tokens[slot] = headers.get("x-refresh-token", tokens[slot])
+            elif b"use_dpop_nonce" in body:
+                result["nonce_retries"] += 1
+            else:
+                result["errors"] += 1
+    finally:
+        writer.close()
+
+
+async def _drive(
+    base: str, sessions: list[Session], proofs: list[list[str]], seconds: float
+) -> dict[str, Any]:
+    parts = urlsplit(base)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    tokens = [token for _, token, _ in sessions]
+    result: dict[str, Any] = {"latencies": [], "errors": 0, "nonce_retries": 0, "exhausted": 0}
     deadline = time.monotonic() + seconds
-    limits = httpx.Limits(max_connections=CONCURRENCY_PER_PROCESS)
-    async with httpx.AsyncClient(timeout=30, limits=limits) as http:
-
-        async def worker(index: int) -> None:
-            nonlocal errors, nonce_retries
-            mine = sessions[index::CONCURRENCY_PER_PROCESS]
-            keys = [DPoPKey.from_pem_bytes(pem) for pem, _ in mine]
-            tokens = [token for _, token in mine]
-            nonce: str | None = None
-            i = 0
-            while time.monotonic() < deadline:
-                slot = i % len(mine)
-                i += 1
-                proof = keys[slot].proof("POST", url, nonce=nonce)
-                started = time.perf_counter()
-                response = await http.post(
-                    url, headers={"DPoP": proof, "X-Refresh-Token": tokens[slot]}
-                )
-                elapsed = time.perf_counter() - started
-                nonce = response.headers.get("DPoP-Nonce", nonce)
-                if response.status_code == 200:
-                    latencies.append(elapsed)
-                    tokens[slot] = response.headers.get("X-Refresh-Token", tokens[slot])
-                elif response.json().get("code") == "use_dpop_nonce":
-                    nonce_retries += 1  # a worker's first call, or a nonce that aged out
-                else:
-                    errors += 1
-
-        await asyncio.gather(*(worker(i) for i in range(CONCURRENCY_PER_PROCESS)))
-    return {"latencies": latencies, "errors": errors, "nonce_retries": nonce_retries}
+    # Each connection owns its sessions, so a rotated token is always used in order.
+    connections = [
+        _connection(host, port, list(range(i, len(sessions), CONCURRENCY_PER_PROCESS)), tokens,
+                    proofs, deadline, result)
+        for i in range(min(CONCURRENCY_PER_PROCESS, len(sessions)))
+    ]  # fmt: skip
+    await asyncio.gather(*connections)
+    return result
 
 
-def _generator(base: str, sessions: list[tuple[bytes, str]], seconds: float, out: Any) -> None:
+def _generator(
+    base: str,
+    sessions: list[Session],
+    seconds: float,
+    per_session: int,
+    ready: Any,
+    go: Any,
+    out: Any,
+) -> None:
+    proofs = _proofs(sessions, base + "/v1/session/refresh", per_session)
+    ready.put(True)
+    go.wait()
+    usage_before = resource.getrusage(resource.RUSAGE_SELF)
     wall = time.monotonic()
-    result = asyncio.run(_drive(base, sessions, seconds))
+    result = asyncio.run(_drive(base, sessions, proofs, seconds))
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    result["cpu"] = (usage.ru_utime + usage.ru_stime) / (time.monotonic() - wall)
+    cpu = (usage.ru_utime - usage_before.ru_utime) + (usage.ru_stime - usage_before.ru_stime)
+    result["cpu"] = cpu / (time.monotonic() - wall)
     out.put(result)
 
 
-def load(
-    base: str, sessions: list[tuple[bytes, str]], seconds: float, processes: int
-) -> dict[str, Any]:
-    queue: Any = multiprocessing.Queue()
+def load(base: str, sessions: list[Session], seconds: float, processes: int) -> dict[str, Any]:
+    ready: Any = multiprocessing.Queue()
+    out: Any = multiprocessing.Queue()
+    go = multiprocessing.Event()
     shares = [sessions[i::processes] for i in range(processes)]
+    per_session = max(20, int(MAX_RATE * seconds / len(sessions)) + 1)
     workers = [
-        multiprocessing.Process(target=_generator, args=(base, share, seconds, queue))
+        multiprocessing.Process(
+            target=_generator, args=(base, share, seconds, per_session, ready, go, out)
+        )
         for share in shares
     ]
-    started = time.monotonic()
     for worker in workers:
         worker.start()
-    results = [queue.get(timeout=seconds + 120) for _ in workers]
+    for _ in workers:
+        ready.get(timeout=600)  # every proof is signed before the clock starts
+    go.set()
+    results = [out.get(timeout=seconds + 120) for _ in workers]
     for worker in workers:
         worker.join(timeout=30)
-    wall = time.monotonic() - started
     latencies = sorted(x for r in results for x in r["latencies"])
     return {
         "rps": len(latencies) / seconds,
@@ -143,8 +201,8 @@ def load(
         "ok": len(latencies),
         "errors": sum(r["errors"] for r in results),
         "nonce_retries": sum(r["nonce_retries"] for r in results),
+        "exhausted": sum(r["exhausted"] for r in results),
         "generator_cpu": [round(r["cpu"], 2) for r in results],
-        "wall": wall,
     }
 
 
@@ -163,14 +221,15 @@ async def _challenges(database_url: str, count: int) -> list[str]:
         await db.close()
 
 
-def login_sessions(base: str, database_url: str, count: int) -> list[tuple[bytes, str]]:
+def login_sessions(base: str, database_url: str, count: int) -> list[Session]:
+    """Log ``count`` sessions in, each with its key, refresh token and current nonce."""
     sessions = []
     with httpx.Client(timeout=30) as http:
         for challenge in asyncio.run(_challenges(database_url, count)):
             client = SessionClient(base, http=http)
             tokens = client.finalize(challenge)
             assert tokens.refresh_token is not None
-            sessions.append((client.key.to_pem_bytes(), tokens.refresh_token))
+            sessions.append((client.key.to_pem_bytes(), tokens.refresh_token, client.nonce or ""))
     return sessions
 
 
@@ -185,8 +244,10 @@ def run_sessile(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "SESSILE_SECRET_KEY": SECRET,
         "SESSILE_DATABASE_URL": database_url,
         "SESSILE_LOG_LEVEL": "warning",
+        **({"SESSILE_REDIS_URL": args.redis} if args.redis else {}),
     }
-    command = [sys.executable, "-m", "sessile", "serve", "--port", str(port), "--workers", "2"]
+    command = [sys.executable, "-m", "sessile", "serve", "--port", str(port)]
+    command += ["--workers", str(args.workers)]
     process = subprocess.Popen(command, env=env)
     try:
         wait_up(base + "/healthz", process)
@@ -203,13 +264,13 @@ def run_baseline(args: argparse.Namespace) -> dict[str, Any]:
     base = f"http://127.0.0.1:{port}"
     command = [
         sys.executable, "-m", "uvicorn", "crypto_baseline:app", "--port", str(port),
-        "--workers", "2", "--log-level", "warning", "--app-dir", str(ROOT / "bench"),
+        "--workers", str(args.workers), "--log-level", "warning", "--app-dir", str(ROOT / "bench"),
     ]  # fmt: skip
     process = subprocess.Popen(command)
     try:
         wait_up(base + "/", process)
         sessions = [
-            (DPoPKey.generate().to_pem_bytes(), secrets.token_urlsafe(32))
+            (DPoPKey.generate().to_pem_bytes(), secrets.token_urlsafe(32), "")
             for _ in range(args.sessions)
         ]
         load(base, sessions, 2, args.processes)
@@ -224,8 +285,10 @@ def main() -> None:
     )
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--sessions", type=int, default=200)
-    parser.add_argument("--processes", type=int, default=2, help="load-generator processes")
+    parser.add_argument("--processes", type=int, default=1, help="load-generator processes")
     parser.add_argument("--postgres", help="a postgresql+asyncpg:// URL of an empty database")
+    parser.add_argument("--redis", help="a redis:// URL: DPoP replay entries go there")
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="sessile-bench-"))
     try:
@@ -233,7 +296,7 @@ def main() -> None:
         sessile = run_sessile(args, workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    store = "PostgreSQL" if args.postgres else "SQLite"
+    store = ("PostgreSQL" if args.postgres else "SQLite") + (" + Redis" if args.redis else "")
     print(
         f"{'':28} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'nonce':>6}"
         "  generator CPU (cores)"

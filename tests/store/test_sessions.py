@@ -44,27 +44,51 @@ async def test_create_and_get_round_trip(database: Database) -> None:
     assert await database.sessions.get("ses_missing") is None
 
 
-async def test_rotate_is_conditional(database: Database) -> None:
+async def test_rotate_live_is_conditional(database: Database) -> None:
     user_id = await _user(database)
     await database.sessions.create(_session(user_id, "ses_a", 10.0))
+    rotate = database.sessions.rotate_live
+    common = {"new_hash": "h1", "now": 20.0, "idle_since": 0.0}
 
-    assert await database.sessions.rotate(
-        "ses_a", generation=0, current_hash="h0-ses_a", new_hash="h1", now=20.0
+    # Another key, another generation or another hash: nothing happens.
+    assert (
+        await rotate("ses_a", generation=0, current_hash="h0-ses_a", jkt="other", **common) is None
     )
-    # The same rotation again loses: the row has moved on.
-    assert not await database.sessions.rotate(
-        "ses_a", generation=0, current_hash="h0-ses_a", new_hash="h1-other", now=21.0
+    assert (
+        await rotate("ses_a", generation=1, current_hash="h0-ses_a", jkt="jkt-ses_a", **common)
+        is None
     )
-    row = await database.sessions.get("ses_a")
+    assert (
+        await rotate("ses_a", generation=0, current_hash="forged", jkt="jkt-ses_a", **common)
+        is None
+    )
+    # Idle since before its last use, or past its end: nothing happens either.
+    idle = {**common, "idle_since": 15.0}
+    assert (
+        await rotate("ses_a", generation=0, current_hash="h0-ses_a", jkt="jkt-ses_a", **idle)
+        is None
+    )
+    late = {**common, "now": 2000.0}
+    assert (
+        await rotate("ses_a", generation=0, current_hash="h0-ses_a", jkt="jkt-ses_a", **late)
+        is None
+    )
+
+    row = await rotate("ses_a", generation=0, current_hash="h0-ses_a", jkt="jkt-ses_a", **common)
     assert row is not None
     assert (row.generation, row.refresh_hash, row.previous_hash) == (1, "h1", "h0-ses_a")
     assert row.rotated_at == 20.0
     assert row.last_seen_at == 20.0
+    assert row == await database.sessions.get("ses_a")
+    # The same rotation again loses: the row has moved on.
+    assert (
+        await rotate("ses_a", generation=0, current_hash="h0-ses_a", jkt="jkt-ses_a", **common)
+        is None
+    )
 
     await database.sessions.revoke("ses_a", reason="logout", now=30.0)
-    assert not await database.sessions.rotate(
-        "ses_a", generation=1, current_hash="h1", new_hash="h2", now=31.0
-    )
+    after = {**common, "new_hash": "h2", "now": 31.0}
+    assert await rotate("ses_a", generation=1, current_hash="h1", jkt="jkt-ses_a", **after) is None
 
 
 async def test_revoke_one_checks_owner(database: Database) -> None:

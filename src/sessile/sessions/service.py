@@ -137,34 +137,34 @@ class SessionService:
         token = parse_token(presented)
         if token is None:
             raise Unauthorized(_INVALID)
-        row = await self._db.sessions.get(token.session_id)
         now = self._clock.now()
+        key = await self._secrets.get(_SUCCESSOR_SECRET)
+        presented_hash = hash_token(token)
+
+        # The common case, a live session's current token with its key, in one statement.
+        following = successor(key, token)
+        rotated = await self._db.sessions.rotate_live(
+            token.session_id,
+            generation=token.generation,
+            current_hash=presented_hash,
+            new_hash=hash_token(following),
+            jkt=jkt,
+            now=now,
+            idle_since=now - self._policy.idle_timeout,
+        )
+        if rotated is not None:
+            return await self._issue(rotated, following, now)
+
+        # Otherwise find out why: ended, another key, the token just replaced (the grace,
+        # also what concurrent refreshes with one token meet), reuse, or a forgery.
+        row = await self._db.sessions.get(token.session_id)
         if row is None or not self._alive(row, now):
             raise Unauthorized(_INVALID)
         if row.jkt != jkt:
             raise DPoPKeyMismatch()
-        key = await self._secrets.get(_SUCCESSOR_SECRET)
-        presented_hash = hash_token(token)
-
-        if token.generation == row.generation and presented_hash == row.refresh_hash:
-            following = successor(key, token)
-            if await self._db.sessions.rotate(
-                row.id,
-                generation=row.generation,
-                current_hash=presented_hash,
-                new_hash=hash_token(following),
-                now=now,
-            ):
-                return await self._issue(row, following, now)
-            # Another request rotated this token a moment ago: fall through to the grace rule.
-            reloaded = await self._db.sessions.get(row.id)
-            if reloaded is None or not self._alive(reloaded, now):
-                raise Unauthorized(_INVALID)
-            row = reloaded
 
         if token.generation == row.generation - 1 and presented_hash == row.previous_hash:
             rotated_at = row.rotated_at if row.rotated_at is not None else now
-            following = successor(key, token)
             if (
                 now - rotated_at <= self._policy.refresh_grace
                 and hash_token(following) == row.refresh_hash

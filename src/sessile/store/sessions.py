@@ -61,34 +61,41 @@ class SessionStore:
             row = (await conn.execute(sessions.select().where(sessions.c.id == session_id))).first()
         return None if row is None else _row(row)
 
-    async def rotate(
+    async def rotate_live(
         self,
         session_id: str,
         *,
         generation: int,
         current_hash: str,
         new_hash: str,
+        jkt: str,
         now: float,
-    ) -> bool:
-        """Replace the current refresh token if it is still ``current_hash``; True on success."""
+        idle_since: float,
+    ) -> SessionRow | None:
+        """The refresh hot path in one statement: rotate a live session whose current token
+        and key these are, and return the updated row; None when anything differs."""
         async with self._engine.begin() as conn:
-            result = await conn.execute(
-                sessions.update()
-                .where(
-                    sessions.c.id == session_id,
-                    sessions.c.generation == generation,
-                    sessions.c.refresh_hash == current_hash,
-                    sessions.c.revoked_at.is_(None),
+            row = (
+                await conn.execute(
+                    sessions.update()
+                    .where(
+                        sessions.c.id == session_id,
+                        sessions.c.generation == generation,
+                        sessions.c.refresh_hash == current_hash,
+                        sessions.c.jkt == jkt,
+                        _active(now=now, idle_since=idle_since),
+                    )
+                    .values(
+                        generation=generation + 1,
+                        previous_hash=current_hash,
+                        refresh_hash=new_hash,
+                        rotated_at=now,
+                        last_seen_at=now,
+                    )
+                    .returning(*sessions.c)
                 )
-                .values(
-                    generation=generation + 1,
-                    previous_hash=current_hash,
-                    refresh_hash=new_hash,
-                    rotated_at=now,
-                    last_seen_at=now,
-                )
-            )
-        return result.rowcount == 1
+            ).first()
+        return None if row is None else _row(row)
 
     async def touch(self, session_id: str, *, now: float) -> None:
         async with self._engine.begin() as conn:
