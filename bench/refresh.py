@@ -46,7 +46,7 @@ from sessile.sessions import ChallengeTokens  # noqa: E402
 from sessile.store.database import Database  # noqa: E402
 
 SECRET = "bench-secret-" + "b" * 40
-CONCURRENCY_PER_PROCESS = 16
+CONCURRENCY_PER_PROCESS = 64
 #: Proofs are signed ahead for up to this many requests per second.
 MAX_RATE = 4000
 

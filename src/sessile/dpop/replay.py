@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from typing import Protocol
 
+import sqlalchemy as sa
 from redis.asyncio import Redis
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -39,20 +40,25 @@ class SqlReplayStore:
         if dialect not in ("sqlite", "postgresql"):
             raise ValueError(f"unsupported database dialect {dialect!r}")
         self._engine = engine
-        self._insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        insert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(dpop_replay).values(
+            jkt=sa.bindparam("p_jkt"), jti=sa.bindparam("p_jti"), expires_at=sa.bindparam("p_exp")
+        )
+        # Built once: a DPoP route runs it on every request. An expired row is taken over;
+        # a live one makes the statement change nothing.
+        self._statement = insert.on_conflict_do_update(
+            index_elements=[dpop_replay.c.jkt, dpop_replay.c.jti],
+            set_={"expires_at": insert.excluded.expires_at},
+            where=dpop_replay.c.expires_at < sa.bindparam("p_now"),
+        )
         self._purge_interval = purge_interval
         self._last_purge = -math.inf
 
     async def remember(self, jkt: str, jti: str, *, expires_at: float, now: float) -> bool:
-        insert = self._insert(dpop_replay).values(jkt=jkt, jti=jti, expires_at=expires_at)
-        # An expired row is taken over; a live one makes the statement change nothing.
-        statement = insert.on_conflict_do_update(
-            index_elements=[dpop_replay.c.jkt, dpop_replay.c.jti],
-            set_={"expires_at": insert.excluded.expires_at},
-            where=dpop_replay.c.expires_at < now,
-        )
-        async with self._engine.begin() as conn:
-            result = await conn.execute(statement)
+        values = {"p_jkt": jkt, "p_jti": jti, "p_exp": expires_at, "p_now": now}
+        # One statement is atomic by itself: no BEGIN/COMMIT round trips on every proof.
+        async with self._autocommit.connect() as conn:
+            result = await conn.execute(self._statement, values)
         if now - self._last_purge >= self._purge_interval:
             self._last_purge = now
             await self.purge(now)

@@ -48,9 +48,33 @@ def _active(*, now: float, idle_since: float) -> sa.ColumnElement[bool]:
     )
 
 
+# Built once: every refresh runs it.
+_ROTATE_LIVE = (
+    sessions.update()
+    .where(
+        sessions.c.id == sa.bindparam("p_id"),
+        sessions.c.generation == sa.bindparam("p_generation"),
+        sessions.c.refresh_hash == sa.bindparam("p_hash"),
+        sessions.c.jkt == sa.bindparam("p_jkt"),
+        sessions.c.revoked_at.is_(None),
+        sessions.c.expires_at > sa.bindparam("p_now"),
+        sessions.c.last_seen_at > sa.bindparam("p_idle_since"),
+    )
+    .values(
+        generation=sa.bindparam("p_next_generation"),
+        previous_hash=sa.bindparam("p_hash"),
+        refresh_hash=sa.bindparam("p_new_hash"),
+        rotated_at=sa.bindparam("p_now"),
+        last_seen_at=sa.bindparam("p_now"),
+    )
+    .returning(*sessions.c)
+)
+
+
 class SessionStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     async def create(self, row: SessionRow) -> None:
         async with self._engine.begin() as conn:
@@ -74,27 +98,19 @@ class SessionStore:
     ) -> SessionRow | None:
         """The refresh hot path in one statement: rotate a live session whose current token
         and key these are, and return the updated row; None when anything differs."""
-        async with self._engine.begin() as conn:
-            row = (
-                await conn.execute(
-                    sessions.update()
-                    .where(
-                        sessions.c.id == session_id,
-                        sessions.c.generation == generation,
-                        sessions.c.refresh_hash == current_hash,
-                        sessions.c.jkt == jkt,
-                        _active(now=now, idle_since=idle_since),
-                    )
-                    .values(
-                        generation=generation + 1,
-                        previous_hash=current_hash,
-                        refresh_hash=new_hash,
-                        rotated_at=now,
-                        last_seen_at=now,
-                    )
-                    .returning(*sessions.c)
-                )
-            ).first()
+        values = {
+            "p_id": session_id,
+            "p_generation": generation,
+            "p_next_generation": generation + 1,
+            "p_hash": current_hash,
+            "p_new_hash": new_hash,
+            "p_jkt": jkt,
+            "p_now": now,
+            "p_idle_since": idle_since,
+        }
+        # One statement is atomic by itself: no BEGIN/COMMIT round trips on the hot path.
+        async with self._autocommit.connect() as conn:
+            row = (await conn.execute(_ROTATE_LIVE, values)).first()
         return None if row is None else _row(row)
 
     async def touch(self, session_id: str, *, now: float) -> None:
