@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
+from sessile import __version__
 from sessile.clock import Clock
 from sessile.config import Settings, load_settings
 from sessile.context import AppContext
@@ -60,7 +61,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app = FastAPI(
         title="sessile",
         summary="Self-hosted sessions: JWT access tokens and DPoP-bound refresh tokens.",
-        version="0.1.0",
+        version=__version__,
         lifespan=lifespan,
     )
     app.state.context = context
