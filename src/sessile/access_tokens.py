@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from joserfc import jws, jwt
@@ -13,18 +12,12 @@ from joserfc.errors import JoseError
 from sessile.clock import Clock
 from sessile.errors import Unauthorized
 from sessile.keys import KeyRing
+from sessile.verify._claims import Claims, check_claims
+from sessile.verify._errors import TokenError
 
-__all__ = ["AccessClaims", "AccessTokens"]
+__all__ = ["AccessTokens"]
 
 _LEEWAY = 30
-
-
-@dataclass(frozen=True)
-class AccessClaims:
-    sub: str
-    sid: str
-    exp: int
-    raw: Mapping[str, Any]
 
 
 class AccessTokens:
@@ -67,7 +60,7 @@ class AccessTokens:
         header = {"alg": "ES256", "typ": "at+jwt", "kid": kid}
         return jwt.encode(header, claims, key, algorithms=["ES256"]), exp
 
-    async def verify(self, token: str) -> AccessClaims:
+    async def verify(self, token: str) -> Claims:
         """Check signature, ``typ``, ``iss``, ``aud`` and times; raise Unauthorized otherwise."""
         try:
             header = jws.extract_compact(token.encode()).protected
@@ -81,17 +74,16 @@ class AccessTokens:
             raise Unauthorized("The access token was signed by an unknown key.")
         try:
             decoded = jwt.decode(token, key, algorithms=["ES256"])
-            registry = jwt.JWTClaimsRegistry(
-                now=int(self._clock.now()),
-                leeway=_LEEWAY,
-                iss={"essential": True, "value": self._issuer},
-                aud={"essential": True, "value": self._audience},
-                sub={"essential": True},
-                sid={"essential": True},
-                exp={"essential": True},
-            )
-            registry.validate(decoded.claims)
         except (JoseError, ValueError) as exc:
+            raise Unauthorized("The access token is invalid.") from exc
+        # The same claim rules as backends apply with sessile.verify.
+        try:
+            return check_claims(
+                decoded.claims,
+                issuer=self._issuer,
+                audiences=(self._audience,),
+                now=self._clock.now(),
+                leeway=_LEEWAY,
+            )
+        except TokenError as exc:
             raise Unauthorized("The access token is invalid or expired.") from exc
-        claims = decoded.claims
-        return AccessClaims(sub=claims["sub"], sid=claims["sid"], exp=claims["exp"], raw=claims)
