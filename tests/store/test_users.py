@@ -52,7 +52,7 @@ async def test_identifier_is_unique_per_type_and_a_clash_creates_nothing(
 
 async def test_disable_and_delete(database: Database) -> None:
     user = await database.users.create(now=1.0, identifiers_=[EMAIL])
-    assert await database.users.set_disabled(user.id, now=5.0, disabled=True)
+    assert await database.users.update(user.id, now=5.0, disabled=True) is not None
     loaded = await database.users.get(user.id)
     assert loaded is not None
     assert loaded.disabled_at == 5.0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sessile.store.schema import revocations
@@ -44,8 +43,3 @@ class RevocationStore:
                 revocations.delete().where(revocations.c.revoked_at < before)
             )
         return result.rowcount
-
-    async def latest(self) -> int:
-        async with self._engine.connect() as conn:
-            value = await conn.scalar(sa.select(sa.func.max(revocations.c.seq)))
-        return int(value or 0)

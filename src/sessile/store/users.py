@@ -202,15 +202,6 @@ class UserStore:
             )
         return result.rowcount == 1
 
-    async def set_disabled(self, user_id: str, *, now: float, disabled: bool) -> bool:
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                users.update()
-                .where(users.c.id == user_id)
-                .values(disabled_at=now if disabled else None, updated_at=now)
-            )
-        return result.rowcount == 1
-
     async def delete(self, user_id: str) -> bool:
         async with self._engine.begin() as conn:
             result = await conn.execute(users.delete().where(users.c.id == user_id))
