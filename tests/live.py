@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 from sessile.clock import SystemClock
 from sessile.sessions import ChallengeTokens
 from sessile.store.database import Database
-from sessile.store.users import Identifier
+from sessile.store.users import Identifier, User
 from tests.server import RunningServer, run_server
 
 __all__ = ["LiveServer", "live_server"]
@@ -25,6 +26,41 @@ class LiveServer:
     @property
     def url(self) -> str:
         return self.server.url
+
+    def messages(self, to: str) -> list[dict[str, str]]:
+        """What the development outbox holds for ``to``, oldest first."""
+        outbox = Path(self.server.log).parent / "outbox.jsonl"
+        if not outbox.exists():
+            return []
+        entries = [json.loads(line) for line in outbox.read_text().splitlines()]
+        return [e for e in entries if e["to"] == to]
+
+    def last_message(self, to: str) -> dict[str, str]:
+        mine = self.messages(to)
+        assert mine, f"no message to {to} in the outbox"
+        return mine[-1]
+
+    def user(self, identifier: Identifier) -> User | None:
+        async def work() -> User | None:
+            db = Database.from_url(self.database_url)
+            try:
+                return await db.users.find_by_identifier(identifier)
+            finally:
+                await db.close()
+
+        return asyncio.run(work())
+
+    def api_key(self) -> str:
+        """A new management API key for this server's database."""
+
+        async def work() -> str:
+            db = Database.from_url(self.database_url)
+            try:
+                return (await db.api_keys.create("tests", now=SystemClock().now()))[1]
+            finally:
+                await db.close()
+
+        return asyncio.run(work())
 
     def new_user(self, email: str | None = None) -> str:
         async def work() -> str:

@@ -12,7 +12,9 @@ from sessile.delivery import Sender, create_sender
 from sessile.dpop import DPoPVerifier, create_replay_store
 from sessile.keys import KeyRing
 from sessile.login.email_password import EmailPasswordLogin
+from sessile.login.lockout import Lockout, LockoutPolicy
 from sessile.login.otp import OtpLogin
+from sessile.login.ownership import Ownership
 from sessile.login.passwords import PasswordPolicy, Passwords
 from sessile.login.ratelimit import RateLimits
 from sessile.sessions import ChallengeTokens, SessionPolicy, SessionService
@@ -39,6 +41,8 @@ class AppContext:
     sender: Sender
     otp: OtpLogin
     email_password: EmailPasswordLogin
+    lockout: Lockout
+    ownership: Ownership
 
     async def maintain(self) -> None:
         """Scheduled work: key rotation, and dropping rows nothing can need any more."""
@@ -47,6 +51,9 @@ class AppContext:
         await self.db.challenges.purge(now=now)
         await self.db.otp.purge(now=now)
         await self.db.revocations.purge(before=now - self.settings.access_token_ttl - 300)
+        await self.db.login_failures.purge(
+            updated_before=now - self.settings.lockout_max - 86_400, now=now
+        )
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> AppContext:
@@ -81,6 +88,10 @@ class AppContext:
         challenges = ChallengeTokens(db.challenges, clock)
         limits = RateLimits(settings.redis_url, prefix=f"sessile:{settings.app_id}")
         sender = create_sender(settings)
+        sessions = SessionService(db, access_tokens, shared_secrets, clock, policy)
+        lockout = Lockout(db.login_failures, clock, LockoutPolicy.from_settings(settings))
+        ownership = Ownership(db, sessions, clock)
+        otp = OtpLogin(db, sender, limits, lockout, ownership, shared_secrets, clock, settings)
         return cls(
             settings=settings,
             clock=clock,
@@ -94,12 +105,16 @@ class AppContext:
                 secrets=shared_secrets,
                 replay=create_replay_store(settings, db.engine),
             ),
-            sessions=SessionService(db, access_tokens, shared_secrets, clock, policy),
+            sessions=sessions,
             challenges=challenges,
             passwords=passwords,
             sender=sender,
-            otp=OtpLogin(db, sender, limits, shared_secrets, clock, settings),
-            email_password=EmailPasswordLogin(db, passwords, challenges, limits, clock, settings),
+            otp=otp,
+            email_password=EmailPasswordLogin(
+                db, passwords, challenges, limits, lockout, otp, clock, settings
+            ),
+            lockout=lockout,
+            ownership=ownership,
             locator=ClientLocator(
                 settings.trusted_proxies, settings.country_header, settings.geoip_db
             ),

@@ -9,6 +9,7 @@ from sessile.store.api_keys import ApiKeyStore
 from sessile.store.challenges import ChallengeStore
 from sessile.store.engine import create_engine
 from sessile.store.keys import SigningKeyStore
+from sessile.store.login_failures import LoginFailureStore
 from sessile.store.otp import OtpStore
 from sessile.store.revocations import RevocationStore
 from sessile.store.secrets import ServerSecretStore
@@ -29,6 +30,7 @@ class Database:
         self.api_keys = ApiKeyStore(engine)
         self.revocations = RevocationStore(engine)
         self.otp = OtpStore(engine)
+        self.login_failures = LoginFailureStore(engine)
 
     @classmethod
     def from_url(cls, url: str) -> Database:

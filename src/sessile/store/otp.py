@@ -25,6 +25,9 @@ class OtpChallenge:
     last_sent_at: float
     expires_at: float
     consumed_at: float | None
+    #: ``login``, or ``signup`` (a pending password sign-up holding ``password_hash``).
+    purpose: str = "login"
+    password_hash: str | None = None
 
 
 class OtpStore:

@@ -13,6 +13,7 @@ __all__ = [
     "challenge_tokens",
     "dpop_replay",
     "identifiers",
+    "login_failures",
     "metadata",
     "otp_challenges",
     "revocations",
@@ -41,6 +42,9 @@ users = sa.Table(
     sa.Column("id", sa.String(40), primary_key=True),
     sa.Column("profile", sa.JSON, nullable=False),
     sa.Column("password_hash", sa.String(255)),
+    # The password came from a self-service sign-up before any identifier was proven: the
+    # first proof of an identifier removes it (DESIGN §12, "identifiers are proven").
+    sa.Column("password_unproven", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("updated_at", Time, nullable=False),
     sa.Column("disabled_at", Time),
@@ -59,6 +63,8 @@ identifiers = sa.Table(
         index=True,
     ),
     sa.Column("created_at", Time, nullable=False),
+    #: When a code (or a trusted assertion) first proved that the user owns it.
+    sa.Column("verified_at", Time),
 )
 
 sessions = sa.Table(
@@ -187,4 +193,20 @@ otp_challenges = sa.Table(
     sa.Column("last_sent_at", Time, nullable=False),
     sa.Column("expires_at", Time, nullable=False, index=True),
     sa.Column("consumed_at", Time),
+    #: ``login``, or ``signup``: a pending password sign-up, made into a user by its code.
+    sa.Column("purpose", sa.String(20), nullable=False, server_default="login"),
+    #: The pending sign-up's password hash; no user exists until the code proves the address.
+    sa.Column("password_hash", sa.String(255)),
+)
+
+# Failed code and password checks per identifier, across challenges (DESIGN §6): a growing
+# lockout, and a hard stop after ``lockout_hard_cap`` consecutive failures.
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    sa.Column("identifier_type", sa.String(20), primary_key=True),
+    sa.Column("identifier_value", sa.String(320), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("locked_until", Time),
+    sa.Column("updated_at", Time, nullable=False, index=True),
 )
