@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +28,24 @@ class LiveServer:
     def url(self) -> str:
         return self.server.url
 
+    def wait_for_deliveries(self, timeout: float = 10.0) -> None:
+        """Wait until the server's delivery worker has settled every queued message."""
+
+        async def work() -> None:
+            db = Database.from_url(self.database_url)
+            try:
+                deadline = time.monotonic() + timeout
+                while await db.deliveries.pending():
+                    assert time.monotonic() < deadline, "the delivery queue did not drain"
+                    await asyncio.sleep(0.02)
+            finally:
+                await db.close()
+
+        asyncio.run(work())
+
     def messages(self, to: str) -> list[dict[str, str]]:
-        """What the development outbox holds for ``to``, oldest first."""
+        """What the development outbox holds for ``to`` once the queue is sent, oldest first."""
+        self.wait_for_deliveries()
         outbox = Path(self.server.log).parent / "outbox.jsonl"
         if not outbox.exists():
             return []

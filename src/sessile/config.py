@@ -148,6 +148,10 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_retries: int = Field(default=3, ge=0, le=10)
     webhook_timeout: float = Field(default=5.0, gt=0, le=60)
+    # The delivery queue: how often a failed message is tried before it is dead-lettered
+    # (a code also stops with its challenge), and how long settled rows are kept.
+    delivery_max_attempts: int = Field(default=8, ge=1, le=50)
+    delivery_retention: int = Field(default=7 * _DAY, ge=0)
 
     # HTTP.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)

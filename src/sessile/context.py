@@ -8,7 +8,8 @@ from sessile.access_tokens import AccessTokens
 from sessile.clock import Clock, SystemClock
 from sessile.config import Settings
 from sessile.crypto import load_or_create_secret
-from sessile.delivery import Sender, create_sender
+from sessile.delivery import create_sender
+from sessile.delivery.queue import DeliveryQueue
 from sessile.dpop import DPoPVerifier, create_replay_store
 from sessile.keys import KeyRing
 from sessile.login.email_password import EmailPasswordLogin
@@ -38,7 +39,8 @@ class AppContext:
     challenges: ChallengeTokens
     locator: ClientLocator
     passwords: Passwords
-    sender: Sender
+    #: Every message (codes, notices) goes through here: queued, then sent by its worker.
+    sender: DeliveryQueue
     otp: OtpLogin
     email_password: EmailPasswordLogin
     lockout: Lockout
@@ -51,6 +53,7 @@ class AppContext:
         await self.db.challenges.purge(now=now)
         await self.db.otp.purge(now=now)
         await self.db.revocations.purge(before=now - self.settings.access_token_ttl - 300)
+        await self.db.deliveries.purge(settled_before=now - self.settings.delivery_retention)
         await self.db.login_failures.purge(
             updated_before=now - self.settings.lockout_max - 86_400, now=now
         )
@@ -87,7 +90,13 @@ class AppContext:
         passwords = Passwords(PasswordPolicy.from_settings(settings))
         challenges = ChallengeTokens(db.challenges, clock)
         limits = RateLimits(settings.redis_url, prefix=f"sessile:{settings.app_id}")
-        sender = create_sender(settings)
+        sender = DeliveryQueue(
+            db.deliveries,
+            create_sender(settings),
+            server_secret,
+            clock,
+            max_attempts=settings.delivery_max_attempts,
+        )
         sessions = SessionService(db, access_tokens, shared_secrets, clock, policy)
         lockout = Lockout(db.login_failures, clock, LockoutPolicy.from_settings(settings))
         ownership = Ownership(db, sessions, clock)
