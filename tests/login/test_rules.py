@@ -33,7 +33,10 @@ async def _outbox(client: InProcessClient) -> list[dict[str, Any]]:
     """The outbox once the delivery queue has sent what is due (the worker's own step)."""
     while await client.context.sender.deliver_due():
         pass
-    path: Path = client.context.settings.outbox_file
+    return _read_outbox(client.context.settings.outbox_file)
+
+
+def _read_outbox(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
