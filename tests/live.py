@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -14,7 +17,7 @@ from sessile.clock import SystemClock
 from sessile.sessions import ChallengeTokens
 from sessile.store.database import Database
 from sessile.store.users import Identifier, User
-from tests.server import RunningServer, run_server
+from tests.server import SECRET_KEY, RunningServer, run_server
 
 __all__ = ["LiveServer", "live_server"]
 
@@ -66,6 +69,23 @@ class LiveServer:
                 await db.close()
 
         return asyncio.run(work())
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run ``sessile`` on this server's database and secret."""
+        env = {
+            **os.environ,
+            "SESSILE_DATABASE_URL": self.database_url,
+            "SESSILE_SECRET_KEY": SECRET_KEY,
+            "SESSILE_DATA_DIR": str(Path(self.server.log).parent),
+        }
+        return subprocess.run(
+            [sys.executable, "-m", "sessile", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
 
     def api_key(self) -> str:
         """A new management API key for this server's database."""

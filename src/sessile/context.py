@@ -45,6 +45,7 @@ class AppContext:
     email_password: EmailPasswordLogin
     lockout: Lockout
     ownership: Ownership
+    limits: RateLimits
 
     async def maintain(self) -> None:
         """Scheduled work: key rotation, and dropping rows nothing can need any more."""
@@ -53,6 +54,7 @@ class AppContext:
         await self.db.challenges.purge(now=now)
         await self.db.otp.purge(now=now)
         await self.db.revocations.purge(before=now - self.settings.access_token_ttl - 300)
+        await self.limits.purge(now=now)
         await self.db.deliveries.purge(settled_before=now - self.settings.delivery_retention)
         await self.db.login_failures.purge(
             updated_before=now - self.settings.lockout_max - 86_400, now=now
@@ -89,7 +91,7 @@ class AppContext:
         )
         passwords = Passwords(PasswordPolicy.from_settings(settings))
         challenges = ChallengeTokens(db.challenges, clock)
-        limits = RateLimits(settings.redis_url, prefix=f"sessile:{settings.app_id}")
+        limits = RateLimits(db.engine, settings.redis_url, prefix=f"sessile:{settings.app_id}")
         sender = DeliveryQueue(
             db.deliveries,
             create_sender(settings),
@@ -124,6 +126,7 @@ class AppContext:
             ),
             lockout=lockout,
             ownership=ownership,
+            limits=limits,
             locator=ClientLocator(
                 settings.trusted_proxies, settings.country_header, settings.geoip_db
             ),

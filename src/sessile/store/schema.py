@@ -17,6 +17,7 @@ __all__ = [
     "login_failures",
     "metadata",
     "otp_challenges",
+    "rate_limits",
     "revocations",
     "server_secrets",
     "sessions",
@@ -234,4 +235,14 @@ deliveries = sa.Table(
     sa.Column("sent_at", Time),
     sa.Column("dead_at", Time),
     sa.Column("last_error", sa.String(200)),
+)
+
+# Rate-limit counters (fixed windows) when there is no Redis: every worker and node of one
+# database shares them (DESIGN §6), which a process's memory can't.
+rate_limits = sa.Table(
+    "rate_limits",
+    metadata,
+    sa.Column("key", sa.String(400), primary_key=True),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("expires_at", Time, nullable=False, index=True),
 )

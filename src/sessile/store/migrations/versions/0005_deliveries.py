@@ -1,4 +1,4 @@
-"""the delivery queue
+"""the delivery queue and shared rate-limit counters
 
 Revision ID: 0005
 Revises: 0004
@@ -38,9 +38,21 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_deliveries_next_attempt_at"), ["next_attempt_at"], unique=False
         )
+    op.create_table(
+        "rate_limits",
+        sa.Column("key", sa.String(length=400), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("expires_at", sa.Double(), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_rate_limits")),
+    )
+    with op.batch_alter_table("rate_limits", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_rate_limits_expires_at"), ["expires_at"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("rate_limits", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_rate_limits_expires_at"))
+    op.drop_table("rate_limits")
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_deliveries_next_attempt_at"))
     op.drop_table("deliveries")
