@@ -60,6 +60,8 @@ class Settings(BaseSettings):
 
     # Tokens and sessions (seconds).
     access_token_ttl: int = Field(default=300, ge=30, le=86_400)
+    # Put email, email_verified, phone_number, phone_number_verified in access tokens.
+    token_identity_claims: bool = False
     refresh_grace: int = Field(default=30, ge=0, le=600)
     session_idle_timeout: int = Field(default=30 * _DAY, ge=60)
     session_absolute_lifetime: int = Field(default=90 * _DAY, ge=60)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sessile.access_tokens import AccessTokens
+from sessile.claims import identity_claims_from
 from sessile.clock import Clock, SystemClock
 from sessile.config import Settings
 from sessile.crypto import load_or_create_secret
@@ -83,6 +84,7 @@ class AppContext:
             issuer=settings.issuer,
             audience=settings.token_audience,
             ttl=settings.access_token_ttl,
+            user_claims=identity_claims_from(db.users) if settings.token_identity_claims else None,
         )
         policy = SessionPolicy(
             idle_timeout=settings.session_idle_timeout,
