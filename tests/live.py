@@ -9,9 +9,11 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Coroutine, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sessile.clock import SystemClock
 from sessile.sessions import ChallengeTokens
@@ -20,6 +22,15 @@ from sessile.store.users import Identifier, User
 from tests.server import SECRET_KEY, RunningServer, run_server
 
 __all__ = ["LiveServer", "live_server"]
+
+T = TypeVar("T")
+
+
+def _run(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run ``work`` to completion on a loop of its own, in a thread, so that helpers also
+    serve tests that are themselves running on an event loop."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, work()).result()
 
 
 @dataclass
@@ -44,7 +55,7 @@ class LiveServer:
             finally:
                 await db.close()
 
-        asyncio.run(work())
+        _run(work)
 
     def messages(self, to: str) -> list[dict[str, str]]:
         """What the development outbox holds for ``to`` once the queue is sent, oldest first."""
@@ -68,7 +79,7 @@ class LiveServer:
             finally:
                 await db.close()
 
-        return asyncio.run(work())
+        return _run(work)
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run ``sessile`` on this server's database and secret."""
@@ -97,7 +108,7 @@ class LiveServer:
             finally:
                 await db.close()
 
-        return asyncio.run(work())
+        return _run(work)
 
     def new_user(self, email: str | None = None) -> str:
         async def work() -> str:
@@ -108,7 +119,7 @@ class LiveServer:
             finally:
                 await db.close()
 
-        return asyncio.run(work())
+        return _run(work)
 
     def challenge(self, user_id: str, auth_method: str = "password") -> str:
         """A challenge token, as the login endpoints hand out, for ``/login/finalize``."""
@@ -121,7 +132,7 @@ class LiveServer:
             finally:
                 await db.close()
 
-        return asyncio.run(work())
+        return _run(work)
 
 
 @contextlib.contextmanager
