@@ -29,6 +29,8 @@ __all__ = ["ConfigError", "Settings", "load_settings"]
 CommaList = Annotated[list[str], NoDecode]
 
 _DAY = 86_400
+#: The least length of ``SESSILE_SECRET_KEY``, in bytes of UTF-8.
+MIN_SECRET_KEY_BYTES = 32
 
 #: A TOML file named by the caller of load_settings, ahead of SESSILE_CONFIG.
 _toml_override: ContextVar[str | None] = ContextVar("sessile_toml_override", default=None)
@@ -236,6 +238,18 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"unusable template ({exc}); use {{code}}, {{app_name}}, {{minutes}}"
             ) from exc
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _check_secret_key(cls, value: SecretStr | None) -> SecretStr | None:
+        # HKDF derives every at-rest key from it; SecretBox refuses less than 256 bits.
+        if value is not None and value.get_secret_value():
+            if len(value.get_secret_value().encode()) < MIN_SECRET_KEY_BYTES:
+                raise ValueError(
+                    f"must be at least {MIN_SECRET_KEY_BYTES} bytes; make one with"
+                    " `python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+                )
         return value
 
     @field_validator("geoip_db")
