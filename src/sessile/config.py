@@ -244,12 +244,13 @@ class Settings(BaseSettings):
     @classmethod
     def _check_secret_key(cls, value: SecretStr | None) -> SecretStr | None:
         # HKDF derives every at-rest key from it; SecretBox refuses less than 256 bits.
-        if value is not None and value.get_secret_value():
-            if len(value.get_secret_value().encode()) < MIN_SECRET_KEY_BYTES:
-                raise ValueError(
-                    f"must be at least {MIN_SECRET_KEY_BYTES} bytes; make one with"
-                    " `python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
-                )
+        # An empty value means "unset": the generated file is used.
+        raw = value.get_secret_value().encode() if value is not None else b""
+        if raw and len(raw) < MIN_SECRET_KEY_BYTES:
+            raise ValueError(
+                f"must be at least {MIN_SECRET_KEY_BYTES} bytes; make one with"
+                " `python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+            )
         return value
 
     @field_validator("geoip_db")
