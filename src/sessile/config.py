@@ -135,6 +135,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     demo: bool = False
+    #: With ``demo`` and the outbox delivery, ``/demo/outbox`` shows the latest codes to
+    #: truly local requests (``sessile serve --demo-outbox``); for a laptop, never a server.
+    demo_outbox: bool = False
     #: The built demo app (``npm run build`` in ``demo/``), served at ``/`` with ``--demo``.
     demo_dir: Path = Path("demo/dist")
 
