@@ -37,6 +37,19 @@ class LiveServer:
 
         return asyncio.run(work())
 
+    def api_key(self) -> str:
+        """A management API key, as ``sessile apikeys create`` makes one."""
+
+        async def work() -> str:
+            db = Database.from_url(self.database_url)
+            try:
+                _, secret = await db.api_keys.create("tests", now=SystemClock().now())
+                return secret
+            finally:
+                await db.close()
+
+        return asyncio.run(work())
+
     def challenge(self, user_id: str, auth_method: str = "password") -> str:
         """A challenge token, as the login endpoints hand out, for ``/login/finalize``."""
 

@@ -114,6 +114,12 @@ class Settings(BaseSettings):
     password_symbols: int = Field(default=0, ge=0, le=64)
     password_rate_per_identifier: str = "10/15 minutes"
     password_rate_per_ip: str = "100/15 minutes"
+    # Breached-password check, off unless a range-query URL is set (HIBP's shape, e.g.
+    # https://api.pwnedpasswords.com/range). ``_fail``: when it can't be asked, "open"
+    # accepts the password (and logs), "closed" refuses to set it for now (503).
+    password_breached_url: str | None = None
+    password_breached_timeout: float = Field(default=2.0, gt=0, le=30)
+    password_breached_fail: Literal["open", "closed"] = "open"
 
     # Delivery of codes (DESIGN §6).
     app_name: str = "sessile"
@@ -162,6 +168,13 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("password_breached_url")
+    @classmethod
+    def _check_breached_url(cls, value: str | None) -> str | None:
+        if value and urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError("must be an http(s) URL such as https://api.pwnedpasswords.com/range")
+        return value or None
 
     @field_validator("public_url")
     @classmethod

@@ -13,7 +13,7 @@ from sessile.dpop import DPoPVerifier, create_replay_store
 from sessile.keys import KeyRing
 from sessile.login.email_password import EmailPasswordLogin
 from sessile.login.otp import OtpLogin
-from sessile.login.passwords import PasswordPolicy, Passwords
+from sessile.login.passwords import Passwords
 from sessile.login.ratelimit import RateLimits
 from sessile.sessions import ChallengeTokens, SessionPolicy, SessionService
 from sessile.sessions.client_info import ClientLocator
@@ -77,7 +77,7 @@ class AppContext:
             absolute_lifetime=settings.session_absolute_lifetime,
             refresh_grace=settings.refresh_grace,
         )
-        passwords = Passwords(PasswordPolicy.from_settings(settings))
+        passwords = Passwords.from_settings(settings)
         challenges = ChallengeTokens(db.challenges, clock)
         limits = RateLimits(settings.redis_url, prefix=f"sessile:{settings.app_id}")
         sender = create_sender(settings)
