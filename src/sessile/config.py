@@ -65,6 +65,13 @@ class Settings(BaseSettings):
     refresh_grace: int = Field(default=30, ge=0, le=600)
     session_idle_timeout: int = Field(default=30 * _DAY, ge=60)
     session_absolute_lifetime: int = Field(default=90 * _DAY, ge=60)
+    # Ended sessions (revoked, expired or idle) are deleted this long after they ended, in
+    # batches of ``session_purge_batch`` rows, at most ``_max_batches`` per maintenance run.
+    session_retention: int = Field(default=30 * _DAY, ge=0)
+    session_purge_batch: int = Field(default=1_000, ge=1, le=100_000)
+    session_purge_max_batches: int = Field(default=20, ge=1, le=10_000)
+    # Live sessions per user; a login past it ends the oldest (reason ``session_limit``).
+    max_sessions_per_user: int = Field(default=100, ge=1, le=100_000)
     audience: str | None = None
     token_algorithm: Literal["ES256"] = "ES256"
 

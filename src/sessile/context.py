@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from sessile.access_tokens import AccessTokens
@@ -21,6 +22,8 @@ from sessile.shared_secrets import SharedSecrets
 from sessile.store.database import Database
 
 __all__ = ["AppContext"]
+
+log = logging.getLogger("sessile.maintenance")
 
 
 @dataclass
@@ -47,6 +50,14 @@ class AppContext:
         await self.db.challenges.purge(now=now)
         await self.db.otp.purge(now=now)
         await self.db.revocations.purge(before=now - self.settings.access_token_ttl - 300)
+        purged = await self.db.sessions.purge_ended(
+            before=now - self.settings.session_retention,
+            idle_timeout=self.settings.session_idle_timeout,
+            batch_size=self.settings.session_purge_batch,
+            max_batches=self.settings.session_purge_max_batches,
+        )
+        if purged:
+            log.info("ended sessions purged", extra={"count": purged})
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> AppContext:
@@ -76,6 +87,7 @@ class AppContext:
             idle_timeout=settings.session_idle_timeout,
             absolute_lifetime=settings.session_absolute_lifetime,
             refresh_grace=settings.refresh_grace,
+            max_sessions_per_user=settings.max_sessions_per_user,
         )
         passwords = Passwords.from_settings(settings)
         challenges = ChallengeTokens(db.challenges, clock)
