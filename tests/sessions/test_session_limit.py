@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from sessile.client import SessionClient, SessionClientError
-from tests.live import LiveServer, live_server
+from tests.live import LiveServer, live_server_for_param
 
 CAP = 3
 
@@ -16,12 +16,8 @@ CAP = 3
 def capped(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
-    database_url = None
-    if request.param == "postgres":
-        make: Callable[[], str] = request.getfixturevalue("new_postgres_database")
-        database_url = make()
     env = {"SESSILE_MAX_SESSIONS_PER_USER": str(CAP)}
-    with live_server(tmp_path_factory.mktemp("capped"), database_url, env=env) as live:
+    with live_server_for_param(request, tmp_path_factory, env, "capped") as live:
         yield live
 
 
