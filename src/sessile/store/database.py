@@ -7,8 +7,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sessile.store.api_keys import ApiKeyStore
 from sessile.store.challenges import ChallengeStore
+from sessile.store.deliveries import DeliveryStore
 from sessile.store.engine import create_engine
 from sessile.store.keys import SigningKeyStore
+from sessile.store.login_failures import LoginFailureStore
 from sessile.store.otp import OtpStore
 from sessile.store.revocations import RevocationStore
 from sessile.store.secrets import ServerSecretStore
@@ -29,6 +31,8 @@ class Database:
         self.api_keys = ApiKeyStore(engine)
         self.revocations = RevocationStore(engine)
         self.otp = OtpStore(engine)
+        self.login_failures = LoginFailureStore(engine)
+        self.deliveries = DeliveryStore(engine)
 
     @classmethod
     def from_url(cls, url: str) -> Database:

@@ -148,13 +148,22 @@ class SessionStore:
         return owner is not None
 
     async def revoke_user(
-        self, user_id: str, *, reason: str, now: float, except_id: str | None = None
+        self,
+        user_id: str,
+        *,
+        reason: str,
+        now: float,
+        except_id: str | None = None,
+        auth_method: str | None = None,
     ) -> int:
-        """Revoke a user's live sessions but ``except_id``; the feed gets a row per
-        session, and a user-wide row when all of them go."""
+        """Revoke a user's live sessions but ``except_id`` (only those made by
+        ``auth_method`` when given); the feed gets a row per session, and a user-wide row
+        when all of them go."""
         condition = sa.and_(sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None))
         if except_id is not None:
             condition = sa.and_(condition, sessions.c.id != except_id)
+        if auth_method is not None:
+            condition = sa.and_(condition, sessions.c.auth_method == auth_method)
         async with self._engine.begin() as conn:
             result = await conn.execute(
                 sessions.update()
@@ -164,7 +173,7 @@ class SessionStore:
             )
             revoked = list(result.scalars())
             rows = [{"user_id": user_id, "session_id": sid, "revoked_at": now} for sid in revoked]
-            if except_id is None:
+            if except_id is None and auth_method is None:
                 # Also a user-wide row: it covers a token minted while this ran.
                 rows.append({"user_id": user_id, "session_id": None, "revoked_at": now})
             if rows:
