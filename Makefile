@@ -45,7 +45,7 @@ demo: node
 run: setup demo
 	SESSILE_COOKIE_INSECURE_DEV=true SESSILE_COOKIE_NAME=sessile_refresh \
 		SESSILE_PUBLIC_URL=http://$(HOST):$(PORT) \
-		$(VENV)/bin/sessile serve --host $(HOST) --port $(PORT) --demo
+		$(VENV)/bin/sessile serve --host $(HOST) --port $(PORT) --demo --demo-outbox
 
 lint-python: python
 	$(VENV)/bin/ruff check src tests bench

@@ -11,7 +11,7 @@ from sessile.store.migrate import upgrade
 from sessile.store.schema import metadata
 from tests import services
 from tests.apps import make_client
-from tests.live import LiveServer, live_server
+from tests.live import LiveServer, live_server, live_server_for_param
 
 
 @pytest.fixture(scope="session")
@@ -103,10 +103,7 @@ def server_on_each_database(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
     """A real ``sessile serve`` on SQLite, then on PostgreSQL, shared by a module."""
-    database_url = None
-    if request.param == "postgres":
-        database_url = request.getfixturevalue("new_postgres_database")()
-    with live_server(tmp_path_factory.mktemp("server"), database_url) as live:
+    with live_server_for_param(request, tmp_path_factory) as live:
         yield live
 
 

@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pytest
+
 from sessile.clock import SystemClock
 from sessile.sessions import ChallengeTokens
 from sessile.store.database import Database
 from sessile.store.users import Identifier, User
 from tests.server import SECRET_KEY, RunningServer, run_server
 
-__all__ = ["LiveServer", "live_server"]
+__all__ = ["LiveServer", "live_server", "live_server_for_param"]
 
 T = TypeVar("T")
 
@@ -133,6 +135,20 @@ class LiveServer:
                 await db.close()
 
         return _run(work)
+
+
+def live_server_for_param(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    env: Mapping[str, str] | None = None,
+    name: str = "server",
+) -> contextlib.AbstractContextManager[LiveServer]:
+    """A live server on the database a fixture's ``request.param`` names: "sqlite" or
+    "postgres" (a PostgreSQL database of its own)."""
+    database_url = None
+    if request.param == "postgres":
+        database_url = request.getfixturevalue("new_postgres_database")()
+    return live_server(tmp_path_factory.mktemp(name), database_url, env)
 
 
 @contextlib.contextmanager

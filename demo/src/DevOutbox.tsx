@@ -21,8 +21,9 @@ function normalise(identifier: string): string {
 
 /**
  * Development only: with `SESSILE_DELIVERY=outbox` the server keeps codes in a
- * file instead of sending them, and `GET /demo/outbox` shows the last ones, so a
- * newcomer can log in without real e-mail or SMS. Hidden when the route is absent.
+ * file instead of sending them, and `GET /demo/outbox` (`sessile serve --demo
+ * --demo-outbox`, local requests only) shows the last ones, so a newcomer can log
+ * in without real e-mail or SMS. Hidden when the route is absent or refuses.
  */
 export function DevOutbox({
   identifier,

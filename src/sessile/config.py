@@ -29,6 +29,8 @@ __all__ = ["ConfigError", "Settings", "load_settings"]
 CommaList = Annotated[list[str], NoDecode]
 
 _DAY = 86_400
+#: The least length of ``SESSILE_SECRET_KEY``, in bytes of UTF-8.
+MIN_SECRET_KEY_BYTES = 32
 
 #: A TOML file named by the caller of load_settings, ahead of SESSILE_CONFIG.
 _toml_override: ContextVar[str | None] = ContextVar("sessile_toml_override", default=None)
@@ -65,6 +67,13 @@ class Settings(BaseSettings):
     refresh_grace: int = Field(default=30, ge=0, le=600)
     session_idle_timeout: int = Field(default=30 * _DAY, ge=60)
     session_absolute_lifetime: int = Field(default=90 * _DAY, ge=60)
+    # Ended sessions (revoked, expired or idle) are deleted this long after they ended, in
+    # batches of ``session_purge_batch`` rows, at most ``_max_batches`` per maintenance run.
+    session_retention: int = Field(default=30 * _DAY, ge=0)
+    session_purge_batch: int = Field(default=1_000, ge=1, le=100_000)
+    session_purge_max_batches: int = Field(default=20, ge=1, le=10_000)
+    # Live sessions per user; a login past it ends the oldest (reason ``session_limit``).
+    max_sessions_per_user: int = Field(default=100, ge=1, le=100_000)
     audience: str | None = None
     token_algorithm: Literal["ES256"] = "ES256"
 
@@ -134,6 +143,12 @@ class Settings(BaseSettings):
     password_symbols: int = Field(default=0, ge=0, le=64)
     password_rate_per_identifier: str = "10/15 minutes"
     password_rate_per_ip: str = "100/15 minutes"
+    # Breached-password check, off unless a range-query URL is set (HIBP's shape, e.g.
+    # https://api.pwnedpasswords.com/range). ``_fail``: when it can't be asked, "open"
+    # accepts the password (and logs), "closed" refuses to set it for now (503).
+    password_breached_url: str | None = None
+    password_breached_timeout: float = Field(default=2.0, gt=0, le=30)
+    password_breached_fail: Literal["open", "closed"] = "open"
 
     # Delivery of codes (DESIGN §6).
     app_name: str = "sessile"
@@ -159,6 +174,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     demo: bool = False
+    #: With ``demo`` and the outbox delivery, ``/demo/outbox`` shows the latest codes to
+    #: truly local requests (``sessile serve --demo-outbox``); for a laptop, never a server.
+    demo_outbox: bool = False
     #: The built demo app (``npm run build`` in ``demo/``), served at ``/`` with ``--demo``.
     demo_dir: Path = Path("demo/dist")
 
@@ -183,6 +201,13 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("password_breached_url")
+    @classmethod
+    def _check_breached_url(cls, value: str | None) -> str | None:
+        if value and urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError("must be an http(s) URL such as https://api.pwnedpasswords.com/range")
+        return value or None
 
     @field_validator("public_url")
     @classmethod
@@ -264,6 +289,19 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"unusable template ({exc}); use {{code}}, {{app_name}}, {{minutes}}"
             ) from exc
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _check_secret_key(cls, value: SecretStr | None) -> SecretStr | None:
+        # HKDF derives every at-rest key from it; SecretBox refuses less than 256 bits.
+        # An empty value means "unset": the generated file is used.
+        raw = value.get_secret_value().encode() if value is not None else b""
+        if raw and len(raw) < MIN_SECRET_KEY_BYTES:
+            raise ValueError(
+                f"must be at least {MIN_SECRET_KEY_BYTES} bytes; make one with"
+                " `python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+            )
         return value
 
     @field_validator("geoip_db")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from sessile.access_tokens import AccessTokens
@@ -17,7 +18,7 @@ from sessile.login.email_password import EmailPasswordLogin
 from sessile.login.lockout import Lockout, LockoutPolicy
 from sessile.login.otp import OtpLogin
 from sessile.login.ownership import Ownership
-from sessile.login.passwords import PasswordPolicy, Passwords
+from sessile.login.passwords import Passwords
 from sessile.login.ratelimit import RateLimits
 from sessile.sessions import ChallengeTokens, SessionPolicy, SessionService
 from sessile.sessions.client_info import ClientLocator
@@ -25,6 +26,8 @@ from sessile.shared_secrets import SharedSecrets
 from sessile.store.database import Database
 
 __all__ = ["AppContext"]
+
+log = logging.getLogger("sessile.maintenance")
 
 
 @dataclass
@@ -60,6 +63,14 @@ class AppContext:
         await self.db.login_failures.purge(
             updated_before=now - self.settings.lockout_max - 86_400, now=now
         )
+        purged = await self.db.sessions.purge_ended(
+            before=now - self.settings.session_retention,
+            idle_timeout=self.settings.session_idle_timeout,
+            batch_size=self.settings.session_purge_batch,
+            max_batches=self.settings.session_purge_max_batches,
+        )
+        if purged:
+            log.info("ended sessions purged", extra={"count": purged})
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> AppContext:
@@ -90,8 +101,9 @@ class AppContext:
             idle_timeout=settings.session_idle_timeout,
             absolute_lifetime=settings.session_absolute_lifetime,
             refresh_grace=settings.refresh_grace,
+            max_sessions_per_user=settings.max_sessions_per_user,
         )
-        passwords = Passwords(PasswordPolicy.from_settings(settings))
+        passwords = Passwords.from_settings(settings)
         challenges = ChallengeTokens(db.challenges, clock)
         limits = RateLimits(db.engine, settings.redis_url, prefix=f"sessile:{settings.app_id}")
         sender = DeliveryQueue(

@@ -59,7 +59,7 @@ function freePort() {
   });
 }
 
-/** `python -m sessile serve --demo` on a free port, with a fresh data directory. */
+/** `python -m sessile serve --demo --demo-outbox` on a free port, with a fresh data directory. */
 export async function startServer(env = {}) {
   if (!existsSync(join(DEMO_DIR, "index.html"))) {
     throw new Error(`${DEMO_DIR} is not built: run npm ci && npm run build in sdk/js, then demo/`);
@@ -68,7 +68,8 @@ export async function startServer(env = {}) {
   const port = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), "sessile-browser-"));
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(PYTHON, ["-m", "sessile", "serve", "--demo", "--port", String(port)], {
+  const args = ["-m", "sessile", "serve", "--demo", "--demo-outbox", "--port", String(port)];
+  const child = spawn(PYTHON, args, {
     cwd: REPO,
     env: {
       ...process.env,

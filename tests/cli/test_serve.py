@@ -84,3 +84,20 @@ def test_dev_cert_and_tls(tmp_path: Path) -> None:
     assert response.status_code == 200
     client = pyjwt.PyJWKSet.from_dict(response.json())
     assert len(client.keys) == 1
+
+
+def test_a_short_secret_key_is_a_settings_error(tmp_path: Path) -> None:
+    served = _cli(
+        "serve",
+        "--port",
+        "1",
+        env={
+            "SESSILE_SECRET_KEY": "only-31-bytes-of-secret-key-abc",
+            "SESSILE_DATA_DIR": str(tmp_path),
+        },
+    )
+    assert served.returncode == 2, served.stderr
+    assert "SESSILE_SECRET_KEY" in served.stderr
+    assert "at least 32 bytes" in served.stderr
+    assert "Traceback" not in served.stderr
+    assert not (tmp_path / "sessile.db").exists()

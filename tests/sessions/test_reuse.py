@@ -8,18 +8,15 @@ from collections.abc import Iterator
 import pytest
 
 from sessile.client import SessionClient, SessionClientError
-from tests.live import LiveServer, live_server
+from tests.live import LiveServer, live_server_for_param
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def short_grace(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
-    database_url = None
-    if request.param == "postgres":
-        database_url = request.getfixturevalue("new_postgres_database")()
     env = {"SESSILE_REFRESH_GRACE": "1"}
-    with live_server(tmp_path_factory.mktemp("grace"), database_url, env) as live:
+    with live_server_for_param(request, tmp_path_factory, env, "grace") as live:
         yield live
 
 

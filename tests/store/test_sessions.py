@@ -163,3 +163,84 @@ async def test_deleting_a_user_deletes_their_sessions(database: Database) -> Non
     await database.sessions.create(_session(alice, "ses_a", 10.0))
     await database.users.delete(alice)
     assert await database.sessions.get("ses_a") is None
+
+
+DAY = 86_400.0
+
+
+async def test_purge_ended_drops_only_sessions_ended_before_the_cutoff(database: Database) -> None:
+    """Revoked, absolutely expired and idle sessions go once their end is older than the
+    cutoff; live ones and recently ended ones stay. Batches are bounded."""
+    user_id = await _user(database)
+    now, idle = 100 * DAY, 10 * DAY
+    cutoff = now - 30 * DAY
+    old = now - 60 * DAY
+    gone = {
+        "ses_revoked_long_ago": _session(user_id, "ses_revoked_long_ago", old, revoked_at=old),
+        "ses_expired_long_ago": _session(
+            user_id, "ses_expired_long_ago", old, expires_at=old + 1, last_seen_at=old + 1
+        ),
+        "ses_idle_long_ago": _session(
+            user_id, "ses_idle_long_ago", old, expires_at=now + DAY, last_seen_at=old
+        ),
+    }
+    kept = {
+        "ses_live": _session(user_id, "ses_live", old, expires_at=now + DAY, last_seen_at=now),
+        "ses_revoked_lately": _session(
+            user_id,
+            "ses_revoked_lately",
+            old,
+            expires_at=now + DAY,
+            last_seen_at=now - DAY,
+            revoked_at=now - DAY,
+        ),
+        "ses_idle_lately": _session(
+            user_id, "ses_idle_lately", old, expires_at=now + DAY, last_seen_at=now - idle - DAY
+        ),
+    }
+    for row in [*gone.values(), *kept.values()]:
+        await database.sessions.create(row)
+    # Two more revoked long ago, to see the batches bounded.
+    for n in range(2):
+        await database.sessions.create(_session(user_id, f"ses_extra_{n}", old, revoked_at=old))
+
+    purge = database.sessions.purge_ended
+    assert await purge(before=cutoff, idle_timeout=idle, batch_size=2, max_batches=2) == 4
+    assert await purge(before=cutoff, idle_timeout=idle, batch_size=2, max_batches=2) == 1
+    assert await purge(before=cutoff, idle_timeout=idle, batch_size=2, max_batches=2) == 0
+    for session_id in gone:
+        assert await database.sessions.get(session_id) is None, session_id
+    for session_id, row in kept.items():
+        assert await database.sessions.get(session_id) == row, session_id
+
+
+async def test_end_oldest_keeps_the_newest_live_sessions(database: Database) -> None:
+    user_id = await _user(database)
+    other = await _user(database)
+    for n in range(5):
+        await database.sessions.create(_session(user_id, f"ses_{n}", 10.0 + n))
+    # Already ended, and another user's: neither counts nor is touched.
+    await database.sessions.create(_session(user_id, "ses_revoked", 1.0, revoked_at=2.0))
+    await database.sessions.create(_session(user_id, "ses_expired", 1.0, expires_at=5.0))
+    await database.sessions.create(_session(other, "ses_other", 1.0))
+
+    ended = await database.sessions.end_oldest(
+        user_id, keep=3, reason="session_limit", now=20.0, idle_since=0.0
+    )
+    assert sorted(ended) == ["ses_0", "ses_1"]
+    for session_id in ("ses_0", "ses_1"):
+        row = await database.sessions.get(session_id)
+        assert row is not None
+        assert (row.revoked_at, row.revoked_reason) == (20.0, "session_limit")
+    for session_id in ("ses_2", "ses_3", "ses_4", "ses_other"):
+        row = await database.sessions.get(session_id)
+        assert row is not None
+        assert row.revoked_at is None
+    revoked = await database.revocations.after(0, limit=10)
+    assert sorted(r.session_id or "" for r in revoked) == ["ses_0", "ses_1"]
+    assert (
+        await database.sessions.end_oldest(
+            user_id, keep=3, reason="session_limit", now=21.0, idle_since=0.0
+        )
+        == []
+    )

@@ -38,6 +38,11 @@ def main(ctx: click.Context, config: Path | None) -> None:
 @click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False), help="PEM certificate.")
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), help="PEM private key.")
 @click.option("--demo", is_flag=True, help="Serve the demo app at /.")
+@click.option(
+    "--demo-outbox",
+    is_flag=True,
+    help="With --demo: show the outbox's latest codes on the login page (local requests only).",
+)
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -47,6 +52,7 @@ def serve(
     tls_cert: str | None,
     tls_key: str | None,
     demo: bool,
+    demo_outbox: bool,
 ) -> None:
     """Migrate the database, then serve the API."""
     import uvicorn
@@ -57,6 +63,8 @@ def serve(
         raise click.UsageError("--tls-cert and --tls-key go together")
     if demo:
         os.environ["SESSILE_DEMO"] = "true"
+    if demo_outbox:
+        os.environ["SESSILE_DEMO_OUTBOX"] = "true"
     settings = settings_from(ctx)
     configure_logging(settings.log_level)
     run_with_context(settings, _prepare)

@@ -17,6 +17,7 @@ from sessile.context import AppContext
 from sessile.http.errors import install_error_handlers
 from sessile.http.limits import BodySizeLimit
 from sessile.http.openapi import install_openapi
+from sessile.http.origins import OriginCheck
 from sessile.http.routes import health, login, me, revocations, session, users, wellknown
 from sessile.http.routes.demo import install_demo
 from sessile.logs import configure_logging
@@ -82,6 +83,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(users.router)
     if settings.demo:
         install_demo(app, settings)
+    # Inside CORS, so preflights are answered first; a refusal needs no CORS headers.
+    app.add_middleware(OriginCheck, allowed=[settings.public_url, *settings.cors_origins])
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -12,7 +12,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from sessile.config import Settings
-from sessile.errors import BadRequest
+from sessile.errors import BadRequest, InvalidPassword
+from sessile.login.breached_passwords import BreachedPasswords
+from sessile.login.common_passwords import is_common
 
 __all__ = ["PasswordPolicy", "Passwords"]
 
@@ -79,13 +81,33 @@ class PasswordPolicy:
 
 
 class Passwords:
-    def __init__(self, policy: PasswordPolicy) -> None:
+    def __init__(self, policy: PasswordPolicy, breached: BreachedPasswords | None = None) -> None:
         self.policy = policy
+        self._breached = breached
         self._dummy: str | None = None
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Passwords:
+        breached = None
+        if settings.password_breached_url:
+            breached = BreachedPasswords(
+                settings.password_breached_url,
+                timeout=settings.password_breached_timeout,
+                fail_closed=settings.password_breached_fail == "closed",
+            )
+        return cls(PasswordPolicy.from_settings(settings), breached)
+
     async def hash(self, password: str) -> str:
-        """Check the policy, then hash in a worker thread."""
+        """Check the policy, the common-password list and (when configured) known breaches,
+        then hash in a worker thread. Every password that is set comes through here."""
         self.policy.enforce(password)
+        if is_common(password):
+            raise InvalidPassword(
+                "This password is too common: it is on the list of passwords attackers "
+                "try first. Choose another."
+            )
+        if self._breached is not None:
+            await self._breached.refuse_breached(password)
         return await asyncio.to_thread(_HASHER.hash, password)
 
     async def verify(self, password_hash: str | None, password: str) -> bool:

@@ -41,6 +41,8 @@ class SessionPolicy:
     idle_timeout: float
     absolute_lifetime: float
     refresh_grace: float
+    #: Live sessions a user may hold; a new one past it ends the oldest.
+    max_sessions_per_user: int = 100
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,24 @@ class SessionService:
         )
         await self._db.sessions.create(row)
         log.info("session created", extra={"session_id": session_id, "user_id": user_id})
+        await self._end_surplus(user_id, now)
         return await self._issue(row, refresh, now)
+
+    async def _end_surplus(self, user_id: str, now: float) -> None:
+        """Keep a user's live sessions within the cap: the oldest ones end."""
+        limit = self._policy.max_sessions_per_user
+        ended = await self._db.sessions.end_oldest(
+            user_id,
+            keep=limit,
+            reason="session_limit",
+            now=now,
+            idle_since=now - self._policy.idle_timeout,
+        )
+        if ended:
+            log.warning(
+                "session limit reached: oldest sessions ended",
+                extra={"user_id": user_id, "session_ids": ended, "limit": limit},
+            )
 
     async def refresh(self, presented: str, *, jkt: str) -> IssuedTokens:
         """Rotate; the grace window repeats the successor; a genuine old token revokes."""

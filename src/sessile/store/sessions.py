@@ -199,3 +199,59 @@ class SessionStore:
                 )
             ).all()
         return [_row(r) for r in rows], int(total or 0)
+
+    async def end_oldest(
+        self, user_id: str, *, keep: int, reason: str, now: float, idle_since: float
+    ) -> list[str]:
+        """Revoke a user's live sessions past the newest ``keep``; return their ids.
+
+        The revocation feed gets a row per session, in the same transaction.
+        """
+        live = sa.and_(sessions.c.user_id == user_id, _active(now=now, idle_since=idle_since))
+        async with self._engine.begin() as conn:
+            surplus = (
+                await conn.execute(
+                    sa.select(sessions.c.id)
+                    .where(live)
+                    .order_by(sessions.c.created_at.desc(), sessions.c.id.desc())
+                    .offset(keep)
+                )
+            ).scalars()
+            ids = list(surplus)
+            if not ids:
+                return []
+            result = await conn.execute(
+                sessions.update()
+                .where(sessions.c.id.in_(ids), sessions.c.revoked_at.is_(None))
+                .values(revoked_at=now, revoked_reason=reason)
+                .returning(sessions.c.id)
+            )
+            ended = list(result.scalars())
+            if ended:
+                await conn.execute(
+                    revocations.insert(),
+                    [{"user_id": user_id, "session_id": sid, "revoked_at": now} for sid in ended],
+                )
+        return ended
+
+    async def purge_ended(
+        self, *, before: float, idle_timeout: float, batch_size: int, max_batches: int
+    ) -> int:
+        """Delete sessions that ended (revoked, past their absolute end, or idle) before
+        ``before``: at most ``batch_size`` rows per statement and ``max_batches`` statements,
+        so a large backlog drains over several runs without long locks. Returns the count."""
+        ended = sa.or_(
+            sessions.c.revoked_at < before,
+            sessions.c.expires_at < before,
+            sessions.c.last_seen_at < before - idle_timeout,
+        )
+        batch = sa.select(sessions.c.id).where(ended).limit(batch_size).scalar_subquery()
+        statement = sessions.delete().where(sessions.c.id.in_(batch))
+        purged = 0
+        for _ in range(max_batches):
+            async with self._engine.begin() as conn:
+                deleted = (await conn.execute(statement)).rowcount
+            purged += deleted
+            if deleted < batch_size:
+                break
+        return purged

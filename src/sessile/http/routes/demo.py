@@ -1,5 +1,12 @@
-"""The demo app at ``/`` (``sessile serve --demo``), and, with the development outbox, the
-last codes sent, so a newcomer can log in without real e-mail or SMS."""
+"""The demo app at ``/`` (``sessile serve --demo``), and, with ``--demo-outbox`` and the
+development outbox, the last codes sent, so a newcomer can log in without real e-mail or SMS.
+
+The outbox view hands out live login codes, so it answers only a request that is truly
+local: from a loopback peer, with no proxy in the way (no ``Forwarded``, ``X-Forwarded-*``
+or ``X-Real-IP`` header, no trusted proxies configured), to a server whose public URL is
+itself on loopback. A reverse proxy on the same host makes every visitor a loopback peer,
+which is why the peer alone is not enough.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,7 @@ import ipaddress
 import json
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI, Request
 from starlette.staticfiles import StaticFiles
@@ -18,6 +26,7 @@ from sessile.http.context import context_of
 __all__ = ["install_demo"]
 
 _SHOWN = 5
+_PROXY_HEADERS = ("forwarded", "x-real-ip")
 
 log = logging.getLogger("sessile.demo")
 
@@ -27,19 +36,34 @@ def _outbox_router() -> APIRouter:
 
     @router.get("/demo/outbox")
     async def outbox(request: Request) -> dict[str, Any]:
-        """The last messages in the development outbox, newest first; to loopback only,
-        since they are live login codes."""
-        peer = request.client.host if request.client else ""
-        if not _is_loopback(peer):
+        """The last messages in the development outbox, newest first; to truly local
+        requests only, since they are live login codes."""
+        settings = context_of(request).settings
+        if not _truly_local(request, settings):
             raise NotFound()
-        path = context_of(request).settings.outbox_file
+        path = settings.outbox_file
         lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
         return {"path": str(path), "messages": [json.loads(x) for x in reversed(lines[-_SHOWN:])]}
 
     return router
 
 
+def _truly_local(request: Request, settings: Settings) -> bool:
+    peer = request.client.host if request.client else ""
+    proxied = any(
+        name in _PROXY_HEADERS or name.startswith("x-forwarded-") for name in request.headers
+    )
+    return (
+        _is_loopback(peer)
+        and not proxied
+        and not settings.trusted_proxies
+        and _is_loopback(urlsplit(settings.public_url).hostname or "")
+    )
+
+
 def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
@@ -49,7 +73,8 @@ def _is_loopback(host: str) -> bool:
 def install_demo(app: FastAPI, settings: Settings) -> None:
     """Mount the demo; call after every API route, since ``/`` catches what is left."""
     log.warning("the demo app is on: for development, not production")
-    if settings.delivery == "outbox":
+    if settings.demo_outbox and settings.delivery == "outbox":
+        log.warning("the demo shows the outbox's login codes to local requests")
         app.include_router(_outbox_router())
     if not (settings.demo_dir / "index.html").is_file():
         raise RuntimeError(

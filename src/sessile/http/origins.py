@@ -1,0 +1,78 @@
+"""Cross-site calls to the frontend API are refused (CSRF defence for the cookie routes).
+
+The refresh and verification cookies are ``SameSite=Strict`` by default, but an operator
+may relax that, and a same-site page on another origin still sends them. So every
+state-changing call under ``/v1/session/`` must come from the public URL's own origin or
+a configured CORS origin: its ``Origin`` header is checked, or, when a browser sent none,
+its ``Sec-Fetch-Site``. A request with neither header comes from no browser (a script, a
+native client) and carries no ambient credentials a third party could borrow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from sessile.errors import Forbidden
+from sessile.http.errors import error_response
+
+__all__ = ["OriginCheck", "origin_of"]
+
+_PREFIX = "/v1/session/"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: ``Sec-Fetch-Site`` values that prove the request came from this very origin (or a user).
+_LOCAL_FETCH = frozenset({"same-origin", "none"})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: str) -> str | None:
+    """The RFC 6454 serialisation of ``url``'s origin (default port left out), or None."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    suffix = "" if port in (None, _DEFAULT_PORTS[parts.scheme]) else f":{port}"
+    return f"{parts.scheme}://{host}{suffix}"
+
+
+class OriginCheck:
+    """Answer 403 ``forbidden`` to a cross-site, state-changing call to the frontend API."""
+
+    def __init__(self, app: ASGIApp, allowed: Iterable[str]) -> None:
+        self.app = app
+        self.allowed = frozenset(o for o in map(origin_of, allowed) if o is not None)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] not in _SAFE_METHODS
+            and scope["path"].startswith(_PREFIX)
+        ):
+            refusal = self._refusal(scope)
+            if refusal is not None:
+                await error_response(Forbidden(refusal))(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    def _refusal(self, scope: Scope) -> str | None:
+        origin = fetch_site = None
+        for name, value in scope["headers"]:
+            if name == b"origin":
+                origin = value.decode("latin-1")
+            elif name == b"sec-fetch-site":
+                fetch_site = value.decode("latin-1").strip().lower()
+        if origin is not None:
+            if origin_of(origin) in self.allowed:
+                return None
+            return f"The origin {origin[:200]!r} is not allowed to call this endpoint."
+        if fetch_site is not None and fetch_site not in _LOCAL_FETCH:
+            return f"A {fetch_site[:40]} request's origin is not allowed to call this endpoint."
+        return None
