@@ -92,7 +92,7 @@ class AppContext:
                 settings,
                 clock=clock,
                 secrets=shared_secrets,
-                replay=create_replay_store(settings, db.engine),
+                replay=create_replay_store(settings, db.engine, db.driver),
             ),
             sessions=SessionService(db, access_tokens, shared_secrets, clock, policy),
             challenges=challenges,
