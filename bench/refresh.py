@@ -115,8 +115,11 @@ def start(name: str, command: list[str], *, port: int, ready: str, **kwargs: Any
         if process.poll() is not None:
             raise RuntimeError(f"{name} exited with {process.returncode}")
         try:
-            httpx.request("POST" if ready.startswith("POST ") else "GET",
-                          server.base + ready.removeprefix("POST "), timeout=1)
+            httpx.request(
+                "POST" if ready.startswith("POST ") else "GET",
+                server.base + ready.removeprefix("POST "),
+                timeout=1,
+            )
             return server
         except httpx.HTTPError:
             time.sleep(0.2)
@@ -139,7 +142,9 @@ def sessile_env(args: argparse.Namespace, workdir: Path, base: str) -> dict[str,
     return env
 
 
-def start_sessile(args: argparse.Namespace, workdir: Path, workers: int, probe: Path | None = None) -> Server:
+def start_sessile(
+    args: argparse.Namespace, workdir: Path, workers: int, probe: Path | None = None
+) -> Server:
     port = free_port()
     env = sessile_env(args, workdir, f"http://{HOST}:{port}")
     if probe is None:
