@@ -43,7 +43,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -418,16 +420,17 @@ def run_anchor(args: argparse.Namespace, workdir: Path) -> dict[str, dict[str, A
     n = per_slot(args, args.seconds)
     results: dict[str, dict[str, Any]] = {}
     for name in ("crypto-only", "sessile", "oidc-provider"):
+        make: Callable[[], list[Slot]]
         if name == "sessile":
             server = start_sessile(args, workdir, 1)
             env = sessile_env(args, workdir, server.base)
-            make = lambda: sessile_sessions(server, env, args.sessions, n)  # noqa: E731
+            make = partial(sessile_sessions, server, env, args.sessions, n)
         elif name == "crypto-only":
             server = start_baseline(1)
-            make = lambda: baseline_slots(server, args.sessions, n)  # noqa: E731
+            make = partial(baseline_slots, server, args.sessions, n)
         else:
             server = start_anchor()
-            make = lambda: anchor_grants(server, args.sessions, n)  # noqa: E731
+            make = partial(anchor_grants, server, args.sessions, n)
         try:
             load(server, make(), 2, args.processes)  # warm-up
             slots = make()

@@ -50,7 +50,8 @@ def _refresh(server: LiveServer, token: str, proof: str) -> httpx.Response:
 
 
 def _token(client: SessionClient) -> str:
-    assert client.tokens is not None and client.tokens.refresh_token is not None
+    assert client.tokens is not None
+    assert client.tokens.refresh_token is not None
     return client.tokens.refresh_token
 
 
