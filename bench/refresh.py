@@ -145,11 +145,19 @@ def sessile_env(args: argparse.Namespace, workdir: Path, base: str) -> dict[str,
 
 
 def start_sessile(
-    args: argparse.Namespace, workdir: Path, workers: int, probe: Path | None = None
-) -> Server:
+    args: argparse.Namespace, workdir: Path, workers: int, probe: Path | None = None,
+    granian: bool = False,
+) -> Server:  # fmt: skip
     port = free_port()
     env = sessile_env(args, workdir, f"http://{HOST}:{port}")
-    if probe is None:
+    if granian:  # the same app under granian, for --granian
+        subprocess.run([sys.executable, "-m", "sessile", "db", "upgrade"], env=env, check=True)
+        command = [
+            sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--host", HOST,
+            "--port", str(port), "--workers", str(workers), "--log-level", "warning",
+            "--no-ws", "sessile.http.app:create_app_from_env",
+        ]  # fmt: skip
+    elif probe is None:
         command = [sys.executable, "-m", "sessile", "serve", "--port", str(port)]
         command += ["--workers", str(workers)]
     else:
@@ -419,10 +427,12 @@ def run_anchor(args: argparse.Namespace, workdir: Path) -> dict[str, dict[str, A
     """CPU per refresh, one server process each, driven the same way."""
     n = per_slot(args, args.seconds)
     results: dict[str, dict[str, Any]] = {}
-    for name in ("crypto-only", "sessile", "oidc-provider"):
+    names = ["crypto-only", "sessile", "oidc-provider"]
+    names += ["sessile (granian)"] if args.granian else []
+    for name in names:
         make: Callable[[], list[Slot]]
-        if name == "sessile":
-            server = start_sessile(args, workdir, 1)
+        if name.startswith("sessile"):
+            server = start_sessile(args, workdir, 1, granian=name.endswith("(granian)"))
             env = sessile_env(args, workdir, server.base)
             make = partial(sessile_sessions, server, env, args.sessions, n)
         elif name == "crypto-only":
@@ -559,6 +569,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
     parser.add_argument("--src", help="run the server from this source tree (its src/)")
     parser.add_argument("--profile", help="with --anchor: py-spy's raw samples of sessile here")
+    parser.add_argument(
+        "--granian", action="store_true", help="with --anchor: sessile under granian too"
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="sessile-bench-"))
     store = ("PostgreSQL" if args.postgres else "SQLite") + (" + Redis" if args.redis else "")
