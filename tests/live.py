@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,8 +16,8 @@ from pathlib import Path
 from sessile.clock import SystemClock
 from sessile.sessions import ChallengeTokens
 from sessile.store.database import Database
-from sessile.store.users import Identifier
-from tests.server import RunningServer, run_server
+from sessile.store.users import Identifier, User
+from tests.server import SECRET_KEY, RunningServer, run_server
 
 __all__ = ["LiveServer", "live_server"]
 
@@ -25,6 +30,74 @@ class LiveServer:
     @property
     def url(self) -> str:
         return self.server.url
+
+    def wait_for_deliveries(self, timeout: float = 10.0) -> None:
+        """Wait until the server's delivery worker has settled every queued message."""
+
+        async def work() -> None:
+            db = Database.from_url(self.database_url)
+            try:
+                deadline = time.monotonic() + timeout
+                while await db.deliveries.pending():
+                    assert time.monotonic() < deadline, "the delivery queue did not drain"
+                    await asyncio.sleep(0.02)
+            finally:
+                await db.close()
+
+        asyncio.run(work())
+
+    def messages(self, to: str) -> list[dict[str, str]]:
+        """What the development outbox holds for ``to`` once the queue is sent, oldest first."""
+        self.wait_for_deliveries()
+        outbox = Path(self.server.log).parent / "outbox.jsonl"
+        if not outbox.exists():
+            return []
+        entries = [json.loads(line) for line in outbox.read_text().splitlines()]
+        return [e for e in entries if e["to"] == to]
+
+    def last_message(self, to: str) -> dict[str, str]:
+        mine = self.messages(to)
+        assert mine, f"no message to {to} in the outbox"
+        return mine[-1]
+
+    def user(self, identifier: Identifier) -> User | None:
+        async def work() -> User | None:
+            db = Database.from_url(self.database_url)
+            try:
+                return await db.users.find_by_identifier(identifier)
+            finally:
+                await db.close()
+
+        return asyncio.run(work())
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run ``sessile`` on this server's database and secret."""
+        env = {
+            **os.environ,
+            "SESSILE_DATABASE_URL": self.database_url,
+            "SESSILE_SECRET_KEY": SECRET_KEY,
+            "SESSILE_DATA_DIR": str(Path(self.server.log).parent),
+        }
+        return subprocess.run(
+            [sys.executable, "-m", "sessile", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    def api_key(self) -> str:
+        """A new management API key for this server's database."""
+
+        async def work() -> str:
+            db = Database.from_url(self.database_url)
+            try:
+                return (await db.api_keys.create("tests", now=SystemClock().now()))[1]
+            finally:
+                await db.close()
+
+        return asyncio.run(work())
 
     def new_user(self, email: str | None = None) -> str:
         async def work() -> str:

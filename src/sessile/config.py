@@ -60,6 +60,8 @@ class Settings(BaseSettings):
 
     # Tokens and sessions (seconds).
     access_token_ttl: int = Field(default=300, ge=30, le=86_400)
+    # Put email, email_verified, phone_number, phone_number_verified in access tokens.
+    token_identity_claims: bool = False
     refresh_grace: int = Field(default=30, ge=0, le=600)
     session_idle_timeout: int = Field(default=30 * _DAY, ge=60)
     session_absolute_lifetime: int = Field(default=90 * _DAY, ge=60)
@@ -101,8 +103,28 @@ class Settings(BaseSettings):
     otp_rate_per_identifier: str = "5/10 minutes"
     otp_rate_per_ip: str = "30/10 minutes"
 
+    # Failed code and password checks per identifier, across challenges: after
+    # ``lockout_threshold`` consecutive failures each further one locks the identifier for
+    # ``lockout_base`` seconds, doubling up to ``lockout_max``; ``lockout_hard_cap``
+    # consecutive failures (NIST SP 800-63B allows at most 100) lock it until an operator
+    # unlocks it (``sessile users unlock``). A success resets the count.
+    lockout_threshold: int = Field(default=5, ge=1, le=100)
+    lockout_base: int = Field(default=30, ge=1, le=86_400)
+    lockout_max: int = Field(default=900, ge=1, le=7 * 86_400)
+    lockout_hard_cap: int = Field(default=100, ge=2, le=100)
+
     # Login by password.
     password_signup: bool = True
+    # A sign-up proves its e-mail address by a code before its first session; the address
+    # of an existing account gets a notice instead, and the caller the same answer. With
+    # false, sign-up logs in at once (and says when an address is taken); the first code
+    # login to the address then removes that password and ends its sessions.
+    signup_verify_email: bool = True
+    signup_notice_subject: str = "Someone tried to sign up to {app_name} with your address"
+    signup_notice_text: str = (
+        "Someone tried to create a {app_name} account with this address, which already has "
+        "one. If it was you, log in instead. If not, you can ignore this message."
+    )
     password_min_length: int = Field(default=8, ge=6, le=128)
     password_max_length: int = Field(default=128, ge=8, le=1024)
     # Least counts of each kind of character (Prelude's compliancy shape); 0 = none needed.
@@ -128,6 +150,10 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_retries: int = Field(default=3, ge=0, le=10)
     webhook_timeout: float = Field(default=5.0, gt=0, le=60)
+    # The delivery queue: how often a failed message is tried before it is dead-lettered
+    # (a code also stops with its challenge), and how long settled rows are kept.
+    delivery_max_attempts: int = Field(default=8, ge=1, le=50)
+    delivery_retention: int = Field(default=7 * _DAY, ge=0)
 
     # HTTP.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
@@ -227,7 +253,9 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a rate such as '5/10 minutes'") from exc
         return value
 
-    @field_validator("email_subject", "email_text", "sms_text")
+    @field_validator(
+        "email_subject", "email_text", "sms_text", "signup_notice_subject", "signup_notice_text"
+    )
     @classmethod
     def _check_template(cls, value: str) -> str:
         try:

@@ -26,8 +26,10 @@ async def create_user(
     *,
     profile: Mapping[str, Any] | None = None,
     password: str | None = None,
+    proven: Sequence[Identifier] = (),
 ) -> User:
-    """Create a user; a password is checked against the policy and hashed first."""
+    """Create a user; a password is checked against the policy and hashed first.
+    ``proven`` names the identifiers the operator vouches for."""
     password_hash = None if password is None else await context.passwords.hash(password)
     # Two spellings of one address name the same identifier: keep it once.
     return await context.db.users.create(
@@ -35,6 +37,7 @@ async def create_user(
         identifiers_=list(dict.fromkeys(identifiers_)),
         profile=profile,
         password_hash=password_hash,
+        proven=proven,
     )
 
 

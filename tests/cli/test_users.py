@@ -115,8 +115,8 @@ def test_create_get_and_list(cli: Cli, env: dict[str, str]) -> None:
         )
     )
     assert made["identifiers"] == [
-        {"type": "email_address", "value": "ada@example.com"},
-        {"type": "phone_number", "value": "+33612345678"},
+        {"type": "email_address", "value": "ada@example.com", "verified": False},
+        {"type": "phone_number", "value": "+33612345678", "verified": False},
     ]
     assert (made["profile"], made["has_password"], made["disabled"]) == (
         {"name": "Ada"},

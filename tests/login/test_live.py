@@ -3,13 +3,11 @@ outbox, passwords."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import httpx
 import pytest
 
 from sessile.client import SessionClient, SessionClientError
+from sessile.store.users import Identifier
 from tests.live import LiveServer
 
 
@@ -19,11 +17,7 @@ def server(server_on_each_database: LiveServer) -> LiveServer:
 
 
 def _last_code(server: LiveServer, to: str) -> dict[str, str]:
-    outbox = Path(server.server.log).parent / "outbox.jsonl"
-    entries = [json.loads(line) for line in outbox.read_text().splitlines()]
-    mine = [e for e in entries if e["to"] == to]
-    assert mine, f"no message to {to} in the outbox"
-    return mine[-1]
+    return server.last_message(to)
 
 
 @pytest.mark.parametrize(
@@ -66,7 +60,7 @@ def test_otp_resend_sends_a_new_code(server: LiveServer) -> None:
     assert caught.value.status == 429
 
 
-def test_password_sign_up_login_and_finalize(server: LiveServer) -> None:
+def test_password_sign_up_proves_the_address_then_logs_in(server: LiveServer) -> None:
     base = server.url + "/v1/session"
     identifier = {"type": "email_address", "value": "Linus@example.com"}
     weak = httpx.post(
@@ -74,22 +68,17 @@ def test_password_sign_up_login_and_finalize(server: LiveServer) -> None:
     )
     assert weak.status_code == 400
     assert "at least 8 characters" in weak.json()["message"]
-    made = httpx.post(
-        base + "/login/email/sign-up",
-        json={"identifier": identifier, "password": "a long passphrase"},
-    )
-    assert made.status_code == 200
-    assert made.json()["challenge_token"].startswith("chl_")
-    taken = httpx.post(
-        base + "/login/email/sign-up",
-        json={"identifier": identifier, "password": "another passphrase"},
-    )
-    assert taken.status_code == 409
-    assert taken.json()["code"] == "identifier_already_exists"
 
     client = SessionClient(server.url)
-    client.finalize(made.json()["challenge_token"])
+    assert client.sign_up("Linus@example.com", "a long passphrase") is None, "no session yet"
+    assert server.user(Identifier("email_address", "linus@example.com")) is None
+    tokens = client.check_otp(_last_code(server, "linus@example.com")["code"])
+    assert tokens.refresh_token is not None
     assert client.list_sessions()["total"] == 1
+    user = server.user(Identifier("email_address", "linus@example.com"))
+    assert user is not None
+    assert user.is_proven("email_address")
+
     other = SessionClient(server.url)
     other.login_with_password("linus@EXAMPLE.com", "a long passphrase")
     assert other.list_sessions()["total"] == 2

@@ -89,6 +89,30 @@ def create(
     _echo_user(user, user.id)
 
 
+@users.command("unlock")
+@click.option("--email", help="The e-mail address to unlock.")
+@click.option("--phone", help="The phone number to unlock, E.164.")
+@click.pass_context
+def unlock(ctx: click.Context, email: str | None, phone: str | None) -> None:
+    """Clear an identifier's failed logins and any lockout, including the hard one."""
+    if bool(email) == bool(phone):
+        raise click.UsageError("give one of --email or --phone")
+    raw = (
+        {"type": "email_address", "value": email}
+        if email
+        else {
+            "type": "phone_number",
+            "value": phone,
+        }
+    )
+
+    async def work(context: AppContext) -> bool:
+        return await context.lockout.unlock(parse_identifier(raw))
+
+    cleared = _run(ctx, work)
+    click.echo("unlocked" if cleared else "nothing to unlock")
+
+
 @users.command("list")
 @click.option("--identifier-type", type=click.Choice(IDENTIFIER_TYPES))
 @click.option("--identifier-value", help="With --identifier-type: find the user holding it.")

@@ -65,8 +65,9 @@ class AsyncSessionClient(ClientState):
         result: Tokens = await self._run(self._protocol.login_with_password(email, password))
         return result
 
-    async def sign_up(self, email: str, password: str) -> Tokens:
-        result: Tokens = await self._run(self._protocol.sign_up(email, password))
+    async def sign_up(self, email: str, password: str) -> Tokens | None:
+        """Tokens, or None when the address must be proven first: then ``check_otp``."""
+        result: Tokens | None = await self._run(self._protocol.sign_up(email, password))
         return result
 
     async def finalize(self, challenge_token: str) -> Tokens:

@@ -130,9 +130,14 @@ class SessionProtocol:
         return (yield from self.finalize(response.json()["challenge_token"]))
 
     def sign_up(self, email: str, password: str) -> Operation:
+        """Tokens, or None when the address must be proven first: then ``check_otp``."""
         body = {"identifier": {"type": "email_address", "value": email}, "password": password}
         response = yield Call("POST", "/login/email/sign-up", json=body)
-        return (yield from self.finalize(response.json()["challenge_token"]))
+        answer = response.json()
+        if answer.get("status") == "otp_required":
+            self.verification_token = answer["challenge_token"]
+            return None
+        return (yield from self.finalize(answer["challenge_token"]))
 
     def finalize(self, challenge_token: str) -> Operation:
         response = yield Call(

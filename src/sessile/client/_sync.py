@@ -69,8 +69,9 @@ class SessionClient(ClientState):
         result: Tokens = self._run(self._protocol.login_with_password(email, password))
         return result
 
-    def sign_up(self, email: str, password: str) -> Tokens:
-        result: Tokens = self._run(self._protocol.sign_up(email, password))
+    def sign_up(self, email: str, password: str) -> Tokens | None:
+        """Tokens, or None when the address must be proven first: then ``check_otp``."""
+        result: Tokens | None = self._run(self._protocol.sign_up(email, password))
         return result
 
     def finalize(self, challenge_token: str) -> Tokens:

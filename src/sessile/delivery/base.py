@@ -8,7 +8,7 @@ from typing import Literal, Protocol
 
 from sessile.config import Settings
 
-__all__ = ["Channel", "Message", "Sender", "compose_message", "create_sender"]
+__all__ = ["Channel", "Message", "Sender", "compose_message", "compose_notice", "create_sender"]
 
 Channel = Literal["email", "sms"]
 
@@ -17,6 +17,7 @@ Channel = Literal["email", "sms"]
 class Message:
     channel: Channel
     to: str
+    #: The one-time code, or ``""`` for a notice that carries none.
     code: str
     text: str
     subject: str | None = None
@@ -42,6 +43,14 @@ def compose_message(settings: Settings, channel: Channel, to: str, code: str) ->
         "</body></html>"
     )
     return Message(channel, to, code, text, settings.email_subject.format(**values), page)
+
+
+def compose_notice(settings: Settings, to: str) -> Message:
+    """The e-mail an address's owner gets when someone tries to sign up with it."""
+    values = {"app_name": settings.app_name}
+    text = settings.signup_notice_text.format(**values)
+    page = f"<!doctype html><html><body><p>{html.escape(text)}</p></body></html>"
+    return Message("email", to, "", text, settings.signup_notice_subject.format(**values), page)
 
 
 def create_sender(settings: Settings) -> Sender:

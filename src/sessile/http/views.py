@@ -36,7 +36,12 @@ def user_view(user: User) -> dict[str, Any]:
     """A user as the management API shows one: never the password hash."""
     return {
         "id": user.id,
-        "identifiers": [{"type": i.type, "value": i.value} for i in user.identifiers],
+        "identifiers": [
+            {"type": i.type, "value": i.value, "verified": i in user.proven}
+            for i in user.identifiers
+        ],
+        "email_verified": user.is_proven("email_address"),
+        "phone_verified": user.is_proven("phone_number"),
         "profile": dict(user.profile),
         "has_password": user.password_hash is not None,
         "created_at": rfc3339(user.created_at),

@@ -1,21 +1,40 @@
-"""Login and sign-up by e-mail and password (DESIGN §6): both end in a challenge token."""
+"""Login and sign-up by e-mail and password (DESIGN §6, §12).
+
+Login ends in a challenge token for ``/login/finalize``. Sign-up, with
+``signup_verify_email`` (the default), first proves the address: it opens a code challenge
+(``login/otp.py``) that holds the password hash, and answers the same whether or not the
+address has an account; the code makes the user and the session. Without it, sign-up
+logs in at once with the address unproven, and the owner's first code login undoes it.
+"""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from sessile.clock import Clock
 from sessile.config import Settings
 from sessile.errors import Forbidden, InvalidPassword
+from sessile.login.lockout import Lockout
+from sessile.login.otp import OtpLogin
 from sessile.login.passwords import Passwords
 from sessile.login.ratelimit import RateLimits
 from sessile.sessions import ChallengeTokens
 from sessile.store.database import Database
 from sessile.store.users import Identifier
 
-__all__ = ["EmailPasswordLogin"]
+__all__ = ["EmailPasswordLogin", "SignUp"]
 
 log = logging.getLogger("sessile.login")
+
+
+@dataclass(frozen=True)
+class SignUp:
+    """What a sign-up gives: a challenge token for finalize, or (the address still to be
+    proven) the verification token of its code challenge."""
+
+    challenge_token: str | None = None
+    verification_token: str | None = None
 
 
 class EmailPasswordLogin:
@@ -25,6 +44,8 @@ class EmailPasswordLogin:
         passwords: Passwords,
         challenges: ChallengeTokens,
         limits: RateLimits,
+        lockout: Lockout,
+        otp: OtpLogin,
         clock: Clock,
         settings: Settings,
     ) -> None:
@@ -32,6 +53,8 @@ class EmailPasswordLogin:
         self._passwords = passwords
         self._challenges = challenges
         self._limits = limits
+        self._lockout = lockout
+        self._otp = otp
         self._clock = clock
         self._settings = settings
 
@@ -41,23 +64,35 @@ class EmailPasswordLogin:
         await self._limits.hit(
             self._settings.password_rate_per_identifier, "pw-id", identifier.value
         )
+        await self._lockout.check(identifier)
         user = await self._db.users.find_by_identifier(identifier)
         # Unknown users check a dummy hash, so the answer takes as long either way.
         ok = await self._passwords.verify(user.password_hash if user else None, password)
-        if user is None or not ok or user.disabled_at is not None:
+        if user is None or not ok:
+            await self._lockout.failed(identifier)
             raise InvalidPassword()
+        if user.disabled_at is not None:
+            raise InvalidPassword()
+        await self._lockout.succeeded(identifier)
         await self._limits.clear(
             self._settings.password_rate_per_identifier, "pw-id", identifier.value
         )
         return await self._challenges.issue(user_id=user.id, auth_method="password")
 
-    async def sign_up(self, identifier: Identifier, password: str, *, ip: str | None) -> str:
+    async def sign_up(self, identifier: Identifier, password: str, *, ip: str | None) -> SignUp:
         if not self._settings.password_signup:
             raise Forbidden("Sign-up is closed.")
         await self._limits.hit(self._settings.password_rate_per_ip, "pw-ip", ip or "-")
         password_hash = await self._passwords.hash(password)
+        if self._settings.signup_verify_email:
+            token = await self._otp.start_signup(identifier, password_hash, ip=ip)
+            return SignUp(verification_token=token)
         user = await self._db.users.create(
-            now=self._clock.now(), identifiers_=[identifier], password_hash=password_hash
+            now=self._clock.now(),
+            identifiers_=[identifier],
+            password_hash=password_hash,
+            password_unproven=True,
         )
-        log.info("user signed up", extra={"user_id": user.id})
-        return await self._challenges.issue(user_id=user.id, auth_method="password")
+        log.info("user signed up without proof", extra={"user_id": user.id})
+        token = await self._challenges.issue(user_id=user.id, auth_method="password")
+        return SignUp(challenge_token=token)

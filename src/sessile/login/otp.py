@@ -3,8 +3,13 @@
 The browser holds a verification token (``<challenge id>.<secret>``, the id ``otp_…``) in a
 cookie, or a native client in ``X-Verification-Token``. Codes are stored as an
 HMAC under a server secret, checked in constant time, at most
-``otp_max_attempts`` times. Starting a login answers the same whether or not an
+``otp_max_attempts`` times per challenge; failed checks also count per identifier across
+challenges (``login/lockout.py``). Starting a login answers the same whether or not an
 account exists.
+
+A password sign-up (``login/email_password.py``) is a challenge of purpose ``signup`` that
+holds the password hash: its code makes the user, with the address proven. No user and no
+session exist before that, so nobody can sign up with an address they don't own.
 """
 
 from __future__ import annotations
@@ -17,16 +22,18 @@ from dataclasses import dataclass
 
 from sessile.clock import Clock
 from sessile.config import Settings
-from sessile.delivery import Sender, compose_message
+from sessile.delivery import Message, compose_message, compose_notice
 from sessile.delivery.base import Channel
+from sessile.delivery.queue import DeliveryQueue
 from sessile.errors import (
     BadCheckCode,
-    DeliveryFailed,
     IdentifierAlreadyExists,
     RateLimited,
     Unauthorized,
 )
 from sessile.ids import new_id
+from sessile.login.lockout import Lockout
+from sessile.login.ownership import Ownership
 from sessile.login.ratelimit import RateLimits
 from sessile.shared_secrets import SharedSecrets
 from sessile.store.database import Database
@@ -54,15 +61,19 @@ class OtpLogin:
     def __init__(
         self,
         db: Database,
-        sender: Sender,
+        queue: DeliveryQueue,
         limits: RateLimits,
+        lockout: Lockout,
+        ownership: Ownership,
         shared_secrets: SharedSecrets,
         clock: Clock,
         settings: Settings,
     ) -> None:
         self._db = db
-        self._sender = sender
+        self._queue = queue
         self._limits = limits
+        self._lockout = lockout
+        self._ownership = ownership
         self._secrets = shared_secrets
         self._clock = clock
         self._settings = settings
@@ -74,22 +85,70 @@ class OtpLogin:
         key = await self._secrets.get(_CODE_SECRET)
         return hmac.new(key, f"{challenge_id}:{code}".encode(), hashlib.sha256).hexdigest()
 
-    async def _deliver(self, identifier: Identifier, code: str) -> None:
-        channel: Channel = "email" if identifier.type == "email_address" else "sms"
-        await self._sender.send(compose_message(self._settings, channel, identifier.value, code))
+    @staticmethod
+    def _channel(identifier: Identifier) -> Channel:
+        return "email" if identifier.type == "email_address" else "sms"
 
-    async def start(self, identifier: Identifier, *, ip: str | None) -> str:
-        """Send a code; return the verification token. Raises RateLimited, DeliveryFailed."""
+    def _code_message(self, identifier: Identifier, code: str) -> Message:
+        return compose_message(self._settings, self._channel(identifier), identifier.value, code)
+
+    async def _limit_sends(self, identifier: Identifier, ip: str | None) -> None:
+        """Every message sent, first or again, counts per IP and per identifier."""
         await self._limits.hit(self._settings.otp_rate_per_ip, "otp-ip", ip or "-")
         await self._limits.hit(
             self._settings.otp_rate_per_identifier, "otp-id", identifier.type, identifier.value
         )
+
+    async def start(self, identifier: Identifier, *, ip: str | None) -> str:
+        """Queue a code; return the verification token. Raises RateLimited."""
+        await self._limit_sends(identifier, ip)
         known = await self._db.users.find_by_identifier(identifier) is not None
         deliverable = known or self._settings.otp_signup
+        code = self._new_code()
+        message = self._code_message(identifier, code) if deliverable else None
+        return await self._open(identifier, code, message, purpose="login", password_hash=None)
+
+    async def start_signup(
+        self, identifier: Identifier, password_hash: str, *, ip: str | None
+    ) -> str:
+        """A pending sign-up: the code goes to the address, or, when the address already
+        has an account, a notice and no code. The caller can't tell which."""
+        await self._limit_sends(identifier, ip)
+        known = await self._db.users.find_by_identifier(identifier) is not None
+        code = self._new_code()
+        message = (
+            compose_notice(self._settings, identifier.value)
+            if known
+            else self._code_message(identifier, code)
+        )
+        deliverable = not known
+        return await self._open(
+            identifier,
+            code,
+            message,
+            purpose="signup",
+            password_hash=password_hash if deliverable else None,
+            deliverable=deliverable,
+        )
+
+    async def _open(
+        self,
+        identifier: Identifier,
+        code: str,
+        message: Message | None,
+        *,
+        purpose: str,
+        password_hash: str | None,
+        deliverable: bool | None = None,
+    ) -> str:
         now = self._clock.now()
         challenge_id = new_id("otp")
         secret = secrets.token_urlsafe(32)
-        code = self._new_code()
+        expires_at = now + self._settings.otp_ttl
+        # An unknown identifier's row is suppressed: the same work, sent to nobody.
+        queued = self._queue.prepare(
+            message, channel=self._channel(identifier), expires_at=expires_at
+        )
         await self._db.otp.create(
             OtpChallenge(
                 id=challenge_id,
@@ -97,22 +156,19 @@ class OtpLogin:
                 identifier_type=identifier.type,
                 identifier_value=identifier.value,
                 code_hash=await self._code_hash(challenge_id, code),
-                deliverable=deliverable,
+                deliverable=message is not None if deliverable is None else deliverable,
                 attempts=0,
                 sends=1,
                 created_at=now,
                 last_sent_at=now,
-                expires_at=now + self._settings.otp_ttl,
+                expires_at=expires_at,
                 consumed_at=None,
-            )
+                purpose=purpose,
+                password_hash=password_hash,
+            ),
+            queued,
         )
-        if deliverable:
-            try:
-                await self._deliver(identifier, code)
-            except DeliveryFailed:
-                await self._db.otp.delete(challenge_id)  # leave nothing half-made
-                log.warning("code delivery failed", extra={"channel": identifier.type})
-                raise
+        self._queue.wake()
         return f"{challenge_id}.{secret}"
 
     async def _challenge(self, token: str | None) -> OtpChallenge:
@@ -127,9 +183,18 @@ class OtpLogin:
             raise BadCheckCode("The code has expired; start the login again.")
         return challenge
 
+    async def pending(self, token: str) -> bool:
+        """Whether ``token`` names a live code challenge (a sign-up awaiting its code)."""
+        try:
+            await self._challenge(token)
+        except BadCheckCode:
+            return False
+        return True
+
     async def resend(self, token: str | None, *, ip: str | None) -> None:
         challenge = await self._challenge(token)
-        await self._limits.hit(self._settings.otp_rate_per_ip, "otp-ip", ip or "-")
+        identifier = Identifier(challenge.identifier_type, challenge.identifier_value)
+        await self._limit_sends(identifier, ip)
         now = self._clock.now()
         cooldown_end = challenge.last_sent_at + self._settings.otp_resend_cooldown
         if now < cooldown_end:
@@ -137,24 +202,29 @@ class OtpLogin:
         if challenge.sends >= self._settings.otp_max_sends:
             raise RateLimited(int(challenge.expires_at - now) + 1, "No more codes for this login.")
         code = self._new_code()
+        message = self._code_message(identifier, code) if challenge.deliverable else None
         replaced = await self._db.otp.replace_code(
             challenge.id,
             code_hash=await self._code_hash(challenge.id, code),
             now=now,
             max_sends=self._settings.otp_max_sends,
             sent_before=now - self._settings.otp_resend_cooldown,
+            message=self._queue.prepare(
+                message, channel=self._channel(identifier), expires_at=challenge.expires_at
+            ),
         )
         if not replaced:
             raise RateLimited(
                 self._settings.otp_resend_cooldown, "Wait a moment before asking again."
             )
-        if challenge.deliverable:
-            identifier = Identifier(challenge.identifier_type, challenge.identifier_value)
-            await self._deliver(identifier, code)
+        self._queue.wake()
 
     async def check(self, token: str | None, code: str) -> OtpResult:
-        """Spend one attempt; on the right code, consume the challenge and find or make the user."""
+        """Spend one attempt; on the right code, consume the challenge and find or make the
+        user, whose identifier is now proven."""
         challenge = await self._challenge(token)
+        identifier = Identifier(challenge.identifier_type, challenge.identifier_value)
+        await self._lockout.check(identifier)
         now = self._clock.now()
         if not await self._db.otp.count_attempt(
             challenge.id, max_attempts=self._settings.otp_max_attempts, now=now
@@ -162,21 +232,29 @@ class OtpLogin:
             raise BadCheckCode("Too many wrong codes; start the login again.")
         expected = await self._code_hash(challenge.id, code.strip())
         if not hmac.compare_digest(expected, challenge.code_hash) or not challenge.deliverable:
+            await self._lockout.failed(identifier)
             raise BadCheckCode()
         if not await self._db.otp.consume(challenge.id, now=now):
             raise BadCheckCode("The code has already been used.")
-        identifier = Identifier(challenge.identifier_type, challenge.identifier_value)
+        await self._lockout.succeeded(identifier)
         user = await self._db.users.find_by_identifier(identifier)
         if user is None:
-            user = await self._create_user(identifier, now)
+            user = await self._create_user(identifier, challenge.password_hash, now)
         if user.disabled_at is not None:
             raise Unauthorized("This account can't log in.")
+        await self._ownership.prove(user, identifier)
+        if challenge.purpose == "signup":
+            return OtpResult(user.id, "password")
         method = "otp_email" if identifier.type == "email_address" else "otp_sms"
         return OtpResult(user.id, method)
 
-    async def _create_user(self, identifier: Identifier, now: float) -> User:
+    async def _create_user(
+        self, identifier: Identifier, password_hash: str | None, now: float
+    ) -> User:
         try:
-            return await self._db.users.create(now=now, identifiers_=[identifier])
+            return await self._db.users.create(
+                now=now, identifiers_=[identifier], password_hash=password_hash
+            )
         except IdentifierAlreadyExists:
             # Another login for the same identifier made the user a moment ago.
             user = await self._db.users.find_by_identifier(identifier)

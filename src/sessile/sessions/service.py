@@ -277,5 +277,9 @@ class SessionService:
             raise NotFound("No such session.")
         return 1
 
-    async def revoke_user(self, user_id: str, *, reason: str) -> int:
-        return await self._db.sessions.revoke_user(user_id, reason=reason, now=self._clock.now())
+    async def revoke_user(
+        self, user_id: str, *, reason: str, auth_method: str | None = None
+    ) -> int:
+        return await self._db.sessions.revoke_user(
+            user_id, reason=reason, now=self._clock.now(), auth_method=auth_method
+        )

@@ -7,9 +7,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sessile.store.api_keys import ApiKeyStore
 from sessile.store.challenges import ChallengeStore
+from sessile.store.deliveries import DeliveryStore
 from sessile.store.drivers import Driver, create_driver
 from sessile.store.engine import create_engine
 from sessile.store.keys import SigningKeyStore
+from sessile.store.login_failures import LoginFailureStore
 from sessile.store.otp import OtpStore
 from sessile.store.revocations import RevocationStore
 from sessile.store.secrets import ServerSecretStore
@@ -33,6 +35,8 @@ class Database:
         self.api_keys = ApiKeyStore(engine)
         self.revocations = RevocationStore(engine)
         self.otp = OtpStore(engine)
+        self.login_failures = LoginFailureStore(engine)
+        self.deliveries = DeliveryStore(engine)
 
     @classmethod
     def from_url(cls, url: str) -> Database:

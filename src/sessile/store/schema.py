@@ -11,10 +11,13 @@ import sqlalchemy as sa
 __all__ = [
     "api_keys",
     "challenge_tokens",
+    "deliveries",
     "dpop_replay",
     "identifiers",
+    "login_failures",
     "metadata",
     "otp_challenges",
+    "rate_limits",
     "revocations",
     "server_secrets",
     "sessions",
@@ -41,6 +44,9 @@ users = sa.Table(
     sa.Column("id", sa.String(40), primary_key=True),
     sa.Column("profile", sa.JSON, nullable=False),
     sa.Column("password_hash", sa.String(255)),
+    # The password came from a self-service sign-up before any identifier was proven: the
+    # first proof of an identifier removes it (DESIGN §12, "identifiers are proven").
+    sa.Column("password_unproven", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("updated_at", Time, nullable=False),
     sa.Column("disabled_at", Time),
@@ -59,6 +65,8 @@ identifiers = sa.Table(
         index=True,
     ),
     sa.Column("created_at", Time, nullable=False),
+    #: When a code (or a trusted assertion) first proved that the user owns it.
+    sa.Column("verified_at", Time),
 )
 
 sessions = sa.Table(
@@ -192,4 +200,54 @@ otp_challenges = sa.Table(
     sa.Column("last_sent_at", Time, nullable=False),
     sa.Column("expires_at", Time, nullable=False, index=True),
     sa.Column("consumed_at", Time),
+    #: ``login``, or ``signup``: a pending password sign-up, made into a user by its code.
+    sa.Column("purpose", sa.String(20), nullable=False, server_default="login"),
+    #: The pending sign-up's password hash; no user exists until the code proves the address.
+    sa.Column("password_hash", sa.String(255)),
+)
+
+# Failed code and password checks per identifier, across challenges (DESIGN §6): a growing
+# lockout, and a hard stop after ``lockout_hard_cap`` consecutive failures.
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    sa.Column("identifier_type", sa.String(20), primary_key=True),
+    sa.Column("identifier_value", sa.String(320), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("locked_until", Time),
+    sa.Column("updated_at", Time, nullable=False, index=True),
+)
+
+# Messages to send (codes, notices), written in the same transaction as what they announce
+# and sent by a background worker (DESIGN §12, "events"), so a request never waits on a
+# provider and known and unknown identifiers look alike.
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("channel", sa.String(10), nullable=False),
+    #: Nothing to send (an identifier with no account): handled like the rest, sent to nobody.
+    sa.Column("suppressed", sa.Boolean, nullable=False),
+    #: AES-GCM ciphertext of the message, which may hold a code; emptied once it is settled.
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    #: Not worth sending after this (a code's challenge has expired).
+    sa.Column("expires_at", Time, nullable=False),
+    #: Null once settled: sent, or dead-lettered.
+    sa.Column("next_attempt_at", Time, index=True),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("leased_until", Time),
+    sa.Column("sent_at", Time),
+    sa.Column("dead_at", Time),
+    sa.Column("last_error", sa.String(200)),
+)
+
+# Rate-limit counters (fixed windows) when there is no Redis: every worker and node of one
+# database shares them (DESIGN §6), which a process's memory can't.
+rate_limits = sa.Table(
+    "rate_limits",
+    metadata,
+    sa.Column("key", sa.String(400), primary_key=True),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("expires_at", Time, nullable=False, index=True),
 )

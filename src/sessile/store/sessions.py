@@ -133,22 +133,28 @@ REVOKE_OWN = (
     .values(revoked_at=_p("now"), revoked_reason=_p("reason"))
     .returning(sessions.c.user_id)
 )
-REVOKE_USER = (
-    sessions.update()
-    .where(sessions.c.user_id == _p("user_id"), sessions.c.revoked_at.is_(None))
-    .values(revoked_at=_p("now"), revoked_reason=_p("reason"))
-    .returning(sessions.c.id)
-)
-REVOKE_USER_BUT = (
-    sessions.update()
-    .where(
-        sessions.c.user_id == _p("user_id"),
-        sessions.c.revoked_at.is_(None),
-        sessions.c.id != _p("except_id"),
+
+
+def _revoke_user(*, but: bool, method: bool) -> sa.Update:
+    """Revoke a user's live sessions, but one (``except_id``), only one login method's."""
+    conditions = [sessions.c.user_id == _p("user_id"), sessions.c.revoked_at.is_(None)]
+    if but:
+        conditions.append(sessions.c.id != _p("except_id"))
+    if method:
+        conditions.append(sessions.c.auth_method == _p("auth_method"))
+    return (
+        sessions.update()
+        .where(*conditions)
+        .values(revoked_at=_p("now"), revoked_reason=_p("reason"))
+        .returning(sessions.c.id)
     )
-    .values(revoked_at=_p("now"), revoked_reason=_p("reason"))
-    .returning(sessions.c.id)
-)
+
+
+REVOKE_USER = {
+    (but, method): _revoke_user(but=but, method=method)
+    for but in (False, True)
+    for method in (False, True)
+}
 FEED = revocations.insert().values(
     user_id=_p("user_id"), session_id=_p("session_id"), revoked_at=_p("now")
 )
@@ -185,8 +191,7 @@ class _Compiled:
         self.list_count = c(LIST_COUNT)
         self.revoke_one = c(REVOKE_ONE)
         self.revoke_own = c(REVOKE_OWN)
-        self.revoke_user = c(REVOKE_USER)
-        self.revoke_user_but = c(REVOKE_USER_BUT)
+        self.revoke_user = {variant: c(statement) for variant, statement in REVOKE_USER.items()}
         self.feed = c(FEED)
         self.proof_seen = c(PROOF_SEEN)
         self.proof_taken = c(PROOF_TAKEN)
@@ -284,15 +289,23 @@ class SessionStore:
         return await self._driver.transaction(steps())
 
     async def revoke_user(
-        self, user_id: str, *, reason: str, now: float, except_id: str | None = None
+        self,
+        user_id: str,
+        *,
+        reason: str,
+        now: float,
+        except_id: str | None = None,
+        auth_method: str | None = None,
     ) -> int:
-        """Revoke a user's live sessions but ``except_id``; the feed gets a row per
-        session, and a user-wide row when all of them go."""
+        """Revoke a user's live sessions but ``except_id`` (only those made by
+        ``auth_method`` when given); the feed gets a row per session, and a user-wide row
+        when all of them go."""
         params: dict[str, Any] = {"user_id": user_id, "reason": reason, "now": now}
-        statement = self._sql.revoke_user
         if except_id is not None:
             params["except_id"] = except_id
-            statement = self._sql.revoke_user_but
+        if auth_method is not None:
+            params["auth_method"] = auth_method
+        statement = self._sql.revoke_user[except_id is not None, auth_method is not None]
         feed = self._sql.feed
 
         def steps() -> Steps[int]:
@@ -301,7 +314,7 @@ class SessionStore:
             feed_rows: list[dict[str, Any]] = [
                 {"user_id": user_id, "session_id": sid, "now": now} for sid in revoked
             ]
-            if except_id is None:
+            if except_id is None and auth_method is None:
                 # Also a user-wide row: it covers a token minted while this ran.
                 feed_rows.append({"user_id": user_id, "session_id": None, "now": now})
             if feed_rows:

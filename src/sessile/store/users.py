@@ -32,6 +32,14 @@ class User:
     updated_at: float
     disabled_at: float | None
     identifiers: tuple[Identifier, ...]
+    #: The identifiers a code (or a trusted assertion) proved the user owns.
+    proven: frozenset[Identifier] = frozenset()
+    #: The password came from a sign-up that no proof has backed yet.
+    password_unproven: bool = False
+
+    def is_proven(self, identifier_type: str) -> bool:
+        """Whether some identifier of this type (``email_address``, ``phone_number``) is proven."""
+        return any(i.type == identifier_type for i in self.proven)
 
 
 def merge_patch(target: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
@@ -49,7 +57,13 @@ def merge_patch(target: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str
     return merged
 
 
-def _user(row: sa.Row[Any], idents: Sequence[Identifier]) -> User:
+@dataclass
+class _Identifiers:
+    all: list[Identifier]
+    proven: set[Identifier]
+
+
+def _user(row: sa.Row[Any], idents: _Identifiers) -> User:
     return User(
         id=row.id,
         profile=row.profile,
@@ -57,23 +71,33 @@ def _user(row: sa.Row[Any], idents: Sequence[Identifier]) -> User:
         created_at=row.created_at,
         updated_at=row.updated_at,
         disabled_at=row.disabled_at,
-        identifiers=tuple(idents),
+        identifiers=tuple(idents.all),
+        proven=frozenset(idents.proven),
+        password_unproven=bool(row.password_unproven),
     )
 
 
 async def _identifiers_of(
     conn: AsyncConnection, user_ids: Sequence[str]
-) -> dict[str, list[Identifier]]:
-    found: dict[str, list[Identifier]] = {user_id: [] for user_id in user_ids}
+) -> dict[str, _Identifiers]:
+    found = {user_id: _Identifiers([], set()) for user_id in user_ids}
     if not user_ids:
         return found
     rows = await conn.execute(
-        sa.select(identifiers.c.user_id, identifiers.c.type, identifiers.c.value)
+        sa.select(
+            identifiers.c.user_id,
+            identifiers.c.type,
+            identifiers.c.value,
+            identifiers.c.verified_at,
+        )
         .where(identifiers.c.user_id.in_(user_ids))
         .order_by(identifiers.c.type, identifiers.c.value)
     )
     for row in rows:
-        found[row.user_id].append(Identifier(row.type, row.value))
+        identifier = Identifier(row.type, row.value)
+        found[row.user_id].all.append(identifier)
+        if row.verified_at is not None:
+            found[row.user_id].proven.add(identifier)
     return found
 
 
@@ -88,8 +112,13 @@ class UserStore:
         identifiers_: Sequence[Identifier] = (),
         profile: Mapping[str, Any] | None = None,
         password_hash: str | None = None,
+        proven: Sequence[Identifier] = (),
+        password_unproven: bool = False,
     ) -> User:
-        """Create a user; raise IdentifierAlreadyExists if an identifier is taken."""
+        """Create a user; raise IdentifierAlreadyExists if an identifier is taken.
+
+        ``proven`` names the identifiers already proven (by a code, or by the operator).
+        """
         user_id = new_id("usr")
         try:
             async with self._engine.begin() as conn:
@@ -98,6 +127,7 @@ class UserStore:
                         id=user_id,
                         profile=dict(profile or {}),
                         password_hash=password_hash,
+                        password_unproven=password_unproven,
                         created_at=now,
                         updated_at=now,
                     )
@@ -111,6 +141,7 @@ class UserStore:
                                 "value": i.value,
                                 "user_id": user_id,
                                 "created_at": now,
+                                "verified_at": now if i in proven else None,
                             }
                             for i in identifiers_
                         ],
@@ -118,7 +149,15 @@ class UserStore:
         except IntegrityError as exc:
             raise IdentifierAlreadyExists() from exc
         return User(
-            user_id, dict(profile or {}), password_hash, now, now, None, tuple(identifiers_)
+            user_id,
+            dict(profile or {}),
+            password_hash,
+            now,
+            now,
+            None,
+            tuple(identifiers_),
+            frozenset(i for i in identifiers_ if i in proven),
+            password_unproven,
         )
 
     async def get(self, user_id: str) -> User | None:
@@ -193,12 +232,41 @@ class UserStore:
     async def set_password_hash(
         self, user_id: str, password_hash: str | None, *, now: float
     ) -> bool:
-        """Replace (or, with None, remove) the password hash; False when there is no such user."""
+        """Replace (or, with None, remove) the password hash; False when there is no such user.
+
+        A password set here (by the operator, or by the user inside a session) is the
+        account's own, so it is no longer an unproven sign-up's.
+        """
         async with self._engine.begin() as conn:
             result = await conn.execute(
                 users.update()
                 .where(users.c.id == user_id)
-                .values(password_hash=password_hash, updated_at=now)
+                .values(password_hash=password_hash, password_unproven=False, updated_at=now)
+            )
+        return result.rowcount == 1
+
+    async def prove(self, user_id: str, identifier: Identifier, *, now: float) -> bool:
+        """Mark the user's identifier proven; True only for its first proof."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                identifiers.update()
+                .where(
+                    identifiers.c.type == identifier.type,
+                    identifiers.c.value == identifier.value,
+                    identifiers.c.user_id == user_id,
+                    identifiers.c.verified_at.is_(None),
+                )
+                .values(verified_at=now)
+            )
+        return result.rowcount == 1
+
+    async def drop_unproven_password(self, user_id: str, *, now: float) -> bool:
+        """Remove a password that an unproven sign-up set; True if there was one."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                users.update()
+                .where(users.c.id == user_id, users.c.password_unproven.is_(True))
+                .values(password_hash=None, password_unproven=False, updated_at=now)
             )
         return result.rowcount == 1
 

@@ -108,13 +108,27 @@ async def password_login(request: Request) -> JSONResponse:
 
 @router.post("/login/email/sign-up")
 async def sign_up(request: Request) -> JSONResponse:
+    """Sign up. By default the address is proven first: the answer carries the code
+    challenge (also set as the verification cookie) and ``status: "otp_required"``, the
+    same whether or not the address already has an account; ``/login/otp/check`` then
+    makes the user and the session."""
     context = context_of(request)
     body = await read_json(request, PasswordBody)
     identifier = _email(body.identifier)
-    token = await context.email_password.sign_up(
+    signed_up = await context.email_password.sign_up(
         identifier, body.password, ip=client_facts(request).ip
     )
-    return JSONResponse({"challenge_token": token}, headers={"Cache-Control": "no-store"})
+    if signed_up.verification_token is None:
+        return JSONResponse(
+            {"challenge_token": signed_up.challenge_token}, headers={"Cache-Control": "no-store"}
+        )
+    # Prelude's SDK passes challenge_token to /login/finalize, which answers otp_required.
+    response = JSONResponse(
+        {"challenge_token": signed_up.verification_token, "status": "otp_required"},
+        headers={"Cache-Control": "no-store"},
+    )
+    set_verification(response, context.settings, signed_up.verification_token)
+    return response
 
 
 @router.get("/password/compliancy")

@@ -10,7 +10,7 @@ from sessile.errors import BadRequest, SessileError, Unauthorized
 from sessile.http.bodies import read_json
 from sessile.http.client_facts import client_facts
 from sessile.http.context import context_of
-from sessile.http.cookies import clear_refresh, read_refresh, set_refresh
+from sessile.http.cookies import clear_refresh, read_refresh, set_refresh, set_verification
 from sessile.http.dpop_route import DPoPRoute
 from sessile.sessions import IssuedTokens
 
@@ -55,6 +55,13 @@ async def finalize(request: Request) -> JSONResponse:
     context = context_of(request)
     proof = await context.dpop.verify(request, PREFIX + "/login/finalize")
     body = await read_json(request, FinalizeBody)
+    if body.challenge_token.startswith("otp_"):
+        # A sign-up whose address must be proven first: no session until its code checks.
+        if not await context.otp.pending(body.challenge_token):
+            raise BadRequest("The challenge token is invalid, used or expired.")
+        pending = JSONResponse({"status": "otp_required"}, headers={"Cache-Control": "no-store"})
+        set_verification(pending, context.settings, body.challenge_token)
+        return pending
     challenge = await context.challenges.redeem(body.challenge_token)
     if challenge is None:
         raise BadRequest("The challenge token is invalid, used or expired.")

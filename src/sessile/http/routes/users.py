@@ -40,6 +40,11 @@ class IdentifierBody(BaseModel):
     # ``bad_request``; the enum is for the reader of the OpenAPI document.
     type: str = Field(json_schema_extra={"enum": list(IDENTIFIER_TYPES)})
     value: str = Field(description="An e-mail address, or a phone number in E.164 form.")
+    verified: bool = Field(
+        default=False,
+        description="The backend already proved that the user owns it. Otherwise the "
+        "first code login proves it.",
+    )
 
 
 class CreateUserBody(BaseModel):
@@ -83,11 +88,14 @@ class RevokeSessionsBody(BaseModel):
 class IdentifierView(BaseModel):
     type: str
     value: str
+    verified: bool = Field(description="Whether a code, or the backend, proved it.")
 
 
 class UserView(BaseModel):
     id: str
     identifiers: list[IdentifierView]
+    email_verified: bool = Field(description="Some e-mail address of the user is proven.")
+    phone_verified: bool = Field(description="Some phone number of the user is proven.")
     profile: dict[str, Any]
     has_password: bool
     created_at: str = Field(description="RFC 3339, UTC.")
@@ -204,11 +212,15 @@ async def create_user_route(request: Request, app_id: str) -> JSONResponse:
     await api_key_caller(request, app_id)
     context = context_of(request)
     body = await read_json(request, CreateUserBody)
+    parsed = [
+        (parse_identifier({"type": i.type, "value": i.value}), i.verified) for i in body.identifiers
+    ]
     user = await create_user(
         context,
-        [parse_identifier(i.model_dump()) for i in body.identifiers],
+        [identifier for identifier, _ in parsed],
         profile=body.profile,
         password=body.password,
+        proven=[identifier for identifier, verified in parsed if verified],
     )
     return JSONResponse(
         user_view(user),
