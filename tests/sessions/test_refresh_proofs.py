@@ -79,13 +79,27 @@ def test_the_last_proof_replayed_with_the_new_token_is_refused(server: LiveServe
 def test_an_older_proof_with_the_current_token_is_refused(server: LiveServer) -> None:
     client = _login(server)
     now = time.time()
-    older, newer = _proof(server, client, now), _proof(server, client, now + 1)
-    second = _ok(_refresh(server, _token(client), older))
-    third = _ok(_refresh(server, second, newer))
-    # Not the key's newest proof: perhaps a replay, so a client holding the key signs anew.
-    _refused(_refresh(server, third, older), "use_dpop_nonce")
-    _refused(_refresh(server, third, older), "invalid_dpop_proof")
-    _ok(_refresh(server, third, _proof(server, client, now + 2)))
+    proofs = [_proof(server, client, now + i) for i in range(3)]
+    token = _token(client)
+    for proof in proofs:
+        token = _ok(_refresh(server, token, proof))
+    # The session keeps its last two proofs: either one is known for what it is.
+    _refused(_refresh(server, token, proofs[1]), "invalid_dpop_proof")
+    # An older one may be a replay too; a client holding the key signs a new proof.
+    _refused(_refresh(server, token, proofs[0]), "use_dpop_nonce")
+    _refused(_refresh(server, token, proofs[0]), "invalid_dpop_proof")
+    _ok(_refresh(server, token, _proof(server, client, now + 3)))
+
+
+def test_a_proof_signed_just_before_the_winner_gets_the_grace(server: LiveServer) -> None:
+    """Two tabs refresh with one token across a second boundary: the later-signed proof
+    rotates, the earlier-signed one gets the same successor."""
+    client = _login(server)
+    now = time.time()
+    earlier, later = _proof(server, client, now), _proof(server, client, now + 1)
+    first = _token(client)
+    successor = _ok(_refresh(server, first, later))
+    assert _ok(_refresh(server, first, earlier)) == successor
 
 
 def test_a_grace_proof_replayed_with_the_current_token_is_refused(server: LiveServer) -> None:

@@ -207,18 +207,19 @@ class SessionService:
         raise Unauthorized(_INVALID)
 
     async def _take_proof(self, proof: ValidatedProof, replay: ReplayStore, now: float) -> None:
-        """The refresh's slow path: accept ``proof`` once in the replay store, never when a
-        session of its key took it, or a newer one, in the common path; then make it the
-        newest of the key's, so the common path never takes it again."""
+        """The refresh's slow path: accept ``proof`` once in the replay store, never when
+        one of its key's sessions took it, or may have, in the common path; then make it
+        the newest of the key's, so the common path never takes it."""
         if not await replay.remember(proof.jkt, proof.jti, expires_at=proof.expires_at, now=now):
             raise InvalidDPoPProof(_REPLAYED)
         sessions = self._db.sessions
-        newer = await sessions.proofs_not_older(proof.jkt, iat=proof.iat, jti=proof.jti)
-        if (proof.iat, proof.jti) in newer:
+        seen = await sessions.proof_seen(proof.jkt, iat=proof.iat, jti=proof.jti)
+        if seen:
             raise InvalidDPoPProof(_REPLAYED)
-        if newer:
-            # Perhaps an older proof replayed; a client holding the key signs a new one.
-            raise UseDPoPNonce("The DPoP proof is older than this key's last refresh.")
+        if seen is not None:
+            # Older than the last two refreshes: perhaps a replay. A client holding the
+            # key signs a new proof.
+            raise UseDPoPNonce("The DPoP proof is older than this key's last refreshes.")
         await sessions.take_proof(proof.jkt, iat=proof.iat, jti=proof.jti)
 
     async def logout(self, presented: str | None, *, jkt: str) -> bool:

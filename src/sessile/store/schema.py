@@ -99,10 +99,12 @@ sessions = sa.Table(
     sa.Column("country_code", sa.String(2)),
     sa.Column("ip", sa.String(45)),
     sa.Column("user_agent", sa.String(512)),
-    # The newest refresh proof this session's key made (DESIGN §3.7): the refresh
-    # takes only a newer one, so its replay check rides in the rotation's write.
+    # The last two refresh proofs the rotation took (DESIGN §3.7): it takes only a
+    # proof newer than its key's last, so its replay check rides in the rotation's write.
     sa.Column("last_proof_iat", Time),
     sa.Column("last_proof_jti", sa.String(255)),
+    sa.Column("prev_proof_iat", Time),
+    sa.Column("prev_proof_jti", sa.String(255)),
     sa.Index(None, "user_id", "created_at"),
     sa.Index(None, "jkt"),
 )

@@ -44,6 +44,8 @@ class SessionRow:
     user_agent: str | None
     last_proof_iat: float | None = None
     last_proof_jti: str | None = None
+    prev_proof_iat: float | None = None
+    prev_proof_jti: str | None = None
 
 
 #: What the statements that read or rotate a session return, named from SessionRow:
@@ -93,13 +95,19 @@ def _rotation(*conditions: sa.ColumnElement[bool], **values: Any) -> sa.Update:
 
 _same_key = sessions.alias("same_key")
 
-# The common refresh: the proof must be newer than every refresh proof this key made
-# on any session, and becomes the session's newest. One write carries the rotation and
-# the proof's replay check (DESIGN §3.7, §11).
+# A proof becomes a session's newest; the newest before it is kept too.
+_TAKE_PROOF = {
+    "prev_proof_iat": sessions.c.last_proof_iat,
+    "prev_proof_jti": sessions.c.last_proof_jti,
+    "last_proof_iat": _p("iat"),
+    "last_proof_jti": _p("jti"),
+}
+# The common refresh: the proof must be newer than every refresh proof its key's
+# sessions took, and becomes this session's newest. One write carries the rotation
+# and the proof's replay check (DESIGN §3.7, §11).
 ROTATE_WITH_PROOF = _rotation(
     ~sa.exists().where(_same_key.c.jkt == _p("jkt"), _same_key.c.last_proof_iat >= _p("iat")),
-    last_proof_iat=_p("iat"),
-    last_proof_jti=_p("jti"),
+    **_TAKE_PROOF,
 )
 # The slow path's rotation, once the proof went through the replay store.
 ROTATE = _rotation()
@@ -158,22 +166,28 @@ REVOKE_USER = {
 FEED = revocations.insert().values(
     user_id=_p("user_id"), session_id=_p("session_id"), revoked_at=_p("now")
 )
-# Does the key have a refresh proof newer than this one, or this very one?
-PROOF_SEEN = sa.select(sessions.c.last_proof_iat, sessions.c.last_proof_jti).where(
+# The rotation's proofs are strictly newer each time, so of those a session took, the
+# ones not older than its previous are exactly its last two. Did one of the key's
+# sessions take this proof (the jti), or may it have (older than the previous)?
+PROOF_SEEN = sa.select(
+    sa.or_(sessions.c.last_proof_jti == _p("jti"), sessions.c.prev_proof_jti == _p("jti"))
+).where(
     sessions.c.jkt == _p("jkt"),
     sa.or_(
-        sessions.c.last_proof_iat > _p("iat"),
-        sa.and_(sessions.c.last_proof_iat == _p("iat"), sessions.c.last_proof_jti == _p("jti")),
+        sessions.c.last_proof_jti == _p("jti"),
+        sessions.c.prev_proof_jti == _p("jti"),
+        sessions.c.prev_proof_iat > _p("iat"),
     ),
 )
-# Record a proof the slow path took as the newest of its key's sessions.
+# A proof the slow path took becomes the newest of its key's sessions that had none
+# as new, so the rotation never takes it again.
 PROOF_TAKEN = (
     sessions.update()
     .where(
         sessions.c.jkt == _p("jkt"),
         sa.or_(sessions.c.last_proof_iat.is_(None), sessions.c.last_proof_iat < _p("iat")),
     )
-    .values(last_proof_iat=_p("iat"), last_proof_jti=_p("jti"))
+    .values(**_TAKE_PROOF)
 )
 
 
@@ -247,11 +261,13 @@ class SessionStore:
         rows = await self._driver.rows(statement, params)
         return _session(rows[0]) if rows else None
 
-    async def proofs_not_older(self, jkt: str, *, iat: float, jti: str) -> set[tuple[float, str]]:
-        """The newest refresh proofs of ``jkt``'s sessions that are newer than, or are,
-        this one, as ``(iat, jti)``."""
+    async def proof_seen(self, jkt: str, *, iat: float, jti: str) -> bool | None:
+        """True when one of ``jkt``'s sessions took this refresh proof; False when one
+        may have (it is older than a session's previous); None when none did."""
         rows = await self._driver.rows(self._sql.proof_seen, {"jkt": jkt, "iat": iat, "jti": jti})
-        return {(float(row[0]), str(row[1])) for row in rows}
+        if not rows:
+            return None
+        return any(bool(row[0]) for row in rows)
 
     async def take_proof(self, jkt: str, *, iat: float, jti: str) -> None:
         """Make a proof the slow path took the newest of its key's sessions."""
