@@ -573,6 +573,8 @@ def main() -> None:
         "--granian", action="store_true", help="with --anchor: sessile under granian too"
     )
     args = parser.parse_args()
+    # Stopped from outside, still stop every server started here (the finally blocks).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     workdir = Path(tempfile.mkdtemp(prefix="sessile-bench-"))
     store = ("PostgreSQL" if args.postgres else "SQLite") + (" + Redis" if args.redis else "")
     try:
