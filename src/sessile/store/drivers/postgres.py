@@ -1,4 +1,4 @@
-"""Hot statements on a pool of ``asyncpg`` connections.
+"""Hot statements on a small pool of ``asyncpg`` connections.
 
 asyncpg prepares each statement once per connection and keeps it in its cache,
 so a hot statement costs one round trip with binary parameters.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -42,63 +43,131 @@ def _dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+class _Connections:
+    """A small pool: idle connections on a list, waiters served in order.
+
+    ``asyncpg.Pool`` costs about as much CPU per checkout as the statement itself
+    (its holders, timeouts and the reset query on release). These connections only
+    run the statements compiled here, which leave no session state behind (no SET,
+    LISTEN or advisory lock; a transaction ends with its context), so a checkout is
+    a list pop and a release a list append.
+    """
+
+    def __init__(self, dsn: str, size: int) -> None:
+        self._dsn = dsn
+        self._size = size
+        self._open = 0
+        self._idle: list[asyncpg.Connection] = []
+        self._waiters: deque[asyncio.Future[asyncpg.Connection | None]] = deque()
+
+    async def acquire(self) -> asyncpg.Connection:
+        if self._idle:
+            return self._idle.pop()
+        if self._open >= self._size:
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                conn = await waiter
+            except asyncio.CancelledError:
+                # Handed a connection (or its place) just as the caller gave up: pass it on.
+                if waiter.done() and not waiter.cancelled():
+                    handed = waiter.result()
+                    if handed is not None:
+                        self.release(handed)
+                    else:
+                        self._hand_over(None)
+                raise
+            if conn is not None:
+                return conn
+        # Below the size, or a broken connection's place was handed over: open one.
+        self._open += 1
+        try:
+            # timeout: a stopped server fails fast, not after the OS gives up.
+            return await asyncpg.connect(self._dsn, timeout=5, command_timeout=30)
+        except BaseException:
+            self._open -= 1
+            self._hand_over(None)
+            raise
+
+    def release(self, conn: asyncpg.Connection, *, broken: bool = False) -> None:
+        if broken or conn.is_closed():
+            conn.terminate()
+            self._open -= 1
+            self._hand_over(None)
+        elif not self._hand_over(conn):
+            self._idle.append(conn)
+
+    def _hand_over(self, conn: asyncpg.Connection | None) -> bool:
+        """Give a waiter ``conn`` (None: room to open one); False if none waits."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                if conn is None and self._open >= self._size:
+                    self._waiters.appendleft(waiter)
+                    return False
+                waiter.set_result(conn)
+                return True
+        return False
+
+    async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            self._open -= 1
+            await conn.close(timeout=5)
+
+
 class PostgresDriver:
     dialect: Dialect = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
 
     def __init__(self, url: str, *, max_size: int = 10) -> None:
-        self._dsn = _dsn(url)
-        self._max_size = max_size
-        self._pool: asyncpg.Pool | None = None
-        self._opening = asyncio.Lock()
-
-    async def _get_pool(self) -> asyncpg.Pool:
-        if self._pool is None:
-            async with self._opening:
-                if self._pool is None:
-                    # timeout: a stopped server fails fast, not after the OS gives up.
-                    self._pool = await asyncpg.create_pool(
-                        self._dsn,
-                        min_size=1,
-                        max_size=self._max_size,
-                        timeout=5,
-                        command_timeout=30,
-                    )
-        return self._pool
+        self._connections = _Connections(_dsn(url), max_size)
 
     async def rows(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
         try:
-            pool = self._pool or await self._get_pool()
-            records = await pool.fetch(statement.sql, *statement.args(params))
+            conn = await self._connections.acquire()
+            try:
+                records = await conn.fetch(statement.sql, *statement.args(params))
+            except BaseException as error:
+                self._connections.release(conn, broken=isinstance(error, _UNAVAILABLE))
+                raise
+            self._connections.release(conn)
             return [tuple(record) for record in records]
         except _UNAVAILABLE as error:
             raise _unavailable(error) from error
 
     async def transaction(self, steps: Steps[T]) -> T:
         try:
-            pool = self._pool or await self._get_pool()
-            async with pool.acquire() as conn, conn.transaction():
-                try:
-                    step = next(steps)
-                    while True:
-                        if isinstance(step, Many):
-                            args = [step.statement.args(p) for p in step.params]
-                            await conn.executemany(step.statement.sql, args)
-                            step = steps.send(None)
-                        else:
-                            rows = await conn.fetch(
-                                step.statement.sql, *step.statement.args(step.params)
-                            )
-                            step = steps.send([tuple(record) for record in rows])
-                except StopIteration as done:
-                    result: T = done.value
-                    return result
+            conn = await self._connections.acquire()
+            try:
+                async with conn.transaction():
+                    result = await _run(conn, steps)
+            except BaseException as error:
+                self._connections.release(conn, broken=isinstance(error, _UNAVAILABLE))
+                raise
+            self._connections.release(conn)
+            return result
         except _UNAVAILABLE as error:
             raise _unavailable(error) from error
 
     async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
+        await self._connections.close()
+
+
+async def _run(conn: asyncpg.Connection, steps: Steps[T]) -> T:
+    try:
+        step = next(steps)
+        while True:
+            if isinstance(step, Many):
+                await conn.executemany(
+                    step.statement.sql, [step.statement.args(p) for p in step.params]
+                )
+                step = steps.send(None)
+            else:
+                records = await conn.fetch(step.statement.sql, *step.statement.args(step.params))
+                step = steps.send([tuple(record) for record in records])
+    except StopIteration as done:
+        result: T = done.value
+        return result
 
 
 def _unavailable(error: BaseException) -> ServiceUnavailable:
