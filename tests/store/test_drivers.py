@@ -14,6 +14,7 @@ from sessile.client import AsyncSessionClient, SessionClientError
 from sessile.errors import ServiceUnavailable
 from sessile.store.database import Database
 from sessile.store.drivers.base import compile_statement
+from sessile.store.drivers.postgres import PostgresDriver
 from sessile.store.drivers.sqlite import SqliteDriver
 from sessile.store.migrate import upgrade
 from sessile.store.schema import sessions
@@ -96,3 +97,14 @@ async def test_postgres_cut_answers_503_on_the_hot_routes(
                 assert caught.value.code == "service_unavailable"
     finally:
         await proxy.stop()
+
+
+async def test_postgres_statements_wait_for_a_free_connection(postgres_url: str) -> None:
+    driver = PostgresDriver(postgres_url, max_size=2)
+    statement = compile_statement(sa.select(sa.bindparam("n", type_=sa.Integer)), driver.dialect)
+    try:
+        results = await asyncio.gather(*(driver.rows(statement, {"n": n}) for n in range(20)))
+        assert [rows[0][0] for rows in results] == list(range(20))
+        assert driver.open_connections() == 2
+    finally:
+        await driver.close()

@@ -97,6 +97,10 @@ class _Connections:
         elif not self._hand_over(conn):
             self._idle.append(conn)
 
+    @property
+    def open(self) -> int:
+        return self._open
+
     def _hand_over(self, conn: asyncpg.Connection | None) -> bool:
         """Give a waiter ``conn`` (None: room to open one); False if none waits."""
         while self._waiters:
@@ -148,6 +152,9 @@ class PostgresDriver:
             return result
         except _UNAVAILABLE as error:
             raise _unavailable(error) from error
+
+    def open_connections(self) -> int:
+        return self._connections.open
 
     async def close(self) -> None:
         await self._connections.close()
