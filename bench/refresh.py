@@ -53,7 +53,9 @@ from urllib.parse import urlencode
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
+# With --src, set-up (users, challenges, logins) uses that tree too: its schema may differ.
+_SRC = sys.argv[sys.argv.index("--src") + 1] if "--src" in sys.argv[:-1] else str(ROOT / "src")
+sys.path.insert(0, str(Path(_SRC).resolve()))
 
 from sessile.client import DPoPKey, SessionClient  # noqa: E402
 from sessile.clock import SystemClock  # noqa: E402
