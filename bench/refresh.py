@@ -1,24 +1,36 @@
-"""Refresh throughput: sessile against a crypto-only baseline, measured in one run.
+"""Refresh cost: sessile against a crypto-only endpoint and node-oidc-provider, in one run.
 
-    .venv/bin/python bench/refresh.py [--seconds 10] [--sessions 200] [--postgres URL]
+    .venv/bin/python bench/refresh.py --anchor [--postgres URL] [--redis URL]
+    .venv/bin/python bench/refresh.py [--workers 2] [--latency] [--postgres URL] [--redis URL]
+    .venv/bin/python bench/refresh.py --routes [--src OTHER/src]
 
-Starts ``sessile serve --workers 2`` on loopback (SQLite, or PostgreSQL when
-given), logs in ``--sessions`` sessions, then drives real refreshes: each one
-with a fresh DPoP proof and the rotated refresh token (header mode). In the same
-run it drives a bare endpoint that does only the refresh crypto (one proof
-verify, one ES256 sign; ``bench/crypto_baseline.py``) on two uvicorn workers,
-and prints requests/s, p50, p99 and the ratio.
+``--anchor`` measures server CPU per successful refresh, read from ``/proc`` for
+each server's process group, with one server process each: sessile (``sessile
+serve --workers 1``), the crypto-only endpoint (``bench/crypto_baseline.py``: one
+proof verify and one ES256 sign, no storage) and node-oidc-provider
+(``bench/anchor``: a public client, DPoP-bound refresh tokens rotated on every
+use, ES256 JWT access tokens; ``npm ci`` there first). It prints the three
+figures and the two ratios of DESIGN §11.
+
+Without ``--anchor`` it drives ``--workers`` server workers as hard as it can
+(requests/s, p50, p99) beside the crypto-only endpoint on as many workers; with
+``--latency`` it then offers 70 % of sessile's maximum rate, open loop, and prints
+p50, p99 and the event loop's worst stall (``bench/probe.py``).
+
+``--routes`` measures CPU per login finalize and per session list; ``--src`` runs
+the server from another source tree, to compare before and after.
 
 The load generator runs in its own processes, speaks HTTP/1.1 on raw asyncio
-streams, and signs every proof before the clock starts. Each process reports the
-CPU it used during the run: if one is near a whole core, it, not the server, is
-the limit.
+streams to 127.0.0.1 only, and signs every proof before the clock starts. Each
+process reports the CPU it used: if one is near a whole core, it, not the server,
+is the limit. Every server started here is stopped before the bench exits.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import multiprocessing
 import os
 import resource
@@ -31,14 +43,19 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode
 
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
+# With --src, set-up (users, challenges, logins) uses that tree too: its schema may differ.
+_SRC = sys.argv[sys.argv.index("--src") + 1] if "--src" in sys.argv[:-1] else str(ROOT / "src")
+sys.path.insert(0, str(Path(_SRC).resolve()))
 
 from sessile.client import DPoPKey, SessionClient  # noqa: E402
 from sessile.clock import SystemClock  # noqa: E402
@@ -46,75 +63,205 @@ from sessile.sessions import ChallengeTokens  # noqa: E402
 from sessile.store.database import Database  # noqa: E402
 
 SECRET = "bench-secret-" + "b" * 40
+HOST = "127.0.0.1"
 CONCURRENCY_PER_PROCESS = 64
 #: Proofs are signed ahead for up to this many requests per second.
 MAX_RATE = 4000
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((HOST, 0))
         return int(sock.getsockname()[1])
 
 
-def wait_up(url: str, process: subprocess.Popen[bytes]) -> None:
+# Servers -------------------------------------------------------------------------------------
+@dataclass
+class Server:
+    """A server in a process group of its own, so its CPU can be read from /proc."""
+
+    name: str
+    base: str
+    process: subprocess.Popen[bytes]
+
+    def cpu_seconds(self) -> float:
+        total = 0
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2 :].split()
+            # fields[2] is the process group; [11], [12] utime and stime in ticks.
+            if int(fields[2]) == self.process.pid:
+                total += int(fields[11]) + int(fields[12])
+        return total / TICKS
+
+    def stop(self) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGINT)
+            self.process.wait(timeout=20)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+def start(name: str, command: list[str], *, port: int, ready: str, **kwargs: Any) -> Server:
+    process = subprocess.Popen(command, start_new_session=True, **kwargs)
+    server = Server(name, f"http://{HOST}:{port}", process)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
+            raise RuntimeError(f"{name} exited with {process.returncode}")
         try:
-            httpx.get(url, timeout=1)
-            return
+            httpx.request(
+                "POST" if ready.startswith("POST ") else "GET",
+                server.base + ready.removeprefix("POST "),
+                timeout=1,
+            )
+            return server
         except httpx.HTTPError:
             time.sleep(0.2)
-    raise RuntimeError("server did not start")
+    server.stop()
+    raise RuntimeError(f"{name} did not start")  # fmt: skip
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
+def sessile_env(args: argparse.Namespace, workdir: Path, base: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "SESSILE_DATA_DIR": str(workdir),
+        "SESSILE_PUBLIC_URL": base,
+        "SESSILE_SECRET_KEY": SECRET,
+        "SESSILE_DATABASE_URL": args.postgres or f"sqlite+aiosqlite:///{workdir / 'sessile.db'}",
+        "SESSILE_LOG_LEVEL": "warning",
+        **({"SESSILE_REDIS_URL": args.redis} if args.redis else {}),
+    }
+    if args.src:
+        env["PYTHONPATH"] = str(Path(args.src).resolve())
+    return env
 
 
-# Load generation ---------------------------------------------------------------------------
+def start_sessile(
+    args: argparse.Namespace, workdir: Path, workers: int, probe: Path | None = None,
+    granian: bool = False,
+) -> Server:  # fmt: skip
+    port = free_port()
+    env = sessile_env(args, workdir, f"http://{HOST}:{port}")
+    if granian:  # the same app under granian, for --granian
+        subprocess.run([sys.executable, "-m", "sessile", "db", "upgrade"], env=env, check=True)
+        command = [
+            sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--host", HOST,
+            "--port", str(port), "--workers", str(workers), "--log-level", "warning",
+            "--no-ws", "sessile.http.app:create_app_from_env",
+        ]  # fmt: skip
+    elif probe is None:
+        command = [sys.executable, "-m", "sessile", "serve", "--port", str(port)]
+        command += ["--workers", str(workers)]
+    else:
+        subprocess.run([sys.executable, "-m", "sessile", "db", "upgrade"], env=env, check=True)
+        env["SESSILE_BENCH_PROBE"] = str(probe)
+        command = [
+            sys.executable, "-m", "uvicorn", "probe:create_app", "--factory", "--app-dir",
+            str(ROOT / "bench"), "--host", HOST, "--port", str(port), "--workers", str(workers),
+            "--log-level", "warning", "--no-server-header",
+        ]  # fmt: skip
+    return start("sessile", command, port=port, ready="/healthz", env=env)
+
+
+def start_baseline(workers: int) -> Server:
+    port = free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", "crypto_baseline:app", "--host", HOST, "--port",
+        str(port), "--workers", str(workers), "--log-level", "warning", "--app-dir",
+        str(ROOT / "bench"),
+    ]  # fmt: skip
+    return start("crypto-only", command, port=port, ready="/")
+
+
+def start_anchor() -> Server:
+    folder = ROOT / "bench" / "anchor"
+    if not (folder / "node_modules" / "oidc-provider").exists():
+        raise SystemExit("run `npm ci --prefix bench/anchor` first")
+    port = free_port()
+    return start(
+        "oidc-provider",
+        ["node", str(folder / "server.js"), str(port)],
+        port=port,
+        ready="/.well-known/openid-configuration",
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+# Load generation -----------------------------------------------------------------------------
 # A lean HTTP/1.1 client on asyncio streams, with every DPoP proof signed before the clock
 # starts: the generator then costs little CPU per request, and reports what it used, so a
 # saturated generator can't pass for a slow server.
-Session = tuple[bytes, str, str]  # (private key PEM, refresh token, DPoP nonce)
+@dataclass
+class Slot:
+    """One client: what it sends, in order. ``kind`` picks the request's shape."""
+
+    kind: str  # "refresh", "anchor", "finalize" or "list"
+    token: str = ""  # refresh token, or access token for "list"
+    proofs: list[str] = field(default_factory=list)
+    challenges: list[str] = field(default_factory=list)
+    used: int = 0
 
 
-def _proofs(sessions: list[Session], url: str, count: int) -> list[list[str]]:
-    out = []
-    for pem, _, nonce in sessions:
-        key = DPoPKey.from_pem_bytes(pem)
-        out.append([key.proof("POST", url, nonce=nonce or None) for _ in range(count)])
-    return out
+def _request(slot: Slot, host: str) -> bytes | None:
+    if slot.kind == "list":
+        return (
+            f"GET /v1/session/me/list HTTP/1.1\r\nHost: {host}\r\n"
+            f"Authorization: Bearer {slot.token}\r\n\r\n"
+        ).encode()
+    if slot.used >= len(slot.proofs):
+        return None
+    proof = slot.proofs[slot.used]
+    slot.used += 1
+    if slot.kind == "refresh":
+        head = f"POST /v1/session/refresh HTTP/1.1\r\nX-Refresh-Token: {slot.token}\r\n"
+        body = b""
+    elif slot.kind == "anchor":
+        head = "POST /token HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        form = {"grant_type": "refresh_token", "refresh_token": slot.token, "client_id": "bench"}
+        body = urlencode(form).encode()
+    else:  # finalize
+        head = (
+            "POST /v1/session/login/finalize HTTP/1.1\r\nContent-Type: application/json\r\n"
+            "X-Refresh-Token-Mode: header\r\n"
+        )
+        body = json.dumps({"challenge_token": slot.challenges[slot.used - 1]}).encode()
+    return (
+        f"{head}Host: {host}\r\nDPoP: {proof}\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
 
 
 async def _connection(
-    host: str, port: int, slots: list[int], tokens: list[str], proofs: list[list[str]],
-    deadline: float, result: dict[str, Any],
+    host: str, port: int, slots: list[Slot], deadline: float, interval: float | None,
+    result: dict[str, Any],
 ) -> None:  # fmt: skip
     reader, writer = await asyncio.open_connection(host, port)
-    used = [0] * len(tokens)
     turn = 0
+    scheduled = time.perf_counter()
     try:
         while time.monotonic() < deadline:
             slot = slots[turn % len(slots)]
             turn += 1
-            if used[slot] >= len(proofs[slot]):
+            request = _request(slot, f"{host}:{port}")
+            if request is None:
                 result["exhausted"] += 1
                 break
-            proof = proofs[slot][used[slot]]
-            used[slot] += 1
-            request = (
-                f"POST /v1/session/refresh HTTP/1.1\r\nHost: {host}:{port}\r\n"
-                f"DPoP: {proof}\r\nX-Refresh-Token: {tokens[slot]}\r\nContent-Length: 0\r\n\r\n"
-            )
-            started = time.perf_counter()
-            writer.write(request.encode())
+            if interval is not None:  # open loop: latency counts from the scheduled time
+                scheduled += interval
+                await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
+            else:
+                scheduled = time.perf_counter()
+            writer.write(request)
             head = await reader.readuntil(b"\r\n\r\n")
             lines = head.decode("latin-1").split("\r\n")
             headers = {}
@@ -122,192 +269,336 @@ async def _connection(
                 name, _, value = line.partition(":")
                 headers[name.strip().lower()] = value.strip()
             body = await reader.readexactly(int(headers.get("content-length", "0")))
-            elapsed = time.perf_counter() - started
+            elapsed = time.perf_counter() - scheduled
             if lines[0].split()[1] == "200":
                 result["latencies"].append(elapsed)
-                tokens[slot] = headers.get("x-refresh-token", tokens[slot])
+                if slot.kind == "refresh":
+                    slot.token = headers.get("x-refresh-token", slot.token)
+                elif slot.kind == "anchor":
+                    slot.token = json.loads(body)["refresh_token"]
             elif b"use_dpop_nonce" in body:
                 result["nonce_retries"] += 1
             else:
                 result["errors"] += 1
+                result["last_error"] = body[:200].decode(errors="replace")
     finally:
         writer.close()
 
 
-async def _drive(
-    base: str, sessions: list[Session], proofs: list[list[str]], seconds: float
-) -> dict[str, Any]:
-    parts = urlsplit(base)
-    host, port = parts.hostname or "127.0.0.1", parts.port or 80
-    tokens = [token for _, token, _ in sessions]
-    result: dict[str, Any] = {"latencies": [], "errors": 0, "nonce_retries": 0, "exhausted": 0}
-    deadline = time.monotonic() + seconds
-    # Each connection owns its sessions, so a rotated token is always used in order.
-    connections = [
-        _connection(host, port, list(range(i, len(sessions), CONCURRENCY_PER_PROCESS)), tokens,
-                    proofs, deadline, result)
-        for i in range(min(CONCURRENCY_PER_PROCESS, len(sessions)))
-    ]  # fmt: skip
-    await asyncio.gather(*connections)
-    return result
-
-
 def _generator(
-    base: str,
-    sessions: list[Session],
-    seconds: float,
-    per_session: int,
+    base: str, slots: list[Slot], seconds: float, rate: float | None, out: Any, go: Any,
     ready: Any,
-    go: Any,
-    out: Any,
-) -> None:
-    proofs = _proofs(sessions, base + "/v1/session/refresh", per_session)
+) -> None:  # fmt: skip
     ready.put(True)
     go.wait()
-    usage_before = resource.getrusage(resource.RUSAGE_SELF)
+    host, port = HOST, int(base.rsplit(":", 1)[1])
+    result: dict[str, Any] = {"latencies": [], "errors": 0, "nonce_retries": 0, "exhausted": 0}
+    connections = min(CONCURRENCY_PER_PROCESS, len(slots))
+    interval = connections / rate if rate else None
+    before = resource.getrusage(resource.RUSAGE_SELF)
     wall = time.monotonic()
-    result = asyncio.run(_drive(base, sessions, proofs, seconds))
+
+    async def drive() -> None:
+        deadline = time.monotonic() + seconds
+        # Each connection owns its slots, so a rotated token is always used in order.
+        await asyncio.gather(*(
+            _connection(host, port, slots[i::connections], deadline, interval, result)
+            for i in range(connections)
+        ))  # fmt: skip
+
+    asyncio.run(drive())
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    cpu = (usage.ru_utime - usage_before.ru_utime) + (usage.ru_stime - usage_before.ru_stime)
+    cpu = (usage.ru_utime - before.ru_utime) + (usage.ru_stime - before.ru_stime)
     result["cpu"] = cpu / (time.monotonic() - wall)
     out.put(result)
 
 
-def load(base: str, sessions: list[Session], seconds: float, processes: int) -> dict[str, Any]:
+def load(
+    server: Server, slots: list[Slot], seconds: float, processes: int, rate: float | None = None
+) -> dict[str, Any]:
+    """Drive ``server`` for ``seconds``; its CPU is read from /proc around the run."""
     ready: Any = multiprocessing.Queue()
     out: Any = multiprocessing.Queue()
     go = multiprocessing.Event()
-    shares = [sessions[i::processes] for i in range(processes)]
-    per_session = max(20, int(MAX_RATE * seconds / len(sessions)) + 1)
+    shares = [slots[i::processes] for i in range(processes)]
+    share_rate = rate / processes if rate else None
     workers = [
         multiprocessing.Process(
-            target=_generator, args=(base, share, seconds, per_session, ready, go, out)
+            target=_generator, args=(server.base, share, seconds, share_rate, out, go, ready)
         )
         for share in shares
     ]
     for worker in workers:
         worker.start()
     for _ in workers:
-        ready.get(timeout=600)  # every proof is signed before the clock starts
+        ready.get(timeout=120)
+    cpu_before = server.cpu_seconds()
+    started = time.monotonic()
     go.set()
     results = [out.get(timeout=seconds + 120) for _ in workers]
+    elapsed = time.monotonic() - started
+    server_cpu = server.cpu_seconds() - cpu_before
     for worker in workers:
         worker.join(timeout=30)
     latencies = sorted(x for r in results for x in r["latencies"])
+    ok = len(latencies)
     return {
-        "rps": len(latencies) / seconds,
+        "rps": ok / seconds,
         "p50": statistics.median(latencies) * 1000 if latencies else float("nan"),
-        "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000 if latencies else float("nan"),
-        "ok": len(latencies),
+        "p99": latencies[max(0, int(ok * 0.99) - 1)] * 1000 if latencies else float("nan"),
+        "ok": ok,
         "errors": sum(r["errors"] for r in results),
+        "last_error": next((r["last_error"] for r in results if "last_error" in r), ""),
         "nonce_retries": sum(r["nonce_retries"] for r in results),
         "exhausted": sum(r["exhausted"] for r in results),
         "generator_cpu": [round(r["cpu"], 2) for r in results],
+        "server_cores": server_cpu / elapsed,
+        "cpu_ms": server_cpu / ok * 1000 if ok else float("nan"),
     }
 
 
-# Setup -------------------------------------------------------------------------------------
-async def _challenges(database_url: str, count: int) -> list[str]:
+# Set-up: sessions, grants, proofs ------------------------------------------------------------
+def _sign(pem: bytes, url: str, nonce: str | None, count: int, spaced: bool = False) -> list[str]:
+    """``count`` proofs; ``spaced`` gives them an ``iat`` a second apart, the clock of a
+    client signing each one as it refreshes (a server nonce makes future ``iat`` fine)."""
+    key = DPoPKey.from_pem_bytes(pem)
+    now = time.time()
+    return [key.proof("POST", url, nonce=nonce, iat=now + i if spaced else None)
+            for i in range(count)]  # fmt: skip
+
+
+async def _challenges(database_url: str, count: int, users: int) -> list[str]:
     db = Database.from_url(database_url)
     try:
         clock = SystemClock()
         challenges = ChallengeTokens(db.challenges, clock, ttl=600)
-        out = []
-        for _ in range(count):
-            user = await db.users.create(now=clock.now())
-            out.append(await challenges.issue(user_id=user.id, auth_method="password"))
-        return out
+        ids = [(await db.users.create(now=clock.now())).id for _ in range(users)]
+        return [
+            await challenges.issue(user_id=ids[i % users], auth_method="password")
+            for i in range(count)
+        ]
     finally:
         await db.close()
 
 
-def login_sessions(base: str, database_url: str, count: int) -> list[Session]:
-    """Log ``count`` sessions in, each with its key, refresh token and current nonce."""
-    sessions = []
+def sessile_sessions(server: Server, env: dict[str, str], count: int, per_slot: int) -> list[Slot]:
+    """Log ``count`` sessions in; sign each one's refresh proofs ahead."""
+    challenges = asyncio.run(_challenges(env["SESSILE_DATABASE_URL"], count, count))
+    slots = []
     with httpx.Client(timeout=30) as http:
-        for challenge in asyncio.run(_challenges(database_url, count)):
-            client = SessionClient(base, http=http)
+        for challenge in challenges:
+            client = SessionClient(server.base, http=http)
             tokens = client.finalize(challenge)
             assert tokens.refresh_token is not None
-            sessions.append((client.key.to_pem_bytes(), tokens.refresh_token, client.nonce or ""))
-    return sessions
+            proofs = _sign(
+                client.key.to_pem_bytes(), server.base + "/v1/session/refresh", client.nonce,
+                per_slot, spaced=True,
+            )  # fmt: skip
+            slots.append(Slot("refresh", tokens.refresh_token, proofs))
+    return slots
 
 
-def run_sessile(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    database_url = args.postgres or f"sqlite+aiosqlite:///{workdir / 'sessile.db'}"
-    env = {
-        **os.environ,
-        "SESSILE_DATA_DIR": str(workdir),
-        "SESSILE_PUBLIC_URL": base,
-        "SESSILE_SECRET_KEY": SECRET,
-        "SESSILE_DATABASE_URL": database_url,
-        "SESSILE_LOG_LEVEL": "warning",
-        **({"SESSILE_REDIS_URL": args.redis} if args.redis else {}),
-    }
-    command = [sys.executable, "-m", "sessile", "serve", "--port", str(port)]
-    command += ["--workers", str(args.workers)]
-    process = subprocess.Popen(command, env=env)
-    try:
-        wait_up(base + "/healthz", process)
-        sessions = login_sessions(base, database_url, args.sessions)
-        load(base, sessions, 2, args.processes)  # warm-up
-        sessions = login_sessions(base, database_url, args.sessions)
-        return load(base, sessions, args.seconds, args.processes)
-    finally:
-        stop(process)
-
-
-def run_baseline(args: argparse.Namespace) -> dict[str, Any]:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    command = [
-        sys.executable, "-m", "uvicorn", "crypto_baseline:app", "--port", str(port),
-        "--workers", str(args.workers), "--log-level", "warning", "--app-dir", str(ROOT / "bench"),
+def baseline_slots(server: Server, count: int, per_slot: int) -> list[Slot]:
+    url = server.base + "/v1/session/refresh"
+    return [
+        Slot("refresh", secrets.token_urlsafe(32),
+             _sign(DPoPKey.generate().to_pem_bytes(), url, None, per_slot))
+        for _ in range(count)
     ]  # fmt: skip
-    process = subprocess.Popen(command)
+
+
+def anchor_grants(server: Server, count: int, per_slot: int) -> list[Slot]:
+    """One grant per load client, bound to that client's key."""
+    slots = []
+    with httpx.Client(timeout=30) as http:
+        for _ in range(count):
+            key = DPoPKey.generate()
+            grant = http.post(server.base + "/bench/grant", json={"jkt": key.thumbprint})
+            grant.raise_for_status()
+            proofs = _sign(key.to_pem_bytes(), server.base + "/token", None, per_slot)
+            slots.append(Slot("anchor", grant.json()["refresh_token"], proofs))
+    return slots
+
+
+# Scenarios -----------------------------------------------------------------------------------
+def per_slot(args: argparse.Namespace, seconds: float) -> int:
+    return max(20, int(MAX_RATE * seconds / args.sessions) + 1)
+
+
+def run_anchor(args: argparse.Namespace, workdir: Path) -> dict[str, dict[str, Any]]:
+    """CPU per refresh, one server process each, driven the same way."""
+    n = per_slot(args, args.seconds)
+    results: dict[str, dict[str, Any]] = {}
+    names = ["crypto-only", "sessile", "oidc-provider"]
+    names += ["sessile (granian)"] if args.granian else []
+    for name in names:
+        make: Callable[[], list[Slot]]
+        if name.startswith("sessile"):
+            server = start_sessile(args, workdir, 1, granian=name.endswith("(granian)"))
+            env = sessile_env(args, workdir, server.base)
+            make = partial(sessile_sessions, server, env, args.sessions, n)
+        elif name == "crypto-only":
+            server = start_baseline(1)
+            make = partial(baseline_slots, server, args.sessions, n)
+        else:
+            server = start_anchor()
+            make = partial(anchor_grants, server, args.sessions, n)
+        try:
+            load(server, make(), 2, args.processes)  # warm-up
+            slots = make()
+            spy = profile(args, server) if name == "sessile" else None
+            results[name] = load(server, slots, args.seconds, args.processes)
+            if spy is not None:
+                spy.wait(timeout=60)
+        finally:
+            server.stop()
+    return results
+
+
+def profile(args: argparse.Namespace, server: Server) -> subprocess.Popen[bytes] | None:
+    """With ``--profile``, sample sessile with py-spy during the measured run."""
+    if not args.profile:
+        return None
+    command = [
+        "py-spy", "record", "--pid", str(server.process.pid), "--nonblocking", "--rate", "250",
+        "--duration", str(int(args.seconds)), "--format", "raw", "--output", args.profile,
+    ]  # fmt: skip
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL)
+
+
+def run_throughput(args: argparse.Namespace, workdir: Path) -> dict[str, dict[str, Any]]:
+    n = per_slot(args, args.seconds)
+    results: dict[str, dict[str, Any]] = {}
+    baseline = start_baseline(args.workers)
     try:
-        wait_up(base + "/", process)
-        sessions = [
-            (DPoPKey.generate().to_pem_bytes(), secrets.token_urlsafe(32), "")
-            for _ in range(args.sessions)
-        ]
-        load(base, sessions, 2, args.processes)
-        return load(base, sessions, args.seconds, args.processes)
+        load(baseline, baseline_slots(baseline, args.sessions, n), 2, args.processes)
+        results["crypto-only"] = load(
+            baseline, baseline_slots(baseline, args.sessions, n), args.seconds, args.processes
+        )
     finally:
-        stop(process)
+        baseline.stop()
+    probe = workdir / "probe"
+    probe.mkdir()
+    server = start_sessile(args, workdir, args.workers, probe if args.latency else None)
+    env = sessile_env(args, workdir, server.base)
+    try:
+        load(server, sessile_sessions(server, env, args.sessions, n), 2, args.processes)
+        results["sessile"] = load(
+            server, sessile_sessions(server, env, args.sessions, n), args.seconds, args.processes
+        )
+        if args.latency:
+            rate = 0.7 * results["sessile"]["rps"]
+            slots = sessile_sessions(server, env, args.sessions, n)
+            (probe / "measuring").touch()
+            results["sessile @70%"] = load(server, slots, args.seconds, args.processes, rate)
+            (probe / "measuring").unlink()
+    finally:
+        server.stop()
+    if args.latency:
+        stalls = [json.loads(p.read_text())["worst_stall_ms"] for p in probe.glob("*.json")]
+        results["sessile @70%"]["worst_stall_ms"] = max(stalls, default=float("nan"))
+    return results
+
+
+def run_routes(args: argparse.Namespace, workdir: Path) -> dict[str, dict[str, Any]]:
+    """CPU per login finalize and per session list, on one worker."""
+    server = start_sessile(args, workdir, 1)
+    env = sessile_env(args, workdir, server.base)
+    results: dict[str, dict[str, Any]] = {}
+    try:
+        count = args.sessions
+        per = max(10, int(1500 * args.seconds / count) + 1)
+        for phase in ("warm-up", "finalize"):
+            seconds = 2 if phase == "warm-up" else args.seconds
+            challenges = asyncio.run(_challenges(env["SESSILE_DATABASE_URL"], count * per, 20))
+            nonce = httpx.post(server.base + "/v1/session/refresh").headers.get("dpop-nonce")
+            slots = []
+            for i in range(count):
+                key = DPoPKey.generate()
+                proofs = _sign(key.to_pem_bytes(), server.base + "/v1/session/login/finalize",
+                               nonce, per)  # fmt: skip
+                slots.append(Slot("finalize", proofs=proofs,
+                                  challenges=challenges[i * per : (i + 1) * per]))  # fmt: skip
+            results[phase] = load(server, slots, seconds, args.processes)
+        # Each of 20 users now has many sessions; list the first page as some of them.
+        refresh = sessile_sessions(server, env, count, 1)
+        tokens = []
+        with httpx.Client(timeout=30) as http:
+            for slot in refresh[:count]:
+                response = http.post(
+                    server.base + "/v1/session/refresh",
+                    headers={"DPoP": slot.proofs[0], "X-Refresh-Token": slot.token},
+                )
+                tokens.append(response.json()["access_token"])
+        lists = [Slot("list", token) for token in tokens]
+        load(server, lists, 2, args.processes)
+        results["list"] = load(server, lists, args.seconds, args.processes)
+    finally:
+        server.stop()
+    del results["warm-up"]
+    return results
+
+
+def report(results: dict[str, dict[str, Any]]) -> None:
+    print(
+        f"{'':22} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'CPU/req ms':>10} {'cores':>5}"
+        f" {'errors':>6} {'nonce':>5}  generator CPU (cores)"
+    )
+    for name, r in results.items():
+        print(
+            f"{name:22} {r['rps']:7.0f} {r['p50']:7.2f} {r['p99']:7.2f} {r['cpu_ms']:10.3f}"
+            f" {r['server_cores']:5.2f} {r['errors']:6d} {r['nonce_retries']:5d}"
+            f"  {r['generator_cpu']}"
+        )
+        if r["errors"]:
+            print(f"    last error: {r['last_error']}")
+        if "worst_stall_ms" in r:
+            print(f"    worst event-loop stall: {r['worst_stall_ms']:.2f} ms")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
+    parser.add_argument("--anchor", action="store_true", help="CPU per refresh vs oidc-provider")
+    parser.add_argument("--latency", action="store_true", help="p50/p99 at 70%% of the maximum")
+    parser.add_argument("--routes", action="store_true", help="CPU per finalize and per list")
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--sessions", type=int, default=200)
+    parser.add_argument("--sessions", type=int, default=200, help="load clients (sessions)")
     parser.add_argument("--processes", type=int, default=1, help="load-generator processes")
     parser.add_argument("--postgres", help="a postgresql+asyncpg:// URL of an empty database")
     parser.add_argument("--redis", help="a redis:// URL: DPoP replay entries go there")
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
+    parser.add_argument("--src", help="run the server from this source tree (its src/)")
+    parser.add_argument("--profile", help="with --anchor: py-spy's raw samples of sessile here")
+    parser.add_argument(
+        "--granian", action="store_true", help="with --anchor: sessile under granian too"
+    )
     args = parser.parse_args()
+    # Stopped from outside, still stop every server started here (the finally blocks).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     workdir = Path(tempfile.mkdtemp(prefix="sessile-bench-"))
+    store = ("PostgreSQL" if args.postgres else "SQLite") + (" + Redis" if args.redis else "")
     try:
-        baseline = run_baseline(args)
-        sessile = run_sessile(args, workdir)
+        if args.anchor:
+            results = run_anchor(args, workdir)
+            report(results)
+            sessile, crypto, anchor = (results[k]["cpu_ms"] for k in
+                                       ("sessile", "crypto-only", "oidc-provider"))  # fmt: skip
+            print(f"store: {store}; one server process each")
+            print(f"sessile / oidc-provider CPU per refresh: {sessile / anchor:.2f} (goal <= 0.33)")
+            print(f"crypto-only / sessile CPU per refresh:   {crypto / sessile:.2f} (goal >= 0.70)")
+        elif args.routes:
+            report(run_routes(args, workdir))
+            print(f"store: {store}; one worker")
+        else:
+            results = run_throughput(args, workdir)
+            report(results)
+            print(f"store: {store}; {args.workers} workers")
+            ratio = results["sessile"]["rps"] / results["crypto-only"]["rps"]
+            print(f"throughput sessile / crypto-only: {ratio:.2f}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    store = ("PostgreSQL" if args.postgres else "SQLite") + (" + Redis" if args.redis else "")
-    print(
-        f"{'':28} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'nonce':>6}"
-        "  generator CPU (cores)"
-    )
-    for name, r in (("crypto-only baseline", baseline), (f"sessile refresh ({store})", sessile)):
-        print(
-            f"{name:28} {r['rps']:8.0f} {r['p50']:8.2f} {r['p99']:8.2f} {r['errors']:7d}"
-            f" {r['nonce_retries']:6d}"
-            f"  {r['generator_cpu']}"
-        )
-    print(f"ratio sessile / baseline: {sessile['rps'] / baseline['rps']:.2f}")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from sessile.claims import UserClaims
 from sessile.clock import Clock
 from sessile.errors import Unauthorized
 from sessile.keys import KeyRing
+from sessile.keys.signer import ES256Signer
 from sessile.verify._claims import Claims, check_claims
 from sessile.verify._errors import TokenError
 
@@ -42,6 +43,7 @@ class AccessTokens:
         self._scope = scope
         self._custom = dict(custom_claims or {})
         self._user_claims = user_claims
+        self._signers: dict[str, ES256Signer] = {}
 
     async def issue(self, *, user_id: str, session_id: str) -> tuple[str, int]:
         """Sign a token for the session; return it and its ``exp``."""
@@ -62,8 +64,10 @@ class AccessTokens:
             "scope": self._scope,
         }
         kid, key = await self._ring.signing_key()
-        header = {"alg": "ES256", "typ": "at+jwt", "kid": kid}
-        return jwt.encode(header, claims, key, algorithms=["ES256"]), exp
+        signer = self._signers.get(kid)
+        if signer is None:
+            signer = self._signers[kid] = ES256Signer(kid, key, typ="at+jwt")
+        return signer.sign(claims), exp
 
     async def verify(self, token: str) -> Claims:
         """Check signature, ``typ``, ``iss``, ``aud`` and times; raise Unauthorized otherwise."""

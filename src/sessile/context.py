@@ -128,7 +128,7 @@ class AppContext:
                 settings,
                 clock=clock,
                 secrets=shared_secrets,
-                replay=create_replay_store(settings, db.engine),
+                replay=create_replay_store(settings, db.engine, db.driver),
             ),
             sessions=sessions,
             challenges=challenges,

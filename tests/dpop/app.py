@@ -61,6 +61,6 @@ def from_env() -> FastAPI:
         settings,
         clock=clock,
         secrets=secrets,
-        replay=create_replay_store(settings, database.engine),
+        replay=create_replay_store(settings, database.engine, database.driver),
     )
     return create_app(verifier, database)

@@ -48,7 +48,10 @@ async def make_server(tmp_path: Path, **settings: object) -> AsyncIterator[Serve
     clock = FixedClock(T0)
     secrets = SharedSecrets(database.secrets, b"s" * 32, clock)
     verifier = DPoPVerifier(
-        config, clock=clock, secrets=secrets, replay=SqlReplayStore(database.engine)
+        config,
+        clock=clock,
+        secrets=secrets,
+        replay=SqlReplayStore(database.engine, database.driver),
     )
     transport = httpx.ASGITransport(app=create_app(verifier))
     # The client talks to some other host name: htu must come from the public URL.
@@ -165,9 +168,11 @@ async def test_replay_store_choice(tmp_path: Path) -> None:
     database = Database.from_url(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
     try:
         plain = Settings(data_dir=tmp_path)
-        assert isinstance(create_replay_store(plain, database.engine), SqlReplayStore)
+        assert isinstance(
+            create_replay_store(plain, database.engine, database.driver), SqlReplayStore
+        )
         with_redis = Settings(data_dir=tmp_path, redis_url="redis://127.0.0.1:6379/0")
-        store = create_replay_store(with_redis, database.engine)
+        store = create_replay_store(with_redis, database.engine, database.driver)
         assert isinstance(store, RedisReplayStore)
         assert store.key("jkt", "jti") == "sessile:default:dpop:jti:jkt:jti"
     finally:

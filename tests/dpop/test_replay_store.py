@@ -56,10 +56,10 @@ class ReplayStoreContract:
 class TestSqlReplayStore(ReplayStoreContract):
     @pytest.fixture
     def store(self, database: Database) -> SqlReplayStore:
-        return SqlReplayStore(database.engine)
+        return SqlReplayStore(database.engine, database.driver)
 
     async def test_purge_deletes_expired_rows_only(self, database: Database) -> None:
-        store = SqlReplayStore(database.engine, purge_interval=3600)
+        store = SqlReplayStore(database.engine, database.driver, purge_interval=3600)
         now = time.time()
         await store.remember(JKT, "old", expires_at=now - 10, now=now - 20)
         await store.remember(JKT, "live", expires_at=now + 60, now=now)
@@ -69,7 +69,7 @@ class TestSqlReplayStore(ReplayStoreContract):
         assert rows == ["live"]
 
     async def test_remember_purges_now_and_then(self, database: Database) -> None:
-        store = SqlReplayStore(database.engine, purge_interval=60)
+        store = SqlReplayStore(database.engine, database.driver, purge_interval=60)
         now = time.time()
         await store.remember(JKT, "a", expires_at=now + 1, now=now)
         await store.remember(JKT, "b", expires_at=now + 100, now=now + 30)  # no purge yet

@@ -26,10 +26,11 @@ from starlette.responses import Response
 from sessile.clock import Clock
 from sessile.config import Settings
 from sessile.dpop.nonce import NonceIssuer
-from sessile.dpop.proof import ProofPolicy, ValidatedProof, validate_proof
+from sessile.dpop.proof import ProofPolicy, ValidatedProof, check_proof, validate_proof
 from sessile.dpop.replay import RedisReplayStore, ReplayStore, SqlReplayStore
-from sessile.errors import SessileError
+from sessile.errors import InvalidDPoPProof, SessileError
 from sessile.http.errors import error_response
+from sessile.store.drivers import Driver
 
 __all__ = ["NONCE_SECRET_NAME", "DPoPVerifier", "SecretSource", "create_replay_store"]
 
@@ -90,6 +91,30 @@ class DPoPVerifier:
             expected_jkt=expected_jkt,
         )
 
+    async def check(self, request: Request, path: str) -> ValidatedProof:
+        """:meth:`verify` without the replay check: for ``/refresh``, whose rotation
+        carries the proof's replay check in its own write (DESIGN §3.7)."""
+        return check_proof(
+            request.headers.getlist("dpop"),
+            method=request.method,
+            url=self._settings.url(path),
+            clock=self._clock,
+            nonces=await self.nonces(),
+            policy=self._policy,
+        )
+
+    @property
+    def replay(self) -> ReplayStore:
+        return self._replay
+
+    async def remember(self, proof: ValidatedProof) -> None:
+        """The replay check :meth:`check` left out; InvalidDPoPProof for a replayed proof."""
+        now = self._clock.now()
+        if not await self._replay.remember(
+            proof.jkt, proof.jti, expires_at=proof.expires_at, now=now
+        ):
+            raise InvalidDPoPProof("The DPoP proof has been used before.")
+
     async def nonce_headers(self) -> dict[str, str]:
         """``{"DPoP-Nonce": <current nonce>}``, for every response of a DPoP route."""
         nonces = await self.nonces()
@@ -105,9 +130,9 @@ class DPoPVerifier:
         return error_response(error, headers=await self.nonce_headers())
 
 
-def create_replay_store(settings: Settings, engine: AsyncEngine) -> ReplayStore:
+def create_replay_store(settings: Settings, engine: AsyncEngine, driver: Driver) -> ReplayStore:
     """Redis when ``redis_url`` is configured, else the database (DESIGN §3.7)."""
     if settings.redis_url:
         client: Redis = Redis.from_url(settings.redis_url)
         return RedisReplayStore(client, prefix=f"sessile:{settings.app_id}:dpop:jti:")
-    return SqlReplayStore(engine)
+    return SqlReplayStore(engine, driver)

@@ -8,6 +8,7 @@ query and fragment are dropped, as RFC 9449 §4.2 says ``htu`` has none.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 __all__ = ["normalize_htu"]
@@ -41,6 +42,7 @@ def _remove_dot_segments(path: str) -> str:
     return result
 
 
+@lru_cache(maxsize=1024)  # the endpoint URLs, and the few spellings clients use
 def normalize_htu(url: str) -> str | None:
     """The normal form of an absolute http(s) URL without query and fragment, or None."""
     if not _URI_CHARS.match(url) or _PERCENT.sub("", url).count("%"):

@@ -25,6 +25,8 @@ class NonceIssuer:
         if step < 1 or steps_accepted < 1:
             raise ValueError("step and steps_accepted must be positive")
         self._secret = secret
+        # The nonces of the last few steps: each is an HMAC, asked for on every request.
+        self._recent: dict[int, str] = {}
         self.step = step
         self.steps_accepted = steps_accepted
 
@@ -32,8 +34,14 @@ class NonceIssuer:
         return math.floor(now / self.step)
 
     def _nonce(self, index: int) -> str:
-        mac = hmac.new(self._secret, b"sessile/dpop-nonce/%d" % index, hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")
+        nonce = self._recent.get(index)
+        if nonce is None:
+            mac = hmac.new(self._secret, b"sessile/dpop-nonce/%d" % index, hashlib.sha256).digest()
+            nonce = base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")
+            if len(self._recent) > 4 * (self.steps_accepted + 2):
+                self._recent.clear()
+            self._recent[index] = nonce
+        return nonce
 
     def issue(self, now: float) -> str:
         """The nonce of the current time step."""

@@ -11,12 +11,13 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from types import MappingProxyType
 from typing import Any
 
 from joserfc import jwk, jws
 from joserfc.errors import JoseError
+from joserfc.util import urlsafe_b64decode
 
 from sessile.clock import Clock
 from sessile.config import Settings
@@ -109,12 +110,28 @@ def _single_header(headers: Sequence[str], policy: ProofPolicy) -> str:
     return value
 
 
-def _verified_jws(value: str, policy: ProofPolicy) -> tuple[Mapping[str, Any], bytes, jwk.Key]:
+@dataclass(frozen=True)
+class _ProofKey:
+    """What a proof's protected header gives once it passed its checks."""
+
+    alg: str
+    public_jwk: Mapping[str, Any]
+    key: jwk.Key
+    jkt: str
+
+
+# A client signs every proof with one key, so its protected header repeats: the checks
+# on it, the key import and the thumbprint are done once per header (and policy), not
+# once per proof. Only headers that passed are kept; the signature is checked every time.
+_HEADER_CACHE_SIZE = 4096
+
+
+@lru_cache(maxsize=_HEADER_CACHE_SIZE)
+def _proof_key(protected: bytes, policy: ProofPolicy) -> _ProofKey:
     try:
-        token = jws.extract_compact(value.encode("ascii"))
-    except (JoseError, ValueError, TypeError, UnicodeError, RecursionError) as exc:
+        header = json.loads(urlsafe_b64decode(protected))
+    except (ValueError, TypeError, UnicodeError, RecursionError) as exc:
         raise InvalidDPoPProof("The DPoP header is not a compact JWS.") from exc
-    header = token.headers()
     if not isinstance(header, dict):
         raise InvalidDPoPProof("The proof's header is not a JSON object.")
     if header.get("typ") != "dpop+jwt":
@@ -131,12 +148,25 @@ def _verified_jws(value: str, policy: ProofPolicy) -> tuple[Mapping[str, Any], b
         raise InvalidDPoPProof('The proof\'s "jwk" holds a private or symmetric key.')
     try:
         key = jwk.import_key(public_jwk)
-        valid = jws.validate_compact(token, key, registry=_registry(alg))
+        jkt = key.thumbprint()
+    except (JoseError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise InvalidDPoPProof('The proof\'s "jwk" is not a usable key for its "alg".') from exc
+    return _ProofKey(alg, MappingProxyType(dict(public_jwk)), key, jkt)
+
+
+def _verified_jws(value: str, policy: ProofPolicy) -> tuple[_ProofKey, bytes]:
+    try:
+        token = jws.extract_compact(value.encode("ascii"))
+    except (JoseError, ValueError, TypeError, UnicodeError, RecursionError) as exc:
+        raise InvalidDPoPProof("The DPoP header is not a compact JWS.") from exc
+    proof_key = _proof_key(value.encode("ascii").split(b".", 1)[0], policy)
+    try:
+        valid = jws.validate_compact(token, proof_key.key, registry=_registry(proof_key.alg))
     except (JoseError, ValueError, TypeError, KeyError, AttributeError) as exc:
         raise InvalidDPoPProof('The proof\'s "jwk" is not a usable key for its "alg".') from exc
     if not valid:
         raise InvalidDPoPProof("The proof's signature does not verify.")
-    return MappingProxyType(dict(public_jwk)), token.payload, key
+    return proof_key, token.payload
 
 
 def _claims(payload: bytes, policy: ProofPolicy) -> dict[str, Any]:
@@ -206,7 +236,7 @@ def check_proof(
     from ``Host``. Raises a :class:`~sessile.errors.DPoPError`.
     """
     value = _single_header(headers, policy)
-    public_jwk, payload, key = _verified_jws(value, policy)
+    proof_key, payload = _verified_jws(value, policy)
     claims = _claims(payload, policy)
     if claims["htm"] != method:
         raise InvalidDPoPProof('The proof\'s "htm" does not match the request method.')
@@ -215,7 +245,7 @@ def check_proof(
         raise ValueError(f"the endpoint URL {url!r} is not an absolute http(s) URL")
     if normalize_htu(claims["htu"]) != expected_htu:
         raise InvalidDPoPProof('The proof\'s "htu" does not match the endpoint URL.')
-    jkt = key.thumbprint()
+    jkt = proof_key.jkt
     if expected_jkt is not None and jkt != expected_jkt:
         raise DPoPKeyMismatch()
     nonce: str | None = claims.get("nonce")
@@ -228,7 +258,7 @@ def check_proof(
         nonce=nonce,
         htm=claims["htm"],
         htu=claims["htu"],
-        jwk=public_jwk,
+        jwk=proof_key.public_jwk,
         expires_at=expires_at,
     )
 

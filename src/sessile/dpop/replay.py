@@ -16,6 +16,8 @@ from redis.asyncio import Redis
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from sessile.store.drivers import Driver
+from sessile.store.drivers.base import compile_statement
 from sessile.store.schema import dpop_replay
 
 __all__ = ["RedisReplayStore", "ReplayStore", "SqlReplayStore"]
@@ -33,36 +35,42 @@ class ReplayStore(Protocol):
 
 
 class SqlReplayStore:
-    """Insert-if-absent on the primary key of ``dpop_replay``; expired rows are purged."""
+    """Insert-if-absent on the primary key of ``dpop_replay``; expired rows are purged.
 
-    def __init__(self, engine: AsyncEngine, *, purge_interval: float = 60.0) -> None:
+    The insert runs on the database driver itself (every DPoP request runs it); the
+    purge, a few times a minute, on the engine.
+    """
+
+    def __init__(
+        self, engine: AsyncEngine, driver: Driver, *, purge_interval: float = 60.0
+    ) -> None:
         dialect = engine.dialect.name
         if dialect not in ("sqlite", "postgresql"):
             raise ValueError(f"unsupported database dialect {dialect!r}")
         self._engine = engine
-        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._driver = driver
         insert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(dpop_replay).values(
-            jkt=sa.bindparam("p_jkt"), jti=sa.bindparam("p_jti"), expires_at=sa.bindparam("p_exp")
+            jkt=sa.bindparam("jkt"), jti=sa.bindparam("jti"), expires_at=sa.bindparam("exp")
         )
-        # Built once: a DPoP route runs it on every request. An expired row is taken over;
-        # a live one makes the statement change nothing.
-        self._statement = insert.on_conflict_do_update(
-            index_elements=[dpop_replay.c.jkt, dpop_replay.c.jti],
-            set_={"expires_at": insert.excluded.expires_at},
-            where=dpop_replay.c.expires_at < sa.bindparam("p_now"),
+        # An expired row is taken over; a live one makes the statement change nothing.
+        self._statement = compile_statement(
+            insert.on_conflict_do_update(
+                index_elements=[dpop_replay.c.jkt, dpop_replay.c.jti],
+                set_={"expires_at": insert.excluded.expires_at},
+                where=dpop_replay.c.expires_at < sa.bindparam("now"),
+            ).returning(dpop_replay.c.expires_at),
+            driver.dialect,
         )
         self._purge_interval = purge_interval
         self._last_purge = -math.inf
 
     async def remember(self, jkt: str, jti: str, *, expires_at: float, now: float) -> bool:
-        values = {"p_jkt": jkt, "p_jti": jti, "p_exp": expires_at, "p_now": now}
-        # One statement is atomic by itself: no BEGIN/COMMIT round trips on every proof.
-        async with self._autocommit.connect() as conn:
-            result = await conn.execute(self._statement, values)
+        values = {"jkt": jkt, "jti": jti, "exp": expires_at, "now": now}
+        rows = await self._driver.rows(self._statement, values)
         if now - self._last_purge >= self._purge_interval:
             self._last_purge = now
             await self.purge(now)
-        return result.rowcount == 1
+        return len(rows) == 1
 
     async def purge(self, now: float) -> int:
         """Delete the records that expired before ``now``; return how many."""

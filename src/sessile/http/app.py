@@ -69,6 +69,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         summary="Self-hosted sessions: JWT access tokens and DPoP-bound refresh tokens.",
         version=__version__,
         lifespan=lifespan,
+        # FastAPI's OpenTelemetry bridge asks on every request whether a provider is set;
+        # sessile exports no traces, so it is off.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.context = context
     install_error_handlers(app)

@@ -11,7 +11,9 @@ from typing import Literal
 
 from sessile.access_tokens import AccessTokens
 from sessile.clock import Clock
-from sessile.errors import DPoPKeyMismatch, NotFound, Unauthorized
+from sessile.dpop.proof import ValidatedProof
+from sessile.dpop.replay import ReplayStore
+from sessile.errors import DPoPKeyMismatch, InvalidDPoPProof, NotFound, Unauthorized, UseDPoPNonce
 from sessile.ids import new_id
 from sessile.sessions.device import Device
 from sessile.sessions.refresh_tokens import (
@@ -34,6 +36,7 @@ RevokeTarget = Literal["all", "others", "mine", "session"]
 
 _SUCCESSOR_SECRET = "refresh-successor"
 _INVALID = "The refresh token is invalid, expired or revoked."
+_REPLAYED = "The DPoP proof has been used before."
 
 
 @dataclass(frozen=True)
@@ -151,35 +154,54 @@ class SessionService:
                 extra={"user_id": user_id, "session_ids": ended, "limit": limit},
             )
 
-    async def refresh(self, presented: str, *, jkt: str) -> IssuedTokens:
-        """Rotate; the grace window repeats the successor; a genuine old token revokes."""
+    async def refresh(
+        self, presented: str, *, proof: ValidatedProof, replay: ReplayStore
+    ) -> IssuedTokens:
+        """Rotate; the grace window repeats the successor; a genuine old token revokes.
+
+        ``proof`` has passed every check but replay. In the common case the rotation's
+        own write is its replay check: it takes only a proof newer than every refresh
+        proof of the key. Any other way goes through ``replay`` first (DESIGN §3.7).
+        """
+        now = self._clock.now()
         token = parse_token(presented)
         if token is None:
+            await self._take_proof(proof, replay, now)
             raise Unauthorized(_INVALID)
-        now = self._clock.now()
         key = await self._secrets.get(_SUCCESSOR_SECRET)
         presented_hash = hash_token(token)
+        following = successor(key, token)
+
+        async def rotate(proof_seen: tuple[float, str] | None) -> SessionRow | None:
+            return await self._db.sessions.rotate_live(
+                token.session_id,
+                generation=token.generation,
+                current_hash=presented_hash,
+                new_hash=hash_token(following),
+                jkt=proof.jkt,
+                now=now,
+                idle_since=now - self._policy.idle_timeout,
+                proof=proof_seen,
+            )
 
         # The common case, a live session's current token with its key, in one statement.
-        following = successor(key, token)
-        rotated = await self._db.sessions.rotate_live(
-            token.session_id,
-            generation=token.generation,
-            current_hash=presented_hash,
-            new_hash=hash_token(following),
-            jkt=jkt,
-            now=now,
-            idle_since=now - self._policy.idle_timeout,
-        )
+        rotated = await rotate((proof.iat, proof.jti))
         if rotated is not None:
             return await self._issue(rotated, following, now)
 
-        # Otherwise find out why: ended, another key, the token just replaced (the grace,
-        # also what concurrent refreshes with one token meet), reuse, or a forgery.
+        # Otherwise the proof goes through the replay store, then find out why: a proof
+        # no newer than the key's last, ended, another key, the token just replaced (the
+        # grace, also what concurrent refreshes with one token meet), reuse, or a forgery.
+        await self._take_proof(proof, replay, now)
         row = await self._db.sessions.get(token.session_id)
+        if row is not None and token.generation == row.generation:
+            rotated = await rotate(None)
+            if rotated is not None:
+                return await self._issue(rotated, following, now)
+            row = await self._db.sessions.get(token.session_id)  # rotated meanwhile
         if row is None or not self._alive(row, now):
             raise Unauthorized(_INVALID)
-        if row.jkt != jkt:
+        if row.jkt != proof.jkt:
             raise DPoPKeyMismatch()
 
         if token.generation == row.generation - 1 and presented_hash == row.previous_hash:
@@ -202,6 +224,22 @@ class SessionService:
                 },
             )
         raise Unauthorized(_INVALID)
+
+    async def _take_proof(self, proof: ValidatedProof, replay: ReplayStore, now: float) -> None:
+        """The refresh's slow path: accept ``proof`` once in the replay store, never when
+        one of its key's sessions took it, or may have, in the common path; then make it
+        the newest of the key's, so the common path never takes it."""
+        if not await replay.remember(proof.jkt, proof.jti, expires_at=proof.expires_at, now=now):
+            raise InvalidDPoPProof(_REPLAYED)
+        sessions = self._db.sessions
+        seen = await sessions.proof_seen(proof.jkt, iat=proof.iat, jti=proof.jti)
+        if seen:
+            raise InvalidDPoPProof(_REPLAYED)
+        if seen is not None:
+            # Older than the last two refreshes: perhaps a replay. A client holding the
+            # key signs a new proof.
+            raise UseDPoPNonce("The DPoP proof is older than this key's last refreshes.")
+        await sessions.take_proof(proof.jkt, iat=proof.iat, jti=proof.jti)
 
     async def logout(self, presented: str | None, *, jkt: str) -> bool:
         """Revoke the session the token names; True if one was revoked."""

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sessile.store.api_keys import ApiKeyStore
 from sessile.store.challenges import ChallengeStore
 from sessile.store.deliveries import DeliveryStore
+from sessile.store.drivers import Driver, create_driver
 from sessile.store.engine import create_engine
 from sessile.store.keys import SigningKeyStore
 from sessile.store.login_failures import LoginFailureStore
@@ -21,10 +22,13 @@ __all__ = ["Database"]
 
 
 class Database:
-    def __init__(self, engine: AsyncEngine) -> None:
+    """The engine serves schema, migrations and cold paths; the driver the hot statements."""
+
+    def __init__(self, engine: AsyncEngine, driver: Driver) -> None:
         self.engine = engine
+        self.driver = driver
         self.users = UserStore(engine)
-        self.sessions = SessionStore(engine)
+        self.sessions = SessionStore(engine, driver)
         self.challenges = ChallengeStore(engine)
         self.keys = SigningKeyStore(engine)
         self.secrets = ServerSecretStore(engine)
@@ -36,7 +40,7 @@ class Database:
 
     @classmethod
     def from_url(cls, url: str) -> Database:
-        return cls(create_engine(url))
+        return cls(create_engine(url), create_driver(url))
 
     async def ping(self) -> None:
         """Raise if the database can't answer a trivial query."""
@@ -44,4 +48,5 @@ class Database:
             await conn.execute(sa.text("SELECT 1"))
 
     async def close(self) -> None:
+        await self.driver.close()
         await self.engine.dispose()

@@ -99,7 +99,14 @@ sessions = sa.Table(
     sa.Column("country_code", sa.String(2)),
     sa.Column("ip", sa.String(45)),
     sa.Column("user_agent", sa.String(512)),
+    # The last two refresh proofs the rotation took (DESIGN §3.7): it takes only a
+    # proof newer than its key's last, so its replay check rides in the rotation's write.
+    sa.Column("last_proof_iat", Time),
+    sa.Column("last_proof_jti", sa.String(255)),
+    sa.Column("prev_proof_iat", Time),
+    sa.Column("prev_proof_jti", sa.String(255)),
     sa.Index(None, "user_id", "created_at"),
+    sa.Index(None, "jkt"),
 )
 
 challenge_tokens = sa.Table(

@@ -1,12 +1,20 @@
-"""Session rows: creation, conditional rotation, revocation, listing (DESIGN §5)."""
+"""Session rows: creation, conditional rotation, revocation, listing (DESIGN §5).
+
+The statements a refresh, a list or a revoke runs on every call go through the
+database driver itself (:mod:`sessile.store.drivers`); creation and the refresh's
+slow path stay on the engine.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from sessile.store.drivers import Driver, Many, One, Row, Statement, Steps
+from sessile.store.drivers.base import compile_statement
 from sessile.store.schema import revocations, sessions
 
 __all__ = ["SessionRow", "SessionStore"]
@@ -34,56 +42,188 @@ class SessionRow:
     country_code: str | None
     ip: str | None
     user_agent: str | None
+    last_proof_iat: float | None = None
+    last_proof_jti: str | None = None
+    prev_proof_iat: float | None = None
+    prev_proof_jti: str | None = None
 
 
-def _row(r: sa.Row[tuple[object, ...]]) -> SessionRow:
-    return SessionRow(**r._asdict())
+#: What the statements that read or rotate a session return, named from SessionRow:
+#: a column added to both is returned by all of them.
+RETURNED = tuple(sessions.c[f.name] for f in fields(SessionRow))
 
 
-def _active(*, now: float, idle_since: float) -> sa.ColumnElement[bool]:
+def _session(row: Row) -> SessionRow:
+    return SessionRow(*row)
+
+
+def _p(name: str) -> sa.BindParameter[Any]:
+    return sa.bindparam(name)
+
+
+def _live() -> sa.ColumnElement[bool]:
     return sa.and_(
         sessions.c.revoked_at.is_(None),
-        sessions.c.expires_at > now,
-        sessions.c.last_seen_at > idle_since,
+        sessions.c.expires_at > _p("now"),
+        sessions.c.last_seen_at > _p("idle_since"),
     )
 
 
-# Built once: every refresh runs it.
-_ROTATE_LIVE = (
+def _rotation(*conditions: sa.ColumnElement[bool], **values: Any) -> sa.Update:
+    """Rotate a live session whose current token and key these are; return the new row."""
+    return (
+        sessions.update()
+        .where(
+            sessions.c.id == _p("id"),
+            sessions.c.generation == _p("generation"),
+            sessions.c.refresh_hash == _p("hash"),
+            sessions.c.jkt == _p("jkt"),
+            _live(),
+            *conditions,
+        )
+        .values(
+            generation=_p("next_generation"),
+            previous_hash=_p("hash"),
+            refresh_hash=_p("new_hash"),
+            rotated_at=_p("now"),
+            last_seen_at=_p("now"),
+            **values,
+        )
+        .returning(*RETURNED)
+    )
+
+
+_same_key = sessions.alias("same_key")
+
+# A proof becomes a session's newest; the newest before it is kept too.
+_TAKE_PROOF = {
+    "prev_proof_iat": sessions.c.last_proof_iat,
+    "prev_proof_jti": sessions.c.last_proof_jti,
+    "last_proof_iat": _p("iat"),
+    "last_proof_jti": _p("jti"),
+}
+# The common refresh: the proof must be newer than every refresh proof its key's
+# sessions took, and becomes this session's newest. One write carries the rotation
+# and the proof's replay check (DESIGN §3.7, §11).
+ROTATE_WITH_PROOF = _rotation(
+    ~sa.exists().where(_same_key.c.jkt == _p("jkt"), _same_key.c.last_proof_iat >= _p("iat")),
+    **_TAKE_PROOF,
+)
+# The slow path's rotation, once the proof went through the replay store.
+ROTATE = _rotation()
+GET = sa.select(*RETURNED).where(sessions.c.id == _p("id"))
+# A page and the total in one statement; an empty page counts apart.
+LIST_PAGE = (
+    sa.select(*RETURNED, sa.func.count().over().label("total"))
+    .where(sessions.c.user_id == _p("user_id"), _live())
+    .order_by(sessions.c.created_at.desc(), sessions.c.id.desc())
+    .limit(_p("limit"))
+    .offset(_p("offset"))
+)
+LIST_COUNT = (
+    sa.select(sa.func.count())
+    .select_from(sessions)
+    .where(sessions.c.user_id == _p("user_id"), _live())
+)
+REVOKE_ONE = (
+    sessions.update()
+    .where(sessions.c.id == _p("id"), sessions.c.revoked_at.is_(None))
+    .values(revoked_at=_p("now"), revoked_reason=_p("reason"))
+    .returning(sessions.c.user_id)
+)
+REVOKE_OWN = (
     sessions.update()
     .where(
-        sessions.c.id == sa.bindparam("p_id"),
-        sessions.c.generation == sa.bindparam("p_generation"),
-        sessions.c.refresh_hash == sa.bindparam("p_hash"),
-        sessions.c.jkt == sa.bindparam("p_jkt"),
+        sessions.c.id == _p("id"),
         sessions.c.revoked_at.is_(None),
-        sessions.c.expires_at > sa.bindparam("p_now"),
-        sessions.c.last_seen_at > sa.bindparam("p_idle_since"),
+        sessions.c.user_id == _p("user_id"),
     )
-    .values(
-        generation=sa.bindparam("p_next_generation"),
-        previous_hash=sa.bindparam("p_hash"),
-        refresh_hash=sa.bindparam("p_new_hash"),
-        rotated_at=sa.bindparam("p_now"),
-        last_seen_at=sa.bindparam("p_now"),
-    )
-    .returning(*sessions.c)
+    .values(revoked_at=_p("now"), revoked_reason=_p("reason"))
+    .returning(sessions.c.user_id)
 )
 
 
+def _revoke_user(*, but: bool, method: bool) -> sa.Update:
+    """Revoke a user's live sessions, but one (``except_id``), only one login method's."""
+    conditions = [sessions.c.user_id == _p("user_id"), sessions.c.revoked_at.is_(None)]
+    if but:
+        conditions.append(sessions.c.id != _p("except_id"))
+    if method:
+        conditions.append(sessions.c.auth_method == _p("auth_method"))
+    return (
+        sessions.update()
+        .where(*conditions)
+        .values(revoked_at=_p("now"), revoked_reason=_p("reason"))
+        .returning(sessions.c.id)
+    )
+
+
+REVOKE_USER = {
+    (but, method): _revoke_user(but=but, method=method)
+    for but in (False, True)
+    for method in (False, True)
+}
+FEED = revocations.insert().values(
+    user_id=_p("user_id"), session_id=_p("session_id"), revoked_at=_p("now")
+)
+# The rotation's proofs are strictly newer each time, so of those a session took, the
+# ones not older than its previous are exactly its last two. Did one of the key's
+# sessions take this proof (the jti), or may it have (older than the previous)?
+PROOF_SEEN = sa.select(
+    sa.or_(sessions.c.last_proof_jti == _p("jti"), sessions.c.prev_proof_jti == _p("jti"))
+).where(
+    sessions.c.jkt == _p("jkt"),
+    sa.or_(
+        sessions.c.last_proof_jti == _p("jti"),
+        sessions.c.prev_proof_jti == _p("jti"),
+        sessions.c.prev_proof_iat > _p("iat"),
+    ),
+)
+# A proof the slow path took becomes the newest of its key's sessions that had none
+# as new, so the rotation never takes it again.
+PROOF_TAKEN = (
+    sessions.update()
+    .where(
+        sessions.c.jkt == _p("jkt"),
+        sa.or_(sessions.c.last_proof_iat.is_(None), sessions.c.last_proof_iat < _p("iat")),
+    )
+    .values(**_TAKE_PROOF)
+)
+
+
+class _Compiled:
+    """Every statement above, compiled once for the driver's dialect."""
+
+    def __init__(self, driver: Driver) -> None:
+        def c(statement: sa.ClauseElement) -> Statement:
+            return compile_statement(statement, driver.dialect)
+
+        self.rotate_with_proof = c(ROTATE_WITH_PROOF)
+        self.rotate = c(ROTATE)
+        self.get = c(GET)
+        self.list_page = c(LIST_PAGE)
+        self.list_count = c(LIST_COUNT)
+        self.revoke_one = c(REVOKE_ONE)
+        self.revoke_own = c(REVOKE_OWN)
+        self.revoke_user = {variant: c(statement) for variant, statement in REVOKE_USER.items()}
+        self.feed = c(FEED)
+        self.proof_seen = c(PROOF_SEEN)
+        self.proof_taken = c(PROOF_TAKEN)
+
+
 class SessionStore:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, driver: Driver) -> None:
         self._engine = engine
-        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._driver = driver
+        self._sql = _Compiled(driver)
 
     async def create(self, row: SessionRow) -> None:
         async with self._engine.begin() as conn:
             await conn.execute(sessions.insert().values(**row.__dict__))
 
     async def get(self, session_id: str) -> SessionRow | None:
-        async with self._engine.connect() as conn:
-            row = (await conn.execute(sessions.select().where(sessions.c.id == session_id))).first()
-        return None if row is None else _row(row)
+        rows = await self._driver.rows(self._sql.get, {"id": session_id})
+        return _session(rows[0]) if rows else None
 
     async def rotate_live(
         self,
@@ -95,23 +235,43 @@ class SessionStore:
         jkt: str,
         now: float,
         idle_since: float,
+        proof: tuple[float, str] | None = None,
     ) -> SessionRow | None:
-        """The refresh hot path in one statement: rotate a live session whose current token
-        and key these are, and return the updated row; None when anything differs."""
-        values = {
-            "p_id": session_id,
-            "p_generation": generation,
-            "p_next_generation": generation + 1,
-            "p_hash": current_hash,
-            "p_new_hash": new_hash,
-            "p_jkt": jkt,
-            "p_now": now,
-            "p_idle_since": idle_since,
+        """Rotate a live session whose current token and key these are, and return the
+        updated row; None when anything differs.
+
+        With ``proof`` (its ``iat`` and ``jti``), the refresh's common case: the proof
+        must also be newer than every refresh proof of its key, and becomes the newest.
+        Without it, the caller has checked the proof against the replay store.
+        """
+        params = {
+            "id": session_id,
+            "generation": generation,
+            "next_generation": generation + 1,
+            "hash": current_hash,
+            "new_hash": new_hash,
+            "jkt": jkt,
+            "now": now,
+            "idle_since": idle_since,
         }
-        # One statement is atomic by itself: no BEGIN/COMMIT round trips on the hot path.
-        async with self._autocommit.connect() as conn:
-            row = (await conn.execute(_ROTATE_LIVE, values)).first()
-        return None if row is None else _row(row)
+        statement = self._sql.rotate
+        if proof is not None:
+            params["iat"], params["jti"] = proof
+            statement = self._sql.rotate_with_proof
+        rows = await self._driver.rows(statement, params)
+        return _session(rows[0]) if rows else None
+
+    async def proof_seen(self, jkt: str, *, iat: float, jti: str) -> bool | None:
+        """True when one of ``jkt``'s sessions took this refresh proof; False when one
+        may have (it is older than a session's previous); None when none did."""
+        rows = await self._driver.rows(self._sql.proof_seen, {"jkt": jkt, "iat": iat, "jti": jti})
+        if not rows:
+            return None
+        return any(bool(row[0]) for row in rows)
+
+    async def take_proof(self, jkt: str, *, iat: float, jti: str) -> None:
+        """Make a proof the slow path took the newest of its key's sessions."""
+        await self._driver.rows(self._sql.proof_taken, {"jkt": jkt, "iat": iat, "jti": jti})
 
     async def touch(self, session_id: str, *, now: float) -> None:
         async with self._engine.begin() as conn:
@@ -128,24 +288,21 @@ class SessionStore:
 
         The revocation feed gets its row in the same transaction.
         """
-        condition = sa.and_(sessions.c.id == session_id, sessions.c.revoked_at.is_(None))
+        params = {"id": session_id, "reason": reason, "now": now}
+        statement = self._sql.revoke_one
         if user_id is not None:
-            condition = sa.and_(condition, sessions.c.user_id == user_id)
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                sessions.update()
-                .where(condition)
-                .values(revoked_at=now, revoked_reason=reason)
-                .returning(sessions.c.user_id)
-            )
-            owner = result.scalar()
-            if owner is not None:
-                await conn.execute(
-                    revocations.insert().values(
-                        user_id=owner, session_id=session_id, revoked_at=now
-                    )
-                )
-        return owner is not None
+            params["user_id"] = user_id
+            statement = self._sql.revoke_own
+        feed = self._sql.feed
+
+        def steps() -> Steps[bool]:
+            rows = yield One(statement, params)
+            if not rows:
+                return False
+            yield Many(feed, [{"user_id": rows[0][0], "session_id": session_id, "now": now}])
+            return True
+
+        return await self._driver.transaction(steps())
 
     async def revoke_user(
         self,
@@ -159,46 +316,47 @@ class SessionStore:
         """Revoke a user's live sessions but ``except_id`` (only those made by
         ``auth_method`` when given); the feed gets a row per session, and a user-wide row
         when all of them go."""
-        condition = sa.and_(sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None))
+        params: dict[str, Any] = {"user_id": user_id, "reason": reason, "now": now}
         if except_id is not None:
-            condition = sa.and_(condition, sessions.c.id != except_id)
+            params["except_id"] = except_id
         if auth_method is not None:
-            condition = sa.and_(condition, sessions.c.auth_method == auth_method)
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                sessions.update()
-                .where(condition)
-                .values(revoked_at=now, revoked_reason=reason)
-                .returning(sessions.c.id)
-            )
-            revoked = list(result.scalars())
-            rows = [{"user_id": user_id, "session_id": sid, "revoked_at": now} for sid in revoked]
+            params["auth_method"] = auth_method
+        statement = self._sql.revoke_user[except_id is not None, auth_method is not None]
+        feed = self._sql.feed
+
+        def steps() -> Steps[int]:
+            rows = yield One(statement, params)
+            revoked = [row[0] for row in rows or ()]
+            feed_rows: list[dict[str, Any]] = [
+                {"user_id": user_id, "session_id": sid, "now": now} for sid in revoked
+            ]
             if except_id is None and auth_method is None:
                 # Also a user-wide row: it covers a token minted while this ran.
-                rows.append({"user_id": user_id, "session_id": None, "revoked_at": now})
-            if rows:
-                await conn.execute(revocations.insert(), rows)
-        return len(revoked)
+                feed_rows.append({"user_id": user_id, "session_id": None, "now": now})
+            if feed_rows:
+                yield Many(feed, feed_rows)
+            return len(revoked)
+
+        return await self._driver.transaction(steps())
 
     async def list_active(
         self, user_id: str, *, now: float, idle_since: float, limit: int, offset: int
     ) -> tuple[list[SessionRow], int]:
         """Live sessions of a user, newest first, and how many there are in all."""
-        condition = sa.and_(sessions.c.user_id == user_id, _active(now=now, idle_since=idle_since))
-        async with self._engine.connect() as conn:
-            total = await conn.scalar(
-                sa.select(sa.func.count()).select_from(sessions).where(condition)
-            )
-            rows = (
-                await conn.execute(
-                    sessions.select()
-                    .where(condition)
-                    .order_by(sessions.c.created_at.desc(), sessions.c.id.desc())
-                    .limit(limit)
-                    .offset(offset)
-                )
-            ).all()
-        return [_row(r) for r in rows], int(total or 0)
+        params = {
+            "user_id": user_id,
+            "now": now,
+            "idle_since": idle_since,
+            "limit": limit,
+            "offset": offset,
+        }
+        rows = await self._driver.rows(self._sql.list_page, params)
+        if rows:
+            return [_session(row[:-1]) for row in rows], int(rows[0][-1])
+        if offset == 0:
+            return [], 0
+        counted = await self._driver.rows(self._sql.list_count, params)
+        return [], int(counted[0][0])
 
     async def end_oldest(
         self, user_id: str, *, keep: int, reason: str, now: float, idle_since: float
@@ -207,14 +365,15 @@ class SessionStore:
 
         The revocation feed gets a row per session, in the same transaction.
         """
-        live = sa.and_(sessions.c.user_id == user_id, _active(now=now, idle_since=idle_since))
+        live = sa.and_(sessions.c.user_id == user_id, _live())
         async with self._engine.begin() as conn:
             surplus = (
                 await conn.execute(
                     sa.select(sessions.c.id)
                     .where(live)
                     .order_by(sessions.c.created_at.desc(), sessions.c.id.desc())
-                    .offset(keep)
+                    .offset(keep),
+                    {"now": now, "idle_since": idle_since},
                 )
             ).scalars()
             ids = list(surplus)

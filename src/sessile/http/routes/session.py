@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from sessile.errors import BadRequest, Unauthorized
+from sessile.errors import BadRequest, SessileError, Unauthorized
 from sessile.http.bodies import read_json
 from sessile.http.client_facts import client_facts
 from sessile.http.context import context_of
@@ -81,12 +81,17 @@ async def finalize(request: Request) -> JSONResponse:
 async def refresh(request: Request) -> JSONResponse:
     """Rotate the refresh token and mint an access token."""
     context = context_of(request)
-    proof = await context.dpop.verify(request, PREFIX + "/refresh")
-    await read_json(request, RefreshBody)
-    presented = read_refresh(request, context.settings)
-    if not presented:
-        raise Unauthorized("No refresh token: log in first.")
-    issued = await context.sessions.refresh(presented, jkt=proof.jkt)
+    # The proof's replay check rides in the rotation (SessionService.refresh).
+    proof = await context.dpop.check(request, PREFIX + "/refresh")
+    try:
+        await read_json(request, RefreshBody)
+        presented = read_refresh(request, context.settings)
+        if not presented:
+            raise Unauthorized("No refresh token: log in first.")
+    except SessileError:
+        await context.dpop.remember(proof)  # used up, as on every DPoP route
+        raise
+    issued = await context.sessions.refresh(presented, proof=proof, replay=context.dpop.replay)
     return tokens_response(request, issued)
 
 

@@ -1,0 +1,174 @@
+"""Hot statements on stdlib ``sqlite3``, on the event loop's own thread.
+
+A statement on one row costs about 17 µs here, against about 1.2 ms through the
+async engine on aiosqlite. Running it on the loop is safe only while it can't
+wait: the loop's connection has no busy timeout, so when another process holds
+the write lock the statement fails at once, and runs again on a worker thread
+whose connection waits for the lock. The loop's connection never checkpoints the
+WAL either (a checkpoint writes pages and syncs); the worker thread does it
+every few hundred writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.engine import Dialect
+
+from sessile.errors import ServiceUnavailable
+from sessile.store.drivers.base import Many, Row, Statement, Steps
+
+__all__ = ["SqliteDriver"]
+
+log = logging.getLogger("sessile.store")
+
+T = TypeVar("T")
+
+#: How long the worker thread's connection waits for another process's write lock.
+_THREAD_BUSY_TIMEOUT_MS = 30_000
+#: Loop-connection statements between two WAL checkpoints on the worker thread.
+_CHECKPOINT_EVERY = 500
+
+
+def _connect(path: str, *, busy_timeout_ms: int, autocheckpoint: bool) -> sqlite3.Connection:
+    # isolation_level=None: sqlite3 opens no transaction by itself; one statement
+    # commits on its own, and a transaction is an explicit BEGIN IMMEDIATE.
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+    if not autocheckpoint:
+        conn.execute("PRAGMA wal_autocheckpoint=0")
+    return conn
+
+
+def _busy(error: sqlite3.OperationalError) -> bool:
+    code = getattr(error, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def _rows(conn: sqlite3.Connection, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
+    # fetchall steps the statement to its end: a RETURNING statement still running
+    # would keep its transaction, and the write lock, open.
+    return conn.execute(statement.sql, statement.args(params)).fetchall()
+
+
+def _transaction(conn: sqlite3.Connection, steps: Steps[T]) -> T:
+    conn.execute("BEGIN IMMEDIATE")
+    return _in_transaction(conn, steps)
+
+
+def _in_transaction(conn: sqlite3.Connection, steps: Steps[T]) -> T:
+    """Run ``steps`` in the transaction ``conn`` has begun; commit, or roll back on error."""
+    try:
+        step = next(steps)
+        while True:
+            if isinstance(step, Many):
+                conn.executemany(step.statement.sql, [step.statement.args(p) for p in step.params])
+                step = steps.send(None)
+            else:
+                step = steps.send(_rows(conn, step.statement, step.params))
+    except StopIteration as done:
+        conn.execute("COMMIT")
+        result: T = done.value
+        return result
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+class SqliteDriver:
+    dialect: Dialect = sqlite_dialect.dialect(paramstyle="qmark")
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._loop_conn: sqlite3.Connection | None = None
+        # One thread, one connection: statements that must wait for the lock queue there.
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="sessile-sqlite")
+        self._thread_conn: sqlite3.Connection | None = None
+        self._writes = 0
+        self._checkpoint: Future[None] | None = None
+
+    # On the worker thread ---------------------------------------------------------------
+    def _waiting_conn(self) -> sqlite3.Connection:
+        if self._thread_conn is None:
+            self._thread_conn = _connect(
+                self._path, busy_timeout_ms=_THREAD_BUSY_TIMEOUT_MS, autocheckpoint=True
+            )
+        return self._thread_conn
+
+    def _checkpoint_now(self) -> None:
+        self._waiting_conn().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+    async def _on_thread(self, work: Any, *args: Any) -> Any:
+        def run() -> Any:
+            return work(self._waiting_conn(), *args)
+
+        return await asyncio.get_running_loop().run_in_executor(self._thread, run)
+
+    # On the loop ----------------------------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        if self._loop_conn is None:
+            self._loop_conn = _connect(self._path, busy_timeout_ms=0, autocheckpoint=False)
+        return self._loop_conn
+
+    def _ran(self) -> None:
+        self._writes += 1
+        if self._writes % _CHECKPOINT_EVERY == 0 and (
+            self._checkpoint is None or self._checkpoint.done()
+        ):
+            self._checkpoint = self._thread.submit(self._checkpoint_now)
+
+    async def rows(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
+        try:
+            try:
+                rows = _rows(self._conn(), statement, params)
+            except sqlite3.OperationalError as error:
+                if not _busy(error):
+                    raise
+                rows = await self._on_thread(_rows, statement, params)
+        except sqlite3.Error as error:
+            raise _unavailable(error) from error
+        self._ran()
+        return rows
+
+    async def transaction(self, steps: Steps[T]) -> T:
+        conn = self._conn()
+        try:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as error:
+                if not _busy(error):
+                    raise
+                result: T = await self._on_thread(_transaction, steps)
+            else:
+                result = _in_transaction(conn, steps)
+        except sqlite3.Error as error:
+            raise _unavailable(error) from error
+        self._ran()
+        return result
+
+    async def close(self) -> None:
+        if self._loop_conn is not None:
+            self._loop_conn.close()
+            self._loop_conn = None
+
+        def close_thread_conn() -> None:
+            if self._thread_conn is not None:
+                self._thread_conn.close()
+                self._thread_conn = None
+
+        await asyncio.get_running_loop().run_in_executor(self._thread, close_thread_conn)
+        self._thread.shutdown(wait=False)
+
+
+def _unavailable(error: sqlite3.Error) -> ServiceUnavailable:
+    log.error("database unavailable", extra={"error": type(error).__name__})
+    return ServiceUnavailable()

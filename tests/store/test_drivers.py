@@ -1,0 +1,110 @@
+"""The hot statements' drivers: sqlite3 beside the event loop, asyncpg from a pool."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import sqlalchemy as sa
+
+from sessile.client import AsyncSessionClient, SessionClientError
+from sessile.errors import ServiceUnavailable
+from sessile.store.database import Database
+from sessile.store.drivers.base import compile_statement
+from sessile.store.drivers.postgres import PostgresDriver
+from sessile.store.drivers.sqlite import SqliteDriver
+from sessile.store.migrate import upgrade
+from sessile.store.schema import sessions
+from sessile.store.sessions import GET
+from tests.apps import AppClient
+from tests.proxy import TcpProxy
+
+
+def test_a_statement_binds_only_named_parameters() -> None:
+    literal = sessions.select().where(sessions.c.id == "ses_x")
+    with pytest.raises(ValueError, match="name them"):
+        compile_statement(literal, SqliteDriver.dialect)
+    compiled = compile_statement(GET, SqliteDriver.dialect)
+    assert compiled.names == ("id",)
+    assert compiled.args({"id": "ses_x", "other": 1}) == ("ses_x",)
+
+
+async def test_sqlite_waits_for_another_writer_off_the_loop(tmp_path: Path) -> None:
+    database = Database.from_url(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    await upgrade(database.engine)
+    try:
+        user = await database.users.create(now=1.0)
+        # Another process's writer holds the write lock.
+        other = sqlite3.connect(tmp_path / "x.db", isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")
+        revoke = asyncio.create_task(database.sessions.revoke_user(user.id, reason="t", now=2.0))
+        ticks = 0
+        for _ in range(20):  # the loop keeps turning while the revoke waits for the lock
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert not revoke.done()
+        await asyncio.to_thread(other.execute, "COMMIT")
+        assert await revoke == 0
+        assert ticks == 20
+        feed = await database.revocations.after(0, limit=10)
+        assert [(row.user_id, row.session_id) for row in feed] == [(user.id, None)]
+        other.close()
+    finally:
+        await database.close()
+
+
+async def test_sqlite_errors_are_service_unavailable(tmp_path: Path) -> None:
+    database = Database.from_url(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    await upgrade(database.engine)
+    async with database.engine.begin() as conn:
+        await conn.execute(sa.text("DROP TABLE revocations"))
+    try:
+        with pytest.raises(ServiceUnavailable):
+            await database.sessions.revoke_user("usr_x", reason="t", now=1.0)
+    finally:
+        await database.close()
+
+
+async def test_postgres_cut_answers_503_on_the_hot_routes(
+    make_client: AppClient, own_postgres_url: str
+) -> None:
+    target = urlsplit(own_postgres_url)
+    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 5432)
+    await proxy.start()
+    proxied = own_postgres_url.replace(
+        f"{target.hostname}:{target.port}", f"127.0.0.1:{proxy.port}"
+    )
+    migrating = Database.from_url(proxied)
+    await upgrade(migrating.engine)
+    await migrating.close()
+    try:
+        async with make_client(database_url=proxied) as (http, app):
+            context = app.state.context
+            user = await context.db.users.create(now=context.clock.now())
+            challenge = await context.challenges.issue(user_id=user.id, auth_method="password")
+            client = AsyncSessionClient("https://auth.test", http=http)
+            await client.finalize(challenge)
+            await client.refresh()
+            assert (await client.list_sessions())["total"] == 1
+            await proxy.stop()
+            for call in (client.refresh, client.list_sessions):
+                with pytest.raises(SessionClientError) as caught:
+                    await call()
+                assert caught.value.status == 503
+                assert caught.value.code == "service_unavailable"
+    finally:
+        await proxy.stop()
+
+
+async def test_postgres_statements_wait_for_a_free_connection(postgres_url: str) -> None:
+    driver = PostgresDriver(postgres_url, max_size=2)
+    statement = compile_statement(sa.select(sa.bindparam("n", type_=sa.Integer)), driver.dialect)
+    try:
+        results = await asyncio.gather(*(driver.rows(statement, {"n": n}) for n in range(20)))
+        assert [rows[0][0] for rows in results] == list(range(20))
+        assert driver.open_connections() == 2
+    finally:
+        await driver.close()
