@@ -13,6 +13,9 @@ from sessile.dpop import DPoPVerifier, create_replay_store
 from sessile.keys import KeyRing
 from sessile.login.email_password import EmailPasswordLogin
 from sessile.login.lockout import Lockout, LockoutPolicy
+from sessile.login.oauth.accounts import Accounts
+from sessile.login.oauth.flow import OAuthLogin
+from sessile.login.oauth.providers import Providers
 from sessile.login.otp import OtpLogin
 from sessile.login.ownership import Ownership
 from sessile.login.passwords import PasswordPolicy, Passwords
@@ -43,6 +46,7 @@ class AppContext:
     email_password: EmailPasswordLogin
     lockout: Lockout
     ownership: Ownership
+    oauth: OAuthLogin
 
     async def maintain(self) -> None:
         """Scheduled work: key rotation, and dropping rows nothing can need any more."""
@@ -50,6 +54,7 @@ class AppContext:
         now = self.clock.now()
         await self.db.challenges.purge(now=now)
         await self.db.otp.purge(now=now)
+        await self.db.oauth_states.purge(now=now)
         await self.db.revocations.purge(before=now - self.settings.access_token_ttl - 300)
         await self.db.login_failures.purge(
             updated_before=now - self.settings.lockout_max - 86_400, now=now
@@ -92,6 +97,11 @@ class AppContext:
         lockout = Lockout(db.login_failures, clock, LockoutPolicy.from_settings(settings))
         ownership = Ownership(db, sessions, clock)
         otp = OtpLogin(db, sender, limits, lockout, ownership, shared_secrets, clock, settings)
+        accounts = Accounts(db, ownership, clock, settings)
+        otp.complete_with("oauth_link", accounts.complete_link)
+        oauth = OAuthLogin(
+            db, Providers(settings.oauth), accounts, otp, challenges, clock, settings
+        )
         return cls(
             settings=settings,
             clock=clock,
@@ -115,6 +125,7 @@ class AppContext:
             ),
             lockout=lockout,
             ownership=ownership,
+            oauth=oauth,
             locator=ClientLocator(
                 settings.trusted_proxies, settings.country_header, settings.geoip_db
             ),

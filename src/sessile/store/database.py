@@ -8,8 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sessile.store.api_keys import ApiKeyStore
 from sessile.store.challenges import ChallengeStore
 from sessile.store.engine import create_engine
+from sessile.store.identities import IdentityStore
 from sessile.store.keys import SigningKeyStore
 from sessile.store.login_failures import LoginFailureStore
+from sessile.store.oauth_states import OAuthStateStore
 from sessile.store.otp import OtpStore
 from sessile.store.revocations import RevocationStore
 from sessile.store.secrets import ServerSecretStore
@@ -31,6 +33,8 @@ class Database:
         self.revocations = RevocationStore(engine)
         self.otp = OtpStore(engine)
         self.login_failures = LoginFailureStore(engine)
+        self.identities = IdentityStore(engine)
+        self.oauth_states = OAuthStateStore(engine)
 
     @classmethod
     def from_url(cls, url: str) -> Database:

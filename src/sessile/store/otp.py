@@ -25,9 +25,13 @@ class OtpChallenge:
     last_sent_at: float
     expires_at: float
     consumed_at: float | None
-    #: ``login``, or ``signup`` (a pending password sign-up holding ``password_hash``).
+    #: ``login``, ``signup`` (a pending password sign-up holding ``password_hash``), or
+    #: ``oauth_link`` (a provider identity waiting for its e-mail address to be proven).
     purpose: str = "login"
     password_hash: str | None = None
+    #: ``oauth_link``: the client's PKCE challenge, and the provider identity (JSON) to attach.
+    code_challenge: str | None = None
+    pending_identity: str | None = None
 
 
 class OtpStore:
@@ -90,6 +94,21 @@ class OtpStore:
                     otp_challenges.c.last_sent_at <= sent_before,
                 )
                 .values(code_hash=code_hash, sends=otp_challenges.c.sends + 1, last_sent_at=now)
+            )
+        return result.rowcount == 1
+
+    async def arm(self, challenge_id: str, *, code_hash: str, now: float) -> bool:
+        """Send the first code of a challenge opened unsent (``oauth_link``); True once."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                otp_challenges.update()
+                .where(
+                    otp_challenges.c.id == challenge_id,
+                    otp_challenges.c.consumed_at.is_(None),
+                    otp_challenges.c.expires_at > now,
+                    otp_challenges.c.sends == 0,
+                )
+                .values(code_hash=code_hash, sends=1, last_sent_at=now)
             )
         return result.rowcount == 1
 
