@@ -7,12 +7,18 @@ Authlib does discovery, PKCE S256, the code exchange, the JWKS and the ID-token 
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from authlib.integrations.base_client import BaseApp
 from authlib.integrations.base_client.async_app import AsyncOAuth2Mixin
 from authlib.integrations.base_client.async_openid import AsyncOpenIDMixin
-from authlib.integrations.httpx_client import AsyncOAuth2Client
+
+with warnings.catch_warnings():
+    # Authlib would rather run on its own ``httpx2`` fork; on httpx it warns once at import.
+    # sessile uses httpx everywhere, and Authlib's httpx client is the tested one.
+    warnings.simplefilter("ignore")
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 __all__ = ["AuthlibApp"]
 
