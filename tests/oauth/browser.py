@@ -41,6 +41,8 @@ class Browser:
         self.http = httpx.Client(follow_redirects=False, timeout=15)
         #: Every URL the browser was sent to, in order.
         self.visited: list[str] = []
+        #: Refuse on the provider's consent page instead of allowing.
+        self.deny = False
 
     def close(self) -> None:
         self.http.close()
@@ -71,7 +73,12 @@ class Browser:
         return url
 
     def go(
-        self, url: str, *, login: str | None = None, password: str | None = None, stop_at: str = APP_CALLBACK
+        self,
+        url: str,
+        *,
+        login: str | None = None,
+        password: str | None = None,
+        stop_at: str = APP_CALLBACK,
     ) -> Landing:
         """Follow ``url`` until the browser is sent to ``stop_at``, signing in on the way."""
         response = self.http.get(url)
@@ -87,7 +94,9 @@ class Browser:
             response = self._submit(response, login, password)
         raise AssertionError("too many steps")
 
-    def _submit(self, page: httpx.Response, login: str | None, password: str | None) -> httpx.Response:
+    def _submit(
+        self, page: httpx.Response, login: str | None, password: str | None
+    ) -> httpx.Response:
         """Fill in the page's form: the provider's sign-in, its consent, or a form_post."""
         html = page.text
         action = re.search(r'<form[^>]*action="([^"]*)"', html)
@@ -97,9 +106,12 @@ class Browser:
             for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html)
         }
         if 'name="login"' in html:
-            assert login is not None and password is not None, "the provider asks to sign in"
+            assert login is not None, "the provider asks to sign in"
+            assert password is not None
             fields.update(login=login, password=password)
         target = urljoin(str(page.request.url), unescape(action.group(1)))
+        if self.deny and target.endswith("/confirm"):
+            target = target.removesuffix("/confirm") + "/abort"
         return self.http.post(target, data=fields)
 
     def callback(self, url: str) -> httpx.Response:

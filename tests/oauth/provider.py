@@ -70,7 +70,10 @@ def oidc_provider(
         "PORT": str(port),
         "CLIENTS": json.dumps([client]),
         "ACCOUNTS": json.dumps(
-            {a.login: {"password": a.password, "sub": a.sub, "claims": dict(a.claims)} for a in accounts}
+            {
+                a.login: {"password": a.password, "sub": a.sub, "claims": dict(a.claims)}
+                for a in accounts
+            }
         ),
     }
     process = subprocess.Popen(

@@ -4,63 +4,15 @@ e-mail address, and an unverified one that must be proven by a code first."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
+import jwt
 import pytest
 
 from sessile.client import SessionClient, SessionClientError
 from sessile.store.users import Identifier
 from tests.live import LiveServer
-from tests.oauth.browser import Browser, pkce_pair
-from tests.oauth.provider import Account, OidcProvider, oidc_provider
-from tests.oauth.sessile import oauth_server
-from tests.server import free_port
-
-NEW = Account(
-    "ada",
-    "ada's password",
-    "sub-ada",
-    {
-        "email": "ada@example.com",
-        "email_verified": True,
-        "name": "Ada Lovelace",
-        "given_name": "Ada",
-        "family_name": "Lovelace",
-        "picture": "https://pictures.example.com/ada.png",
-    },
-)
-LINKS = Account("grace", "grace's password", "sub-grace", {"email": "grace@example.com", "email_verified": True})
-UNVERIFIED = Account("mallory", "mallory's password", "sub-mallory", {"email": "victim@example.com", "email_verified": False})
-FRESH_UNVERIFIED = Account("nell", "nell's password", "sub-nell", {"email": "nell@example.com", "email_verified": False})
-ACCOUNTS = [NEW, LINKS, UNVERIFIED, FRESH_UNVERIFIED]
-
-
-@pytest.fixture(scope="module")
-def stack(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[LiveServer, OidcProvider]]:
-    port = free_port()
-    callback = f"http://127.0.0.1:{port}/v1/session/login/oauth/google/callback"
-    with (
-        oidc_provider([callback], ACCOUNTS) as provider,
-        oauth_server(tmp_path_factory.mktemp("oauth"), port, provider.sessile_env("google")) as live,
-    ):
-        yield live, provider
-
-
-@pytest.fixture
-def server(stack: tuple[LiveServer, OidcProvider]) -> LiveServer:
-    return stack[0]
-
-
-def sign_in(server: LiveServer, account: Account) -> tuple[dict[str, str], str]:
-    """Through the provider's pages and back: the app page's query, and the PKCE verifier."""
-    verifier, challenge = pkce_pair()
-    with Browser() as browser:
-        url = browser.start(server.url, "google", challenge)
-        landing = browser.go(url, login=account.login, password=account.password)
-    return landing.params, verifier
+from tests.login.oauth.conftest import FRESH_UNVERIFIED, LINKS, NEW, UNVERIFIED, sign_in
+from tests.oauth.browser import pkce_pair
 
 
 def _email(value: str) -> Identifier:
@@ -109,8 +61,6 @@ def test_a_new_user_signs_in_and_a_second_sign_in_reaches_the_same_user(server: 
 
 
 def _claims(client: SessionClient) -> dict[str, object]:
-    import jwt
-
     assert client.tokens is not None
     return dict(jwt.decode(client.tokens.access_token, options={"verify_signature": False}))
 
@@ -123,7 +73,8 @@ def test_a_verified_email_links_to_the_existing_account(server: LiveServer) -> N
     assert client.finalize_oauth(params["challenge_token"], verifier) is not None
     assert _claims(client)["sub"] == existing
     user = server.user(_email("grace@example.com"))
-    assert user is not None and user.id == existing
+    assert user is not None
+    assert user.id == existing
     assert user.is_proven("email_address"), "a provider-verified address is a proof"
 
 
@@ -151,13 +102,15 @@ def test_an_unverified_email_needs_a_code_before_it_links(server: LiveServer) ->
     assert client.finalize_oauth(token, verifier) is None, "no session before the code"
     assert client.verification_token == token
     user = server.user(_email("victim@example.com"))
-    assert user is not None and not user.is_proven("email_address")
+    assert user is not None
+    assert not user.is_proven("email_address")
     # The owner of the address gets the code; here the test reads it from the outbox.
     code = server.last_message("victim@example.com")["code"]
     client.check_otp(code)
     assert _claims(client)["sub"] == victim
     user = server.user(_email("victim@example.com"))
-    assert user is not None and user.is_proven("email_address")
+    assert user is not None
+    assert user.is_proven("email_address")
     # The identity is linked now: the next sign-in needs no code.
     again, verifier2 = sign_in(server, UNVERIFIED)
     assert "status" not in again
@@ -176,5 +129,6 @@ def test_an_unverified_email_without_an_account_is_proven_before_the_user_exists
     assert client.finalize_oauth(params["challenge_token"], verifier) is None
     client.check_otp(server.last_message("nell@example.com")["code"])
     user = server.user(_email("nell@example.com"))
-    assert user is not None and user.is_proven("email_address")
+    assert user is not None
+    assert user.is_proven("email_address")
     assert _claims(client)["sub"] == user.id

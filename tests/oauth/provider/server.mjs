@@ -103,13 +103,22 @@ async function interaction(req, res, uid, action) {
     const grantId = await grant.save();
     return provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
   }
+  if (req.method === "POST" && action === "abort") {
+    await readForm(req);
+    return provider.interactionFinished(
+      req,
+      res,
+      { error: "access_denied", error_description: "The person refused to share their profile." },
+      { mergeWithLastSubmission: false },
+    );
+  }
   res.writeHead(400);
   res.end("unexpected interaction step");
 }
 
 const handle = provider.callback();
 const server = http.createServer(async (req, res) => {
-  const match = /^\/interaction\/([^/?]+)(?:\/(login|confirm))?/.exec(req.url);
+  const match = /^\/interaction\/([^/?]+)(?:\/(login|confirm|abort))?/.exec(req.url);
   if (!match) return handle(req, res);
   try {
     await interaction(req, res, match[1], match[2]);
