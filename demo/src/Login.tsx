@@ -3,6 +3,7 @@ import type { Identifier, PasswordValidation, User } from "sessile";
 
 import { client, describe } from "./client.ts";
 import { DevOutbox } from "./DevOutbox.tsx";
+import { OAuthButtons } from "./OAuth.tsx";
 
 type Method = "otp" | "password";
 
@@ -52,6 +53,7 @@ export function Login({ onLogin }: { onLogin: (user: User) => void }) {
       ) : (
         <PasswordLogin onLogin={onLogin} />
       )}
+      <OAuthButtons />
       {method === "otp" && (
         <DevOutbox identifier={identifier} version={outboxVersion} />
       )}

@@ -93,7 +93,10 @@ class OAuthLogin:
 
     def _check_redirect(self, redirect_uri: str) -> None:
         # Exact match only: no prefixes, no patterns (OAuth 2.0 Security BCP §4.1).
-        if redirect_uri not in self._settings.oauth_redirect_uris:
+        allowed = self._settings.oauth_redirect_uris
+        if self._settings.demo:
+            allowed = [*allowed, self._settings.url("/")]  # the demo's own callback page
+        if redirect_uri not in allowed:
             raise InvalidRedirectUri()
 
     async def start(
