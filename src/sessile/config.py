@@ -377,7 +377,7 @@ def load_settings(toml_file: str | Path | None = None, **overrides: Any) -> Sett
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
-            location = ".".join(str(part) for part in error["loc"]) or "settings"
+            location = "_".join(str(part) for part in error["loc"]) or "settings"
             name = f"SESSILE_{location.upper()}" if error["loc"] else location
             lines.append(f"{name}: {error['msg']}")
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import html
 import json
 import secrets
 import threading
@@ -19,6 +20,7 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from joserfc import jwt
+from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
 
 __all__ = ["ForgingIssuer", "GitHubLike", "running"]
@@ -57,6 +59,13 @@ class _Stub:
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
         #: The token endpoint's requests, as parsed forms, for assertions.
         self.token_requests: list[dict[str, str]] = []
+        #: An ``iss`` to put in the authorization response (RFC 9207).
+        self.authorize_iss: str | None = None
+        #: Apple's way: the client secret is an ES256 JWT by this key, not a shared secret.
+        self.apple_key: ECKey | None = None
+        self.apple_team = "TEAM123456"
+        #: Apple sends the name once, in the form_post's ``user`` field.
+        self.form_post_user: dict[str, Any] | None = None
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         owner = self
@@ -78,7 +87,11 @@ class _Stub:
                     else _Reply(404, {"error": "not_found"})
                 )
                 self.send_response(reply.status)
-                body = b"" if reply.body is None else json.dumps(reply.body).encode()
+                if isinstance(reply.body, str):
+                    body = reply.body.encode()
+                    reply.headers.setdefault("Content-Type", "text/html; charset=utf-8")
+                else:
+                    body = b"" if reply.body is None else json.dumps(reply.body).encode()
                 for key, value in {"Content-Type": "application/json", **reply.headers}.items():
                     self.send_header(key, value)
                 self.send_header("Content-Length", str(len(body)))
@@ -102,7 +115,21 @@ class _Stub:
         self._grants[code] = _Grant(
             query["redirect_uri"], query["code_challenge"], query.get("nonce")
         )
-        target = query["redirect_uri"] + "?" + urlencode({"code": code, "state": query["state"]})
+        answer = {"code": code, "state": query["state"]}
+        if self.authorize_iss:
+            answer["iss"] = self.authorize_iss
+        if query.get("response_mode") == "form_post":
+            if self.form_post_user is not None:
+                answer["user"] = json.dumps(self.form_post_user)
+            fields = "".join(
+                f'<input type="hidden" name="{k}" value="{html.escape(v)}">'
+                for k, v in answer.items()
+            )
+            page = (
+                f'<form method="post" action="{html.escape(query["redirect_uri"])}">{fields}</form>'
+            )
+            return _Reply(200, page)
+        target = query["redirect_uri"] + "?" + urlencode(answer)
         return _Reply(302, None, {"Location": target})
 
     def _redeem(self, form: dict[str, str], headers: dict[str, str]) -> _Grant | _Reply:
@@ -112,7 +139,7 @@ class _Stub:
             return _Reply(400, {"error": "invalid_grant"})
         if s256(form.get("code_verifier", "")) != grant.code_challenge:
             return _Reply(400, {"error": "invalid_grant", "error_description": "PKCE failed"})
-        if not _client_ok(form, headers):
+        if not self._client_ok(form, headers):
             return _Reply(401, {"error": "invalid_client"})
         return grant
 
@@ -123,8 +150,28 @@ class _Stub:
         self._httpd.shutdown()
         self._httpd.server_close()
 
+    def _client_ok(self, form: dict[str, str], headers: dict[str, str]) -> bool:
+        if self.apple_key is not None:
+            return self._apple_secret_ok(form)
+        return _shared_secret_ok(form, headers)
 
-def _client_ok(form: dict[str, str], headers: dict[str, str]) -> bool:
+    def _apple_secret_ok(self, form: dict[str, str]) -> bool:
+        assert self.apple_key is not None
+        try:
+            token = jwt.decode(form.get("client_secret", ""), self.apple_key)
+        except JoseError:
+            return False
+        claims = token.claims
+        return (
+            token.header.get("kid") == "KEY1234567"
+            and claims.get("iss") == self.apple_team
+            and claims.get("sub") == CLIENT_ID
+            and claims.get("aud") == self.url
+            and claims.get("exp", 0) > time.time()
+        )
+
+
+def _shared_secret_ok(form: dict[str, str], headers: dict[str, str]) -> bool:
     basic = headers.get("Authorization", "")
     if basic.startswith("Basic "):
         pair = base64.b64decode(basic[6:]).decode()

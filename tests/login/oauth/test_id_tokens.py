@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from joserfc.jwk import ECKey
 
 from sessile.client import SessionClient
 from sessile.store.users import Identifier
@@ -28,13 +29,25 @@ def _point(name: str, issuer: ForgingIssuer, **extra: str) -> dict[str, str]:
     return env
 
 
+APPLE = ForgingIssuer()
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, ForgingIssuer]]:
-    with running(ForgingIssuer()) as issuer:
+    APPLE.apple_key = ECKey.generate_key("P-256")
+    apple = {
+        "SESSILE_OAUTH_APPLE_CLIENT_ID": CLIENT_ID,
+        "SESSILE_OAUTH_APPLE_ISSUER": APPLE.url,
+        "SESSILE_OAUTH_APPLE_TEAM_ID": APPLE.apple_team,
+        "SESSILE_OAUTH_APPLE_KEY_ID": "KEY1234567",
+        "SESSILE_OAUTH_APPLE_PRIVATE_KEY": APPLE.apple_key.as_pem(private=True).decode(),
+    }
+    with running(ForgingIssuer()) as issuer, running(APPLE):
         env = {
             **_point("google", issuer),
             **_point("microsoft", issuer),
             **_point("okta", issuer, enabled="false"),
+            **apple,
         }
         with oauth_server(tmp_path_factory.mktemp("forged"), free_port(), env) as live:
             yield live, issuer
@@ -115,3 +128,43 @@ def test_a_disabled_provider_is_refused(stack: tuple[LiveServer, ForgingIssuer])
         answer = browser.authorize(server.url, "okta", pkce_pair()[1])
     assert answer.status_code == 400
     assert answer.json()["code"] == "oauth_provider_disabled"
+
+
+def test_an_authorization_response_from_another_issuer_is_refused(
+    stack: tuple[LiveServer, ForgingIssuer],
+) -> None:
+    server, issuer = stack
+    issuer.claims = {"sub": "mixup", "email": "mixup@example.com", "email_verified": True}
+    issuer.authorize_iss = "https://impostor.example"
+    exchanged = len(issuer.token_requests)
+    try:
+        params, _ = _sign_in(server)
+    finally:
+        issuer.authorize_iss = None
+    assert params["error"] == "invalid_request"
+    assert "another issuer" in params["error_description"]
+    assert len(issuer.token_requests) == exchanged, "the code never went to a token endpoint"
+    assert server.user(Identifier("email_address", "mixup@example.com")) is None
+    issuer.authorize_iss = issuer.url
+    try:
+        params, verifier = _sign_in(server)
+    finally:
+        issuer.authorize_iss = None
+    assert SessionClient(server.url).finalize_oauth(params["challenge_token"], verifier)
+
+
+def test_apple_form_post_with_its_client_secret_jwt_and_the_name_sent_once(
+    stack: tuple[LiveServer, ForgingIssuer],
+) -> None:
+    server, _ = stack
+    APPLE.claims = {"sub": "apple-1", "email": "tim@example.com", "email_verified": "true"}
+    APPLE.form_post_user = {"name": {"firstName": "Tim", "lastName": "Apple"}}
+    params, verifier = _sign_in(server, "apple")
+    assert "error" not in params, params
+    assert SessionClient(server.url).finalize_oauth(params["challenge_token"], verifier)
+    user = server.user(Identifier("email_address", "tim@example.com"))
+    assert user is not None
+    assert user.is_proven("email_address"), "Apple's email_verified is the string 'true'"
+    assert user.profile == {"name": "Tim Apple", "first_name": "Tim", "last_name": "Apple"}
+    # The token request carried a client-secret JWT that the stub checked against the key.
+    assert APPLE.token_requests[-1]["client_secret"].count(".") == 2

@@ -170,20 +170,14 @@ class OAuthLogin:
         if params.get("error"):
             error = params["error"] if _ERROR_CODE.match(params["error"]) else "access_denied"
             description = params.get("error_description", "")[:300] or "The provider refused."
-            return with_params(
-                row.redirect_uri, {**back, "error": error, "error_description": description}
-            )
+            return _failed(row, back, error, description)
         code = params.get("code")
         if not code or len(code) > 2048:
-            return with_params(
-                row.redirect_uri,
-                {
-                    **back,
-                    "error": "invalid_request",
-                    "error_description": "The provider sent no code.",
-                },
-            )
+            return _failed(row, back, "invalid_request", "The provider sent no code.")
         try:
+            if params.get("iss") and not await provider.accepts_issuer(params["iss"]):
+                # RFC 9207: the answer came from another issuer (a mix-up attack).
+                return _failed(row, back, "invalid_request", "The answer names another issuer.")
             profile = await provider.fetch_profile(
                 code=code,
                 redirect_uri=self.callback_url(provider_name),
@@ -193,14 +187,9 @@ class OAuthLogin:
             )
             reached = await self._accounts.reach(profile)
         except ProviderError as exc:
-            return with_params(
-                row.redirect_uri, {**back, "error": exc.error, "error_description": exc.description}
-            )
+            return _failed(row, back, exc.error, exc.description)
         except SessileError as exc:
-            return with_params(
-                row.redirect_uri,
-                {**back, "error": "access_denied", "error_description": exc.message},
-            )
+            return _failed(row, back, "access_denied", exc.message)
         if reached.user_id is not None:
             token = await self._challenges.issue(
                 user_id=reached.user_id,
@@ -219,3 +208,9 @@ class OAuthLogin:
             row.redirect_uri,
             {**back, "challenge_token": token, "code": token, "status": "otp_required"},
         )
+
+
+def _failed(row: OAuthState, back: dict[str, str], error: str, description: str) -> str:
+    """The app's page with the ``error``/``error_description`` validateOAuthCallback reads."""
+    log.info("social login failed", extra={"provider": row.provider, "error": error})
+    return with_params(row.redirect_uri, {**back, "error": error, "error_description": description})

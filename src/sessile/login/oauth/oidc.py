@@ -124,6 +124,16 @@ class OidcProvider:
     def _issuer_in_metadata(self) -> str:
         return str(self._app.server_metadata.get("issuer") or self._issuer)
 
+    async def accepts_issuer(self, iss: str) -> bool:
+        try:
+            await self._app.load_server_metadata()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise ProviderError(
+                "temporarily_unavailable", "The provider can't be reached."
+            ) from exc
+        expected = self._issuer_in_metadata()
+        return _MICROSOFT_TENANT in expected or iss == expected
+
     async def fetch_profile(
         self,
         *,

@@ -41,6 +41,10 @@ class Provider(Protocol):
         self, *, redirect_uri: str, state: str, nonce: str | None, code_verifier: str
     ) -> str: ...
 
+    async def accepts_issuer(self, iss: str) -> bool:
+        """Whether an authorization response's ``iss`` (RFC 9207) names this provider."""
+        ...
+
     async def fetch_profile(
         self,
         *,
