@@ -40,14 +40,20 @@ FRESH_UNVERIFIED = Account(
 ACCOUNTS = [NEW, LINKS, UNVERIFIED, FRESH_UNVERIFIED]
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, OidcProvider]]:
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[LiveServer, OidcProvider]]:
+    """On SQLite, then on PostgreSQL."""
+    database_url = None
+    if request.param == "postgres":
+        database_url = request.getfixturevalue("new_postgres_database")()
     port = free_port()
     callback = f"http://127.0.0.1:{port}/v1/session/login/oauth/google/callback"
     with (
         oidc_provider([callback], ACCOUNTS) as provider,
         oauth_server(
-            tmp_path_factory.mktemp("oauth"), port, provider.sessile_env("google")
+            tmp_path_factory.mktemp("oauth"), port, provider.sessile_env("google"), database_url
         ) as live,
     ):
         yield live, provider
