@@ -160,6 +160,7 @@ class Settings(BaseSettings):
     oauth_use_email_as_identifier: bool = True
     oauth_verify_email: bool = True
     oauth_state_ttl: int = Field(default=600, ge=60, le=3_600)
+    oauth_rate_per_ip: str = "60/10 minutes"
 
     # HTTP.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
@@ -281,6 +282,7 @@ class Settings(BaseSettings):
         "otp_rate_per_ip",
         "password_rate_per_identifier",
         "password_rate_per_ip",
+        "oauth_rate_per_ip",
     )
     @classmethod
     def _check_rate(cls, value: str) -> str:

@@ -100,7 +100,7 @@ class AppContext:
         accounts = Accounts(db, ownership, clock, settings)
         otp.complete_with("oauth_link", accounts.complete_link)
         oauth = OAuthLogin(
-            db, Providers(settings.oauth), accounts, otp, challenges, clock, settings
+            db, Providers(settings.oauth), accounts, otp, challenges, limits, clock, settings
         )
         return cls(
             settings=settings,

@@ -37,7 +37,16 @@ UNVERIFIED = Account(
 FRESH_UNVERIFIED = Account(
     "nell", "nell's password", "sub-nell", {"email": "nell@example.com", "email_verified": False}
 )
-ACCOUNTS = [NEW, LINKS, UNVERIFIED, FRESH_UNVERIFIED]
+DISABLED = Account(
+    "eve", "eve's password", "sub-eve", {"email": "eve@example.com", "email_verified": True}
+)
+RESENDER = Account(
+    "trudy",
+    "trudy's password",
+    "sub-trudy",
+    {"email": "target@example.com", "email_verified": False},
+)
+ACCOUNTS = [NEW, LINKS, UNVERIFIED, FRESH_UNVERIFIED, DISABLED, RESENDER]
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])

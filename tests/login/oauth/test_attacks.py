@@ -10,8 +10,9 @@ import httpx
 import pytest
 
 from sessile.client import SessionClient, SessionClientError
+from sessile.store.users import Identifier
 from tests.live import LiveServer
-from tests.login.oauth.conftest import NEW
+from tests.login.oauth.conftest import DISABLED, NEW, RESENDER, sign_in
 from tests.oauth.browser import APP_CALLBACK, Browser, pkce_pair
 
 CALLBACK = "/v1/session/login/oauth/google/callback"
@@ -157,3 +158,34 @@ def test_a_provider_not_configured_is_refused(server: LiveServer, provider: str)
 def test_the_configured_providers_are_listed(server: LiveServer) -> None:
     answer = httpx.get(server.url + "/v1/session/login/oauth/providers")
     assert answer.json() == {"providers": ["google"]}
+
+
+def test_a_disabled_account_is_not_reached(server: LiveServer) -> None:
+    params, verifier = sign_in(server, DISABLED)
+    assert SessionClient(server.url).finalize_oauth(params["challenge_token"], verifier)
+    user = server.user(Identifier("email_address", "eve@example.com"))
+    assert user is not None
+    api = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {server.api_key()}"})
+    patched = api.patch(f"/v2/session/apps/default/users/{user.id}", json={"disabled": True})
+    assert patched.status_code == 200
+    again, _ = sign_in(server, DISABLED)
+    assert again["error"] == "access_denied"
+    assert "challenge_token" not in again
+
+
+def test_an_unarmed_link_challenge_sends_no_code(server: LiveServer) -> None:
+    """The otp_required token, without the verifier, can't make sessile mail the owner."""
+    server.new_user("target@example.com")
+    params, verifier = sign_in(server, RESENDER)
+    token = params["challenge_token"]
+    headers = {"X-Verification-Token": token}
+    retry = httpx.post(server.url + "/v1/session/login/otp/retry", headers=headers)
+    assert retry.status_code == 400
+    assert retry.json()["code"] == "bad_check_code"
+    assert server.messages("target@example.com") == []
+    client = SessionClient(server.url)
+    assert client.finalize_oauth(token, verifier) is None
+    assert len(server.messages("target@example.com")) == 1
+    # Finalizing again with the verifier sends nothing more.
+    assert SessionClient(server.url).finalize_oauth(token, verifier) is None
+    assert len(server.messages("target@example.com")) == 1

@@ -35,6 +35,7 @@ from sessile.login.oauth.accounts import Accounts, auth_method
 from sessile.login.oauth.profile import ProviderError
 from sessile.login.oauth.providers import Providers
 from sessile.login.otp import OtpLogin
+from sessile.login.ratelimit import RateLimits
 from sessile.pkce import is_challenge
 from sessile.sessions import ChallengeTokens
 from sessile.store.database import Database
@@ -74,6 +75,7 @@ class OAuthLogin:
         accounts: Accounts,
         otp: OtpLogin,
         challenges: ChallengeTokens,
+        limits: RateLimits,
         clock: Clock,
         settings: Settings,
     ) -> None:
@@ -82,6 +84,7 @@ class OAuthLogin:
         self._accounts = accounts
         self._otp = otp
         self._challenges = challenges
+        self._limits = limits
         self._clock = clock
         self._settings = settings
 
@@ -107,8 +110,11 @@ class OAuthLogin:
         code_challenge: str,
         code_challenge_method: str,
         binder: str | None,
+        ip: str | None,
     ) -> Started:
         provider = self._providers.get(provider_name)
+        # Each start stores a row until it expires: bound how many one address can make.
+        await self._limits.hit(self._settings.oauth_rate_per_ip, "oauth-ip", ip or "-")
         self._check_redirect(redirect_uri)
         if code_challenge_method != "S256":
             raise BadRequest("code_challenge_method must be S256.")
@@ -148,7 +154,7 @@ class OAuthLogin:
         """The login ``state`` names, spent; InvalidOAuthState for a missing, unknown, used,
         expired or foreign one. Checked before anything else in the callback."""
         if not state or len(state) > 200:
-            raise InvalidOAuthState("The sign-in answer has no state.")
+            raise InvalidOAuthState("The sign-in answer has no usable state.")
         row = await self._db.oauth_states.get(_hash(state))
         if row is None or row.provider != provider_name:
             raise InvalidOAuthState("This sign-in is unknown; start again.")
