@@ -82,3 +82,19 @@ def test_a_provider_without_a_client_id_is_an_error(monkeypatch: pytest.MonkeyPa
     with pytest.raises(ConfigError) as caught:
         load_settings()
     assert "SESSILE_OAUTH_GOOGLE_CLIENT_ID" in str(caught.value)
+
+
+def test_an_apple_key_is_checked_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SESSILE_OAUTH_APPLE_CLIENT_ID", "com.example.web")
+    monkeypatch.setenv("SESSILE_OAUTH_APPLE_PRIVATE_KEY", "-----BEGIN PRIVATE KEY-----\nnope")
+    with pytest.raises(ConfigError, match="team_id and key_id"):
+        load_settings()
+    monkeypatch.setenv("SESSILE_OAUTH_APPLE_TEAM_ID", "TEAM123456")
+    monkeypatch.setenv("SESSILE_OAUTH_APPLE_KEY_ID", "KEY1234567")
+    with pytest.raises(ConfigError, match="not a PEM EC private key"):
+        load_settings()
+    from joserfc.jwk import ECKey
+
+    pem = ECKey.generate_key("P-256").as_pem(private=True).decode()
+    monkeypatch.setenv("SESSILE_OAUTH_APPLE_PRIVATE_KEY", pem)
+    assert load_settings().oauth["apple"].key_id == "KEY1234567"

@@ -12,7 +12,9 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 __all__ = ["PROVIDER_NAME", "OAuthProviderSettings", "from_environ"]
 
@@ -54,6 +56,21 @@ class OAuthProviderSettings(BaseModel):
         if value is not None and not value.startswith(("https://", "http://")):
             raise ValueError("must be an absolute http(s) URL")
         return value
+
+    @model_validator(mode="after")
+    def _check_apple_key(self) -> OAuthProviderSettings:
+        """A client-secret key is checked at start, not at someone's first sign-in."""
+        if self.private_key is None:
+            return self
+        if not (self.team_id and self.key_id):
+            raise ValueError("private_key needs team_id and key_id")
+        try:
+            key = ECKey.import_key(self.private_key.get_secret_value())
+        except (JoseError, ValueError, TypeError) as exc:
+            raise ValueError("private_key is not a PEM EC private key") from exc
+        if not key.is_private or key.curve_name != "P-256":
+            raise ValueError("private_key must be a P-256 private key (ES256)")
+        return self
 
 
 _FIELDS = sorted(OAuthProviderSettings.model_fields, key=len, reverse=True)
