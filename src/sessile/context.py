@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sessile.access_tokens import AccessTokens
+from sessile.claims import identity_claims_from
 from sessile.clock import Clock, SystemClock
 from sessile.config import Settings
 from sessile.crypto import load_or_create_secret
-from sessile.delivery import Sender, create_sender
+from sessile.delivery import create_sender
+from sessile.delivery.queue import DeliveryQueue
 from sessile.dpop import DPoPVerifier, create_replay_store
 from sessile.keys import KeyRing
 from sessile.login.email_password import EmailPasswordLogin
@@ -41,11 +43,13 @@ class AppContext:
     challenges: ChallengeTokens
     locator: ClientLocator
     passwords: Passwords
-    sender: Sender
+    #: Every message (codes, notices) goes through here: queued, then sent by its worker.
+    sender: DeliveryQueue
     otp: OtpLogin
     email_password: EmailPasswordLogin
     lockout: Lockout
     ownership: Ownership
+    limits: RateLimits
     oauth: OAuthLogin
 
     async def maintain(self) -> None:
@@ -56,6 +60,8 @@ class AppContext:
         await self.db.otp.purge(now=now)
         await self.db.oauth_states.purge(now=now)
         await self.db.revocations.purge(before=now - self.settings.access_token_ttl - 300)
+        await self.limits.purge(now=now)
+        await self.db.deliveries.purge(settled_before=now - self.settings.delivery_retention)
         await self.db.login_failures.purge(
             updated_before=now - self.settings.lockout_max - 86_400, now=now
         )
@@ -83,6 +89,7 @@ class AppContext:
             issuer=settings.issuer,
             audience=settings.token_audience,
             ttl=settings.access_token_ttl,
+            user_claims=identity_claims_from(db.users) if settings.token_identity_claims else None,
         )
         policy = SessionPolicy(
             idle_timeout=settings.session_idle_timeout,
@@ -91,8 +98,14 @@ class AppContext:
         )
         passwords = Passwords(PasswordPolicy.from_settings(settings))
         challenges = ChallengeTokens(db.challenges, clock)
-        limits = RateLimits(settings.redis_url, prefix=f"sessile:{settings.app_id}")
-        sender = create_sender(settings)
+        limits = RateLimits(db.engine, settings.redis_url, prefix=f"sessile:{settings.app_id}")
+        sender = DeliveryQueue(
+            db.deliveries,
+            create_sender(settings),
+            server_secret,
+            clock,
+            max_attempts=settings.delivery_max_attempts,
+        )
         sessions = SessionService(db, access_tokens, shared_secrets, clock, policy)
         lockout = Lockout(db.login_failures, clock, LockoutPolicy.from_settings(settings))
         ownership = Ownership(db, sessions, clock)
@@ -125,6 +138,7 @@ class AppContext:
             ),
             lockout=lockout,
             ownership=ownership,
+            limits=limits,
             oauth=oauth,
             locator=ClientLocator(
                 settings.trusted_proxies, settings.country_header, settings.geoip_db

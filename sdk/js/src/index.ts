@@ -13,6 +13,7 @@ export type {
   SessionInfo,
   SessionList,
   SessionResult,
+  SignUpResult,
   User,
 } from "./client.js";
 export type { TokenStorage } from "./cache.js";

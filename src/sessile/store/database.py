@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sessile.store.api_keys import ApiKeyStore
 from sessile.store.challenges import ChallengeStore
+from sessile.store.deliveries import DeliveryStore
 from sessile.store.engine import create_engine
 from sessile.store.identities import IdentityStore
 from sessile.store.keys import SigningKeyStore
@@ -35,6 +36,7 @@ class Database:
         self.login_failures = LoginFailureStore(engine)
         self.identities = IdentityStore(engine)
         self.oauth_states = OAuthStateStore(engine)
+        self.deliveries = DeliveryStore(engine)
 
     @classmethod
     def from_url(cls, url: str) -> Database:
