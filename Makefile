@@ -12,7 +12,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 # npm projects, each installed from its committed lock file.
-NPM_PROJECTS := sdk/js demo tests/node tests/prelude tests/browser
+NPM_PROJECTS := sdk/js demo tests/node tests/prelude tests/browser tests/oauth/provider
 
 .PHONY: setup python node demo run test lint lint-python test-python test-js format clean
 

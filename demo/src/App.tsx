@@ -3,6 +3,7 @@ import type { User } from "sessile";
 
 import { client, describe, isSignedOut } from "./client.ts";
 import { Login } from "./Login.tsx";
+import { OAuthCallback, oauthCallbackParams } from "./OAuth.tsx";
 import { Sessions } from "./Sessions.tsx";
 import { Token } from "./Token.tsx";
 
@@ -17,6 +18,7 @@ export function App() {
   const [loading, setLoading] = useState(true);
   const [page, setPage] = useState<Page>(() => pageOf(location.hash));
   const [notice, setNotice] = useState<string | null>(null);
+  const [oauthParams, setOAuthParams] = useState(oauthCallbackParams);
 
   useEffect(() => {
     // A reload keeps the session: the refresh cookie and the DPoP key survive it.
@@ -41,6 +43,21 @@ export function App() {
     return (
       <main className="container">
         <p aria-busy="true">Loading…</p>
+      </main>
+    );
+  }
+
+  if (!user && oauthParams) {
+    return (
+      <main className="container">
+        <OAuthCallback
+          params={oauthParams}
+          onLogin={(user) => {
+            setOAuthParams(null);
+            setNotice(null);
+            setUser(user);
+          }}
+        />
       </main>
     );
   }

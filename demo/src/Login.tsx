@@ -3,6 +3,7 @@ import type { Identifier, PasswordValidation, User } from "sessile";
 
 import { client, describe } from "./client.ts";
 import { DevOutbox } from "./DevOutbox.tsx";
+import { OAuthButtons } from "./OAuth.tsx";
 
 type Method = "otp" | "password";
 
@@ -64,6 +65,7 @@ export function Login({ onLogin }: { onLogin: (user: User) => void }) {
           }}
         />
       )}
+      <OAuthButtons />
       {method === "otp" && (
         <DevOutbox identifier={identifier} version={outboxVersion} />
       )}

@@ -24,6 +24,9 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from sessile import oauth_config
+from sessile.oauth_config import OAuthProviderSettings
+
 __all__ = ["ConfigError", "Settings", "load_settings"]
 
 CommaList = Annotated[list[str], NoDecode]
@@ -170,6 +173,16 @@ class Settings(BaseSettings):
     delivery_max_attempts: int = Field(default=8, ge=1, le=50)
     delivery_retention: int = Field(default=7 * _DAY, ge=0)
 
+    # Social login (oauth_config.py): providers by name, the app's callback pages (matched
+    # exactly), and when a provider's e-mail address may join an existing account.
+    oauth: dict[str, OAuthProviderSettings] = {}
+    oauth_redirect_uris: CommaList = []
+    oauth_allow_email_account_merge: bool = True
+    oauth_use_email_as_identifier: bool = True
+    oauth_verify_email: bool = True
+    oauth_state_ttl: int = Field(default=600, ge=60, le=3_600)
+    oauth_rate_per_ip: str = "60/10 minutes"
+
     # HTTP.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -195,7 +208,40 @@ class Settings(BaseSettings):
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
         return tuple(sources)
 
-    @field_validator("cors_origins", "trusted_proxies", "dpop_algorithms", mode="before")
+    @model_validator(mode="before")
+    @classmethod
+    def _oauth_from_environ(cls, data: Any) -> Any:
+        """``SESSILE_OAUTH_<PROVIDER>_<FIELD>`` over ``[oauth.<provider>]``, field by field."""
+        from_env = oauth_config.from_environ(os.environ)
+        if not from_env or not isinstance(data, dict):
+            return data
+        merged = {name: dict(fields) for name, fields in (data.get("oauth") or {}).items()}
+        for name, fields in from_env.items():
+            merged.setdefault(name, {}).update(fields)
+        return {**data, "oauth": merged}
+
+    @field_validator("oauth")
+    @classmethod
+    def _check_providers(
+        cls, value: dict[str, OAuthProviderSettings]
+    ) -> dict[str, OAuthProviderSettings]:
+        for name in value:
+            if not oauth_config.PROVIDER_NAME.match(name):
+                raise ValueError(f"{name!r} is not a provider name like google or my_idp")
+        return value
+
+    @field_validator("oauth_redirect_uris")
+    @classmethod
+    def _check_redirect_uris(cls, value: list[str]) -> list[str]:
+        for uri in value:
+            parts = urlsplit(uri)
+            if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment:
+                raise ValueError(f"{uri!r} is not an absolute http(s) URL without a fragment")
+        return value
+
+    @field_validator(
+        "cors_origins", "trusted_proxies", "dpop_algorithms", "oauth_redirect_uris", mode="before"
+    )
     @classmethod
     def _split_commas(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -267,6 +313,7 @@ class Settings(BaseSettings):
         "otp_rate_per_ip",
         "password_rate_per_identifier",
         "password_rate_per_ip",
+        "oauth_rate_per_ip",
     )
     @classmethod
     def _check_rate(cls, value: str) -> str:
@@ -376,7 +423,7 @@ def load_settings(toml_file: str | Path | None = None, **overrides: Any) -> Sett
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
-            location = ".".join(str(part) for part in error["loc"]) or "settings"
+            location = "_".join(str(part) for part in error["loc"]) or "settings"
             name = f"SESSILE_{location.upper()}" if error["loc"] else location
             lines.append(f"{name}: {error['msg']}")
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from None

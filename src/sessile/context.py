@@ -16,6 +16,9 @@ from sessile.dpop import DPoPVerifier, create_replay_store
 from sessile.keys import KeyRing
 from sessile.login.email_password import EmailPasswordLogin
 from sessile.login.lockout import Lockout, LockoutPolicy
+from sessile.login.oauth.accounts import Accounts
+from sessile.login.oauth.flow import OAuthLogin
+from sessile.login.oauth.providers import Providers
 from sessile.login.otp import OtpLogin
 from sessile.login.ownership import Ownership
 from sessile.login.passwords import Passwords
@@ -50,6 +53,7 @@ class AppContext:
     lockout: Lockout
     ownership: Ownership
     limits: RateLimits
+    oauth: OAuthLogin
 
     async def maintain(self) -> None:
         """Scheduled work: key rotation, and dropping rows nothing can need any more."""
@@ -57,6 +61,7 @@ class AppContext:
         now = self.clock.now()
         await self.db.challenges.purge(now=now)
         await self.db.otp.purge(now=now)
+        await self.db.oauth_states.purge(now=now)
         await self.db.revocations.purge(before=now - self.settings.access_token_ttl - 300)
         await self.limits.purge(now=now)
         await self.db.deliveries.purge(settled_before=now - self.settings.delivery_retention)
@@ -117,6 +122,11 @@ class AppContext:
         lockout = Lockout(db.login_failures, clock, LockoutPolicy.from_settings(settings))
         ownership = Ownership(db, sessions, clock)
         otp = OtpLogin(db, sender, limits, lockout, ownership, shared_secrets, clock, settings)
+        accounts = Accounts(db, ownership, clock, settings)
+        otp.complete_with("oauth_link", accounts.complete_link)
+        oauth = OAuthLogin(
+            db, Providers(settings.oauth), accounts, otp, challenges, limits, clock, settings
+        )
         return cls(
             settings=settings,
             clock=clock,
@@ -141,6 +151,7 @@ class AppContext:
             lockout=lockout,
             ownership=ownership,
             limits=limits,
+            oauth=oauth,
             locator=ClientLocator(
                 settings.trusted_proxies, settings.country_header, settings.geoip_db
             ),

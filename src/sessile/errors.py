@@ -9,7 +9,12 @@ turns them into responses::
     │   ├── BadCheckCode           400 bad_check_code
     │   ├── InvalidPassword        400 invalid_password
     │   ├── InvalidPaginationLimit 400 invalid_pagination_limit
-    │   └── InvalidPaginationOffset 400 invalid_pagination_offset
+    │   ├── InvalidPaginationOffset 400 invalid_pagination_offset
+    │   ├── OAuthProviderNotConfigured 400 oauth_provider_not_configured
+    │   ├── OAuthProviderDisabled  400 oauth_provider_disabled
+    │   ├── InvalidRedirectUri     400 invalid_redirect_uri
+    │   ├── InvalidOAuthState      400 invalid_oauth_state
+    │   └── InvalidChallengeToken  400 invalid_challenge_token
     ├── DPoPError                  (OAuth pair: error / error_description)
     │   ├── InvalidDPoPProof       401 invalid_dpop_proof
     │   ├── MissingDPoPProof       401 missing_dpop_proof
@@ -42,14 +47,19 @@ __all__ = [
     "Forbidden",
     "IdentifierAlreadyExists",
     "Internal",
+    "InvalidChallengeToken",
     "InvalidDPoPProof",
     "InvalidIdentifier",
+    "InvalidOAuthState",
     "InvalidPaginationLimit",
     "InvalidPaginationOffset",
     "InvalidPassword",
+    "InvalidRedirectUri",
     "MethodNotAllowed",
     "MissingDPoPProof",
     "NotFound",
+    "OAuthProviderDisabled",
+    "OAuthProviderNotConfigured",
     "PayloadTooLarge",
     "RateLimited",
     "ServiceUnavailable",
@@ -198,3 +208,31 @@ class ServiceUnavailable(SessileError):
 class DeliveryFailed(ServiceUnavailable):
     code = "delivery_failed"
     default_message = "The code could not be sent; try again in a moment."
+
+
+# Social login (login/oauth/). Prelude's SDK maps the first three by name.
+class OAuthProviderNotConfigured(BadRequest):
+    code = "oauth_provider_not_configured"
+    default_message = "This sign-in provider is not configured."
+
+
+class OAuthProviderDisabled(BadRequest):
+    code = "oauth_provider_disabled"
+    default_message = "This sign-in provider is turned off."
+
+
+class InvalidRedirectUri(BadRequest):
+    code = "invalid_redirect_uri"
+    default_message = "redirect_uri is not one of the allowed redirect URIs."
+
+
+class InvalidOAuthState(BadRequest):
+    code = "invalid_oauth_state"
+    default_message = "This sign-in is unknown, used, expired or was started in another browser."
+
+
+class InvalidChallengeToken(BadRequest):
+    code = "invalid_challenge_token"
+    default_message = (
+        "The challenge token is invalid, used or expired, or its code_verifier is wrong."
+    )

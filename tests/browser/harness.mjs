@@ -47,7 +47,7 @@ export function needsChromium() {
   return { skip: reason };
 }
 
-function freePort() {
+export function freePort() {
   return new Promise((resolvePort, reject) => {
     const probe = createServer();
     probe.unref();
@@ -59,13 +59,13 @@ function freePort() {
   });
 }
 
-/** `python -m sessile serve --demo --demo-outbox` on a free port, with a fresh data directory. */
-export async function startServer(env = {}) {
+/** `python -m sessile serve --demo --demo-outbox` on `port` (else a free one), with a fresh data directory. */
+export async function startServer(env = {}, { port: chosenPort } = {}) {
   if (!existsSync(join(DEMO_DIR, "index.html"))) {
     throw new Error(`${DEMO_DIR} is not built: run npm ci && npm run build in sdk/js, then demo/`);
   }
   if (!existsSync(PYTHON)) throw new Error(`${PYTHON} is missing: run uv sync in ${REPO}`);
-  const port = await freePort();
+  const port = chosenPort ?? (await freePort());
   const dataDir = await mkdtemp(join(tmpdir(), "sessile-browser-"));
   const url = `http://127.0.0.1:${port}`;
   const args = ["-m", "sessile", "serve", "--demo", "--demo-outbox", "--port", String(port)];

@@ -139,6 +139,27 @@ def test_safe_methods_are_not_checked(server: LiveServer) -> None:
     assert response.status_code == 200
 
 
+def test_a_provider_posting_its_callback_is_not_refused_as_cross_site(server: LiveServer) -> None:
+    """Apple's form_post comes from its own page; state, not origin, guards the callback."""
+    response = httpx.post(
+        server.url + "/v1/session/login/oauth/apple/callback",
+        headers={"Origin": "https://appleid.apple.com", "Sec-Fetch-Site": "cross-site"},
+        data={"state": "forged", "code": "x"},
+    )
+    assert response.status_code != 403
+    assert response.headers.get("content-type", "").startswith("application/json") is False or (
+        response.json().get("code") != "forbidden"
+    )
+    # Any other POST under the same prefix is still checked.
+    refused = httpx.post(
+        server.url + "/v1/session/login/oauth/apple/authorize",
+        headers={"Origin": "https://appleid.apple.com"},
+        json={},
+    )
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "forbidden"
+
+
 @pytest.mark.parametrize(
     ("url", "origin"),
     [

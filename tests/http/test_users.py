@@ -138,6 +138,7 @@ async def test_create_and_get_a_user(api: Api) -> None:
         "created_at": "2027-01-15T08:00:00Z",
         "updated_at": "2027-01-15T08:00:00Z",
         "disabled": False,
+        "identities": [],
     }
     assert user["id"].startswith("usr_")
     assert "argon2" not in response.text
@@ -457,6 +458,7 @@ async def test_openapi_describes_the_routes_and_their_bodies(api: Api) -> None:
         "created_at",
         "updated_at",
         "disabled",
+        "identities",
     }
 
     listing = paths[base + "/users"]["get"]

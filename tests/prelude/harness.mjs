@@ -90,7 +90,7 @@ function get(url, ca, timeoutMs) {
  * `sessile serve` over TLS on `port`, data in `dataDir`, CORS for `pageOrigin`.
  * Resolves once /healthz answers 200; `stop()` ends the process (and only it).
  */
-export async function startSessile({ port, dataDir, cert, pageOrigin, timeoutMs = 30_000 }) {
+export async function startSessile({ port, dataDir, cert, pageOrigin, timeoutMs = 30_000, extraEnv = {} }) {
   const publicUrl = `https://localhost:${port}`;
   // Defaults for everything else, whatever SESSILE_* the caller's shell holds.
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("SESSILE_")));
@@ -99,6 +99,7 @@ export async function startSessile({ port, dataDir, cert, pageOrigin, timeoutMs 
     SESSILE_PUBLIC_URL: publicUrl,
     SESSILE_SECRET_KEY: randomBytes(36).toString("base64url"), // 48 characters
     SESSILE_CORS_ORIGINS: pageOrigin,
+    ...extraEnv,
   });
   const child = spawn(
     PYTHON,

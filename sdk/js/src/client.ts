@@ -12,6 +12,7 @@ import { RefreshHandoff } from "./handoff.js";
 import { Transport, type ApiRequest, type FetchLike } from "./http.js";
 import { decode, type JsonObject } from "./jwt.js";
 import { openKeyStore } from "./keystore.js";
+import * as oauth from "./oauth.js";
 import { checkPassword, type PasswordPolicy, type PasswordValidation } from "./password.js";
 import { Tabs, type TabMessage } from "./tabs.js";
 
@@ -168,6 +169,51 @@ export class SessionClient {
     // The verification cookie is set: checkOTP carries on from here.
     if (data.status === "otp_required") return { status: "otp_required" };
     return { status: "signed_in", ...(await this.redeem(data.challenge_token)) };
+  }
+
+  /**
+   * Start a social login: the provider's authorize URL. The PKCE verifier stays in this
+   * tab (sessionStorage) for `finalizeOAuthLogin`.
+   */
+  async initiateOAuthLogin(
+    options: oauth.InitiateOAuthLoginOptions,
+  ): Promise<oauth.InitiateOAuthLoginResponse> {
+    const { verifier, challenge } = await oauth.pkcePair();
+    oauth.keepVerifier(verifier);
+    const { data } = await this.transport.send<oauth.InitiateOAuthLoginResponse>({
+      method: "POST",
+      path: `/login/oauth/${encodeURIComponent(options.provider)}/authorize`,
+      body: {
+        redirect_uri: options.redirectURI,
+        code_challenge: challenge,
+        code_challenge_method: "S256",
+      },
+    });
+    return data;
+  }
+
+  /** Start a social login and send this tab to the provider. */
+  async loginWithOAuth(options: oauth.InitiateOAuthLoginOptions): Promise<void> {
+    const { authorization_url } = await this.initiateOAuthLogin(options);
+    window.location.assign(authorization_url);
+  }
+
+  /** On the app's callback page: throw the refusal it carries, or return true. */
+  validateOAuthCallback(params: oauth.OAuthCallbackParams): true {
+    return oauth.validateOAuthCallback(params);
+  }
+
+  /**
+   * Finish a social login with the page's `challenge_token` and this tab's verifier. With
+   * `{status: "otp_required"}` a code went to the provider's e-mail address: `checkOTP`.
+   */
+  async finalizeOAuthLogin(challengeToken: string): Promise<SessionResult | oauth.OTPRequired> {
+    const answer = await this.dpopCall<TokenResponse | oauth.OTPRequired>("/login/finalize", {
+      challenge_token: challengeToken,
+      code_verifier: oauth.takeVerifier(),
+    });
+    if ("status" in answer && answer.status === "otp_required") return answer;
+    return this.signIn(answer as TokenResponse);
   }
 
   /** Check a password against the server's policy (fetched once) without sending it. */

@@ -27,6 +27,12 @@ export type ErrorCode =
   | "payload_too_large"
   | "service_unavailable"
   | "internal"
+  | "oauth_provider_not_configured"
+  | "oauth_provider_disabled"
+  | "invalid_redirect_uri"
+  | "invalid_oauth_state"
+  | "invalid_challenge_token"
+  | "oauth_error"
   | "network_error"
   | "timeout";
 
@@ -52,6 +58,11 @@ const SERVER_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   "payload_too_large",
   "service_unavailable",
   "internal",
+  "oauth_provider_not_configured",
+  "oauth_provider_disabled",
+  "invalid_redirect_uri",
+  "invalid_oauth_state",
+  "invalid_challenge_token",
 ]);
 
 // Used only when the body carries no code we know (a proxy's HTML page, say).

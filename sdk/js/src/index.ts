@@ -17,6 +17,13 @@ export type {
   User,
 } from "./client.js";
 export type { TokenStorage } from "./cache.js";
+export type {
+  InitiateOAuthLoginOptions,
+  InitiateOAuthLoginResponse,
+  OAuthCallbackParams,
+  OAuthProvider,
+  OTPRequired,
+} from "./oauth.js";
 export { SessileError } from "./errors.js";
 export type { ErrorCode } from "./errors.js";
 export type { FetchLike } from "./http.js";

@@ -59,6 +59,8 @@ export class FakeServer {
   private readonly refreshTokens = new Map<string, string>();
   private readonly accessTokens = new Map<string, string>();
   private readonly challenges = new Map<string, string>();
+  /** The PKCE S256 challenge a social login's challenge token is bound to. */
+  private readonly pkce = new Map<string, string>();
   private counter = 0;
 
   now(): number {
@@ -149,10 +151,23 @@ export class FakeServer {
           return json(200, { challenge_token: "otp_1.secret", status: "otp_required" });
         }
         return this.challenge("usr_new");
+      case "POST /login/oauth/google/authorize": {
+        if (body.code_challenge_method !== "S256") throw new HttpError(400, "bad_request");
+        const token = `chl_oauth_${++this.counter}`;
+        this.challenges.set(token, "usr_oauth");
+        this.pkce.set(token, String(body.code_challenge));
+        return json(200, {
+          authorization_url: `https://provider.example.test/authorize?token=${token}`,
+        });
+      }
       case "POST /login/finalize": {
         const user = this.challenges.get(String(body.challenge_token));
         if (!user) throw new HttpError(400, "bad_request");
         this.challenges.delete(String(body.challenge_token));
+        const pkce = this.pkce.get(String(body.challenge_token));
+        if (pkce !== undefined && pkce !== (await s256(String(body.code_verifier)))) {
+          throw new HttpError(400, "invalid_challenge_token");
+        }
         return this.createSession(user, req.proof!.jkt);
       }
       case "GET /password/compliancy":
@@ -334,3 +349,8 @@ export function json(
 }
 
 export { BASE };
+
+async function s256(verifier: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier));
+  return base64urlEncode(new Uint8Array(digest));
+}

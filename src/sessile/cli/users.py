@@ -15,7 +15,7 @@ import click
 from sessile.cli.common import run_with_context, settings_from
 from sessile.context import AppContext
 from sessile.errors import SessileError
-from sessile.http.views import session_view, user_view
+from sessile.http.views import session_view, user_views
 from sessile.identifiers import IDENTIFIER_TYPES, parse_identifier
 from sessile.store.users import User
 from sessile.users import create_user, delete_user, set_password, update_user
@@ -37,10 +37,15 @@ def _echo_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False))
 
 
-def _echo_user(user: User | None, user_id: str) -> None:
+def _echo_user(ctx: click.Context, user: User | None, user_id: str) -> None:
     if user is None:
         raise click.ClickException(f"no user {user_id}")
-    _echo_json(user_view(user))
+    found = user
+
+    async def work(context: AppContext) -> list[dict[str, Any]]:
+        return await user_views(context.db, [found])
+
+    _echo_json(_run(ctx, work)[0])
 
 
 def _read_password() -> str:
@@ -86,7 +91,7 @@ def create(
         return await create_user(context, idents, profile=profile_value, password=password)
 
     user = _run(ctx, work)
-    _echo_user(user, user.id)
+    _echo_user(ctx, user, user.id)
 
 
 @users.command("unlock")
@@ -130,19 +135,18 @@ def list_users(
     if (identifier_type is None) != (identifier_value is None):
         raise click.UsageError("--identifier-type and --identifier-value go together")
 
-    async def work(context: AppContext) -> tuple[list[User], int]:
+    async def work(context: AppContext) -> tuple[list[dict[str, Any]], int]:
         if identifier_type is None:
-            return await context.db.users.list(limit=limit, offset=offset)
+            page, total = await context.db.users.list(limit=limit, offset=offset)
+            return await user_views(context.db, page), total
         wanted = parse_identifier({"type": identifier_type, "value": identifier_value})
         found = await context.db.users.find_by_identifier(wanted)
         if found is None:
             return [], 0
-        return ([found] if offset == 0 else []), 1
+        return await user_views(context.db, [found] if offset == 0 else []), 1
 
     page, total = _run(ctx, work)
-    _echo_json(
-        {"users": [user_view(u) for u in page], "total": total, "limit": limit, "offset": offset}
-    )
+    _echo_json({"users": page, "total": total, "limit": limit, "offset": offset})
 
 
 @users.command("get")
@@ -154,7 +158,7 @@ def get(ctx: click.Context, user_id: str) -> None:
     async def work(context: AppContext) -> User | None:
         return await context.db.users.get(user_id)
 
-    _echo_user(_run(ctx, work), user_id)
+    _echo_user(ctx, _run(ctx, work), user_id)
 
 
 @users.command("disable")
@@ -166,7 +170,7 @@ def disable(ctx: click.Context, user_id: str) -> None:
     async def work(context: AppContext) -> User | None:
         return await update_user(context, user_id, disabled=True)
 
-    _echo_user(_run(ctx, work), user_id)
+    _echo_user(ctx, _run(ctx, work), user_id)
 
 
 @users.command("enable")
@@ -178,7 +182,7 @@ def enable(ctx: click.Context, user_id: str) -> None:
     async def work(context: AppContext) -> User | None:
         return await update_user(context, user_id, disabled=False)
 
-    _echo_user(_run(ctx, work), user_id)
+    _echo_user(ctx, _run(ctx, work), user_id)
 
 
 @users.command("delete")
@@ -212,7 +216,7 @@ def set_password_command(
     async def work(context: AppContext) -> User | None:
         return await set_password(context, user_id, password, revoke_sessions=revoke_sessions)
 
-    _echo_user(_run(ctx, work), user_id)
+    _echo_user(ctx, _run(ctx, work), user_id)
 
 
 @users.command("sessions")

@@ -74,6 +74,14 @@ class AsyncSessionClient(ClientState):
         result: Tokens = await self._run(self._protocol.finalize(challenge_token))
         return result
 
+    async def finalize_oauth(self, challenge_token: str, code_verifier: str) -> Tokens | None:
+        """Finish a social login with the PKCE verifier the login began with. None when the
+        e-mail address must be proven first: then ``check_otp`` with the code sent to it."""
+        result: Tokens | None = await self._run(
+            self._protocol.finalize_oauth(challenge_token, code_verifier)
+        )
+        return result
+
     async def refresh(self) -> Tokens:
         result: Tokens = await self._run(self._protocol.refresh())
         return result

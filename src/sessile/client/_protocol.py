@@ -149,6 +149,20 @@ class SessionProtocol:
         )
         return self._keep_tokens(response)
 
+    def finalize_oauth(self, challenge_token: str, code_verifier: str) -> Operation:
+        """Tokens, or None when the e-mail address must be proven first: then ``check_otp``."""
+        response = yield Call(
+            "POST",
+            "/login/finalize",
+            dpop=True,
+            json={"challenge_token": challenge_token, "code_verifier": code_verifier},
+            headers={"X-Refresh-Token-Mode": "header"},
+        )
+        if response.json().get("status") == "otp_required":
+            self.verification_token = response.headers.get("X-Verification-Token")
+            return None
+        return self._keep_tokens(response)
+
     def refresh(self) -> Operation:
         response = yield Call("POST", "/refresh", dpop=True, headers=self._refresh_header())
         return self._keep_tokens(response)

@@ -78,6 +78,14 @@ class SessionClient(ClientState):
         result: Tokens = self._run(self._protocol.finalize(challenge_token))
         return result
 
+    def finalize_oauth(self, challenge_token: str, code_verifier: str) -> Tokens | None:
+        """Finish a social login with the PKCE verifier the login began with. None when the
+        e-mail address must be proven first: then ``check_otp`` with the code sent to it."""
+        result: Tokens | None = self._run(
+            self._protocol.finalize_oauth(challenge_token, code_verifier)
+        )
+        return result
+
     def refresh(self) -> Tokens:
         result: Tokens = self._run(self._protocol.refresh())
         return result

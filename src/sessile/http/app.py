@@ -18,7 +18,7 @@ from sessile.http.errors import install_error_handlers
 from sessile.http.limits import BodySizeLimit
 from sessile.http.openapi import install_openapi
 from sessile.http.origins import OriginCheck
-from sessile.http.routes import health, login, me, revocations, session, users, wellknown
+from sessile.http.routes import health, login, me, oauth, revocations, session, users, wellknown
 from sessile.http.routes.demo import install_demo
 from sessile.logs import configure_logging
 
@@ -81,6 +81,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(session.router)
     app.include_router(login.router)
     app.include_router(login.dpop_router)
+    app.include_router(oauth.router)
     app.include_router(me.router)
     app.include_router(revocations.router)
     app.include_router(users.router)

@@ -21,6 +21,9 @@ from sessile.http.errors import error_response
 __all__ = ["OriginCheck", "origin_of"]
 
 _PREFIX = "/v1/session/"
+#: The social-login callback comes from the provider's page by design (Apple posts it):
+#: its single-use ``state``, bound to the browser that started the login, guards it.
+_CALLBACK = ("/v1/session/login/oauth/", "/callback")
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: ``Sec-Fetch-Site`` values that prove the request came from this very origin (or a user).
 _LOCAL_FETCH = frozenset({"same-origin", "none"})
@@ -43,6 +46,10 @@ def origin_of(url: str) -> str | None:
     return f"{parts.scheme}://{host}{suffix}"
 
 
+def _is_callback(path: str) -> bool:
+    return path.startswith(_CALLBACK[0]) and path.endswith(_CALLBACK[1])
+
+
 class OriginCheck:
     """Answer 403 ``forbidden`` to a cross-site, state-changing call to the frontend API."""
 
@@ -55,6 +62,7 @@ class OriginCheck:
             scope["type"] == "http"
             and scope["method"] not in _SAFE_METHODS
             and scope["path"].startswith(_PREFIX)
+            and not _is_callback(scope["path"])
         ):
             refusal = self._refusal(scope)
             if refusal is not None:

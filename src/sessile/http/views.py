@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from sessile.store.database import Database
+from sessile.store.identities import Identity
 from sessile.store.sessions import SessionRow
 from sessile.store.users import User
 
-__all__ = ["rfc3339", "session_view", "user_view"]
+__all__ = ["rfc3339", "session_view", "user_view", "user_views"]
 
 
 def rfc3339(timestamp: float) -> str:
@@ -32,7 +35,24 @@ def session_view(row: SessionRow, idle_timeout: float) -> dict[str, Any]:
     }
 
 
-def user_view(user: User) -> dict[str, Any]:
+def identity_view(identity: Identity) -> dict[str, Any]:
+    return {
+        "provider": identity.provider,
+        "subject": identity.subject,
+        "email": identity.email,
+        "email_verified": identity.email_verified,
+        "created_at": rfc3339(identity.created_at),
+        "last_login_at": rfc3339(identity.last_login_at),
+    }
+
+
+async def user_views(db: Database, users: Sequence[User]) -> list[dict[str, Any]]:
+    """Users as the management API shows them, each with its provider identities."""
+    identities = await db.identities.for_users([u.id for u in users])
+    return [user_view(u, identities[u.id]) for u in users]
+
+
+def user_view(user: User, identities: Sequence[Identity] = ()) -> dict[str, Any]:
     """A user as the management API shows one: never the password hash."""
     return {
         "id": user.id,
@@ -47,4 +67,5 @@ def user_view(user: User) -> dict[str, Any]:
         "created_at": rfc3339(user.created_at),
         "updated_at": rfc3339(user.updated_at),
         "disabled": user.disabled_at is not None,
+        "identities": [identity_view(i) for i in identities],
     }

@@ -10,6 +10,11 @@ account exists.
 A password sign-up (``login/email_password.py``) is a challenge of purpose ``signup`` that
 holds the password hash: its code makes the user, with the address proven. No user and no
 session exist before that, so nobody can sign up with an address they don't own.
+
+A social login whose e-mail address must be proven first (``login/oauth/``) is a challenge
+of purpose ``oauth_link``, bound to the client's PKCE challenge: it is opened unsent, and
+its code goes out only when ``/login/finalize`` presents the verifier. Its completion
+(registered with :meth:`OtpLogin.complete_with`) attaches the provider identity.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sessile.clock import Clock
@@ -28,6 +34,7 @@ from sessile.delivery.queue import DeliveryQueue
 from sessile.errors import (
     BadCheckCode,
     IdentifierAlreadyExists,
+    InvalidChallengeToken,
     RateLimited,
     Unauthorized,
 )
@@ -35,6 +42,7 @@ from sessile.ids import new_id
 from sessile.login.lockout import Lockout
 from sessile.login.ownership import Ownership
 from sessile.login.ratelimit import RateLimits
+from sessile.pkce import verifier_matches
 from sessile.shared_secrets import SharedSecrets
 from sessile.store.database import Database
 from sessile.store.otp import OtpChallenge
@@ -77,6 +85,13 @@ class OtpLogin:
         self._secrets = shared_secrets
         self._clock = clock
         self._settings = settings
+        self._completions: dict[str, Callable[[OtpChallenge], Awaitable[OtpResult]]] = {}
+
+    def complete_with(
+        self, purpose: str, completion: Callable[[OtpChallenge], Awaitable[OtpResult]]
+    ) -> None:
+        """What a right code does for challenges of ``purpose``, instead of logging in."""
+        self._completions[purpose] = completion
 
     def _new_code(self) -> str:
         return "".join(secrets.choice("0123456789") for _ in range(self._settings.otp_length))
@@ -131,6 +146,21 @@ class OtpLogin:
             deliverable=deliverable,
         )
 
+    async def start_link(
+        self, identifier: Identifier, *, code_challenge: str, pending_identity: str
+    ) -> str:
+        """Open an ``oauth_link`` challenge, unsent; :meth:`pending` sends its code."""
+        return await self._open(
+            identifier,
+            secrets.token_urlsafe(16),  # never sent: arming replaces it
+            None,
+            purpose="oauth_link",
+            password_hash=None,
+            deliverable=True,
+            code_challenge=code_challenge,
+            pending_identity=pending_identity,
+        )
+
     async def _open(
         self,
         identifier: Identifier,
@@ -140,6 +170,8 @@ class OtpLogin:
         purpose: str,
         password_hash: str | None,
         deliverable: bool | None = None,
+        code_challenge: str | None = None,
+        pending_identity: str | None = None,
     ) -> str:
         now = self._clock.now()
         challenge_id = new_id("otp")
@@ -158,13 +190,15 @@ class OtpLogin:
                 code_hash=await self._code_hash(challenge_id, code),
                 deliverable=message is not None if deliverable is None else deliverable,
                 attempts=0,
-                sends=1,
+                sends=0 if code_challenge else 1,
                 created_at=now,
                 last_sent_at=now,
                 expires_at=expires_at,
                 consumed_at=None,
                 purpose=purpose,
                 password_hash=password_hash,
+                code_challenge=code_challenge,
+                pending_identity=pending_identity,
             ),
             queued,
         )
@@ -183,16 +217,42 @@ class OtpLogin:
             raise BadCheckCode("The code has expired; start the login again.")
         return challenge
 
-    async def pending(self, token: str) -> bool:
-        """Whether ``token`` names a live code challenge (a sign-up awaiting its code)."""
+    async def pending(
+        self, token: str, code_verifier: str | None = None, *, ip: str | None = None
+    ) -> bool:
+        """Whether ``token`` names a live code challenge (a sign-up awaiting its code). A
+        challenge bound to a PKCE challenge needs its verifier, and sends its first code
+        now."""
         try:
-            await self._challenge(token)
+            challenge = await self._challenge(token)
         except BadCheckCode:
             return False
+        if challenge.code_challenge is None:
+            return True
+        if not verifier_matches(code_verifier, challenge.code_challenge):
+            raise InvalidChallengeToken("The code_verifier does not match this login.")
+        if challenge.sends == 0:
+            identifier = Identifier(challenge.identifier_type, challenge.identifier_value)
+            await self._limit_sends(identifier, ip)
+            code = self._new_code()
+            armed = await self._db.otp.arm(
+                challenge.id,
+                code_hash=await self._code_hash(challenge.id, code),
+                now=self._clock.now(),
+                message=self._queue.prepare(
+                    self._code_message(identifier, code),
+                    channel=self._channel(identifier),
+                    expires_at=challenge.expires_at,
+                ),
+            )
+            if armed:
+                self._queue.wake()
         return True
 
     async def resend(self, token: str | None, *, ip: str | None) -> None:
         challenge = await self._challenge(token)
+        if challenge.sends == 0:
+            raise BadCheckCode("Finish the login first: no code was sent yet.")
         identifier = Identifier(challenge.identifier_type, challenge.identifier_value)
         await self._limit_sends(identifier, ip)
         now = self._clock.now()
@@ -231,12 +291,15 @@ class OtpLogin:
         ):
             raise BadCheckCode("Too many wrong codes; start the login again.")
         expected = await self._code_hash(challenge.id, code.strip())
-        if not hmac.compare_digest(expected, challenge.code_hash) or not challenge.deliverable:
+        unsent = challenge.sends == 0 or not challenge.deliverable
+        if not hmac.compare_digest(expected, challenge.code_hash) or unsent:
             await self._lockout.failed(identifier)
             raise BadCheckCode()
         if not await self._db.otp.consume(challenge.id, now=now):
             raise BadCheckCode("The code has already been used.")
         await self._lockout.succeeded(identifier)
+        if challenge.purpose in self._completions:
+            return await self._completions[challenge.purpose](challenge)
         user = await self._db.users.find_by_identifier(identifier)
         if user is None:
             user = await self._create_user(identifier, challenge.password_hash, now)

@@ -16,6 +16,8 @@ __all__ = ["Challenge", "ChallengeStore"]
 class Challenge:
     user_id: str
     auth_method: str
+    #: The client's PKCE S256 challenge, when the login was started with one (social login).
+    code_challenge: str | None = None
 
 
 class ChallengeStore:
@@ -23,7 +25,14 @@ class ChallengeStore:
         self._engine = engine
 
     async def create(
-        self, token_hash: str, *, user_id: str, auth_method: str, now: float, expires_at: float
+        self,
+        token_hash: str,
+        *,
+        user_id: str,
+        auth_method: str,
+        now: float,
+        expires_at: float,
+        code_challenge: str | None = None,
     ) -> None:
         async with self._engine.begin() as conn:
             await conn.execute(
@@ -33,6 +42,7 @@ class ChallengeStore:
                     auth_method=auth_method,
                     created_at=now,
                     expires_at=expires_at,
+                    code_challenge=code_challenge,
                 )
             )
 
@@ -48,10 +58,14 @@ class ChallengeStore:
                 challenge_tokens.update()
                 .where(condition)
                 .values(used_at=now)
-                .returning(challenge_tokens.c.user_id, challenge_tokens.c.auth_method)
+                .returning(
+                    challenge_tokens.c.user_id,
+                    challenge_tokens.c.auth_method,
+                    challenge_tokens.c.code_challenge,
+                )
             )
             row = result.first()
-        return None if row is None else Challenge(row.user_id, row.auth_method)
+        return None if row is None else Challenge(row.user_id, row.auth_method, row.code_challenge)
 
     async def purge(self, *, now: float) -> int:
         async with self._engine.begin() as conn:

@@ -10,8 +10,10 @@ from sessile.store.challenges import ChallengeStore
 from sessile.store.deliveries import DeliveryStore
 from sessile.store.drivers import Driver, create_driver
 from sessile.store.engine import create_engine
+from sessile.store.identities import IdentityStore
 from sessile.store.keys import SigningKeyStore
 from sessile.store.login_failures import LoginFailureStore
+from sessile.store.oauth_states import OAuthStateStore
 from sessile.store.otp import OtpStore
 from sessile.store.revocations import RevocationStore
 from sessile.store.secrets import ServerSecretStore
@@ -36,6 +38,8 @@ class Database:
         self.revocations = RevocationStore(engine)
         self.otp = OtpStore(engine)
         self.login_failures = LoginFailureStore(engine)
+        self.identities = IdentityStore(engine)
+        self.oauth_states = OAuthStateStore(engine)
         self.deliveries = DeliveryStore(engine)
 
     @classmethod

@@ -26,9 +26,13 @@ class OtpChallenge:
     last_sent_at: float
     expires_at: float
     consumed_at: float | None
-    #: ``login``, or ``signup`` (a pending password sign-up holding ``password_hash``).
+    #: ``login``, ``signup`` (a pending password sign-up holding ``password_hash``), or
+    #: ``oauth_link`` (a provider identity waiting for its e-mail address to be proven).
     purpose: str = "login"
     password_hash: str | None = None
+    #: ``oauth_link``: the client's PKCE challenge, and the provider identity (JSON) to attach.
+    code_challenge: str | None = None
+    pending_identity: str | None = None
 
 
 class OtpStore:
@@ -101,6 +105,27 @@ class OtpStore:
                     otp_challenges.c.last_sent_at <= sent_before,
                 )
                 .values(code_hash=code_hash, sends=otp_challenges.c.sends + 1, last_sent_at=now)
+            )
+            if result.rowcount != 1:
+                return False
+            await DeliveryStore.add(conn, message)
+        return True
+
+    async def arm(
+        self, challenge_id: str, *, code_hash: str, now: float, message: Delivery
+    ) -> bool:
+        """The first code of a challenge opened unsent (``oauth_link``), its message queued in
+        the same transaction; True once."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                otp_challenges.update()
+                .where(
+                    otp_challenges.c.id == challenge_id,
+                    otp_challenges.c.consumed_at.is_(None),
+                    otp_challenges.c.expires_at > now,
+                    otp_challenges.c.sends == 0,
+                )
+                .values(code_hash=code_hash, sends=1, last_sent_at=now)
             )
             if result.rowcount != 1:
                 return False

@@ -14,8 +14,10 @@ __all__ = [
     "deliveries",
     "dpop_replay",
     "identifiers",
+    "identities",
     "login_failures",
     "metadata",
+    "oauth_states",
     "otp_challenges",
     "rate_limits",
     "revocations",
@@ -123,6 +125,8 @@ challenge_tokens = sa.Table(
     sa.Column("created_at", Time, nullable=False),
     sa.Column("expires_at", Time, nullable=False, index=True),
     sa.Column("used_at", Time),
+    #: The client's PKCE S256 challenge (social login): finalize needs its code_verifier.
+    sa.Column("code_challenge", sa.String(128)),
 )
 
 signing_keys = sa.Table(
@@ -206,6 +210,10 @@ otp_challenges = sa.Table(
     sa.Column("purpose", sa.String(20), nullable=False, server_default="login"),
     #: The pending sign-up's password hash; no user exists until the code proves the address.
     sa.Column("password_hash", sa.String(255)),
+    #: ``oauth_link``: the client's PKCE S256 challenge; its verifier arms the challenge.
+    sa.Column("code_challenge", sa.String(128)),
+    #: ``oauth_link``: the provider identity (JSON) that joins the account the code proves.
+    sa.Column("pending_identity", sa.Text),
 )
 
 # Failed code and password checks per identifier, across challenges (DESIGN §6): a growing
@@ -218,6 +226,45 @@ login_failures = sa.Table(
     sa.Column("failures", sa.Integer, nullable=False),
     sa.Column("locked_until", Time),
     sa.Column("updated_at", Time, nullable=False, index=True),
+)
+
+# Social login (login/oauth/): which provider account (provider, subject) is which user.
+identities = sa.Table(
+    "identities",
+    metadata,
+    sa.Column("provider", sa.String(40), primary_key=True),
+    sa.Column("subject", sa.String(255), primary_key=True),
+    sa.Column(
+        "user_id",
+        sa.String(40),
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    #: The e-mail address the provider gave, and whether it said the address was verified.
+    sa.Column("email", sa.String(320)),
+    sa.Column("email_verified", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("last_login_at", Time, nullable=False),
+)
+
+# Social logins under way: ``state`` (stored hashed) names one, single use, bound by
+# ``binder_hash`` to the browser that started it.
+oauth_states = sa.Table(
+    "oauth_states",
+    metadata,
+    sa.Column("state_hash", sa.String(64), primary_key=True),
+    sa.Column("provider", sa.String(40), nullable=False),
+    sa.Column("binder_hash", sa.String(64), nullable=False),
+    sa.Column("redirect_uri", sa.String(2048), nullable=False),
+    #: The client's PKCE S256 challenge, passed on to the challenge token.
+    sa.Column("client_code_challenge", sa.String(128), nullable=False),
+    #: sessile's own PKCE verifier and OpenID Connect nonce for the provider leg.
+    sa.Column("code_verifier", sa.String(128), nullable=False),
+    sa.Column("nonce", sa.String(128)),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False, index=True),
+    sa.Column("consumed_at", Time),
 )
 
 # Messages to send (codes, notices), written in the same transaction as what they announce

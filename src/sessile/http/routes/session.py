@@ -56,13 +56,16 @@ async def finalize(request: Request) -> JSONResponse:
     proof = await context.dpop.verify(request, PREFIX + "/login/finalize")
     body = await read_json(request, FinalizeBody)
     if body.challenge_token.startswith("otp_"):
-        # A sign-up whose address must be proven first: no session until its code checks.
-        if not await context.otp.pending(body.challenge_token):
+        # A sign-up, or a social login, whose address must be proven first: no session until
+        # its code checks. A social login's code is sent only now, given its PKCE verifier.
+        if not await context.otp.pending(
+            body.challenge_token, body.code_verifier, ip=client_facts(request).ip
+        ):
             raise BadRequest("The challenge token is invalid, used or expired.")
         pending = JSONResponse({"status": "otp_required"}, headers={"Cache-Control": "no-store"})
         set_verification(pending, context.settings, body.challenge_token)
         return pending
-    challenge = await context.challenges.redeem(body.challenge_token)
+    challenge = await context.challenges.redeem(body.challenge_token, body.code_verifier)
     if challenge is None:
         raise BadRequest("The challenge token is invalid, used or expired.")
     user = await context.db.users.get(challenge.user_id)

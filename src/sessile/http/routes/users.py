@@ -22,7 +22,7 @@ from sessile.http.api_key import api_key_caller
 from sessile.http.bodies import read_json
 from sessile.http.context import context_of
 from sessile.http.paging import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, paging
-from sessile.http.views import session_view, user_view
+from sessile.http.views import session_view, user_views
 from sessile.identifiers import IDENTIFIER_TYPES, parse_identifier
 from sessile.users import create_user, delete_user, existing_user, set_password, update_user
 
@@ -91,6 +91,15 @@ class IdentifierView(BaseModel):
     verified: bool = Field(description="Whether a code, or the backend, proved it.")
 
 
+class IdentityView(BaseModel):
+    provider: str = Field(description="The social-login provider's name, e.g. google.")
+    subject: str = Field(description="The provider's id for the person.")
+    email: str | None
+    email_verified: bool = Field(description="Whether the provider vouched for the address.")
+    created_at: str = Field(description="RFC 3339, UTC.")
+    last_login_at: str = Field(description="RFC 3339, UTC.")
+
+
 class UserView(BaseModel):
     id: str
     identifiers: list[IdentifierView]
@@ -101,6 +110,7 @@ class UserView(BaseModel):
     created_at: str = Field(description="RFC 3339, UTC.")
     updated_at: str = Field(description="RFC 3339, UTC.")
     disabled: bool
+    identities: list[IdentityView] = Field(description="Social-login accounts linked to it.")
 
 
 class UserList(BaseModel):
@@ -223,7 +233,7 @@ async def create_user_route(request: Request, app_id: str) -> JSONResponse:
         proven=[identifier for identifier, verified in parsed if verified],
     )
     return JSONResponse(
-        user_view(user),
+        (await user_views(context.db, [user]))[0],
         status_code=201,
         headers={**_NO_STORE, "Location": f"/v2/session/apps/{app_id}/users/{user.id}"},
     )
@@ -261,7 +271,7 @@ async def list_users(
         users = [found] if found is not None and offset == 0 else []
     return JSONResponse(
         {
-            "users": [user_view(u) for u in users],
+            "users": await user_views(context.db, users),
             "total": total,
             "limit": limit,
             "offset": offset,
@@ -279,8 +289,9 @@ async def list_users(
 async def get_user(request: Request, app_id: str, user_id: str) -> JSONResponse:
     """One user."""
     await api_key_caller(request, app_id)
-    user = await existing_user(context_of(request), user_id)
-    return JSONResponse(user_view(user), headers=_NO_STORE)
+    context = context_of(request)
+    user = await existing_user(context, user_id)
+    return JSONResponse((await user_views(context.db, [user]))[0], headers=_NO_STORE)
 
 
 @router.patch(
@@ -298,7 +309,7 @@ async def update_user_route(request: Request, app_id: str, user_id: str) -> JSON
     user = await update_user(context, user_id, profile_patch=body.profile, disabled=body.disabled)
     if user is None:
         raise NotFound("No such user.")
-    return JSONResponse(user_view(user), headers=_NO_STORE)
+    return JSONResponse((await user_views(context.db, [user]))[0], headers=_NO_STORE)
 
 
 @router.delete(
@@ -334,7 +345,7 @@ async def set_password_route(request: Request, app_id: str, user_id: str) -> JSO
     user = await set_password(context, user_id, body.password, revoke_sessions=body.revoke_sessions)
     if user is None:
         raise NotFound("No such user.")
-    return JSONResponse(user_view(user), headers=_NO_STORE)
+    return JSONResponse((await user_views(context.db, [user]))[0], headers=_NO_STORE)
 
 
 @router.get(
