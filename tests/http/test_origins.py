@@ -147,9 +147,7 @@ def test_a_provider_posting_its_callback_is_not_refused_as_cross_site(server: Li
         data={"state": "forged", "code": "x"},
     )
     assert response.status_code != 403
-    assert response.headers.get("content-type", "").startswith("application/json") is False or (
-        response.json().get("code") != "forbidden"
-    )
+    assert '"forbidden"' not in response.text
     # Any other POST under the same prefix is still checked.
     refused = httpx.post(
         server.url + "/v1/session/login/oauth/apple/authorize",
