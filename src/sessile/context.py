@@ -20,6 +20,7 @@ from sessile.login.ratelimit import RateLimits
 from sessile.sessions import ChallengeTokens, SessionPolicy, SessionService
 from sessile.sessions.client_info import ClientLocator
 from sessile.shared_secrets import SharedSecrets
+from sessile.stepup import AccountChanges, DecisionHook, StepUp, StepUpTokens
 from sessile.store.database import Database
 
 __all__ = ["AppContext"]
@@ -43,6 +44,8 @@ class AppContext:
     email_password: EmailPasswordLogin
     lockout: Lockout
     ownership: Ownership
+    stepup: StepUp
+    account: AccountChanges
 
     async def maintain(self) -> None:
         """Scheduled work: key rotation, and dropping rows nothing can need any more."""
@@ -50,6 +53,7 @@ class AppContext:
         now = self.clock.now()
         await self.db.challenges.purge(now=now)
         await self.db.otp.purge(now=now)
+        await self.db.stepup.purge(now=now)
         await self.db.revocations.purge(before=now - self.settings.access_token_ttl - 300)
         await self.db.login_failures.purge(
             updated_before=now - self.settings.lockout_max - 86_400, now=now
@@ -92,6 +96,26 @@ class AppContext:
         lockout = Lockout(db.login_failures, clock, LockoutPolicy.from_settings(settings))
         ownership = Ownership(db, sessions, clock)
         otp = OtpLogin(db, sender, limits, lockout, ownership, shared_secrets, clock, settings)
+        stepup = StepUp(
+            db,
+            StepUpTokens(
+                ring,
+                clock,
+                issuer=settings.issuer,
+                step_ttls={
+                    "email_otp": settings.otp_ttl,
+                    "sms_otp": settings.otp_ttl,
+                    "password": settings.stepup_challenge_ttl,
+                },
+            ),
+            otp,
+            passwords,
+            lockout,
+            sessions,
+            DecisionHook.from_settings(settings) if settings.stepup_mode == "delegated" else None,
+            clock,
+            settings,
+        )
         return cls(
             settings=settings,
             clock=clock,
@@ -115,6 +139,8 @@ class AppContext:
             ),
             lockout=lockout,
             ownership=ownership,
+            stepup=stepup,
+            account=AccountChanges(db, passwords, sessions, otp, sender, clock, settings),
             locator=ClientLocator(
                 settings.trusted_proxies, settings.country_header, settings.geoip_db
             ),

@@ -137,6 +137,7 @@ class OtpLogin:
         purpose: str,
         password_hash: str | None,
         deliverable: bool | None = None,
+        user_id: str | None = None,
     ) -> str:
         now = self._clock.now()
         challenge_id = new_id("otp")
@@ -157,6 +158,7 @@ class OtpLogin:
                 consumed_at=None,
                 purpose=purpose,
                 password_hash=password_hash,
+                user_id=user_id,
             )
         )
         if message is not None:
@@ -213,17 +215,40 @@ class OtpLogin:
         if challenge.deliverable:
             await self._sender.send(self._code_message(identifier, code))
 
-    async def check(self, token: str | None, code: str) -> OtpResult:
-        """Spend one attempt; on the right code, consume the challenge and find or make the
-        user, whose identifier is now proven."""
+    async def send_code(
+        self,
+        identifier: Identifier,
+        *,
+        purpose: str,
+        user_id: str,
+        ip: str | None,
+        deliverable: bool = True,
+    ) -> str:
+        """Send a code for ``user_id`` (a step-up step, or a new identifier to prove);
+        return the verification token. Not ``deliverable``: send nothing, answer alike, and
+        no code will ever check (an identifier someone else holds)."""
+        await self._limit_sends(identifier, ip)
+        code = self._new_code()
+        message = self._code_message(identifier, code) if deliverable else None
+        return await self._open(
+            identifier, code, message, purpose=purpose, password_hash=None, user_id=user_id
+        )
+
+    async def check_code(
+        self, token: str | None, code: str, *, purposes: tuple[str, ...]
+    ) -> OtpChallenge:
+        """Spend one attempt of a challenge of one of ``purposes``; on the right code,
+        consume it and return it. Failures count against the identifier (lockout)."""
         challenge = await self._challenge(token)
+        if challenge.purpose not in purposes:
+            raise BadCheckCode("Start again: no code of this kind is pending.")
         identifier = Identifier(challenge.identifier_type, challenge.identifier_value)
         await self._lockout.check(identifier)
         now = self._clock.now()
         if not await self._db.otp.count_attempt(
             challenge.id, max_attempts=self._settings.otp_max_attempts, now=now
         ):
-            raise BadCheckCode("Too many wrong codes; start the login again.")
+            raise BadCheckCode("Too many wrong codes; start again.")
         expected = await self._code_hash(challenge.id, code.strip())
         if not hmac.compare_digest(expected, challenge.code_hash) or not challenge.deliverable:
             await self._lockout.failed(identifier)
@@ -231,6 +256,14 @@ class OtpLogin:
         if not await self._db.otp.consume(challenge.id, now=now):
             raise BadCheckCode("The code has already been used.")
         await self._lockout.succeeded(identifier)
+        return challenge
+
+    async def check(self, token: str | None, code: str) -> OtpResult:
+        """Spend one attempt; on the right code, consume the challenge and find or make the
+        user, whose identifier is now proven."""
+        challenge = await self.check_code(token, code, purposes=("login", "signup"))
+        identifier = Identifier(challenge.identifier_type, challenge.identifier_value)
+        now = self._clock.now()
         user = await self._db.users.find_by_identifier(identifier)
         if user is None:
             user = await self._create_user(identifier, challenge.password_hash, now)

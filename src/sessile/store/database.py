@@ -14,6 +14,8 @@ from sessile.store.otp import OtpStore
 from sessile.store.revocations import RevocationStore
 from sessile.store.secrets import ServerSecretStore
 from sessile.store.sessions import SessionStore
+from sessile.store.stepup import StepUpStore
+from sessile.store.user_identifiers import IdentifierStore
 from sessile.store.users import UserStore
 
 __all__ = ["Database"]
@@ -31,6 +33,8 @@ class Database:
         self.revocations = RevocationStore(engine)
         self.otp = OtpStore(engine)
         self.login_failures = LoginFailureStore(engine)
+        self.stepup = StepUpStore(engine)
+        self.identifiers = IdentifierStore(engine)
 
     @classmethod
     def from_url(cls, url: str) -> Database:

@@ -25,9 +25,12 @@ class OtpChallenge:
     last_sent_at: float
     expires_at: float
     consumed_at: float | None
-    #: ``login``, or ``signup`` (a pending password sign-up holding ``password_hash``).
+    #: ``login``, ``signup`` (a pending password sign-up holding ``password_hash``),
+    #: ``stepup`` (a step of a step-up) or ``register`` (a new identifier for ``user_id``).
     purpose: str = "login"
     password_hash: str | None = None
+    #: The user a ``stepup`` or ``register`` code was sent for.
+    user_id: str | None = None
 
 
 class OtpStore:

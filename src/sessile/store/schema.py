@@ -20,6 +20,7 @@ __all__ = [
     "server_secrets",
     "sessions",
     "signing_keys",
+    "stepup_challenges",
     "users",
 ]
 
@@ -97,6 +98,10 @@ sessions = sa.Table(
     sa.Column("country_code", sa.String(2)),
     sa.Column("ip", sa.String(45)),
     sa.Column("user_agent", sa.String(512)),
+    # A scope granted by a step-up (DESIGN §12): minted into the session's access tokens
+    # until granted_until.
+    sa.Column("granted_scope", sa.String(100)),
+    sa.Column("granted_until", Time),
     sa.Index(None, "user_id", "created_at"),
 )
 
@@ -197,6 +202,35 @@ otp_challenges = sa.Table(
     sa.Column("purpose", sa.String(20), nullable=False, server_default="login"),
     #: The pending sign-up's password hash; no user exists until the code proves the address.
     sa.Column("password_hash", sa.String(255)),
+    #: The user a ``stepup`` or ``register`` code was sent for; null for logins and sign-ups.
+    sa.Column("user_id", sa.String(40)),
+)
+
+# Step-up challenges (DESIGN §12): a session asks for a scope and proves factors, step by
+# step. Only the challenge token whose jti is ``token_jti`` is current; ``checked`` counts
+# steps whose factor was proven, ``position`` steps advanced past with /stepup/continue.
+stepup_challenges = sa.Table(
+    "stepup_challenges",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column(
+        "user_id",
+        sa.String(40),
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("session_id", sa.String(40), nullable=False),
+    sa.Column("scope", sa.String(100), nullable=False),
+    sa.Column("steps", sa.JSON, nullable=False),
+    sa.Column("metadata", sa.JSON, nullable=False),
+    sa.Column("decision", sa.String(10), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("checked", sa.Integer, nullable=False),
+    sa.Column("token_jti", sa.String(64), nullable=False),
+    sa.Column("otp_id", sa.String(40)),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False, index=True),
+    sa.Column("redeemed_at", Time),
 )
 
 # Failed code and password checks per identifier, across challenges (DESIGN §6): a growing

@@ -34,6 +34,15 @@ class SessionRow:
     country_code: str | None
     ip: str | None
     user_agent: str | None
+    #: A scope granted by a step-up, and until when (DESIGN §12).
+    granted_scope: str | None = None
+    granted_until: float | None = None
+
+    def granted(self, now: float) -> str | None:
+        """The granted scope while it lasts, else None."""
+        if self.granted_scope and self.granted_until is not None and self.granted_until > now:
+            return self.granted_scope
+        return None
 
 
 def _row(r: sa.Row[tuple[object, ...]]) -> SessionRow:
@@ -112,6 +121,23 @@ class SessionStore:
         async with self._autocommit.connect() as conn:
             row = (await conn.execute(_ROTATE_LIVE, values)).first()
         return None if row is None else _row(row)
+
+    async def grant(
+        self, session_id: str, *, scope: str, until: float, jkt: str, now: float
+    ) -> bool:
+        """Put a step-up's scope on a live session held by ``jkt``; False if it isn't one."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                sessions.update()
+                .where(
+                    sessions.c.id == session_id,
+                    sessions.c.jkt == jkt,
+                    sessions.c.revoked_at.is_(None),
+                    sessions.c.expires_at > now,
+                )
+                .values(granted_scope=scope, granted_until=until)
+            )
+        return result.rowcount == 1
 
     async def touch(self, session_id: str, *, now: float) -> None:
         async with self._engine.begin() as conn:

@@ -13,6 +13,7 @@ from sessile.http.context import context_of
 from sessile.http.cookies import clear_refresh, read_refresh, set_refresh, set_verification
 from sessile.http.dpop_route import DPoPRoute
 from sessile.sessions import IssuedTokens
+from sessile.sessions.refresh_tokens import parse_token
 
 __all__ = ["PREFIX", "router"]
 
@@ -82,10 +83,18 @@ async def refresh(request: Request) -> JSONResponse:
     """Rotate the refresh token and mint an access token."""
     context = context_of(request)
     proof = await context.dpop.verify(request, PREFIX + "/refresh")
-    await read_json(request, RefreshBody)
+    body = await read_json(request, RefreshBody)
     presented = read_refresh(request, context.settings)
     if not presented:
         raise Unauthorized("No refresh token: log in first.")
+    if body.step_up_token:
+        # The slower path of a step-up: grant the scope to the session the refresh token
+        # names (held by this proof's key), then rotate as usual; the new access token
+        # reads the grant from the rotated row.
+        named = parse_token(presented)
+        if named is None:
+            raise Unauthorized("The refresh token is invalid, expired or revoked.")
+        await context.stepup.redeem(body.step_up_token, session_id=named.session_id, jkt=proof.jkt)
     issued = await context.sessions.refresh(presented, jkt=proof.jkt)
     return tokens_response(request, issued)
 
