@@ -34,13 +34,15 @@ def _challenge(client: StepUpClient, scope: str = "prld:pwd:write") -> str:
 def test_missing_challenge_token(server: LiveServer) -> None:
     client = log_in(server)
     answer = client.http.post(client.base + "/otp", json={})
-    assert answer.status_code == 400 and _code(answer) == "missing_challenge_token"
+    assert answer.status_code == 400
+    assert _code(answer) == "missing_challenge_token"
 
 
 def test_invalid_challenge_tokens(server: LiveServer) -> None:
     client = log_in(server)
     forged = client.send_code("eyJhbGciOiJFUzI1NiJ9.e30.c2ln")
-    assert forged.status_code == 400 and _code(forged) == "invalid_challenge_token"
+    assert forged.status_code == 400
+    assert _code(forged) == "invalid_challenge_token"
     # An access token is no challenge token.
     assert client.session.tokens is not None
     wrong_type = client.send_code(client.session.tokens.access_token)
@@ -59,7 +61,8 @@ def test_jti_mismatch(server: LiveServer) -> None:
     assert client.send_code(challenge).status_code == 200
     code = server.last_message(client.email)["code"]
     mismatched = client.check_code(challenge, code, jti="not-the-challenge-jti")
-    assert mismatched.status_code == 403 and _code(mismatched) == "token_mismatch"
+    assert mismatched.status_code == 403
+    assert _code(mismatched) == "token_mismatch"
     # The code was not spent: the right proof still goes through.
     assert client.check_code(challenge, code).status_code == 200
 
@@ -102,14 +105,16 @@ def test_verification_token_used_twice(server: LiveServer) -> None:
     challenge, verification = client.code_step(_challenge(client))
     completed = client.proceed(challenge, verification).json()["challenge_token"]
     again = client.proceed(completed, verification)
-    assert again.status_code == 409 and _code(again) == "token_reused"
+    assert again.status_code == 409
+    assert _code(again) == "token_reused"
 
 
 def test_invalid_verification_token(server: LiveServer) -> None:
     client = log_in(server)
     challenge, _verification = client.code_step(_challenge(client))
     bad = client.proceed(challenge, "not.a.token")
-    assert bad.status_code == 400 and _code(bad) == "invalid_verification_token"
+    assert bad.status_code == 400
+    assert _code(bad) == "invalid_verification_token"
     # A challenge token is no verification token either.
     assert _code(client.proceed(challenge, challenge)) == "invalid_verification_token"
     # One from another challenge of the same session.
@@ -121,14 +126,15 @@ def test_invalid_verification_token(server: LiveServer) -> None:
 def test_scope_not_configured(server: LiveServer) -> None:
     client = log_in(server)
     answer = client.request("admin:everything")
-    assert answer.status_code == 403 and _code(answer) == "scope_not_allowed"
+    assert answer.status_code == 403
+    assert _code(answer) == "scope_not_allowed"
 
 
 def test_invalid_metadata(server: LiveServer) -> None:
     client = log_in(server)
     for metadata in ({"n": 1}, ["a"], {"k": "v" * 300}, {f"k{i}": "v" for i in range(11)}):
         answer = client.request("prld:pwd:write", metadata)
-        assert answer.status_code == 400 and _code(answer) == "invalid_metadata", metadata
+        assert (answer.status_code, _code(answer)) == (400, "invalid_metadata"), metadata
     kept = client.request("prld:pwd:write", {"reason": "settings page"})
     assert claims_of(kept.json()["challenge_token"])["metadata"] == {"reason": "settings page"}
 
@@ -140,7 +146,8 @@ def test_skipped_step(server: LiveServer) -> None:
     steps = claims_of(challenge)["steps"]
     assert [s["key"] for s in steps] == ["email_otp", "password"]
     skipped = client.check_password(challenge, "anything")
-    assert skipped.status_code == 409 and _code(skipped) == "step_bypassed"
+    assert skipped.status_code == 409
+    assert _code(skipped) == "step_bypassed"
     # Proven but not continued: the next step is still out of reach.
     challenge, verification = client.code_step(challenge)
     assert _code(client.check_password(challenge, "anything")) == "step_bypassed"
@@ -162,14 +169,15 @@ def test_step_not_found(server: LiveServer) -> None:
     client.set_password("the first passphrase")
     challenge = _challenge(client, "password:only")
     answer = client.send_code(challenge)
-    assert answer.status_code == 404 and _code(answer) == "step_not_found"
+    assert answer.status_code == 404
+    assert _code(answer) == "step_not_found"
 
 
 def test_auth_blocked_without_the_factor(server: LiveServer) -> None:
     client = log_in(server)
     for scope in ("sms:only", "password:only"):
         answer = client.request(scope)
-        assert answer.status_code == 403 and _code(answer) == "auth_blocked", scope
+        assert (answer.status_code, _code(answer)) == (403, "auth_blocked"), scope
 
 
 def test_password_step(server: LiveServer) -> None:
@@ -177,7 +185,8 @@ def test_password_step(server: LiveServer) -> None:
     client.set_password("the first passphrase")
     challenge = _challenge(client, "password:only")
     wrong = client.check_password(challenge, "not it")
-    assert wrong.status_code == 400 and _code(wrong) == "invalid_password"
+    assert wrong.status_code == 400
+    assert _code(wrong) == "invalid_password"
     proven = client.check_password(challenge, "the first passphrase")
     assert proven.status_code == 200, proven.text
     body = proven.json()
@@ -191,7 +200,8 @@ def test_expired_challenge(short_server: LiveServer) -> None:
     assert claims_of(challenge)["exp"] - time.time() <= 2
     time.sleep(2.5)
     answer = client.send_code(challenge)
-    assert answer.status_code == 400 and _code(answer) == "expired_challenge_token"
+    assert answer.status_code == 400
+    assert _code(answer) == "expired_challenge_token"
 
 
 @pytest.fixture(scope="module")
@@ -204,7 +214,8 @@ def unconfigured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
 def test_not_configured(unconfigured: LiveServer) -> None:
     client = log_in(unconfigured)
     answer = client.request("prld:pwd:write")
-    assert answer.status_code == 403 and _code(answer) == "not_configured"
+    assert answer.status_code == 403
+    assert _code(answer) == "not_configured"
 
 
 def test_replayed_challenge_proof(server: LiveServer) -> None:

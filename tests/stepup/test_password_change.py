@@ -31,7 +31,8 @@ def test_step_up_then_change_password_ends_the_other_session(server: LiveServer)
     assert changed.status_code == 200, changed.text
     assert changed.json() == {"revoked_sessions": 1}
     notice = server.last_message(mine.email)
-    assert notice["code"] == "" and "password" in notice["text"]
+    assert notice["code"] == ""
+    assert "password" in notice["text"]
 
     with pytest.raises(SessionClientError) as ended:
         other.session.refresh()
@@ -47,7 +48,8 @@ def test_password_policy_applies_and_changes_nothing(server: LiveServer) -> None
     mine = log_in(server)
     mine.session.refresh(mine.step_up("prld:pwd:write"))
     short = mine.post_me("/password/reset", {"password": "short"})
-    assert short.status_code == 400 and short.json()["code"] == "bad_request"
+    assert short.status_code == 400
+    assert short.json()["code"] == "bad_request"
     user = server.user_by_email(mine.email)
     assert user.password_hash is None
 
@@ -55,7 +57,8 @@ def test_password_policy_applies_and_changes_nothing(server: LiveServer) -> None
 def test_password_reset_without_the_scope_is_forbidden(server: LiveServer) -> None:
     mine = log_in(server)
     denied = mine.post_me("/password/reset", {"password": "a brand new passphrase"})
-    assert denied.status_code == 403 and denied.json()["code"] == "forbidden"
+    assert denied.status_code == 403
+    assert denied.json()["code"] == "forbidden"
     # A grant of another scope doesn't do either.
     mine.session.refresh(mine.step_up("prld:phone:register"))
     denied = mine.post_me("/password/reset", {"password": "a brand new passphrase"})
@@ -71,7 +74,8 @@ def test_password_reset_after_the_grant_ended_is_forbidden(short_server: LiveSer
     time.sleep(4.5)
     # The scoped token is still inside the server's clock leeway, but the grant has ended.
     stale = mine.post_me("/password/reset", {"password": "a brand new passphrase"})
-    assert stale.status_code == 403 and stale.json()["code"] == "forbidden"
+    assert stale.status_code == 403
+    assert stale.json()["code"] == "forbidden"
     mine.session.refresh()
     assert claims_of(mine.session.tokens.access_token)["scope"] == "session"  # type: ignore[union-attr]
     denied = mine.post_me("/password/reset", {"password": "a brand new passphrase"})
