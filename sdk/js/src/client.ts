@@ -315,6 +315,11 @@ export class SessionClient {
     return this.stepUps.continue(verificationToken, onChallenge);
   }
 
+  /** The user behind this session (`GET /me`): identifiers, profile, the session's scope. */
+  async getUser(): Promise<JsonObject> {
+    return this.bearerCall<JsonObject>({ method: "GET", path: "/me" });
+  }
+
   /** Account calls behind the reserved scopes: a Bearer POST to `/me{path}`. */
   async account<T = unknown>(path: string, body?: unknown): Promise<T> {
     return this.bearerCall<T>({ method: "POST", path: `/me${path}`, body });
