@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from sessile.client import DPoPKey, SessionClientError
+from sessile.client import DPoPKey, SessionClient, SessionClientError
 from tests.live import LiveServer, live_server
 from tests.stepup.flow import StepUpClient, claims_of, log_in
 
@@ -234,3 +234,33 @@ def test_replayed_challenge_proof(server: LiveServer) -> None:
     assert _code(client.http.post(client.base + "/otp/check", json=body, headers=unsigned)) in (
         "token_mismatch",
     )
+
+
+def test_a_step_code_never_logs_in(server: LiveServer) -> None:
+    client = log_in(server)
+    assert client.send_code(_challenge(client)).status_code == 200
+    code = server.last_message(client.email)["code"]
+    # The step's verification token and code, taken to the login route, open no session.
+    stranger = SessionClient(server.url)
+    stranger._protocol.verification_token = client.verification
+    with pytest.raises(SessionClientError) as caught:
+        stranger.check_otp(code)
+    assert caught.value.code == "bad_check_code"
+    assert stranger.tokens is None
+
+
+def test_a_grant_dies_with_its_session(server: LiveServer) -> None:
+    client = log_in(server)
+    completed = client.step_up("prld:pwd:write")
+    assert client.session.tokens is not None
+    access = client.session.tokens.access_token
+    client.session.revoke_sessions("mine")
+    with pytest.raises(SessionClientError) as caught:
+        client.session.refresh(completed)
+    assert caught.value.code == "unauthorized"
+    refused = client.http.post(
+        client.base + "/me/password/reset",
+        json={"password": "a brand new passphrase"},
+        headers={"Authorization": f"Bearer {access}"},
+    )
+    assert refused.status_code == 401
