@@ -5,17 +5,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Iterator, Mapping
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Coroutine, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sessile.clock import SystemClock
 from sessile.sessions import ChallengeTokens
 from sessile.store.database import Database
 from sessile.store.users import Identifier, User
-from tests.server import RunningServer, run_server
+from tests.server import SECRET_KEY, RunningServer, run_server
 
 __all__ = ["LiveServer", "live_server"]
+
+T = TypeVar("T")
+
+
+def _run(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run ``work`` to completion on a loop of its own, in a thread, so that helpers also
+    serve tests that are themselves running on an event loop."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, work()).result()
 
 
 @dataclass
@@ -27,8 +42,24 @@ class LiveServer:
     def url(self) -> str:
         return self.server.url
 
+    def wait_for_deliveries(self, timeout: float = 10.0) -> None:
+        """Wait until the server's delivery worker has settled every queued message."""
+
+        async def work() -> None:
+            db = Database.from_url(self.database_url)
+            try:
+                deadline = time.monotonic() + timeout
+                while await db.deliveries.pending():
+                    assert time.monotonic() < deadline, "the delivery queue did not drain"
+                    await asyncio.sleep(0.02)
+            finally:
+                await db.close()
+
+        _run(work)
+
     def messages(self, to: str) -> list[dict[str, str]]:
-        """What the development outbox holds for ``to``, oldest first."""
+        """What the development outbox holds for ``to`` once the queue is sent, oldest first."""
+        self.wait_for_deliveries()
         outbox = Path(self.server.log).parent / "outbox.jsonl"
         if not outbox.exists():
             return []
@@ -48,7 +79,24 @@ class LiveServer:
             finally:
                 await db.close()
 
-        return asyncio.run(work())
+        return _run(work)
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run ``sessile`` on this server's database and secret."""
+        env = {
+            **os.environ,
+            "SESSILE_DATABASE_URL": self.database_url,
+            "SESSILE_SECRET_KEY": SECRET_KEY,
+            "SESSILE_DATA_DIR": str(Path(self.server.log).parent),
+        }
+        return subprocess.run(
+            [sys.executable, "-m", "sessile", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
 
     def user_by_email(self, email: str) -> User:
         user = self.user(Identifier("email_address", email))
@@ -65,7 +113,7 @@ class LiveServer:
             finally:
                 await db.close()
 
-        return asyncio.run(work())
+        return _run(work)
 
     def new_user(self, email: str | None = None) -> str:
         async def work() -> str:
@@ -76,7 +124,7 @@ class LiveServer:
             finally:
                 await db.close()
 
-        return asyncio.run(work())
+        return _run(work)
 
     def challenge(self, user_id: str, auth_method: str = "password") -> str:
         """A challenge token, as the login endpoints hand out, for ``/login/finalize``."""
@@ -89,7 +137,7 @@ class LiveServer:
             finally:
                 await db.close()
 
-        return asyncio.run(work())
+        return _run(work)
 
 
 @contextlib.contextmanager

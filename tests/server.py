@@ -16,7 +16,7 @@ import httpx
 
 __all__ = ["RunningServer", "free_port", "run_server"]
 
-_START_TIMEOUT = 30.0
+_START_TIMEOUT = 60.0
 
 
 def free_port() -> int:
@@ -36,6 +36,10 @@ class RunningServer:
         return self.log.read_text(errors="replace")
 
 
+#: The server secret every test server uses (and the CLI alongside it).
+SECRET_KEY = "test-secret-" + "x" * 40
+
+
 @contextlib.contextmanager
 def run_server(
     data_dir: Path,
@@ -53,7 +57,7 @@ def run_server(
         **os.environ,
         "SESSILE_DATA_DIR": str(data_dir),
         "SESSILE_PUBLIC_URL": url,
-        "SESSILE_SECRET_KEY": "test-secret-" + "x" * 40,
+        "SESSILE_SECRET_KEY": SECRET_KEY,
         **(env or {}),
     }
     log = data_dir / f"server-{port}.log"

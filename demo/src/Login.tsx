@@ -20,6 +20,8 @@ export function Login({ onLogin }: { onLogin: (user: User) => void }) {
   const [method, setMethod] = useState<Method>("otp");
   const [identifier, setIdentifier] = useState("");
   const [outboxVersion, setOutboxVersion] = useState(0);
+  // A sign-up waits for the code sent to its address: the code form takes over.
+  const [signUpPending, setSignUpPending] = useState(false);
 
   return (
     <>
@@ -44,13 +46,23 @@ export function Login({ onLogin }: { onLogin: (user: User) => void }) {
       </div>
       {method === "otp" ? (
         <OtpLogin
+          key={signUpPending ? "sign-up" : "login"}
+          initiallySent={signUpPending}
           identifier={identifier}
           onIdentifier={setIdentifier}
           onSent={() => setOutboxVersion((v) => v + 1)}
           onLogin={onLogin}
         />
       ) : (
-        <PasswordLogin onLogin={onLogin} />
+        <PasswordLogin
+          onLogin={onLogin}
+          onCodeSent={(email) => {
+            setIdentifier(email);
+            setSignUpPending(true);
+            setMethod("otp");
+            setOutboxVersion((v) => v + 1);
+          }}
+        />
       )}
       {method === "otp" && (
         <DevOutbox identifier={identifier} version={outboxVersion} />
@@ -60,15 +72,23 @@ export function Login({ onLogin }: { onLogin: (user: User) => void }) {
 }
 
 interface OtpProps {
+  /** The code is already on its way (a sign-up proving its address). */
+  initiallySent?: boolean;
   identifier: string;
   onIdentifier: (value: string) => void;
   onSent: () => void;
   onLogin: (user: User) => void;
 }
 
-function OtpLogin({ identifier, onIdentifier, onSent, onLogin }: OtpProps) {
+function OtpLogin({
+  initiallySent = false,
+  identifier,
+  onIdentifier,
+  onSent,
+  onLogin,
+}: OtpProps) {
   const [type, setType] = useState<Identifier["type"]>("email_address");
-  const [sent, setSent] = useState(false);
+  const [sent, setSent] = useState(initiallySent);
   const [code, setCode] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -226,7 +246,13 @@ function OtpLogin({ identifier, onIdentifier, onSent, onLogin }: OtpProps) {
   );
 }
 
-function PasswordLogin({ onLogin }: { onLogin: (user: User) => void }) {
+interface PasswordProps {
+  onLogin: (user: User) => void;
+  /** A sign-up is waiting for the code sent to this address. */
+  onCodeSent: (email: string) => void;
+}
+
+function PasswordLogin({ onLogin, onCodeSent }: PasswordProps) {
   const [signUp, setSignUp] = useState(false);
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
@@ -246,10 +272,13 @@ function PasswordLogin({ onLogin }: { onLogin: (user: User) => void }) {
     setError(null);
     try {
       const options = { identifier: email.trim(), password };
-      const { user } = signUp
-        ? await client.signUpWithEmail(options)
-        : await client.loginWithPassword(options);
-      onLogin(user);
+      if (!signUp) {
+        onLogin((await client.loginWithPassword(options)).user);
+        return;
+      }
+      const answer = await client.signUpWithEmail(options);
+      if (answer.status === "otp_required") onCodeSent(options.identifier);
+      else onLogin(answer.user);
     } catch (err) {
       setError(describe(err));
     } finally {

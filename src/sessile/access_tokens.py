@@ -9,6 +9,7 @@ from typing import Any
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
 
+from sessile.claims import UserClaims
 from sessile.clock import Clock
 from sessile.errors import Unauthorized
 from sessile.keys import KeyRing
@@ -31,6 +32,7 @@ class AccessTokens:
         ttl: int,
         scope: str = "session",
         custom_claims: Mapping[str, Any] | None = None,
+        user_claims: UserClaims | None = None,
     ) -> None:
         self._ring = ring
         self._clock = clock
@@ -39,6 +41,7 @@ class AccessTokens:
         self._ttl = ttl
         self._scope = scope
         self._custom = dict(custom_claims or {})
+        self._user_claims = user_claims
 
     async def issue(
         self,
@@ -55,12 +58,14 @@ class AccessTokens:
         """
         now = int(self._clock.now())
         exp = now + self._ttl
+        per_user = await self._user_claims(user_id) if self._user_claims else {}
         scope = self._scope
         if granted_scope and granted_until is not None and granted_until > now:
             scope = f"{scope} {granted_scope}"
             exp = min(exp, int(granted_until))
         claims = {
             **self._custom,
+            **per_user,
             "iss": self._issuer,
             "sub": user_id,
             "aud": self._audience,

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
 
     # Tokens and sessions (seconds).
     access_token_ttl: int = Field(default=300, ge=30, le=86_400)
+    # Put email, email_verified, phone_number, phone_number_verified in access tokens.
+    token_identity_claims: bool = False
     refresh_grace: int = Field(default=30, ge=0, le=600)
     session_idle_timeout: int = Field(default=30 * _DAY, ge=60)
     session_absolute_lifetime: int = Field(default=90 * _DAY, ge=60)
@@ -149,6 +151,10 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_retries: int = Field(default=3, ge=0, le=10)
     webhook_timeout: float = Field(default=5.0, gt=0, le=60)
+    # The delivery queue: how often a failed message is tried before it is dead-lettered
+    # (a code also stops with its challenge), and how long settled rows are kept.
+    delivery_max_attempts: int = Field(default=8, ge=1, le=50)
+    delivery_retention: int = Field(default=7 * _DAY, ge=0)
 
     # Step-up (DESIGN §12): which scopes a session may ask for, and the steps each needs, in
     # order: ``email_otp`` (a code to a proven e-mail address), ``sms_otp`` (a code to a

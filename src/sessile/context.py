@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sessile.access_tokens import AccessTokens
+from sessile.claims import identity_claims_from
 from sessile.clock import Clock, SystemClock
 from sessile.config import Settings
 from sessile.crypto import load_or_create_secret
-from sessile.delivery import Sender, create_sender
+from sessile.delivery import create_sender
+from sessile.delivery.queue import DeliveryQueue
 from sessile.dpop import DPoPVerifier, create_replay_store
 from sessile.keys import KeyRing
 from sessile.login.email_password import EmailPasswordLogin
@@ -39,13 +41,15 @@ class AppContext:
     challenges: ChallengeTokens
     locator: ClientLocator
     passwords: Passwords
-    sender: Sender
+    #: Every message (codes, notices) goes through here: queued, then sent by its worker.
+    sender: DeliveryQueue
     otp: OtpLogin
     email_password: EmailPasswordLogin
     lockout: Lockout
     ownership: Ownership
     stepup: StepUp
     account: AccountChanges
+    limits: RateLimits
 
     async def maintain(self) -> None:
         """Scheduled work: key rotation, and dropping rows nothing can need any more."""
@@ -55,6 +59,8 @@ class AppContext:
         await self.db.otp.purge(now=now)
         await self.db.stepup.purge(now=now)
         await self.db.revocations.purge(before=now - self.settings.access_token_ttl - 300)
+        await self.limits.purge(now=now)
+        await self.db.deliveries.purge(settled_before=now - self.settings.delivery_retention)
         await self.db.login_failures.purge(
             updated_before=now - self.settings.lockout_max - 86_400, now=now
         )
@@ -82,6 +88,7 @@ class AppContext:
             issuer=settings.issuer,
             audience=settings.token_audience,
             ttl=settings.access_token_ttl,
+            user_claims=identity_claims_from(db.users) if settings.token_identity_claims else None,
         )
         policy = SessionPolicy(
             idle_timeout=settings.session_idle_timeout,
@@ -90,8 +97,14 @@ class AppContext:
         )
         passwords = Passwords(PasswordPolicy.from_settings(settings))
         challenges = ChallengeTokens(db.challenges, clock)
-        limits = RateLimits(settings.redis_url, prefix=f"sessile:{settings.app_id}")
-        sender = create_sender(settings)
+        limits = RateLimits(db.engine, settings.redis_url, prefix=f"sessile:{settings.app_id}")
+        sender = DeliveryQueue(
+            db.deliveries,
+            create_sender(settings),
+            server_secret,
+            clock,
+            max_attempts=settings.delivery_max_attempts,
+        )
         sessions = SessionService(db, access_tokens, shared_secrets, clock, policy)
         lockout = Lockout(db.login_failures, clock, LockoutPolicy.from_settings(settings))
         ownership = Ownership(db, sessions, clock)
@@ -141,6 +154,7 @@ class AppContext:
             ownership=ownership,
             stepup=stepup,
             account=AccountChanges(db, passwords, sessions, otp, sender, clock, settings),
+            limits=limits,
             locator=ClientLocator(
                 settings.trusted_proxies, settings.country_header, settings.geoip_db
             ),

@@ -83,7 +83,7 @@ describe("login and the token page", needsChromium(), () => {
     await page.context().close();
   });
 
-  test("password sign-up, then login from a fresh browser", async () => {
+  test("password sign-up proves the address by code, then login from a fresh browser", async () => {
     const page = await newPage(browser, server);
     await page.goto("/");
     await page.getByTestId("method-password").click();
@@ -96,6 +96,11 @@ describe("login and the token page", needsChromium(), () => {
     await page.getByTestId("password-rules").waitFor({ state: "hidden" });
     await screenshot(page, "04-sign-up");
     await page.getByTestId("password-submit").click();
+    // No account and no session yet: the code sent to the address comes first.
+    await page.getByTestId("code-form").waitFor();
+    assert.match(await page.getByTestId("code-form").textContent(), /grace@example\.com/);
+    await page.getByTestId("code").fill(await codeFor(server, "grace@example.com"));
+    await page.getByTestId("verify").click();
     const signedUp = await shownClaims(page);
     assert.match(signedUp.sub, /^usr_/);
     await page.context().close();

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -13,9 +12,7 @@ from tests.live import LiveServer
 
 
 def _code(server: LiveServer, to: str) -> str:
-    outbox = server.server.log.parent / "outbox.jsonl"
-    lines = [json.loads(line) for line in outbox.read_text().splitlines()]
-    return str([m for m in lines if m["to"] == to][-1]["code"])
+    return server.last_message(to)["code"]
 
 
 def test_public_api() -> None:

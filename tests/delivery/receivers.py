@@ -50,16 +50,30 @@ class WebhookInbox:
     received: list[dict[str, Any]] = field(default_factory=list)
     rejected: int = 0
     attempts: int = 0
+    #: While cleared, each request waits here before it is answered (a slow provider).
+    gate: threading.Event = field(default_factory=threading.Event)
+    #: Set when a request has arrived (and may be waiting at the gate).
+    arrived: threading.Event = field(default_factory=threading.Event)
 
 
 @contextlib.contextmanager
-def webhook_inbox(secret: bytes, failures: list[int] | None = None) -> Iterator[WebhookInbox]:
-    port = free_port()
+def webhook_inbox(
+    secret: bytes,
+    failures: list[int] | None = None,
+    *,
+    port: int | None = None,
+    held: bool = False,
+) -> Iterator[WebhookInbox]:
+    port = port or free_port()
     inbox = WebhookInbox(f"http://127.0.0.1:{port}/send", secret, list(failures or []))
+    if not held:
+        inbox.gate.set()
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             inbox.attempts += 1
+            inbox.arrived.set()
+            inbox.gate.wait(30)
             body = self.rfile.read(int(self.headers["Content-Length"]))
             timestamp = self.headers.get("Sessile-Timestamp", "")
             expected = webhook_signature(inbox.secret, timestamp, body)

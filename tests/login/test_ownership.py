@@ -4,8 +4,10 @@ owner's first code login undoes what an unproven sign-up planted (issue: pre-hij
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
+import jwt
 import pytest
 
 from sessile.client import SessionClient, SessionClientError
@@ -23,9 +25,14 @@ def server(server_on_each_database: LiveServer) -> LiveServer:
 @pytest.fixture(scope="module")
 def unverified_signup_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """Sign-up without proof, as ``SESSILE_SIGNUP_VERIFY_EMAIL=false`` allows."""
-    env = {"SESSILE_SIGNUP_VERIFY_EMAIL": "false"}
+    env = {"SESSILE_SIGNUP_VERIFY_EMAIL": "false", "SESSILE_TOKEN_IDENTITY_CLAIMS": "true"}
     with live_server(tmp_path_factory.mktemp("unverified"), env=env) as live:
         yield live
+
+
+def decode(token: str) -> dict[str, Any]:
+    claims: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
+    return claims
 
 
 def _email(value: str) -> Identifier:
@@ -148,7 +155,9 @@ def test_unverified_sign_up_is_undone_by_the_owners_first_code_login(
     server = unverified_signup_server
     attacker = SessionClient(server.url)
     assert attacker.sign_up(VICTIM, "attacker's passphrase") is not None
-    attacker.refresh()
+    # A backend can see the address was never proven.
+    claims = decode(attacker.refresh().access_token)
+    assert (claims["email"], claims["email_verified"]) == (VICTIM, False)
     planted = server.user(_email(VICTIM))
     assert planted is not None
     assert planted.password_unproven
@@ -162,7 +171,8 @@ def test_unverified_sign_up_is_undone_by_the_owners_first_code_login(
 
     owner = SessionClient(server.url)
     owner.start_otp("email_address", VICTIM)
-    owner.check_otp(server.last_message(VICTIM)["code"])
+    owned = decode(owner.check_otp(server.last_message(VICTIM)["code"]).access_token)
+    assert (owned["email"], owned["email_verified"]) == (VICTIM, True)
     proven = server.user(_email(VICTIM))
     assert proven is not None
     assert proven.id == planted.id

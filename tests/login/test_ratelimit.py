@@ -1,20 +1,47 @@
-"""The rate limiter on both storages: in memory (one process) and Redis (shared)."""
+"""The rate limiter on its storages: the database (SQLite and PostgreSQL) and Redis, each
+shared by every process that uses it."""
 
 from __future__ import annotations
 
 import secrets
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from sessile.errors import RateLimited
 from sessile.login.ratelimit import RateLimits
+from sessile.store.database import Database
+from sessile.store.migrate import upgrade
 
 
-@pytest.fixture(params=["memory", "redis"])
-def limits(request: pytest.FixtureRequest) -> RateLimits:
-    if request.param == "memory":
-        return RateLimits()
-    return RateLimits(request.getfixturevalue("redis_url"), prefix=f"test-{secrets.token_hex(4)}")
+@pytest.fixture(params=["sqlite", "postgres", "redis"])
+def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
+    if request.param == "redis":
+        return "redis", request.getfixturevalue("redis_url")
+    if request.param == "postgres":
+        return "sql", request.getfixturevalue("postgres_url")
+    return "sql", f"sqlite+aiosqlite:///{tmp_path / 'limits.db'}"
+
+
+@pytest.fixture
+async def limits(storage_url: tuple[str, str]) -> AsyncIterator[RateLimits]:
+    kind, url = storage_url
+    if kind == "redis":
+        yield RateLimits(_unused_engine(), url, prefix=f"test-{secrets.token_hex(4)}")
+        return
+    db = Database.from_url(url)
+    await upgrade(db.engine)
+    try:
+        yield RateLimits(db.engine)
+    finally:
+        await db.close()
+
+
+def _unused_engine() -> AsyncEngine:
+    return create_async_engine("sqlite+aiosqlite://")
 
 
 async def test_limit_then_refuse_with_retry_after(limits: RateLimits) -> None:
@@ -44,9 +71,30 @@ async def test_several_windows_all_apply(limits: RateLimits) -> None:
     assert caught.value.retry_after > 60, "the hour's window is the one that refused"
 
 
+async def test_two_limiters_on_one_database_share_counts(tmp_path: Path) -> None:
+    """Two workers without Redis: one budget, not one each (a finding of the review)."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
+    first, second = Database.from_url(url), Database.from_url(url)
+    await upgrade(first.engine)
+    try:
+        one, two = RateLimits(first.engine), RateLimits(second.engine)
+        await one.hit("2/minute", "otp-id", "shared")
+        await two.hit("2/minute", "otp-id", "shared")
+        with pytest.raises(RateLimited):
+            await one.hit("2/minute", "otp-id", "shared")
+        with pytest.raises(RateLimited):
+            await two.hit("2/minute", "otp-id", "shared")
+        assert await one.purge(now=time.time() + 61) == 1
+        await two.hit("2/minute", "otp-id", "shared")
+    finally:
+        await first.close()
+        await second.close()
+
+
 async def test_two_limiters_on_one_redis_share_counts(redis_url: str) -> None:
     prefix = f"test-{secrets.token_hex(4)}"
-    one, two = RateLimits(redis_url, prefix=prefix), RateLimits(redis_url, prefix=prefix)
+    one = RateLimits(_unused_engine(), redis_url, prefix=prefix)
+    two = RateLimits(_unused_engine(), redis_url, prefix=prefix)
     await one.hit("2/minute", "otp-id", "shared")
     await two.hit("2/minute", "otp-id", "shared")
     with pytest.raises(RateLimited):

@@ -1,6 +1,7 @@
 // Prelude's own web SDK (@prelude.so/js-sdk 0.6.0, unchanged, without sdkKey) in
 // headless Chromium against a real sessile server over HTTPS: code login,
-// refresh, session list, "revoke others", logout, sign-up and password login.
+// refresh, session list, "revoke others", logout, sign-up (proving the address by code)
+// and password login.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { mkdirSync } from "node:fs";
@@ -216,20 +217,40 @@ describe("Prelude web SDK 0.6.0 against sessile", { skip: missing ?? false, time
       assert.equal((await must(browserPage, "validatePassword", "x")).valid, false);
     });
 
-    it("signUpWithEmail() creates the user and logs in", async () => {
+    it("signUpWithEmail() proves the address first: no session until checkOTP()", async () => {
+      const seen = readOutbox(sessile.outbox).length;
       await must(browserPage, "signUpWithEmail", { identifier: email, password });
-      const profile = await must(browserPage, "getProfile");
+      assert.equal(await must(browserPage, "getProfile"), undefined, "no session before the code");
+      const finalizes = await exchangesTo(browserPage, "POST", "/login/finalize");
+      assert.equal(finalizes.at(-1).status, 200, formatExchanges(finalizes));
+      const code = await waitForCode(sessile.outbox, email, seen);
+      const answer = await must(browserPage, "checkOTP", code);
+      const profile = await claims(browserPage, answer.access_token);
       assert.match(profile.sub, /^usr_/);
       userId = profile.sub;
       assert.deepEqual(await sessionIds(browserPage), [profile.sid]);
+      await must(browserPage, "invalidateCache");
+      const refreshed = await must(browserPage, "refresh");
+      assert.equal(refreshed.user.profile.sid, profile.sid);
       await must(browserPage, "logout");
       assert.equal(await must(browserPage, "getProfile"), undefined);
     });
 
-    it("signing up again with the same e-mail is a ConflictError", async () => {
-      const answer = await call(browserPage, "signUpWithEmail", { identifier: email, password });
-      assert.equal(answer.ok, false);
-      assert.equal(answer.name, "ConflictError", `${answer.name}: ${answer.message}`);
+    it("signing up again with the same e-mail looks the same, and the owner gets a notice", async () => {
+      const seen = readOutbox(sessile.outbox).length;
+      await must(browserPage, "signUpWithEmail", { identifier: email, password: `${password}-other` });
+      assert.equal(await must(browserPage, "getProfile"), undefined);
+      const deadline = Date.now() + 10_000;
+      let notice;
+      while (!notice && Date.now() < deadline) {
+        notice = readOutbox(sessile.outbox).slice(seen).find((line) => line.to === email);
+        if (!notice) await new Promise((ok) => setTimeout(ok, 100));
+      }
+      assert.ok(notice, "the owner is told");
+      assert.equal(notice.code, "", "a notice carries no code");
+      const guess = await call(browserPage, "checkOTP", "000000");
+      assert.equal(guess.ok, false);
+      assert.equal(guess.name, "BadRequestError", `${guess.name}: ${guess.message}`);
     });
 
     it("a wrong password is an InvalidPasswordError", async () => {

@@ -65,6 +65,14 @@ export interface SessionResult {
   user: User;
 }
 
+/**
+ * What a sign-up gives. By default the server first proves the address: `otp_required`,
+ * a code was sent to it (or, when the address already has an account, a notice), and
+ * `checkOTP(code)` then creates the account and the session. A server that skips the
+ * proof signs in at once.
+ */
+export type SignUpResult = { status: "otp_required" } | ({ status: "signed_in" } & SessionResult);
+
 export interface SessionInfo {
   id: string;
   device_type: string;
@@ -174,9 +182,16 @@ export class SessionClient {
     return this.finalize("/login/email/password", options);
   }
 
-  /** Create a user with an e-mail address and a password, and log in. */
-  async signUpWithEmail(options: PasswordLoginOptions): Promise<SessionResult> {
-    return this.finalize("/login/email/sign-up", options);
+  /** Sign up with an e-mail address and a password; usually the code step comes next. */
+  async signUpWithEmail(options: PasswordLoginOptions): Promise<SignUpResult> {
+    const { data } = await this.transport.send<{ challenge_token: string; status?: string }>({
+      method: "POST",
+      path: "/login/email/sign-up",
+      body: { identifier: options.identifier, password: options.password },
+    });
+    // The verification cookie is set: checkOTP carries on from here.
+    if (data.status === "otp_required") return { status: "otp_required" };
+    return { status: "signed_in", ...(await this.redeem(data.challenge_token)) };
   }
 
   /** Check a password against the server's policy (fetched once) without sending it. */
@@ -349,8 +364,13 @@ export class SessionClient {
       path,
       body: { identifier: options.identifier, password: options.password },
     });
+    return this.redeem(data.challenge_token);
+  }
+
+  /** Trade a challenge token for the session, bound to this client's key. */
+  private async redeem(challengeToken: string): Promise<SessionResult> {
     const tokens = await this.dpopCall<TokenResponse>("/login/finalize", {
-      challenge_token: data.challenge_token,
+      challenge_token: challengeToken,
     });
     return this.signIn(tokens);
   }

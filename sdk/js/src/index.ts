@@ -14,6 +14,7 @@ export type {
   SessionInfo,
   SessionList,
   SessionResult,
+  SignUpResult,
   User,
 } from "./client.js";
 export type { TokenStorage } from "./cache.js";

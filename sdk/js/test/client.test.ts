@@ -256,18 +256,38 @@ describe("password login", () => {
     expect(finalize.at(-1)!.proof).toBeDefined();
   });
 
-  it("signs up with an e-mail address", async () => {
+  it("signs up with an e-mail address, then proves it with the code", async () => {
     const server = new FakeServer();
     const client = makeClient(server);
-    const { user } = await client.signUpWithEmail({
+    const answer = await client.signUpWithEmail({
       identifier: "new@example.com",
       password: "Str0ng password",
     });
-    expect(user.profile.sub).toBe("usr_new");
+    expect(answer).toEqual({ status: "otp_required" });
     expect(server.requests[0]!.path).toBe("/login/email/sign-up");
     expect(server.requests[0]!.body).toEqual({
       identifier: "new@example.com",
       password: "Str0ng password",
+    });
+    expect(server.count("/login/finalize")).toBe(0);
+    const { user } = await client.checkOTP("123456");
+    expect(user.profile.sub).toBe("usr_otp");
+  });
+
+  it("signs in at once from a server that skips the proof", async () => {
+    const server = new FakeServer();
+    server.signUpNeedsCode = false;
+    const client = makeClient(server);
+    const answer = await client.signUpWithEmail({
+      identifier: "new@example.com",
+      password: "Str0ng password",
+    });
+    expect(answer.status).toBe("signed_in");
+    if (answer.status !== "signed_in") throw new Error("unreachable");
+    expect(answer.user.profile.sub).toBe("usr_new");
+    const finalize = server.requests.filter((r) => r.path === "/login/finalize");
+    expect(finalize.at(-1)!.body).toEqual({
+      challenge_token: expect.stringMatching(/^ch_/) as string,
     });
   });
 

@@ -44,6 +44,8 @@ export class FakeServer {
   skewMs = 0;
   requireNonce = true;
   accessTtl = 300;
+  /** Sign-up proves the address by a code first, as sessile does by default. */
+  signUpNeedsCode = true;
   readonly requests: RequestSeen[] = [];
   readonly overrides: Override[] = [];
   readonly proofs: ProofSeen[] = [];
@@ -143,6 +145,9 @@ export class FakeServer {
         if (body.password !== "correct horse") throw new HttpError(401, "invalid_password");
         return this.challenge("usr_password");
       case "POST /login/email/sign-up":
+        if (this.signUpNeedsCode) {
+          return json(200, { challenge_token: "otp_1.secret", status: "otp_required" });
+        }
         return this.challenge("usr_new");
       case "POST /login/finalize": {
         const user = this.challenges.get(String(body.challenge_token));

@@ -59,13 +59,18 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await context.ring.ensure()
-        task = asyncio.create_task(_maintain(context))
+        tasks = [
+            asyncio.create_task(_maintain(context)),
+            asyncio.create_task(context.sender.run()),
+        ]
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await context.db.close()
 
     app = FastAPI(

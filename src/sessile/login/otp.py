@@ -22,11 +22,11 @@ from dataclasses import dataclass
 
 from sessile.clock import Clock
 from sessile.config import Settings
-from sessile.delivery import Message, Sender, compose_message, compose_notice
+from sessile.delivery import Message, compose_message, compose_notice
 from sessile.delivery.base import Channel
+from sessile.delivery.queue import DeliveryQueue
 from sessile.errors import (
     BadCheckCode,
-    DeliveryFailed,
     IdentifierAlreadyExists,
     RateLimited,
     Unauthorized,
@@ -61,7 +61,7 @@ class OtpLogin:
     def __init__(
         self,
         db: Database,
-        sender: Sender,
+        queue: DeliveryQueue,
         limits: RateLimits,
         lockout: Lockout,
         ownership: Ownership,
@@ -70,7 +70,7 @@ class OtpLogin:
         settings: Settings,
     ) -> None:
         self._db = db
-        self._sender = sender
+        self._queue = queue
         self._limits = limits
         self._lockout = lockout
         self._ownership = ownership
@@ -85,9 +85,12 @@ class OtpLogin:
         key = await self._secrets.get(_CODE_SECRET)
         return hmac.new(key, f"{challenge_id}:{code}".encode(), hashlib.sha256).hexdigest()
 
+    @staticmethod
+    def _channel(identifier: Identifier) -> Channel:
+        return "email" if identifier.type == "email_address" else "sms"
+
     def _code_message(self, identifier: Identifier, code: str) -> Message:
-        channel: Channel = "email" if identifier.type == "email_address" else "sms"
-        return compose_message(self._settings, channel, identifier.value, code)
+        return compose_message(self._settings, self._channel(identifier), identifier.value, code)
 
     async def _limit_sends(self, identifier: Identifier, ip: str | None) -> None:
         """Every message sent, first or again, counts per IP and per identifier."""
@@ -97,7 +100,7 @@ class OtpLogin:
         )
 
     async def start(self, identifier: Identifier, *, ip: str | None) -> str:
-        """Send a code; return the verification token. Raises RateLimited, DeliveryFailed."""
+        """Queue a code; return the verification token. Raises RateLimited."""
         await self._limit_sends(identifier, ip)
         known = await self._db.users.find_by_identifier(identifier) is not None
         deliverable = known or self._settings.otp_signup
@@ -142,6 +145,11 @@ class OtpLogin:
         now = self._clock.now()
         challenge_id = new_id("otp")
         secret = secrets.token_urlsafe(32)
+        expires_at = now + self._settings.otp_ttl
+        # An unknown identifier's row is suppressed: the same work, sent to nobody.
+        queued = self._queue.prepare(
+            message, channel=self._channel(identifier), expires_at=expires_at
+        )
         await self._db.otp.create(
             OtpChallenge(
                 id=challenge_id,
@@ -154,20 +162,15 @@ class OtpLogin:
                 sends=1,
                 created_at=now,
                 last_sent_at=now,
-                expires_at=now + self._settings.otp_ttl,
+                expires_at=expires_at,
                 consumed_at=None,
                 purpose=purpose,
                 password_hash=password_hash,
                 user_id=user_id,
-            )
+            ),
+            queued,
         )
-        if message is not None:
-            try:
-                await self._sender.send(message)
-            except DeliveryFailed:
-                await self._db.otp.delete(challenge_id)  # leave nothing half-made
-                log.warning("code delivery failed", extra={"channel": message.channel})
-                raise
+        self._queue.wake()
         return f"{challenge_id}.{secret}"
 
     async def _challenge(self, token: str | None) -> OtpChallenge:
@@ -201,19 +204,22 @@ class OtpLogin:
         if challenge.sends >= self._settings.otp_max_sends:
             raise RateLimited(int(challenge.expires_at - now) + 1, "No more codes for this login.")
         code = self._new_code()
+        message = self._code_message(identifier, code) if challenge.deliverable else None
         replaced = await self._db.otp.replace_code(
             challenge.id,
             code_hash=await self._code_hash(challenge.id, code),
             now=now,
             max_sends=self._settings.otp_max_sends,
             sent_before=now - self._settings.otp_resend_cooldown,
+            message=self._queue.prepare(
+                message, channel=self._channel(identifier), expires_at=challenge.expires_at
+            ),
         )
         if not replaced:
             raise RateLimited(
                 self._settings.otp_resend_cooldown, "Wait a moment before asking again."
             )
-        if challenge.deliverable:
-            await self._sender.send(self._code_message(identifier, code))
+        self._queue.wake()
 
     async def send_code(
         self,

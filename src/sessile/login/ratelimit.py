@@ -1,5 +1,7 @@
-"""Rate limits for login (DESIGN §6), with the ``limits`` library: in memory for one
-process, in Redis when ``SESSILE_REDIS_URL`` is set (shared by every worker and node)."""
+"""Rate limits for login (DESIGN §6), with the ``limits`` library. The counters live where
+every worker and node sees them: in Redis when ``SESSILE_REDIS_URL`` is set (moving
+windows), else in the database (fixed windows). Never in one process's memory, where
+each worker would keep a budget of its own."""
 
 from __future__ import annotations
 
@@ -7,25 +9,36 @@ import math
 import time
 
 from limits import RateLimitItem, parse_many
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.storage import RedisStorage, Storage
+from limits.aio.strategies import (
+    FixedWindowRateLimiter,
+    MovingWindowRateLimiter,
+    RateLimiter,
+)
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sessile.errors import RateLimited
+from sessile.store.rate_limits import SqlRateLimitStorage
 
 __all__ = ["RateLimits"]
 
 
 class RateLimits:
-    def __init__(self, redis_url: str | None = None, *, prefix: str = "sessile") -> None:
+    def __init__(
+        self, engine: AsyncEngine, redis_url: str | None = None, *, prefix: str = "sessile"
+    ) -> None:
         storage: Storage
+        self._limiter: RateLimiter
+        self._sql: SqlRateLimitStorage | None = None
         if redis_url:
             uri = redis_url.replace("redis://", "async+redis://", 1).replace(
                 "rediss://", "async+rediss://", 1
             )
             storage = RedisStorage(uri, implementation="redispy", key_prefix=f"{prefix}:limits")
+            self._limiter = MovingWindowRateLimiter(storage)
         else:
-            storage = MemoryStorage()
-        self._limiter = MovingWindowRateLimiter(storage)
+            self._sql = SqlRateLimitStorage(engine)
+            self._limiter = FixedWindowRateLimiter(self._sql)
         self._parsed: dict[str, list[RateLimitItem]] = {}
 
     def _items(self, rate: str) -> list[RateLimitItem]:
@@ -43,3 +56,7 @@ class RateLimits:
     async def clear(self, rate: str, *keys: str) -> None:
         for item in self._items(rate):
             await self._limiter.clear(item, *keys)
+
+    async def purge(self, *, now: float) -> int:
+        """Drop expired database counters (Redis expires its own)."""
+        return 0 if self._sql is None else await self._sql.purge(now=now)

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sessile.store.api_keys import ApiKeyStore
 from sessile.store.challenges import ChallengeStore
+from sessile.store.deliveries import DeliveryStore
 from sessile.store.engine import create_engine
 from sessile.store.keys import SigningKeyStore
 from sessile.store.login_failures import LoginFailureStore
@@ -35,6 +36,7 @@ class Database:
         self.login_failures = LoginFailureStore(engine)
         self.stepup = StepUpStore(engine)
         self.identifiers = IdentifierStore(engine)
+        self.deliveries = DeliveryStore(engine)
 
     @classmethod
     def from_url(cls, url: str) -> Database:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from sessile.store.deliveries import Delivery, DeliveryStore
 from sessile.store.schema import otp_challenges
 
 __all__ = ["OtpChallenge", "OtpStore"]
@@ -37,9 +38,11 @@ class OtpStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def create(self, challenge: OtpChallenge) -> None:
+    async def create(self, challenge: OtpChallenge, message: Delivery) -> None:
+        """Store the challenge and queue its message, in one transaction."""
         async with self._engine.begin() as conn:
             await conn.execute(otp_challenges.insert().values(**challenge.__dict__))
+            await DeliveryStore.add(conn, message)
 
     async def get(self, challenge_id: str) -> OtpChallenge | None:
         async with self._engine.connect() as conn:
@@ -79,9 +82,17 @@ class OtpStore:
         return result.rowcount == 1
 
     async def replace_code(
-        self, challenge_id: str, *, code_hash: str, now: float, max_sends: int, sent_before: float
+        self,
+        challenge_id: str,
+        *,
+        code_hash: str,
+        now: float,
+        max_sends: int,
+        sent_before: float,
+        message: Delivery,
     ) -> bool:
-        """A new code for a resend, if the cooldown has passed and sends are left."""
+        """A new code for a resend, if the cooldown has passed and sends are left; its
+        message is queued in the same transaction."""
         async with self._engine.begin() as conn:
             result = await conn.execute(
                 otp_challenges.update()
@@ -94,7 +105,10 @@ class OtpStore:
                 )
                 .values(code_hash=code_hash, sends=otp_challenges.c.sends + 1, last_sent_at=now)
             )
-        return result.rowcount == 1
+            if result.rowcount != 1:
+                return False
+            await DeliveryStore.add(conn, message)
+        return True
 
     async def purge(self, *, now: float) -> int:
         async with self._engine.begin() as conn:

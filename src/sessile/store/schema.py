@@ -11,11 +11,13 @@ import sqlalchemy as sa
 __all__ = [
     "api_keys",
     "challenge_tokens",
+    "deliveries",
     "dpop_replay",
     "identifiers",
     "login_failures",
     "metadata",
     "otp_challenges",
+    "rate_limits",
     "revocations",
     "server_secrets",
     "sessions",
@@ -243,4 +245,38 @@ login_failures = sa.Table(
     sa.Column("failures", sa.Integer, nullable=False),
     sa.Column("locked_until", Time),
     sa.Column("updated_at", Time, nullable=False, index=True),
+)
+
+# Messages to send (codes, notices), written in the same transaction as what they announce
+# and sent by a background worker (DESIGN §12, "events"), so a request never waits on a
+# provider and known and unknown identifiers look alike.
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("channel", sa.String(10), nullable=False),
+    #: Nothing to send (an identifier with no account): handled like the rest, sent to nobody.
+    sa.Column("suppressed", sa.Boolean, nullable=False),
+    #: AES-GCM ciphertext of the message, which may hold a code; emptied once it is settled.
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    #: Not worth sending after this (a code's challenge has expired).
+    sa.Column("expires_at", Time, nullable=False),
+    #: Null once settled: sent, or dead-lettered.
+    sa.Column("next_attempt_at", Time, index=True),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("leased_until", Time),
+    sa.Column("sent_at", Time),
+    sa.Column("dead_at", Time),
+    sa.Column("last_error", sa.String(200)),
+)
+
+# Rate-limit counters (fixed windows) when there is no Redis: every worker and node of one
+# database shares them (DESIGN §6), which a process's memory can't.
+rate_limits = sa.Table(
+    "rate_limits",
+    metadata,
+    sa.Column("key", sa.String(400), primary_key=True),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("expires_at", Time, nullable=False, index=True),
 )
