@@ -11,6 +11,7 @@ import pytest
 
 from sessile.client import DPoPKey, SessionClient, SessionClientError
 from tests.live import LiveServer, live_server
+from tests.stepup.conftest import MANY
 from tests.stepup.flow import StepUpClient, claims_of, log_in
 
 
@@ -206,7 +207,7 @@ def test_expired_challenge(short_server: LiveServer) -> None:
 
 @pytest.fixture(scope="module")
 def unconfigured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    env = {"SESSILE_STEPUP_SCOPES": json.dumps({})}
+    env = {"SESSILE_STEPUP_SCOPES": json.dumps({}), **MANY}
     with live_server(tmp_path_factory.mktemp("stepup-off"), env=env) as live:
         yield live
 

@@ -18,6 +18,7 @@ import pytest
 from sessile.delivery import webhook_signature
 from tests.live import LiveServer, live_server
 from tests.server import free_port
+from tests.stepup.conftest import MANY
 from tests.stepup.flow import claims_of, log_in
 
 SECRET = b"hook secret for the tests"
@@ -94,6 +95,7 @@ def delegated(tmp_path_factory: pytest.TempPathFactory, hook: Hook) -> Iterator[
         "SESSILE_STEPUP_HOOK_SECRET": SECRET.decode(),
         "SESSILE_STEPUP_HOOK_TIMEOUT": "0.5",
         "SESSILE_STEPUP_HOOK_DEFAULT": "review",
+        **MANY,
     }
     with live_server(tmp_path_factory.mktemp("stepup-hook"), env=env) as live:
         yield live
