@@ -32,7 +32,7 @@ if (missing && REQUIRED) {
   throw new Error(`${missing}; SESSILE_TEST_REQUIRE_SERVICES is set, so this is a failure`);
 }
 
-describe("Prelude web SDK 0.6.0 step-up against sessile", { skip: missing ?? false, timeout: 90_000 }, () => {
+describe("Prelude web SDK 0.6.0 step-up against sessile", { skip: missing ?? false, timeout: 240_000 }, () => {
   let dir;
   let sessile;
   let pageServer;
@@ -49,7 +49,7 @@ describe("Prelude web SDK 0.6.0 step-up against sessile", { skip: missing ?? fal
     pageServer = await startPageServer({ port: pagePort, dir: pageDir, cert });
     sessile = await startSessile({ port: apiPort, dataDir: dir, cert, pageOrigin: pageServer.origin });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 20_000 });
-  }, { timeout: 45_000 });
+  }, { timeout: 120_000 });
 
   after(async () => {
     await browser?.close().catch(() => {});
