@@ -9,10 +9,14 @@ from typing import Any
 from sessile.errors import AuthBlocked, InvalidMetadata, ScopeNotAllowed, StepUpNotConfigured
 from sessile.store.users import User
 
-__all__ = ["OTP_STEPS", "RESERVED_SCOPES", "STEP_KINDS", "check_metadata", "steps_for"]
+__all__ = [
+    "OTP_STEPS",
+    "STEP_KINDS",
+    "check_metadata",
+    "configured_steps",
+    "steps_for",
+]
 
-#: The scopes whose grant unlocks sessile's own account changes.
-RESERVED_SCOPES = ("prld:pwd:write", "prld:email:register", "prld:phone:register")
 #: A code step and the kind of proven identifier its code goes to.
 OTP_STEPS = {"email_otp": "email_address", "sms_otp": "phone_number"}
 STEP_KINDS = (*OTP_STEPS, "password")
