@@ -100,6 +100,11 @@ class LiveServer:
             check=False,
         )
 
+    def user_by_email(self, email: str) -> User:
+        user = self.user(Identifier("email_address", email))
+        assert user is not None, f"no user with {email}"
+        return user
+
     def api_key(self) -> str:
         """A new management API key for this server's database."""
 

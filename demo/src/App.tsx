@@ -2,15 +2,23 @@ import { useEffect, useState } from "react";
 import type { User } from "sessile";
 
 import { client, describe, isSignedOut } from "./client.ts";
+import { AddPhone } from "./AddPhone.tsx";
+import { ChangePassword } from "./ChangePassword.tsx";
 import { Login } from "./Login.tsx";
 import { OAuthCallback, oauthCallbackParams } from "./OAuth.tsx";
 import { Sessions } from "./Sessions.tsx";
 import { Token } from "./Token.tsx";
 
-type Page = "token" | "sessions";
+type Page = "token" | "sessions" | "password" | "phone";
+
+const PAGES: Record<string, Page> = {
+  "#/sessions": "sessions",
+  "#/password": "password",
+  "#/phone": "phone",
+};
 
 function pageOf(hash: string): Page {
-  return hash === "#/sessions" ? "sessions" : "token";
+  return PAGES[hash] ?? "token";
 }
 
 export function App() {
@@ -107,13 +115,32 @@ export function App() {
               Sessions
             </a>
           </li>
+          <li>
+            <a
+              href="#/password"
+              data-testid="nav-password"
+              aria-current={page === "password" ? "page" : undefined}
+            >
+              Change password
+            </a>
+          </li>
+          <li>
+            <a
+              href="#/phone"
+              data-testid="nav-phone"
+              aria-current={page === "phone" ? "page" : undefined}
+            >
+              Add phone
+            </a>
+          </li>
         </ul>
       </nav>
-      {page === "token" ? (
+      {page === "token" && (
         <Token user={user} onUser={setUser} onSignedOut={signedOut} />
-      ) : (
-        <Sessions user={user} onSignedOut={signedOut} />
       )}
+      {page === "sessions" && <Sessions user={user} onSignedOut={signedOut} />}
+      {page === "password" && <ChangePassword />}
+      {page === "phone" && <AddPhone />}
     </main>
   );
 }

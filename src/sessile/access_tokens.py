@@ -45,11 +45,26 @@ class AccessTokens:
         self._user_claims = user_claims
         self._signers: dict[str, ES256Signer] = {}
 
-    async def issue(self, *, user_id: str, session_id: str) -> tuple[str, int]:
-        """Sign a token for the session; return it and its ``exp``."""
+    async def issue(
+        self,
+        *,
+        user_id: str,
+        session_id: str,
+        granted_scope: str | None = None,
+        granted_until: float | None = None,
+    ) -> tuple[str, int]:
+        """Sign a token for the session; return it and its ``exp``.
+
+        A scope granted by a step-up joins ``scope`` while it lasts, and the token then
+        ends no later than the grant, so that no token carries the scope past it.
+        """
         now = int(self._clock.now())
         exp = now + self._ttl
         per_user = await self._user_claims(user_id) if self._user_claims else {}
+        scope = self._scope
+        if granted_scope and granted_until is not None and granted_until > now:
+            scope = f"{scope} {granted_scope}"
+            exp = min(exp, int(granted_until))
         claims = {
             **self._custom,
             **per_user,
@@ -61,7 +76,7 @@ class AccessTokens:
             "nbf": now,
             "exp": exp,
             "jti": secrets.token_urlsafe(16),
-            "scope": self._scope,
+            "scope": scope,
         }
         kid, key = await self._ring.signing_key()
         signer = self._signers.get(kid)

@@ -30,6 +30,7 @@ from sessile.oauth_config import OAuthProviderSettings
 __all__ = ["ConfigError", "Settings", "load_settings"]
 
 CommaList = Annotated[list[str], NoDecode]
+StepKind = Literal["email_otp", "sms_otp", "password"]
 
 _DAY = 86_400
 #: The least length of ``SESSILE_SECRET_KEY``, in bytes of UTF-8.
@@ -183,6 +184,32 @@ class Settings(BaseSettings):
     oauth_state_ttl: int = Field(default=600, ge=60, le=3_600)
     oauth_rate_per_ip: str = "60/10 minutes"
 
+    # Step-up (DESIGN §12): which scopes a session may ask for, and the steps each needs, in
+    # order: ``email_otp`` (a code to a proven e-mail address), ``sms_otp`` (a code to a
+    # proven phone) or ``password``. An empty mapping turns step-up off (``not_configured``).
+    stepup_scopes: dict[str, list[StepKind]] = {
+        "prld:pwd:write": ["email_otp"],
+        "prld:email:register": ["email_otp"],
+        "prld:phone:register": ["email_otp"],
+    }
+    stepup_challenge_ttl: int = Field(default=600, ge=1, le=3_600)
+    #: How long a granted scope stays on the session's access tokens.
+    stepup_grant_ttl: int = Field(default=300, ge=1, le=86_400)
+    #: ``direct``: sessile decides; ``delegated``: a signed HTTP hook answers each request.
+    stepup_mode: Literal["direct", "delegated"] = "direct"
+    stepup_hook_url: str | None = None
+    stepup_hook_secret: SecretStr | None = None
+    stepup_hook_timeout: float = Field(default=2.0, gt=0, le=30)
+    #: The decision when the hook fails, answers too slowly or answers nonsense.
+    stepup_hook_default: Literal["continue", "review", "block"] = "block"
+    #: A password changed inside a session ends the user's other sessions.
+    stepup_password_revokes_others: bool = True
+    password_changed_subject: str = "Your {app_name} password was changed"
+    password_changed_text: str = (
+        "The password of your {app_name} account was just changed. If it wasn't you, "
+        "reset it at once and contact support."
+    )
+
     # HTTP.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -326,7 +353,13 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "email_subject", "email_text", "sms_text", "signup_notice_subject", "signup_notice_text"
+        "email_subject",
+        "email_text",
+        "sms_text",
+        "signup_notice_subject",
+        "signup_notice_text",
+        "password_changed_subject",
+        "password_changed_text",
     )
     @classmethod
     def _check_template(cls, value: str) -> str:
@@ -373,6 +406,13 @@ class Settings(BaseSettings):
             raise ValueError("password_min_length must not exceed password_max_length")
         if self.delivery == "webhook" and not (self.webhook_url and self.webhook_secret):
             raise ValueError("delivery=webhook needs webhook_url and webhook_secret")
+        if self.stepup_mode == "delegated" and not (
+            self.stepup_hook_url and self.stepup_hook_secret
+        ):
+            raise ValueError("stepup_mode=delegated needs stepup_hook_url and stepup_hook_secret")
+        for scope, steps in self.stepup_scopes.items():
+            if not steps or len(steps) > 5 or not 0 < len(scope) <= 100:
+                raise ValueError(f"stepup_scopes: {scope!r} needs 1 to 5 steps and a short name")
         return self
 
     # Derived values.

@@ -26,6 +26,7 @@ from sessile.login.ratelimit import RateLimits
 from sessile.sessions import ChallengeTokens, SessionPolicy, SessionService
 from sessile.sessions.client_info import ClientLocator
 from sessile.shared_secrets import SharedSecrets
+from sessile.stepup import AccountChanges, DecisionHook, StepUp, StepUpTokens
 from sessile.store.database import Database
 
 __all__ = ["AppContext"]
@@ -52,6 +53,8 @@ class AppContext:
     email_password: EmailPasswordLogin
     lockout: Lockout
     ownership: Ownership
+    stepup: StepUp
+    account: AccountChanges
     limits: RateLimits
     oauth: OAuthLogin
 
@@ -62,6 +65,7 @@ class AppContext:
         await self.db.challenges.purge(now=now)
         await self.db.otp.purge(now=now)
         await self.db.oauth_states.purge(now=now)
+        await self.db.stepup.purge(now=now)
         await self.db.revocations.purge(before=now - self.settings.access_token_ttl - 300)
         await self.limits.purge(now=now)
         await self.db.deliveries.purge(settled_before=now - self.settings.delivery_retention)
@@ -127,6 +131,26 @@ class AppContext:
         oauth = OAuthLogin(
             db, Providers(settings.oauth), accounts, otp, challenges, limits, clock, settings
         )
+        stepup = StepUp(
+            db,
+            StepUpTokens(
+                ring,
+                clock,
+                issuer=settings.issuer,
+                step_ttls={
+                    "email_otp": settings.otp_ttl,
+                    "sms_otp": settings.otp_ttl,
+                    "password": settings.stepup_challenge_ttl,
+                },
+            ),
+            otp,
+            passwords,
+            lockout,
+            sessions,
+            DecisionHook.from_settings(settings) if settings.stepup_mode == "delegated" else None,
+            clock,
+            settings,
+        )
         return cls(
             settings=settings,
             clock=clock,
@@ -150,6 +174,8 @@ class AppContext:
             ),
             lockout=lockout,
             ownership=ownership,
+            stepup=stepup,
+            account=AccountChanges(db, passwords, sessions, otp, sender, clock, settings),
             limits=limits,
             oauth=oauth,
             locator=ClientLocator(

@@ -22,6 +22,20 @@ turns them into responses::
     │   └── DPoPKeyMismatch        401 dpop_key_mismatch
     ├── Unauthorized               401 unauthorized
     ├── Forbidden                  403 forbidden
+    ├── StepUpError                (step-up, DESIGN §12; the names Prelude's SDK maps)
+    │   ├── MissingChallengeToken     400 missing_challenge_token
+    │   ├── InvalidChallengeToken     400 invalid_challenge_token
+    │   ├── ExpiredChallengeToken     400 expired_challenge_token
+    │   ├── InvalidVerificationToken  400 invalid_verification_token
+    │   ├── InvalidMetadata           400 invalid_metadata
+    │   ├── TokenMismatch             403 token_mismatch
+    │   ├── StepUpNotConfigured       403 not_configured
+    │   ├── ScopeNotAllowed           403 scope_not_allowed
+    │   ├── AuthBlocked               403 auth_blocked
+    │   ├── StepNotFound              404 step_not_found
+    │   ├── TokenReused               409 token_reused
+    │   ├── StepNotCompleted          409 step_not_completed
+    │   └── StepBypassed              409 step_bypassed
     ├── NotFound                   404 not_found
     ├── MethodNotAllowed           405 method_not_allowed
     ├── Conflict                   409 conflict
@@ -38,32 +52,45 @@ from __future__ import annotations
 from typing import ClassVar
 
 __all__ = [
+    "AuthBlocked",
     "BadCheckCode",
     "BadRequest",
     "Conflict",
     "DPoPError",
     "DPoPKeyMismatch",
     "DeliveryFailed",
+    "ExpiredChallengeToken",
     "Forbidden",
     "IdentifierAlreadyExists",
     "Internal",
     "InvalidChallengeToken",
     "InvalidDPoPProof",
     "InvalidIdentifier",
+    "InvalidMetadata",
     "InvalidOAuthState",
     "InvalidPaginationLimit",
     "InvalidPaginationOffset",
     "InvalidPassword",
     "InvalidRedirectUri",
+    "InvalidVerificationToken",
     "MethodNotAllowed",
+    "MissingChallengeToken",
     "MissingDPoPProof",
     "NotFound",
     "OAuthProviderDisabled",
     "OAuthProviderNotConfigured",
     "PayloadTooLarge",
     "RateLimited",
+    "ScopeNotAllowed",
     "ServiceUnavailable",
     "SessileError",
+    "StepBypassed",
+    "StepNotCompleted",
+    "StepNotFound",
+    "StepUpError",
+    "StepUpNotConfigured",
+    "TokenMismatch",
+    "TokenReused",
     "Unauthorized",
     "UseDPoPNonce",
 ]
@@ -156,6 +183,86 @@ class Forbidden(SessileError):
     default_message = "This action is not allowed."
 
 
+class StepUpError(SessileError):
+    """A step-up request, step or grant that can't go on; never a 401, so that a client's
+    retry-after-refresh logic on Bearer routes doesn't resend it."""
+
+    status = 400
+
+
+class MissingChallengeToken(StepUpError):
+    code = "missing_challenge_token"
+    default_message = "challenge_token is required."
+
+
+class InvalidChallengeToken(StepUpError):
+    code = "invalid_challenge_token"
+    default_message = "The challenge token is invalid or no longer current."
+
+
+class ExpiredChallengeToken(StepUpError):
+    code = "expired_challenge_token"
+    default_message = "The step-up challenge has expired; request it again."
+
+
+class InvalidVerificationToken(StepUpError):
+    code = "invalid_verification_token"
+    default_message = "The verification token is invalid or expired."
+
+
+class InvalidMetadata(StepUpError):
+    code = "invalid_metadata"
+    default_message = "metadata must be an object of short strings."
+
+
+class TokenMismatch(StepUpError):
+    code = "token_mismatch"
+    status = 403
+    default_message = "The tokens presented belong to different challenges or sessions."
+
+
+class StepUpNotConfigured(StepUpError):
+    code = "not_configured"
+    status = 403
+    default_message = "Step-up authentication is not configured."
+
+
+class ScopeNotAllowed(StepUpError):
+    code = "scope_not_allowed"
+    status = 403
+    default_message = "This scope can't be requested."
+
+
+class AuthBlocked(StepUpError):
+    code = "auth_blocked"
+    status = 403
+    default_message = "This step-up can't be granted to this account."
+
+
+class StepNotFound(StepUpError):
+    code = "step_not_found"
+    status = 404
+    default_message = "The challenge's current step is not of this kind."
+
+
+class TokenReused(StepUpError):
+    code = "token_reused"
+    status = 409
+    default_message = "This token has already been used."
+
+
+class StepNotCompleted(StepUpError):
+    code = "step_not_completed"
+    status = 409
+    default_message = "The challenge has steps left to complete."
+
+
+class StepBypassed(StepUpError):
+    code = "step_bypassed"
+    status = 409
+    default_message = "An earlier step of the challenge is not done yet."
+
+
 class NotFound(SessileError):
     code = "not_found"
     status = 404
@@ -229,10 +336,3 @@ class InvalidRedirectUri(BadRequest):
 class InvalidOAuthState(BadRequest):
     code = "invalid_oauth_state"
     default_message = "This sign-in is unknown, used, expired or was started in another browser."
-
-
-class InvalidChallengeToken(BadRequest):
-    code = "invalid_challenge_token"
-    default_message = (
-        "The challenge token is invalid, used or expired, or its code_verifier is wrong."
-    )

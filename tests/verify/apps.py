@@ -21,12 +21,17 @@ from starlette.websockets import WebSocket
 from werkzeug.serving import make_server
 
 from sessile.verify import AsyncVerifier, Claims, Verifier
-from sessile.verify.fastapi import BearerToken, add_error_handler
+from sessile.verify.fastapi import BearerToken, add_error_handler, require_scope
 from sessile.verify.flask import current_claims, require_token
+from sessile.verify.flask import require_scope as flask_require_scope
 from sessile.verify.starlette import BearerTokenMiddleware, claims_of
+from sessile.verify.starlette import require_scope as starlette_require_scope
 from tests.server import free_port
 
 __all__ = ["fastapi_app", "flask_app", "serve_asgi", "serve_wsgi", "starlette_app"]
+
+#: The scope the apps' ``/password`` route needs: a step-up's grant.
+PASSWORD_SCOPE = "prld:pwd:write"
 
 
 def _body(claims: Claims) -> dict[str, Any]:
@@ -43,6 +48,12 @@ def fastapi_app(verifier: AsyncVerifier, *, handler: bool = True) -> FastAPI:
     async def me(claims: Annotated[Claims, Depends(bearer)]) -> dict[str, Any]:
         return _body(claims)
 
+    stepped_up = require_scope(bearer, PASSWORD_SCOPE)
+
+    @app.get("/password")
+    async def password(claims: Annotated[Claims, Depends(stepped_up)]) -> dict[str, Any]:
+        return _body(claims)
+
     return app
 
 
@@ -53,13 +64,22 @@ def starlette_app(verifier: AsyncVerifier) -> Starlette:
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"ok": True})
 
+    @starlette_require_scope(PASSWORD_SCOPE)
+    async def password(request: Request) -> JSONResponse:
+        return JSONResponse(_body(claims_of(request)))
+
     async def echo(websocket: WebSocket) -> None:
         await websocket.accept()
         await websocket.send_json(_body(claims_of(websocket)))
         await websocket.close()
 
     return Starlette(
-        routes=[Route("/me", me), Route("/healthz", health), WebSocketRoute("/ws", echo)],
+        routes=[
+            Route("/me", me),
+            Route("/password", password),
+            Route("/healthz", health),
+            WebSocketRoute("/ws", echo),
+        ],
         middleware=[Middleware(BearerTokenMiddleware, verifier=verifier, exclude={"/healthz"})],
     )
 
@@ -70,6 +90,12 @@ def flask_app(verifier: Verifier) -> Flask:
     @app.get("/me")
     @require_token(verifier)
     def me() -> dict[str, Any]:
+        return _body(current_claims())
+
+    @app.get("/password")
+    @require_token(verifier)
+    @flask_require_scope(PASSWORD_SCOPE)
+    def password() -> dict[str, Any]:
         return _body(current_claims())
 
     return app

@@ -15,6 +15,7 @@ def test_public_api() -> None:
         "Claims",
         "ExpiredToken",
         "FeedStats",
+        "InsufficientScope",
         "InvalidAudience",
         "InvalidClaim",
         "InvalidIssuer",
@@ -43,5 +44,7 @@ def test_every_error_has_a_distinct_code() -> None:
     errors = [getattr(sessile.verify, n) for n in sessile.verify.__all__]
     errors = [e for e in errors if isinstance(e, type) and issubclass(e, sessile.verify.TokenError)]
     codes = [e.code for e in errors if e is not sessile.verify.TokenError]
-    assert len(codes) == len(set(codes)) == 12
-    assert all(e.status == 401 for e in errors if e is not sessile.verify.KeysUnavailable)
+    assert len(codes) == len(set(codes)) == 13
+    others = (sessile.verify.KeysUnavailable, sessile.verify.InsufficientScope)
+    assert all(e.status == 401 for e in errors if e not in others)
+    assert sessile.verify.InsufficientScope.status == 403

@@ -14,6 +14,15 @@ import { decode, type JsonObject } from "./jwt.js";
 import { openKeyStore } from "./keystore.js";
 import * as oauth from "./oauth.js";
 import { checkPassword, type PasswordPolicy, type PasswordValidation } from "./password.js";
+import {
+  StepUpFlow,
+  type OnChallenge,
+  type StepUpContinueResponse,
+  type StepUpOtpCreateOptions,
+  type StepUpRequestOptions,
+  type StepUpRequestResponse,
+  type StepUpStepResponse,
+} from "./stepup.js";
 import { Tabs, type TabMessage } from "./tabs.js";
 
 export interface SessionClientOptions {
@@ -85,6 +94,11 @@ export interface SessionList {
 
 export type RevokeTarget = "all" | "others" | "mine" | "session";
 
+/** `refresh({challenge})`: redeem a completed step-up challenge on this refresh. */
+export interface RefreshOptions {
+  challenge?: { token: string; id: string };
+}
+
 interface TokenResponse {
   access_token: string;
   expires_at: number;
@@ -111,6 +125,7 @@ export class SessionClient {
   /** Bumped by `invalidateCache()`, so a refresh already under way is not joined after it. */
   private generation = 0;
   private inflight: { generation: number; result: Promise<SessionResult> } | undefined;
+  private readonly stepUps: StepUpFlow;
 
   constructor(options: SessionClientOptions) {
     const url = baseUrl(options);
@@ -135,6 +150,15 @@ export class SessionClient {
     );
     this.tabs = new Tabs(url, (message) => this.onTabMessage(message));
     this.handoff = new RefreshHandoff(url);
+    this.stepUps = new StepUpFlow({
+      send: async (request) => (await this.transport.send(request)).data as never,
+      bearer: (request) => this.bearerCall(request),
+      proof: (method, url, jti) => this.signer.proof(method, url, jti),
+      redeem: async (token, id) => {
+        await this.invalidateCache();
+        return this.refresh({ challenge: { token, id } });
+      },
+    });
   }
 
   /** Send a one-time code to a phone number or email address. */
@@ -218,6 +242,11 @@ export class SessionClient {
 
   /** Check a password against the server's policy (fetched once) without sending it. */
   async validatePassword(password: string): Promise<PasswordValidation> {
+    return checkPassword(password, await this.getPasswordCompliancy());
+  }
+
+  /** The server's password policy (`GET /password/compliancy`), fetched once. */
+  async getPasswordCompliancy(): Promise<PasswordPolicy> {
     this.policy ??= this.transport
       .send<PasswordPolicy>({ method: "GET", path: "/password/compliancy" })
       .then((response) => response.data)
@@ -225,14 +254,16 @@ export class SessionClient {
         this.policy = undefined;
         throw error;
       });
-    return checkPassword(password, await this.policy);
+    return this.policy;
   }
 
   /**
    * A valid access token: the cached one while it has more than `refreshMargin`
    * left, else a new one from the server, one refresh at a time across tabs.
    */
-  async refresh(): Promise<SessionResult> {
+  async refresh(options: RefreshOptions = {}): Promise<SessionResult> {
+    const challenge = options.challenge;
+    if (challenge) return this.refreshWithStepUp(challenge.token);
     const cached = this.cache.fresh(this.invalidatedAt);
     if (cached) return toResult(cached);
     if (this.inflight?.generation === this.generation) return this.inflight.result;
@@ -244,10 +275,7 @@ export class SessionClient {
         const arrived =
           this.cache.fresh(this.invalidatedAt) ?? (await this.handedOff(waitingSince));
         if (arrived) return toResult(arrived);
-        const signedIn = this.signIn(await this.dpopCall<TokenResponse>("/refresh"));
-        const latest = this.cache.latest();
-        if (latest) await this.handoff.write({ token: latest, nonce: this.signer.nonce });
-        return signedIn;
+        return this.rotate();
       })
       .finally(() => {
         if (this.inflight?.result === result) this.inflight = undefined;
@@ -295,9 +323,85 @@ export class SessionClient {
     if (target === "all" || target === "mine" || (target === "session" && mine)) this.forget();
   }
 
+  /** The cached access token's claims, as Prelude's `getProfile`; undefined when logged out. */
+  getProfile(): Promise<JsonObject | undefined> {
+    const latest = this.cache.latest();
+    return Promise.resolve(latest ? decode(latest.accessToken).claims : undefined);
+  }
+
+  /** This session's id (`sid`), or null when logged out. */
+  async getSessionId(): Promise<string | null> {
+    const sid = (await this.getProfile())?.sid;
+    return typeof sid === "string" ? sid : null;
+  }
+
+  /** Ask for a scope; on `continue` or `review` the challenge is kept for the steps. */
+  requestStepUp(options: StepUpRequestOptions): Promise<StepUpRequestResponse> {
+    return this.stepUps.request(options);
+  }
+
+  /** Send the current code step's code. */
+  otpCreate(options: StepUpOtpCreateOptions): Promise<void> {
+    return this.stepUps.otpCreate(options);
+  }
+
+  /** Prove the current code step; the answer's `verification_token` goes to `continueStepUp`. */
+  otpCheck(
+    challengeId: string,
+    code: string,
+    onChallenge?: OnChallenge,
+  ): Promise<StepUpStepResponse> {
+    return this.stepUps.otpCheck(challengeId, code, onChallenge);
+  }
+
+  /** Send the step's code again. */
+  otpRetry(): Promise<void> {
+    return this.stepUps.otpRetry();
+  }
+
+  /** Prove the current password step (sessile only). */
+  passwordCheck(
+    challengeId: string,
+    password: string,
+    onChallenge?: OnChallenge,
+  ): Promise<StepUpStepResponse> {
+    return this.stepUps.passwordCheck(challengeId, password, onChallenge);
+  }
+
+  /** Move past a proven step; after the last, the session is refreshed with the grant. */
+  continueStepUp(
+    verificationToken: string,
+    onChallenge?: OnChallenge,
+  ): Promise<StepUpContinueResponse> {
+    return this.stepUps.continue(verificationToken, onChallenge);
+  }
+
+  /** The user behind this session (`GET /me`): identifiers, profile, the session's scope. */
+  async getUser(): Promise<JsonObject> {
+    return this.bearerCall<JsonObject>({ method: "GET", path: "/me" });
+  }
+
+  /** Account calls behind the reserved scopes: a Bearer POST to `/me{path}`. */
+  async account<T = unknown>(path: string, body?: unknown): Promise<T> {
+    return this.bearerCall<T>({ method: "POST", path: `/me${path}`, body });
+  }
+
   /** Stop listening to the other tabs. The client still works, alone. */
   close(): void {
     this.tabs.close();
+  }
+
+  /** A refresh that redeems a completed step-up: never from the cache or another tab. */
+  private async refreshWithStepUp(token: string): Promise<SessionResult> {
+    return this.tabs.withRefreshLock(() => this.rotate({ step_up_token: token }));
+  }
+
+  /** `/refresh` itself; the new token goes to the waiting tabs through the handoff. */
+  private async rotate(body?: unknown): Promise<SessionResult> {
+    const signedIn = this.signIn(await this.dpopCall<TokenResponse>("/refresh", body));
+    const latest = this.cache.latest();
+    if (latest) await this.handoff.write({ token: latest, nonce: this.signer.nonce });
+    return signedIn;
   }
 
   private async finalize(path: string, options: PasswordLoginOptions): Promise<SessionResult> {
@@ -336,9 +440,12 @@ export class SessionClient {
   /** A Bearer call; when the call itself gets a 401, one forced refresh and one retry. */
   private async bearerCall<T>(request: ApiRequest): Promise<T> {
     const send = async (accessToken: string): Promise<T> => {
-      const headers = { Authorization: `Bearer ${accessToken}` };
-      return (await this.transport.send<T>({ ...request, headers: () => Promise.resolve(headers) }))
-        .data;
+      const auth = { Authorization: `Bearer ${accessToken}` };
+      const headers = async (method: string, url: string): Promise<Record<string, string>> => ({
+        ...(request.headers ? await request.headers(method, url) : {}),
+        ...auth,
+      });
+      return (await this.transport.send<T>({ ...request, headers })).data;
     };
     const { user } = await this.refresh();
     try {
@@ -376,6 +483,7 @@ export class SessionClient {
   }
 
   private forget(): void {
+    this.stepUps.clear();
     this.cache.clear();
     this.tabs.announceLogout();
     void this.handoff.write(undefined);

@@ -71,17 +71,21 @@ export class DPoPSigner {
     return this.key !== undefined || (await this.keys.load()) !== undefined;
   }
 
-  /** A fresh proof for one request: a new `jti` every time, so a retry is never a replay. */
-  async proof(method: string, url: string): Promise<string> {
+  /**
+   * A fresh proof for one request: a new `jti` every time, so a retry is never a replay.
+   * A step-up call passes its challenge token's `jti` instead, and then sends no nonce,
+   * as Prelude's SDK does (the server checks those proofs by `iat`).
+   */
+  async proof(method: string, url: string, jti?: string): Promise<string> {
     const { privateKey, jwk } = await this.signingKey();
     const header = { typ: "dpop+jwt", alg: "ES256", jwk };
     const claims: Record<string, string | number> = {
-      jti: randomJti(),
+      jti: jti ?? randomJti(),
       htm: method.toUpperCase(),
       htu: htuOf(url),
       iat: this.clock.seconds(),
     };
-    if (this.currentNonce !== undefined) claims.nonce = this.currentNonce;
+    if (this.currentNonce !== undefined && jti === undefined) claims.nonce = this.currentNonce;
     const input = `${base64urlEncode(JSON.stringify(header))}.${base64urlEncode(JSON.stringify(claims))}`;
     // WebCrypto's ECDSA signature is already r || s, the form JWS uses (RFC 7518 §3.4).
     const signature = await crypto.subtle.sign(

@@ -4,6 +4,22 @@
  * `timeout` (status 0). Callers `switch` on `code`, never on `message`.
  */
 
+/** The step-up codes (Prelude's names, DESIGN §12). */
+export type StepUpErrorCode =
+  | "expired_challenge_token"
+  | "invalid_challenge_token"
+  | "missing_challenge_token"
+  | "invalid_verification_token"
+  | "token_mismatch"
+  | "token_reused"
+  | "step_not_completed"
+  | "step_not_found"
+  | "step_bypassed"
+  | "not_configured"
+  | "scope_not_allowed"
+  | "invalid_metadata"
+  | "auth_blocked";
+
 /** Every `code` a `SessileError` can carry. */
 export type ErrorCode =
   | "bad_request"
@@ -31,8 +47,8 @@ export type ErrorCode =
   | "oauth_provider_disabled"
   | "invalid_redirect_uri"
   | "invalid_oauth_state"
-  | "invalid_challenge_token"
   | "oauth_error"
+  | StepUpErrorCode
   | "network_error"
   | "timeout";
 
@@ -63,6 +79,18 @@ const SERVER_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   "invalid_redirect_uri",
   "invalid_oauth_state",
   "invalid_challenge_token",
+  "expired_challenge_token",
+  "missing_challenge_token",
+  "invalid_verification_token",
+  "token_mismatch",
+  "token_reused",
+  "step_not_completed",
+  "step_not_found",
+  "step_bypassed",
+  "not_configured",
+  "scope_not_allowed",
+  "invalid_metadata",
+  "auth_blocked",
 ]);
 
 // Used only when the body carries no code we know (a proxy's HTML page, say).

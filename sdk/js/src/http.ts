@@ -7,6 +7,7 @@
  */
 
 import { errorFromResponse, SessileError } from "./errors.js";
+import { typedError } from "./prld-errors.js";
 import { VERSION } from "./version.js";
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
@@ -92,7 +93,8 @@ export class Transport {
       const text = await response.text();
       this.options.observe(response.headers);
       const data = parseJson(text);
-      if (!response.ok) throw errorFromResponse(response.status, data, response.headers);
+      if (!response.ok)
+        throw typedError(errorFromResponse(response.status, data, response.headers));
       return { status: response.status, headers: response.headers, data: data as T };
     } catch (error) {
       if (error instanceof SessileError) throw error;

@@ -8,6 +8,7 @@ export type {
   Identifier,
   OTPLoginOptions,
   PasswordLoginOptions,
+  RefreshOptions,
   RevokeTarget,
   SessionClientOptions,
   SessionInfo,
@@ -25,7 +26,40 @@ export type {
   OTPRequired,
 } from "./oauth.js";
 export { SessileError } from "./errors.js";
-export type { ErrorCode } from "./errors.js";
+export type { ErrorCode, StepUpErrorCode } from "./errors.js";
+export {
+  BadRequestError,
+  ExpiredChallengeTokenError,
+  ForbiddenError,
+  GenericError,
+  InternalServerError,
+  InvalidChallengeTokenError,
+  InvalidMetadataError,
+  InvalidVerificationTokenError,
+  MissingChallengeTokenError,
+  NotFoundError,
+  PrldErrors,
+  RateLimitedError,
+  ScopeNotAllowedError,
+  StepBypassedError,
+  StepNotCompletedError,
+  StepNotFoundError,
+  StepUpNotConfiguredError,
+  TokenMismatchError,
+  TokenReusedError,
+  UnauthorizedError,
+} from "./prld-errors.js";
+export type {
+  OnChallenge,
+  StepUpChallengeInfo,
+  StepUpChallengeStep,
+  StepUpContinueResponse,
+  StepUpGrantStatus,
+  StepUpOtpCreateOptions,
+  StepUpRequestOptions,
+  StepUpRequestResponse,
+  StepUpStepResponse,
+} from "./stepup.js";
 export type { FetchLike } from "./http.js";
 export { decode } from "./jwt.js";
 export type { DecodedToken, JsonObject } from "./jwt.js";

@@ -7,8 +7,28 @@ import * as sessile from "../src/index.js";
 describe("the package surface", () => {
   it("exports exactly the public API", () => {
     expect(Object.keys(sessile).sort()).toEqual([
+      "BadRequestError",
+      "ExpiredChallengeTokenError",
+      "ForbiddenError",
+      "GenericError",
+      "InternalServerError",
+      "InvalidChallengeTokenError",
+      "InvalidMetadataError",
+      "InvalidVerificationTokenError",
+      "MissingChallengeTokenError",
+      "NotFoundError",
+      "PrldErrors",
+      "RateLimitedError",
+      "ScopeNotAllowedError",
       "SessileError",
       "SessionClient",
+      "StepBypassedError",
+      "StepNotCompletedError",
+      "StepNotFoundError",
+      "StepUpNotConfiguredError",
+      "TokenMismatchError",
+      "TokenReusedError",
+      "UnauthorizedError",
       "VERSION",
       "decode",
     ]);

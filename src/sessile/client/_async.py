@@ -82,8 +82,9 @@ class AsyncSessionClient(ClientState):
         )
         return result
 
-    async def refresh(self) -> Tokens:
-        result: Tokens = await self._run(self._protocol.refresh())
+    async def refresh(self, step_up_token: str | None = None) -> Tokens:
+        """Rotate; with a completed step-up's token, the new access token has its scope."""
+        result: Tokens = await self._run(self._protocol.refresh(step_up_token))
         return result
 
     async def list_sessions(self, *, limit: int = 10, offset: int = 0) -> dict[str, Any]:

@@ -43,10 +43,17 @@ class DPoPKey:
         target.write_bytes(self.to_pem_bytes())
 
     def proof(
-        self, method: str, url: str, *, nonce: str | None = None, iat: float | None = None
+        self,
+        method: str,
+        url: str,
+        *,
+        nonce: str | None = None,
+        iat: float | None = None,
+        jti: str | None = None,
     ) -> str:
+        """A proof; ``jti`` is given for step-up calls, where it is the challenge token's."""
         claims: dict[str, object] = {
-            "jti": secrets.token_urlsafe(16),
+            "jti": jti or secrets.token_urlsafe(16),
             "htm": method.upper(),
             "htu": url.split("?", 1)[0].split("#", 1)[0],
             "iat": int(time.time() if iat is None else iat),

@@ -163,8 +163,11 @@ class SessionProtocol:
             return None
         return self._keep_tokens(response)
 
-    def refresh(self) -> Operation:
-        response = yield Call("POST", "/refresh", dpop=True, headers=self._refresh_header())
+    def refresh(self, step_up_token: str | None = None) -> Operation:
+        body = {"step_up_token": step_up_token} if step_up_token else None
+        response = yield Call(
+            "POST", "/refresh", dpop=True, headers=self._refresh_header(), json=body
+        )
         return self._keep_tokens(response)
 
     def list_sessions(self, limit: int, offset: int) -> Operation:

@@ -86,8 +86,9 @@ class SessionClient(ClientState):
         )
         return result
 
-    def refresh(self) -> Tokens:
-        result: Tokens = self._run(self._protocol.refresh())
+    def refresh(self, step_up_token: str | None = None) -> Tokens:
+        """Rotate; with a completed step-up's token, the new access token has its scope."""
+        result: Tokens = self._run(self._protocol.refresh(step_up_token))
         return result
 
     def list_sessions(self, *, limit: int = 10, offset: int = 0) -> dict[str, Any]:

@@ -15,6 +15,8 @@ and for any :class:`~sessile.errors.SessileError` raised on that route::
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from typing import Protocol
 
 from fastapi.responses import JSONResponse
@@ -114,6 +116,31 @@ class DPoPVerifier:
             proof.jkt, proof.jti, expires_at=proof.expires_at, now=now
         ):
             raise InvalidDPoPProof("The DPoP proof has been used before.")
+
+    async def verify_challenge_proof(self, request: Request, path: str) -> ValidatedProof:
+        """A step-up proof, whose ``jti`` is the challenge token's (DESIGN §12).
+
+        Prelude's SDK signs these without a nonce and never retries them, so freshness
+        rests on ``iat`` alone; and since every proof for one challenge token shares its
+        ``jti`` (a mistyped code is sent again), replay is refused per exact proof.
+        """
+        proof = check_proof(
+            request.headers.getlist("dpop"),
+            method=request.method,
+            url=self._settings.url(path),
+            clock=self._clock,
+            nonces=await self.nonces(),
+            policy=dataclasses.replace(self._policy, nonce_required=False),
+        )
+        digest = hashlib.sha256(request.headers["dpop"].encode()).hexdigest()[:40]
+        if not await self._replay.remember(
+            proof.jkt,
+            f"{proof.jti[:200]}:{digest}",
+            expires_at=proof.expires_at,
+            now=self._clock.now(),
+        ):
+            raise InvalidDPoPProof("The DPoP proof has been used before.")
+        return proof
 
     async def nonce_headers(self) -> dict[str, str]:
         """``{"DPoP-Nonce": <current nonce>}``, for every response of a DPoP route."""

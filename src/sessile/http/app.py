@@ -18,7 +18,18 @@ from sessile.http.errors import install_error_handlers
 from sessile.http.limits import BodySizeLimit
 from sessile.http.openapi import install_openapi
 from sessile.http.origins import OriginCheck
-from sessile.http.routes import health, login, me, oauth, revocations, session, users, wellknown
+from sessile.http.routes import (
+    account,
+    health,
+    login,
+    me,
+    oauth,
+    revocations,
+    session,
+    stepup,
+    users,
+    wellknown,
+)
 from sessile.http.routes.demo import install_demo
 from sessile.logs import configure_logging
 
@@ -85,6 +96,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(me.router)
     app.include_router(revocations.router)
     app.include_router(users.router)
+    app.include_router(stepup.router)
+    app.include_router(account.router)
     if settings.demo:
         install_demo(app, settings)
     # Inside CORS, so preflights are answered first; a refusal needs no CORS headers.

@@ -17,6 +17,8 @@ __all__ = ["Caller", "bearer_caller"]
 class Caller:
     user_id: str
     session: SessionRow
+    #: The access token's ``scope``, split on spaces.
+    scopes: frozenset[str] = frozenset()
 
 
 async def bearer_caller(request: Request) -> Caller:
@@ -27,4 +29,4 @@ async def bearer_caller(request: Request) -> Caller:
     context = context_of(request)
     claims = await context.access_tokens.verify(token.strip())
     session = await context.sessions.active(claims.sid, claims.sub)
-    return Caller(claims.sub, session)
+    return Caller(claims.sub, session, claims.scopes)

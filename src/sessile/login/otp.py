@@ -172,6 +172,7 @@ class OtpLogin:
         deliverable: bool | None = None,
         code_challenge: str | None = None,
         pending_identity: str | None = None,
+        user_id: str | None = None,
     ) -> str:
         now = self._clock.now()
         challenge_id = new_id("otp")
@@ -199,6 +200,7 @@ class OtpLogin:
                 password_hash=password_hash,
                 code_challenge=code_challenge,
                 pending_identity=pending_identity,
+                user_id=user_id,
             ),
             queued,
         )
@@ -279,17 +281,40 @@ class OtpLogin:
             )
         self._queue.wake()
 
-    async def check(self, token: str | None, code: str) -> OtpResult:
-        """Spend one attempt; on the right code, consume the challenge and find or make the
-        user, whose identifier is now proven."""
+    async def send_code(
+        self,
+        identifier: Identifier,
+        *,
+        purpose: str,
+        user_id: str,
+        ip: str | None,
+        deliverable: bool = True,
+    ) -> str:
+        """Send a code for ``user_id`` (a step-up step, or a new identifier to prove);
+        return the verification token. Not ``deliverable``: send nothing, answer alike, and
+        no code will ever check (an identifier someone else holds)."""
+        await self._limit_sends(identifier, ip)
+        code = self._new_code()
+        message = self._code_message(identifier, code) if deliverable else None
+        return await self._open(
+            identifier, code, message, purpose=purpose, password_hash=None, user_id=user_id
+        )
+
+    async def check_code(
+        self, token: str | None, code: str, *, purposes: tuple[str, ...]
+    ) -> OtpChallenge:
+        """Spend one attempt of a challenge of one of ``purposes``; on the right code,
+        consume it and return it. Failures count against the identifier (lockout)."""
         challenge = await self._challenge(token)
+        if challenge.purpose not in purposes:
+            raise BadCheckCode("Start again: no code of this kind is pending.")
         identifier = Identifier(challenge.identifier_type, challenge.identifier_value)
         await self._lockout.check(identifier)
         now = self._clock.now()
         if not await self._db.otp.count_attempt(
             challenge.id, max_attempts=self._settings.otp_max_attempts, now=now
         ):
-            raise BadCheckCode("Too many wrong codes; start the login again.")
+            raise BadCheckCode("Too many wrong codes; start again.")
         expected = await self._code_hash(challenge.id, code.strip())
         unsent = challenge.sends == 0 or not challenge.deliverable
         if not hmac.compare_digest(expected, challenge.code_hash) or unsent:
@@ -298,8 +323,18 @@ class OtpLogin:
         if not await self._db.otp.consume(challenge.id, now=now):
             raise BadCheckCode("The code has already been used.")
         await self._lockout.succeeded(identifier)
+        return challenge
+
+    async def check(self, token: str | None, code: str) -> OtpResult:
+        """Spend one attempt; on the right code, consume the challenge and find or make the
+        user, whose identifier is now proven (or finish what the challenge's purpose
+        registered, such as a social login waiting for its address)."""
+        purposes = ("login", "signup", *self._completions)
+        challenge = await self.check_code(token, code, purposes=purposes)
         if challenge.purpose in self._completions:
             return await self._completions[challenge.purpose](challenge)
+        identifier = Identifier(challenge.identifier_type, challenge.identifier_value)
+        now = self._clock.now()
         user = await self._db.users.find_by_identifier(identifier)
         if user is None:
             user = await self._create_user(identifier, challenge.password_hash, now)

@@ -94,7 +94,12 @@ class SessionService:
         return min(row.expires_at, now + self._policy.idle_timeout)
 
     async def _issue(self, row: SessionRow, refresh: RefreshToken, now: float) -> IssuedTokens:
-        access, exp = await self._access.issue(user_id=row.user_id, session_id=row.id)
+        access, exp = await self._access.issue(
+            user_id=row.user_id,
+            session_id=row.id,
+            granted_scope=row.granted_scope,
+            granted_until=row.granted_until,
+        )
         return IssuedTokens(
             session_id=row.id,
             user_id=row.user_id,
@@ -298,8 +303,17 @@ class SessionService:
         return 1
 
     async def revoke_user(
-        self, user_id: str, *, reason: str, auth_method: str | None = None
+        self,
+        user_id: str,
+        *,
+        reason: str,
+        auth_method: str | None = None,
+        except_id: str | None = None,
     ) -> int:
         return await self._db.sessions.revoke_user(
-            user_id, reason=reason, now=self._clock.now(), auth_method=auth_method
+            user_id,
+            reason=reason,
+            now=self._clock.now(),
+            auth_method=auth_method,
+            except_id=except_id,
         )

@@ -18,6 +18,8 @@ from sessile.store.otp import OtpStore
 from sessile.store.revocations import RevocationStore
 from sessile.store.secrets import ServerSecretStore
 from sessile.store.sessions import SessionStore
+from sessile.store.stepup import StepUpStore
+from sessile.store.user_identifiers import IdentifierStore
 from sessile.store.users import UserStore
 
 __all__ = ["Database"]
@@ -40,6 +42,8 @@ class Database:
         self.login_failures = LoginFailureStore(engine)
         self.identities = IdentityStore(engine)
         self.oauth_states = OAuthStateStore(engine)
+        self.stepup = StepUpStore(engine)
+        self.identifiers = IdentifierStore(engine)
         self.deliveries = DeliveryStore(engine)
 
     @classmethod

@@ -26,13 +26,16 @@ class OtpChallenge:
     last_sent_at: float
     expires_at: float
     consumed_at: float | None
-    #: ``login``, ``signup`` (a pending password sign-up holding ``password_hash``), or
-    #: ``oauth_link`` (a provider identity waiting for its e-mail address to be proven).
+    #: ``login``, ``signup`` (a pending password sign-up holding ``password_hash``),
+    #: ``oauth_link`` (a provider identity waiting for its e-mail address to be proven),
+    #: ``stepup`` (a step of a step-up) or ``register`` (a new identifier for ``user_id``).
     purpose: str = "login"
     password_hash: str | None = None
     #: ``oauth_link``: the client's PKCE challenge, and the provider identity (JSON) to attach.
     code_challenge: str | None = None
     pending_identity: str | None = None
+    #: The user a ``stepup`` or ``register`` code was sent for.
+    user_id: str | None = None
 
 
 class OtpStore:

@@ -24,6 +24,7 @@ __all__ = [
     "server_secrets",
     "sessions",
     "signing_keys",
+    "stepup_challenges",
     "users",
 ]
 
@@ -107,6 +108,10 @@ sessions = sa.Table(
     sa.Column("last_proof_jti", sa.String(255)),
     sa.Column("prev_proof_iat", Time),
     sa.Column("prev_proof_jti", sa.String(255)),
+    # A scope granted by a step-up (DESIGN §12): minted into the session's access tokens
+    # until granted_until.
+    sa.Column("granted_scope", sa.String(100)),
+    sa.Column("granted_until", Time),
     sa.Index(None, "user_id", "created_at"),
     sa.Index(None, "jkt"),
 )
@@ -214,6 +219,35 @@ otp_challenges = sa.Table(
     sa.Column("code_challenge", sa.String(128)),
     #: ``oauth_link``: the provider identity (JSON) that joins the account the code proves.
     sa.Column("pending_identity", sa.Text),
+    #: The user a ``stepup`` or ``register`` code was sent for; null for logins and sign-ups.
+    sa.Column("user_id", sa.String(40)),
+)
+
+# Step-up challenges (DESIGN §12): a session asks for a scope and proves factors, step by
+# step. Only the challenge token whose jti is ``token_jti`` is current; ``checked`` counts
+# steps whose factor was proven, ``position`` steps advanced past with /stepup/continue.
+stepup_challenges = sa.Table(
+    "stepup_challenges",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column(
+        "user_id",
+        sa.String(40),
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("session_id", sa.String(40), nullable=False),
+    sa.Column("scope", sa.String(100), nullable=False),
+    sa.Column("steps", sa.JSON, nullable=False),
+    sa.Column("metadata", sa.JSON, nullable=False),
+    sa.Column("decision", sa.String(10), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("checked", sa.Integer, nullable=False),
+    sa.Column("token_jti", sa.String(64), nullable=False),
+    sa.Column("otp_id", sa.String(40)),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False, index=True),
+    sa.Column("redeemed_at", Time),
 )
 
 # Failed code and password checks per identifier, across challenges (DESIGN §6): a growing

@@ -46,6 +46,15 @@ class SessionRow:
     last_proof_jti: str | None = None
     prev_proof_iat: float | None = None
     prev_proof_jti: str | None = None
+    #: A scope granted by a step-up, and until when (DESIGN §12).
+    granted_scope: str | None = None
+    granted_until: float | None = None
+
+    def granted(self, now: float) -> str | None:
+        """The granted scope while it lasts, else None."""
+        if self.granted_scope and self.granted_until is not None and self.granted_until > now:
+            return self.granted_scope
+        return None
 
 
 #: What the statements that read or rotate a session return, named from SessionRow:
@@ -272,6 +281,23 @@ class SessionStore:
     async def take_proof(self, jkt: str, *, iat: float, jti: str) -> None:
         """Make a proof the slow path took the newest of its key's sessions."""
         await self._driver.rows(self._sql.proof_taken, {"jkt": jkt, "iat": iat, "jti": jti})
+
+    async def grant(
+        self, session_id: str, *, scope: str, until: float, jkt: str, now: float
+    ) -> bool:
+        """Put a step-up's scope on a live session held by ``jkt``; False if it isn't one."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                sessions.update()
+                .where(
+                    sessions.c.id == session_id,
+                    sessions.c.jkt == jkt,
+                    sessions.c.revoked_at.is_(None),
+                    sessions.c.expires_at > now,
+                )
+                .values(granted_scope=scope, granted_until=until)
+            )
+        return result.rowcount == 1
 
     async def touch(self, session_id: str, *, now: float) -> None:
         async with self._engine.begin() as conn:

@@ -10,6 +10,7 @@ from sessile.verify._claims import Claims
 from sessile.verify._errors import (
     BadSignature,
     ExpiredToken,
+    InsufficientScope,
     InvalidAudience,
     InvalidClaim,
     InvalidIssuer,
@@ -31,6 +32,7 @@ __all__ = [
     "Claims",
     "ExpiredToken",
     "FeedStats",
+    "InsufficientScope",
     "InvalidAudience",
     "InvalidClaim",
     "InvalidIssuer",

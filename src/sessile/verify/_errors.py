@@ -15,6 +15,7 @@ integrations turn them into a response::
     │   ├── ExpiredToken             401 expired_token
     │   ├── TokenNotYetValid         401 token_not_yet_valid
     │   └── RevokedToken             401 revoked_token    (its session was revoked: the feed)
+    ├── InsufficientScope            403 insufficient_scope (valid, but lacks a scope)
     └── KeysUnavailable              503 keys_unavailable (the JWKS could not be fetched)
 
 Messages are fixed sentences: they reach the ``WWW-Authenticate`` header, so
@@ -30,6 +31,7 @@ from sessile.errors import SessileError
 __all__ = [
     "BadSignature",
     "ExpiredToken",
+    "InsufficientScope",
     "InvalidAudience",
     "InvalidClaim",
     "InvalidIssuer",
@@ -145,3 +147,23 @@ class KeysUnavailable(TokenError):
 class RevokedToken(InvalidToken):
     code = "revoked_token"
     default_message = "The access token's session has been revoked."
+
+
+class InsufficientScope(TokenError):
+    """A valid token without a scope the route needs (RFC 6750 §3.1): 403, and the scope
+    named in ``WWW-Authenticate`` so the client knows what to step up for."""
+
+    code = "insufficient_scope"
+    status = 403
+    default_message = "The access token lacks a scope this needs."
+    oauth_error = "insufficient_scope"
+
+    def __init__(self, scopes: tuple[str, ...], message: str | None = None) -> None:
+        super().__init__(message)
+        self.scopes = scopes
+
+
+def check_scopes(granted: frozenset[str], needed: tuple[str, ...]) -> None:
+    """Raise InsufficientScope unless every scope in ``needed`` was granted."""
+    if not set(needed) <= granted:
+        raise InsufficientScope(needed)

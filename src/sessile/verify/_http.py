@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sessile.verify._errors import InvalidToken, MissingToken, TokenError
+from sessile.verify._errors import InsufficientScope, InvalidToken, MissingToken, TokenError
 
 __all__ = ["ErrorAnswer", "bearer_token", "error_answer"]
 
@@ -39,8 +39,10 @@ def error_answer(error: TokenError, realm: str | None = None) -> ErrorAnswer:
     if error.oauth_error is not None:
         params.append(f'error="{error.oauth_error}"')
         params.append(f'error_description="{_quoted(error.message)}"')
+    if isinstance(error, InsufficientScope):
+        params.append(f'scope="{_quoted(" ".join(error.scopes))}"')
     headers = {"Cache-Control": "no-store"}
-    if error.status == 401:
+    if error.status == 401 or isinstance(error, InsufficientScope):
         headers["WWW-Authenticate"] = "Bearer " + ", ".join(params) if params else "Bearer"
     return ErrorAnswer(error.status, headers, {"code": error.code, "message": error.message})
 

@@ -17,12 +17,15 @@
     async def me(claims: Annotated[Claims, Depends(bearer)]) -> dict[str, str]:
         return {"user": claims.sub}
 
-A refused token raises :class:`TokenRejected`: 401 with ``WWW-Authenticate``
+``require_scope(bearer, "prld:pwd:write")`` also needs a scope. A refused token raises
+:class:`TokenRejected`: 401 with ``WWW-Authenticate``
 (503 when the issuer's keys cannot be fetched). With ``add_error_handler`` the
 body is ``{"code", "message"}``; without it FastAPI nests that under ``detail``.
 """
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
@@ -31,11 +34,17 @@ from fastapi.security.base import SecurityBase
 from starlette.responses import Response
 
 from sessile.verify._claims import Claims
-from sessile.verify._errors import TokenError
+from sessile.verify._errors import TokenError, check_scopes
 from sessile.verify._http import bearer_token, error_answer
 from sessile.verify._verifier import AsyncVerifier
 
-__all__ = ["BearerToken", "TokenRejected", "add_error_handler", "token_rejected_handler"]
+__all__ = [
+    "BearerToken",
+    "TokenRejected",
+    "add_error_handler",
+    "require_scope",
+    "token_rejected_handler",
+]
 
 
 class TokenRejected(HTTPException):
@@ -64,6 +73,27 @@ class BearerToken(SecurityBase):
             return await self.verifier.verify(bearer_token(request.headers.get("authorization")))
         except TokenError as error:
             raise TokenRejected(error, self.realm) from None
+
+
+def require_scope(bearer: BearerToken, *scopes: str) -> Callable[[Request], Awaitable[Claims]]:
+    """A dependency like ``bearer`` that also needs every one of ``scopes`` (a step-up's
+    grant, say); a token without them gets 403 ``insufficient_scope``::
+
+        change_password = require_scope(bearer, "prld:pwd:write")
+
+        @app.post("/password")
+        async def password(claims: Annotated[Claims, Depends(change_password)]) -> ...
+    """
+
+    async def dependency(request: Request) -> Claims:
+        claims = await bearer(request)
+        try:
+            check_scopes(claims.scopes, scopes)
+        except TokenError as error:
+            raise TokenRejected(error, bearer.realm) from None
+        return claims
+
+    return dependency
 
 
 async def token_rejected_handler(request: Request, exc: Exception) -> Response:

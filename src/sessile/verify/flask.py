@@ -27,11 +27,11 @@ from typing import Any, ParamSpec, TypeVar
 from flask import Response, g, jsonify, request
 
 from sessile.verify._claims import Claims
-from sessile.verify._errors import TokenError
+from sessile.verify._errors import TokenError, check_scopes
 from sessile.verify._http import bearer_token, error_answer
 from sessile.verify._verifier import Verifier
 
-__all__ = ["current_claims", "require_token"]
+__all__ = ["current_claims", "require_scope", "require_token"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -52,6 +52,32 @@ def require_token(
             except TokenError as error:
                 return _refusal(error, realm)
             setattr(g, _G_KEY, claims)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def require_scope(
+    *scopes: str, realm: str | None = None
+) -> Callable[[Callable[P, R]], Callable[P, R | Response]]:
+    """Below :func:`require_token`: the view also needs every one of ``scopes``; a token
+    without them gets 403 ``insufficient_scope``::
+
+        @app.post("/password")
+        @require_token(verifier)
+        @require_scope("prld:pwd:write")
+        def password(): ...
+    """
+
+    def decorate(view: Callable[P, R]) -> Callable[P, R | Response]:
+        @functools.wraps(view)
+        def wrapped(*args: P.args, **kwargs: P.kwargs) -> R | Response:
+            try:
+                check_scopes(current_claims().scopes, scopes)
+            except TokenError as error:
+                return _refusal(error, realm)
             return view(*args, **kwargs)
 
         return wrapped

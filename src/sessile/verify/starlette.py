@@ -23,19 +23,21 @@ with 1008 (policy violation) before they are accepted.
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 
 from starlette.datastructures import Headers
-from starlette.requests import HTTPConnection
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sessile.verify._claims import Claims
-from sessile.verify._errors import TokenError
+from sessile.verify._errors import TokenError, check_scopes
 from sessile.verify._http import bearer_token, error_answer
 from sessile.verify._verifier import AsyncVerifier
 
-__all__ = ["STATE_KEY", "BearerTokenMiddleware", "claims_of"]
+__all__ = ["STATE_KEY", "BearerTokenMiddleware", "claims_of", "require_scope"]
 
 #: Where the verified claims go in the ASGI scope's ``state`` (``request.state.sessile_claims``).
 STATE_KEY = "sessile_claims"
@@ -86,3 +88,29 @@ def claims_of(connection: HTTPConnection) -> Claims:
     if not isinstance(claims, Claims):
         raise LookupError("no verified claims: is BearerTokenMiddleware installed on this path?")
     return claims
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def require_scope(*scopes: str, realm: str | None = None) -> Callable[[Endpoint], Endpoint]:
+    """Decorate an endpoint behind :class:`BearerTokenMiddleware` so that it also needs
+    every one of ``scopes``; a token without them gets 403 ``insufficient_scope``::
+
+        @require_scope("prld:pwd:write")
+        async def password(request): ...
+    """
+
+    def decorate(endpoint: Endpoint) -> Endpoint:
+        @functools.wraps(endpoint)
+        async def wrapped(request: Request) -> Response:
+            try:
+                check_scopes(claims_of(request).scopes, scopes)
+            except TokenError as error:
+                answer = error_answer(error, realm)
+                return JSONResponse(answer.body, status_code=answer.status, headers=answer.headers)
+            return await endpoint(request)
+
+        return wrapped
+
+    return decorate

@@ -13,6 +13,7 @@ from sessile.http.context import context_of
 from sessile.http.cookies import clear_refresh, read_refresh, set_refresh, set_verification
 from sessile.http.dpop_route import DPoPRoute
 from sessile.sessions import IssuedTokens
+from sessile.sessions.refresh_tokens import parse_token
 
 __all__ = ["PREFIX", "router"]
 
@@ -87,10 +88,20 @@ async def refresh(request: Request) -> JSONResponse:
     # The proof's replay check rides in the rotation (SessionService.refresh).
     proof = await context.dpop.check(request, PREFIX + "/refresh")
     try:
-        await read_json(request, RefreshBody)
+        body = await read_json(request, RefreshBody)
         presented = read_refresh(request, context.settings)
         if not presented:
             raise Unauthorized("No refresh token: log in first.")
+        if body.step_up_token:
+            # The slower path of a step-up: grant the scope to the session the refresh
+            # token names (held by this proof's key), then rotate as usual; the new access
+            # token reads the grant from the rotated row.
+            named = parse_token(presented)
+            if named is None:
+                raise Unauthorized("The refresh token is invalid, expired or revoked.")
+            await context.stepup.redeem(
+                body.step_up_token, session_id=named.session_id, jkt=proof.jkt
+            )
     except SessileError:
         await context.dpop.remember(proof)  # used up, as on every DPoP route
         raise

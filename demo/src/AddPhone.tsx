@@ -1,0 +1,113 @@
+import { useState, type FormEvent } from "react";
+
+import { client, describe } from "./client.ts";
+import { DevOutbox } from "./DevOutbox.tsx";
+import { StepUp } from "./StepUp.tsx";
+import { useContact } from "./useContact.ts";
+
+/** Add a phone number, proven by its own code, behind a step-up for `prld:phone:register`. */
+export function AddPhone() {
+  const contact = useContact();
+  const [granted, setGranted] = useState(false);
+  const [phone, setPhone] = useState("");
+  const [sent, setSent] = useState(false);
+  const [code, setCode] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [added, setAdded] = useState<string | null>(null);
+
+  const run = (task: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    task()
+      .catch((err: unknown) => setError(describe(err)))
+      .finally(() => setBusy(false));
+  };
+
+  const send = (event: FormEvent) => {
+    event.preventDefault();
+    run(async () => {
+      await client.account("/identifiers", {
+        identifier: { type: "phone_number", value: phone.trim() },
+      });
+      setSent(true);
+    });
+  };
+
+  const check = (event: FormEvent) => {
+    event.preventDefault();
+    run(async () => {
+      const answer = await client.account<{ identifier: { value: string } }>(
+        "/identifiers/check",
+        { code: code.trim() },
+      );
+      setAdded(answer.identifier.value);
+    });
+  };
+
+  const feedback = error && (
+    <p className="error" role="alert" data-testid="phone-error">
+      {error}
+    </p>
+  );
+
+  return (
+    <>
+      <h1>Add phone</h1>
+      {!granted ? (
+        <StepUp
+          scope="prld:phone:register"
+          contact={contact}
+          onGranted={() => setGranted(true)}
+        />
+      ) : added ? (
+        <p data-testid="phone-done">{added} is now on your account, proven.</p>
+      ) : !sent ? (
+        <form onSubmit={send} data-testid="phone-form">
+          <label>
+            Phone number (international form)
+            <input
+              data-testid="phone"
+              type="tel"
+              required
+              value={phone}
+              onChange={(e) => setPhone(e.target.value)}
+            />
+          </label>
+          {feedback}
+          <button
+            type="submit"
+            data-testid="phone-send"
+            aria-busy={busy}
+            disabled={busy}
+          >
+            Send a code to it
+          </button>
+        </form>
+      ) : (
+        <form onSubmit={check} data-testid="phone-code-form">
+          <label>
+            Code sent to {phone}
+            <input
+              data-testid="phone-code"
+              inputMode="numeric"
+              required
+              value={code}
+              onChange={(e) => setCode(e.target.value)}
+            />
+          </label>
+          {feedback}
+          <button
+            type="submit"
+            data-testid="phone-verify"
+            aria-busy={busy}
+            disabled={busy}
+          >
+            Verify
+          </button>
+          <DevOutbox identifier={phone} version={1} />
+        </form>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,146 @@
+import { useState, type FormEvent } from "react";
+import type { StepUpChallengeInfo } from "sessile";
+
+import { client, describe } from "./client.ts";
+import { DevOutbox } from "./DevOutbox.tsx";
+
+/**
+ * Prove yourself again for `scope`: request the step-up, then each step (a code by
+ * e-mail or SMS, or the password), continuing past it. When the last step is done the
+ * SDK refreshes the session with the grant, and `onGranted` runs.
+ */
+export function StepUp({
+  scope,
+  contact,
+  onGranted,
+}: {
+  scope: string;
+  /** Where codes go, to show them from the development outbox. */
+  contact: string;
+  onGranted: () => void;
+}) {
+  const [info, setInfo] = useState<StepUpChallengeInfo | null>(null);
+  const [sent, setSent] = useState(false);
+  const [secret, setSecret] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [outboxVersion, setOutboxVersion] = useState(0);
+
+  const run = async (task: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await task();
+    } catch (err) {
+      setError(describe(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const onChallenge = (next: StepUpChallengeInfo) => {
+    setInfo(next);
+    if (next.currentStep === "completed") onGranted();
+  };
+
+  const start = () =>
+    void run(async () => {
+      const answer = await client.requestStepUp({ scope, onChallenge });
+      if (answer.status === "block")
+        setError("This change is blocked for now.");
+    });
+
+  const sendCode = () =>
+    void run(async () => {
+      if (!info) return;
+      await client.otpCreate({ challengeId: info.challengeId });
+      setSent(true);
+      setOutboxVersion((v) => v + 1);
+    });
+
+  const prove = (event: FormEvent) => {
+    event.preventDefault();
+    void run(async () => {
+      if (!info) return;
+      const proven =
+        info.currentStep === "password"
+          ? await client.passwordCheck(info.challengeId, secret)
+          : await client.otpCheck(info.challengeId, secret.trim());
+      setSecret("");
+      setSent(false);
+      await client.continueStepUp(proven.verification_token, onChallenge);
+    });
+  };
+
+  const feedback = error && (
+    <p className="error" role="alert" data-testid="stepup-error">
+      {error}
+    </p>
+  );
+
+  if (!info) {
+    return (
+      <section data-testid="stepup">
+        <p>
+          For this change, prove it is you again (scope <code>{scope}</code>).
+        </p>
+        {feedback}
+        <button
+          data-testid="stepup-start"
+          aria-busy={busy}
+          disabled={busy}
+          onClick={start}
+        >
+          Confirm it's me
+        </button>
+      </section>
+    );
+  }
+
+  const step = info.steps.find((s) => s.key === info.currentStep);
+  const isCode = info.currentStep !== "password";
+  return (
+    <section data-testid="stepup">
+      <p>
+        Step {step?.order ?? "?"} of {info.steps.length}:{" "}
+        <strong data-testid="stepup-step">{info.currentStep}</strong>
+      </p>
+      {isCode && !sent ? (
+        <>
+          {feedback}
+          <button
+            data-testid="stepup-send"
+            aria-busy={busy}
+            disabled={busy}
+            onClick={sendCode}
+          >
+            Send me a code
+          </button>
+        </>
+      ) : (
+        <form onSubmit={prove}>
+          <label>
+            {isCode ? "Code" : "Password"}
+            <input
+              data-testid="stepup-secret"
+              type={isCode ? "text" : "password"}
+              required
+              value={secret}
+              onChange={(e) => setSecret(e.target.value)}
+            />
+          </label>
+          {feedback}
+          <button
+            type="submit"
+            data-testid="stepup-verify"
+            aria-busy={busy}
+            disabled={busy}
+          >
+            Verify
+          </button>
+        </form>
+      )}
+      {isCode && <DevOutbox identifier={contact} version={outboxVersion} />}
+    </section>
+  );
+}

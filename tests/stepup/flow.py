@@ -1,0 +1,132 @@
+"""A logged-in client driving step-up over real HTTP, as Prelude's SDK does."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from sessile.client import DPoPKey, SessionClient
+from tests.live import LiveServer
+
+__all__ = ["StepUpClient", "claims_of", "log_in"]
+
+
+def claims_of(token: str) -> dict[str, Any]:
+    """The payload of a JWT, unchecked, as the SDK reads it."""
+    payload = token.split(".")[1]
+    decoded: dict[str, Any] = json.loads(
+        base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    )
+    return decoded
+
+
+@dataclass
+class StepUpClient:
+    server: LiveServer
+    email: str
+    session: SessionClient
+    http: httpx.Client = field(default_factory=httpx.Client)
+    verification: str | None = None
+
+    @property
+    def base(self) -> str:
+        return self.server.url + "/v1/session"
+
+    @property
+    def key(self) -> DPoPKey:
+        return self.session.key
+
+    def bearer(self) -> dict[str, str]:
+        assert self.session.tokens is not None
+        return {"Authorization": f"Bearer {self.session.tokens.access_token}"}
+
+    def challenge_proof(
+        self, path: str, challenge: str, *, key: DPoPKey | None = None, jti: str | None = None
+    ) -> dict[str, str]:
+        proof_jti = jti or claims_of(challenge)["jti"]
+        return {"DPoP": (key or self.key).proof("POST", self.base + path, jti=proof_jti)}
+
+    def request(self, scope: str, metadata: Any = None) -> httpx.Response:
+        body: dict[str, Any] = {"scope": scope}
+        if metadata is not None:
+            body["metadata"] = metadata
+        return self.http.post(self.base + "/stepup/request", json=body, headers=self.bearer())
+
+    def send_code(self, challenge: str) -> httpx.Response:
+        answer = self.http.post(self.base + "/otp", json={"challenge_token": challenge})
+        self.verification = answer.headers.get("X-Verification-Token", self.verification)
+        return answer
+
+    def check_code(self, challenge: str, code: str, **proof: Any) -> httpx.Response:
+        headers = self.challenge_proof("/otp/check", challenge, **proof)
+        if self.verification:
+            headers["X-Verification-Token"] = self.verification
+        return self.http.post(
+            self.base + "/otp/check",
+            json={"code": code, "challenge_token": challenge},
+            headers=headers,
+        )
+
+    def check_password(self, challenge: str, password: str, **proof: Any) -> httpx.Response:
+        headers = self.challenge_proof("/stepup/password", challenge, **proof)
+        return self.http.post(
+            self.base + "/stepup/password",
+            json={"password": password, "challenge_token": challenge},
+            headers=headers,
+        )
+
+    def proceed(self, challenge: str, verification: str, **proof: Any) -> httpx.Response:
+        headers = {**self.bearer(), **self.challenge_proof("/stepup/continue", challenge, **proof)}
+        return self.http.post(
+            self.base + "/stepup/continue",
+            json={"challenge_token": challenge, "verification_token": verification},
+            headers=headers,
+        )
+
+    def challenge_and_verification(self, challenge: str, code: str) -> tuple[str, str]:
+        """Check an already sent code: the new challenge and verification tokens."""
+        checked = self.check_code(challenge, code)
+        assert checked.status_code == 200, checked.text
+        return checked.json()["challenge_token"], checked.json()["verification_token"]
+
+    def code_step(self, challenge: str) -> tuple[str, str]:
+        """Send and check the current code step: the new challenge and verification tokens."""
+        assert self.send_code(challenge).status_code == 200
+        return self.challenge_and_verification(
+            challenge, self.server.last_message(self.email)["code"]
+        )
+
+    def step_up(self, scope: str) -> str:
+        """Request ``scope`` (one e-mail code step) and complete it: the step-up token."""
+        asked = self.request(scope)
+        assert asked.status_code == 200, asked.text
+        assert asked.json()["status"] == "continue"
+        challenge, verification = self.code_step(asked.json()["challenge_token"])
+        moved = self.proceed(challenge, verification)
+        assert moved.status_code == 200, moved.text
+        completed: str = moved.json()["challenge_token"]
+        assert claims_of(completed)["current_step"] == "completed"
+        return completed
+
+    def set_password(self, password: str) -> None:
+        """Give the account a password the way a user would: a step-up, then the reset."""
+        self.session.refresh(self.step_up("prld:pwd:write"))
+        changed = self.post_me("/password/reset", {"password": password})
+        assert changed.status_code == 200, changed.text
+
+    def post_me(self, path: str, body: Any) -> httpx.Response:
+        return self.http.post(self.base + "/me" + path, json=body, headers=self.bearer())
+
+
+def log_in(server: LiveServer, email: str | None = None) -> StepUpClient:
+    """A new client logged in by an e-mail code (which proves the address)."""
+    email = email or f"stepup-{secrets.token_hex(4)}@example.com"
+    session = SessionClient(server.url)
+    session.start_otp("email_address", email)
+    session.check_otp(server.last_message(email)["code"])
+    return StepUpClient(server, email, session)

@@ -1,0 +1,267 @@
+"""Every step-up error code, each provoked on a real server, and each leaving no grant."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from sessile.client import DPoPKey, SessionClient, SessionClientError
+from tests.live import LiveServer, live_server
+from tests.stepup.conftest import MANY
+from tests.stepup.flow import StepUpClient, claims_of, log_in
+
+
+def _code(response: httpx.Response) -> str:
+    code: str = response.json()["code"]
+    return code
+
+
+def _no_grant(client: StepUpClient) -> None:
+    scope = claims_of(client.session.refresh().access_token)["scope"]
+    assert scope == "session", scope
+
+
+def _challenge(client: StepUpClient, scope: str = "prld:pwd:write") -> str:
+    asked = client.request(scope)
+    assert asked.status_code == 200, asked.text
+    token: str = asked.json()["challenge_token"]
+    return token
+
+
+def test_missing_challenge_token(server: LiveServer) -> None:
+    client = log_in(server)
+    answer = client.http.post(client.base + "/otp", json={})
+    assert answer.status_code == 400
+    assert _code(answer) == "missing_challenge_token"
+
+
+def test_invalid_challenge_tokens(server: LiveServer) -> None:
+    client = log_in(server)
+    forged = client.send_code("eyJhbGciOiJFUzI1NiJ9.e30.c2ln")
+    assert forged.status_code == 400
+    assert _code(forged) == "invalid_challenge_token"
+    # An access token is no challenge token.
+    assert client.session.tokens is not None
+    wrong_type = client.send_code(client.session.tokens.access_token)
+    assert _code(wrong_type) == "invalid_challenge_token"
+    # After a step is proven, the challenge token before it is no longer current.
+    first = _challenge(client)
+    client.code_step(first)
+    stale = client.send_code(first)
+    assert _code(stale) == "invalid_challenge_token"
+    _no_grant(client)
+
+
+def test_jti_mismatch(server: LiveServer) -> None:
+    client = log_in(server)
+    challenge = _challenge(client)
+    assert client.send_code(challenge).status_code == 200
+    code = server.last_message(client.email)["code"]
+    mismatched = client.check_code(challenge, code, jti="not-the-challenge-jti")
+    assert mismatched.status_code == 403
+    assert _code(mismatched) == "token_mismatch"
+    # The code was not spent: the right proof still goes through.
+    assert client.check_code(challenge, code).status_code == 200
+
+
+def test_another_sessions_challenge(server: LiveServer) -> None:
+    mine = log_in(server)
+    thief = log_in(server)
+    challenge = _challenge(mine)
+    assert mine.send_code(challenge).status_code == 200
+    code = server.last_message(mine.email)["code"]
+    # Another session's key, even with the right jti and code, is refused.
+    stolen = mine.check_code(challenge, code, key=thief.key)
+    assert _code(stolen) == "token_mismatch"
+    challenge, verification = mine.challenge_and_verification(challenge, code)
+    # Another session's Bearer token and key on continue.
+    thief.verification = None
+    taken = thief.proceed(challenge, verification)
+    assert _code(taken) == "token_mismatch"
+    completed = mine.proceed(challenge, verification).json()["challenge_token"]
+    # Another session's refresh token with the completed challenge.
+    with pytest.raises(SessionClientError) as caught:
+        thief.session.refresh(completed)
+    assert caught.value.code == "token_mismatch"
+    _no_grant(thief)
+    # The owner still redeems it.
+    assert "prld:pwd:write" in claims_of(mine.session.refresh(completed).access_token)["scope"]
+
+
+def test_step_up_token_used_twice(server: LiveServer) -> None:
+    client = log_in(server)
+    completed = client.step_up("prld:pwd:write")
+    client.session.refresh(completed)
+    with pytest.raises(SessionClientError) as caught:
+        client.session.refresh(completed)
+    assert caught.value.code == "token_reused"
+
+
+def test_verification_token_used_twice(server: LiveServer) -> None:
+    client = log_in(server)
+    challenge, verification = client.code_step(_challenge(client))
+    completed = client.proceed(challenge, verification).json()["challenge_token"]
+    again = client.proceed(completed, verification)
+    assert again.status_code == 409
+    assert _code(again) == "token_reused"
+
+
+def test_invalid_verification_token(server: LiveServer) -> None:
+    client = log_in(server)
+    challenge, _verification = client.code_step(_challenge(client))
+    bad = client.proceed(challenge, "not.a.token")
+    assert bad.status_code == 400
+    assert _code(bad) == "invalid_verification_token"
+    # A challenge token is no verification token either.
+    assert _code(client.proceed(challenge, challenge)) == "invalid_verification_token"
+    # One from another challenge of the same session.
+    other, other_verification = client.code_step(_challenge(client))
+    assert _code(client.proceed(challenge, other_verification)) == "token_mismatch"
+    assert other
+
+
+def test_scope_not_configured(server: LiveServer) -> None:
+    client = log_in(server)
+    answer = client.request("admin:everything")
+    assert answer.status_code == 403
+    assert _code(answer) == "scope_not_allowed"
+
+
+def test_invalid_metadata(server: LiveServer) -> None:
+    client = log_in(server)
+    for metadata in ({"n": 1}, ["a"], {"k": "v" * 300}, {f"k{i}": "v" for i in range(11)}):
+        answer = client.request("prld:pwd:write", metadata)
+        assert (answer.status_code, _code(answer)) == (400, "invalid_metadata"), metadata
+    kept = client.request("prld:pwd:write", {"reason": "settings page"})
+    assert claims_of(kept.json()["challenge_token"])["metadata"] == {"reason": "settings page"}
+
+
+def test_skipped_step(server: LiveServer) -> None:
+    client = log_in(server)
+    client.set_password("the first passphrase")
+    challenge = _challenge(client, "two:steps")
+    steps = claims_of(challenge)["steps"]
+    assert [s["key"] for s in steps] == ["email_otp", "password"]
+    skipped = client.check_password(challenge, "anything")
+    assert skipped.status_code == 409
+    assert _code(skipped) == "step_bypassed"
+    # Proven but not continued: the next step is still out of reach.
+    challenge, verification = client.code_step(challenge)
+    assert _code(client.check_password(challenge, "anything")) == "step_bypassed"
+    # A step-up token that isn't completed is refused on refresh.
+    with pytest.raises(SessionClientError) as caught:
+        client.session.refresh(challenge)
+    assert caught.value.code == "step_not_completed"
+    moved = client.proceed(challenge, verification).json()["challenge_token"]
+    assert claims_of(moved)["current_step"] == "password"
+    with pytest.raises(SessionClientError) as again:
+        client.session.refresh(moved)
+    assert again.value.code == "step_not_completed"
+    # The last step's grant replaced the earlier one on this session; no grant from here.
+    assert "two:steps" not in claims_of(client.session.refresh().access_token)["scope"]
+
+
+def test_step_not_found(server: LiveServer) -> None:
+    client = log_in(server)
+    client.set_password("the first passphrase")
+    challenge = _challenge(client, "password:only")
+    answer = client.send_code(challenge)
+    assert answer.status_code == 404
+    assert _code(answer) == "step_not_found"
+
+
+def test_auth_blocked_without_the_factor(server: LiveServer) -> None:
+    client = log_in(server)
+    for scope in ("sms:only", "password:only"):
+        answer = client.request(scope)
+        assert (answer.status_code, _code(answer)) == (403, "auth_blocked"), scope
+
+
+def test_password_step(server: LiveServer) -> None:
+    client = log_in(server)
+    client.set_password("the first passphrase")
+    challenge = _challenge(client, "password:only")
+    wrong = client.check_password(challenge, "not it")
+    assert wrong.status_code == 400
+    assert _code(wrong) == "invalid_password"
+    proven = client.check_password(challenge, "the first passphrase")
+    assert proven.status_code == 200, proven.text
+    body = proven.json()
+    completed = client.proceed(body["challenge_token"], body["verification_token"])
+    assert claims_of(completed.json()["challenge_token"])["current_step"] == "completed"
+
+
+def test_expired_challenge(short_server: LiveServer) -> None:
+    client = log_in(short_server)
+    challenge = _challenge(client)
+    assert claims_of(challenge)["exp"] - time.time() <= 2
+    time.sleep(2.5)
+    answer = client.send_code(challenge)
+    assert answer.status_code == 400
+    assert _code(answer) == "expired_challenge_token"
+
+
+@pytest.fixture(scope="module")
+def unconfigured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    env = {"SESSILE_STEPUP_SCOPES": json.dumps({}), **MANY}
+    with live_server(tmp_path_factory.mktemp("stepup-off"), env=env) as live:
+        yield live
+
+
+def test_not_configured(unconfigured: LiveServer) -> None:
+    client = log_in(unconfigured)
+    answer = client.request("prld:pwd:write")
+    assert answer.status_code == 403
+    assert _code(answer) == "not_configured"
+
+
+def test_replayed_challenge_proof(server: LiveServer) -> None:
+    client = log_in(server)
+    challenge = _challenge(client)
+    assert client.send_code(challenge).status_code == 200
+    headers = client.challenge_proof("/otp/check", challenge)
+    headers["X-Verification-Token"] = client.verification or ""
+    body = {"code": "000000", "challenge_token": challenge}
+    first = client.http.post(client.base + "/otp/check", json=body, headers=headers)
+    assert _code(first) == "bad_check_code"
+    replayed = client.http.post(client.base + "/otp/check", json=body, headers=headers)
+    assert _code(replayed) == "invalid_dpop_proof"
+    # A proof from no key at all.
+    unsigned = {**headers, "DPoP": DPoPKey.generate().proof("POST", client.base + "/otp/check")}
+    assert _code(client.http.post(client.base + "/otp/check", json=body, headers=unsigned)) in (
+        "token_mismatch",
+    )
+
+
+def test_a_step_code_never_logs_in(server: LiveServer) -> None:
+    client = log_in(server)
+    assert client.send_code(_challenge(client)).status_code == 200
+    code = server.last_message(client.email)["code"]
+    # The step's verification token and code, taken to the login route, open no session.
+    stranger = SessionClient(server.url)
+    stranger._protocol.verification_token = client.verification
+    with pytest.raises(SessionClientError) as caught:
+        stranger.check_otp(code)
+    assert caught.value.code == "bad_check_code"
+    assert stranger.tokens is None
+
+
+def test_a_grant_dies_with_its_session(server: LiveServer) -> None:
+    client = log_in(server)
+    completed = client.step_up("prld:pwd:write")
+    assert client.session.tokens is not None
+    access = client.session.tokens.access_token
+    client.session.revoke_sessions("mine")
+    with pytest.raises(SessionClientError) as caught:
+        client.session.refresh(completed)
+    assert caught.value.code == "unauthorized"
+    refused = client.http.post(
+        client.base + "/me/password/reset",
+        json={"password": "a brand new passphrase"},
+        headers={"Authorization": f"Bearer {access}"},
+    )
+    assert refused.status_code == 401
