@@ -15,6 +15,7 @@ from sessile.delivery import Message
 from sessile.delivery.queue import DeliveryQueue
 from sessile.errors import DeliveryFailed
 from sessile.store.database import Database
+from sessile.store.deliveries import DeliveryStore
 from sessile.store.users import Identifier
 from tests.delivery.receivers import webhook_inbox
 from tests.live import LiveServer, live_server
@@ -174,7 +175,7 @@ async def test_concurrent_workers_send_each_message_once(database: Database) -> 
 
     queues = [
         DeliveryQueue(
-            Database(database.engine).deliveries, Slow(), SERVER_SECRET, clock, max_attempts=3
+            DeliveryStore(database.engine), Slow(), SERVER_SECRET, clock, max_attempts=3
         )
         for _ in range(4)
     ]
