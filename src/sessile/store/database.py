@@ -28,11 +28,11 @@ __all__ = ["Database"]
 class Database:
     """The engine serves schema, migrations and cold paths; the driver the hot statements."""
 
-    def __init__(self, engine: AsyncEngine, driver: Driver) -> None:
+    def __init__(self, engine: AsyncEngine, driver: Driver | None = None) -> None:
         self.engine = engine
-        self.driver = driver
+        self.driver = driver or create_driver(engine.url.render_as_string(hide_password=False))
         self.users = UserStore(engine)
-        self.sessions = SessionStore(engine, driver)
+        self.sessions = SessionStore(engine, self.driver)
         self.challenges = ChallengeStore(engine)
         self.keys = SigningKeyStore(engine)
         self.secrets = ServerSecretStore(engine)
@@ -48,7 +48,7 @@ class Database:
 
     @classmethod
     def from_url(cls, url: str) -> Database:
-        return cls(create_engine(url), create_driver(url))
+        return cls(create_engine(url))
 
     async def ping(self) -> None:
         """Raise if the database can't answer a trivial query."""
