@@ -12,6 +12,7 @@ from sessile.crypto import load_or_create_secret
 from sessile.delivery import create_sender
 from sessile.delivery.queue import DeliveryQueue
 from sessile.dpop import DPoPVerifier, create_replay_store
+from sessile.events.worker import WebhookPolicy, WebhookWorker
 from sessile.keys import KeyRing
 from sessile.login.email_password import EmailPasswordLogin
 from sessile.login.lockout import Lockout, LockoutPolicy
@@ -47,6 +48,10 @@ class AppContext:
     lockout: Lockout
     ownership: Ownership
     limits: RateLimits
+    #: Signs and posts lifecycle events to the app's webhook endpoints.
+    webhooks: WebhookWorker
+    #: The server's own secret (key material for what it encrypts at rest).
+    server_secret: bytes
 
     async def maintain(self) -> None:
         """Scheduled work: key rotation, and dropping rows nothing can need any more."""
@@ -57,6 +62,7 @@ class AppContext:
         await self.db.revocations.purge(before=now - self.settings.access_token_ttl - 300)
         await self.limits.purge(now=now)
         await self.db.deliveries.purge(settled_before=now - self.settings.delivery_retention)
+        await self.db.events.purge(delivered_before=now - self.settings.event_retention)
         await self.db.login_failures.purge(
             updated_before=now - self.settings.lockout_max - 86_400, now=now
         )
@@ -129,6 +135,21 @@ class AppContext:
             lockout=lockout,
             ownership=ownership,
             limits=limits,
+            webhooks=WebhookWorker(
+                db.events,
+                db.webhooks,
+                server_secret,
+                clock,
+                WebhookPolicy(
+                    app_id=settings.app_id,
+                    batch_size=settings.event_batch_size,
+                    timeout=settings.event_timeout,
+                    backoff_base=settings.event_backoff_base,
+                    backoff_max=settings.event_backoff_max,
+                    retry_horizon=settings.event_retry_horizon,
+                ),
+            ),
+            server_secret=server_secret,
             locator=ClientLocator(
                 settings.trusted_proxies, settings.country_header, settings.geoip_db
             ),

@@ -64,7 +64,7 @@ async def delete_user(context: AppContext, user_id: str) -> bool:
     if await context.db.users.update(user_id, now=context.clock.now(), disabled=True) is None:
         return False
     await context.sessions.revoke_user(user_id, reason="user_deleted")
-    return await context.db.users.delete(user_id)
+    return await context.db.users.delete(user_id, now=context.clock.now())
 
 
 async def set_password(

@@ -52,6 +52,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         tasks = [
             asyncio.create_task(_maintain(context)),
             asyncio.create_task(context.sender.run()),
+            asyncio.create_task(context.webhooks.run()),
         ]
         try:
             yield

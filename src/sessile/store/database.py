@@ -9,6 +9,7 @@ from sessile.store.api_keys import ApiKeyStore
 from sessile.store.challenges import ChallengeStore
 from sessile.store.deliveries import DeliveryStore
 from sessile.store.engine import create_engine
+from sessile.store.events import EventStore
 from sessile.store.keys import SigningKeyStore
 from sessile.store.login_failures import LoginFailureStore
 from sessile.store.otp import OtpStore
@@ -16,6 +17,7 @@ from sessile.store.revocations import RevocationStore
 from sessile.store.secrets import ServerSecretStore
 from sessile.store.sessions import SessionStore
 from sessile.store.users import UserStore
+from sessile.store.webhooks import WebhookStore
 
 __all__ = ["Database"]
 
@@ -33,6 +35,8 @@ class Database:
         self.otp = OtpStore(engine)
         self.login_failures = LoginFailureStore(engine)
         self.deliveries = DeliveryStore(engine)
+        self.webhooks = WebhookStore(engine)
+        self.events = EventStore(engine)
 
     @classmethod
     def from_url(cls, url: str) -> Database:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from sessile.events import types as event
+from sessile.store.events import record_event
 from sessile.store.schema import revocations, sessions
 
 __all__ = ["SessionRow", "SessionStore"]
@@ -48,6 +50,18 @@ def _active(*, now: float, idle_since: float) -> sa.ColumnElement[bool]:
     )
 
 
+async def _revoked_event(
+    conn: AsyncConnection, user_id: str, session_id: str, reason: str, now: float
+) -> None:
+    await record_event(
+        conn,
+        event.SESSION_REVOKED,
+        user_id=user_id,
+        payload={"session_id": session_id, "reason": reason},
+        now=now,
+    )
+
+
 # Built once: every refresh runs it.
 _ROTATE_LIVE = (
     sessions.update()
@@ -79,6 +93,18 @@ class SessionStore:
     async def create(self, row: SessionRow) -> None:
         async with self._engine.begin() as conn:
             await conn.execute(sessions.insert().values(**row.__dict__))
+            await record_event(
+                conn,
+                event.SESSION_CREATED,
+                user_id=row.user_id,
+                payload={
+                    "session_id": row.id,
+                    "auth_method": row.auth_method,
+                    "device_type": row.device_type,
+                    "country_code": row.country_code,
+                },
+                now=row.created_at,
+            )
 
     async def get(self, session_id: str) -> SessionRow | None:
         async with self._engine.connect() as conn:
@@ -145,6 +171,7 @@ class SessionStore:
                         user_id=owner, session_id=session_id, revoked_at=now
                     )
                 )
+                await _revoked_event(conn, owner, session_id, reason, now)
         return owner is not None
 
     async def revoke_user(
@@ -178,6 +205,8 @@ class SessionStore:
                 rows.append({"user_id": user_id, "session_id": None, "revoked_at": now})
             if rows:
                 await conn.execute(revocations.insert(), rows)
+            for session_id in revoked:
+                await _revoked_event(conn, user_id, session_id, reason, now)
         return len(revoked)
 
     async def list_active(
