@@ -13,6 +13,7 @@ from sessile.cli.common import run_with_context, settings_from
 from sessile.cli.devcert import write_dev_certificate
 from sessile.cli.sessions import sessions
 from sessile.cli.users import users
+from sessile.cli.webhooks import webhooks
 from sessile.context import AppContext
 
 __all__ = ["main"]
@@ -155,3 +156,4 @@ def dev_cert(out: Path, hosts: tuple[str, ...]) -> None:
 main.add_command(sessions)
 main.add_command(apikeys)
 main.add_command(users)
+main.add_command(webhooks)

@@ -17,7 +17,17 @@ from sessile.context import AppContext
 from sessile.http.errors import install_error_handlers
 from sessile.http.limits import BodySizeLimit
 from sessile.http.openapi import install_openapi
-from sessile.http.routes import health, login, me, revocations, session, users, wellknown
+from sessile.http.routes import (
+    health,
+    login,
+    me,
+    revocations,
+    session,
+    user_admin,
+    users,
+    webhooks,
+    wellknown,
+)
 from sessile.http.routes.demo import install_demo
 from sessile.logs import configure_logging
 
@@ -80,7 +90,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(login.dpop_router)
     app.include_router(me.router)
     app.include_router(revocations.router)
+    app.include_router(user_admin.router)
     app.include_router(users.router)
+    app.include_router(webhooks.router)
     if settings.demo:
         install_demo(app, settings)
     app.add_middleware(

@@ -47,4 +47,7 @@ def user_view(user: User) -> dict[str, Any]:
         "created_at": rfc3339(user.created_at),
         "updated_at": rfc3339(user.updated_at),
         "disabled": user.disabled_at is not None,
+        "status": "inactive" if user.disabled_at is not None else "active",
+        "scopes": list(user.scopes),
+        "external_id": user.external_id,
     }

@@ -50,7 +50,9 @@ async def record_event(
     document = {
         "id": event_id,
         "type": event_type,
-        "created_at": datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "created_at": datetime.fromtimestamp(now, UTC)
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z"),
         "user_id": user_id,
         "payload": dict(payload),
     }
@@ -176,14 +178,18 @@ class EventStore:
             await conn.execute(
                 webhook_events.update()
                 .where(webhook_events.c.seq == seq)
-                .values(next_attempt_at=None, leased_until=None, dead_at=now, last_error=error[:200])
+                .values(
+                    next_attempt_at=None, leased_until=None, dead_at=now, last_error=error[:200]
+                )
             )
 
     async def dead_letters(self, webhook_id: str, *, limit: int = 100) -> list[QueuedEvent]:
         async with self._engine.connect() as conn:
             rows = await conn.execute(
                 sa.select(*_COLUMNS)
-                .where(webhook_events.c.webhook_id == webhook_id, webhook_events.c.dead_at.is_not(None))
+                .where(
+                    webhook_events.c.webhook_id == webhook_id, webhook_events.c.dead_at.is_not(None)
+                )
                 .order_by(webhook_events.c.seq)
                 .limit(limit)
             )
@@ -224,9 +230,7 @@ class EventStore:
                         sa.func.count().filter(pending),
                         sa.func.min(webhook_events.c.created_at).filter(pending),
                         sa.func.count().filter(webhook_events.c.dead_at.is_not(None)),
-                        sa.func.coalesce(
-                            sa.func.sum(webhook_events.c.attempts).filter(pending), 0
-                        ),
+                        sa.func.coalesce(sa.func.sum(webhook_events.c.attempts).filter(pending), 0),
                     )
                 )
             ).one()
@@ -237,7 +241,9 @@ class EventStore:
         dead letters stay until they are redelivered or their endpoint is deleted."""
         old = (
             sa.select(webhook_events.c.seq)
-            .where(webhook_events.c.sent_at.is_not(None), webhook_events.c.sent_at < delivered_before)
+            .where(
+                webhook_events.c.sent_at.is_not(None), webhook_events.c.sent_at < delivered_before
+            )
             .limit(limit)
         )
         async with self._engine.begin() as conn:

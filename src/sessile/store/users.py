@@ -152,6 +152,17 @@ class UserStore:
                         scopes=list(scopes),
                     )
                 )
+                await record_event(
+                    conn,
+                    event.USER_CREATED,
+                    user_id=user_id,
+                    payload={
+                        "identifiers": [_identifier_doc(i, i in proven) for i in identifiers_],
+                        "profile": dict(profile or {}),
+                        "external_id": external_id,
+                    },
+                    now=now,
+                )
                 if identifiers_:
                     await conn.execute(
                         identifiers.insert(),
@@ -166,17 +177,6 @@ class UserStore:
                             for i in identifiers_
                         ],
                     )
-                await record_event(
-                    conn,
-                    event.USER_CREATED,
-                    user_id=user_id,
-                    payload={
-                        "identifiers": [_identifier_doc(i, i in proven) for i in identifiers_],
-                        "profile": dict(profile or {}),
-                        "external_id": external_id,
-                    },
-                    now=now,
-                )
         except IntegrityError as exc:
             if external_id is not None and await self.find_by_external_id(external_id):
                 raise Conflict("Another user has this external_id.") from exc
@@ -317,9 +317,7 @@ class UserStore:
         async with self._engine.begin() as conn:
             result = await conn.execute(users.delete().where(users.c.id == user_id))
             if result.rowcount == 1:
-                await record_event(
-                    conn, event.USER_DELETED, user_id=user_id, payload={}, now=now
-                )
+                await record_event(conn, event.USER_DELETED, user_id=user_id, payload={}, now=now)
         return result.rowcount == 1
 
     async def add_identifier(
@@ -334,6 +332,13 @@ class UserStore:
                 )
                 if touched.rowcount != 1:
                     return False
+                await record_event(
+                    conn,
+                    event.IDENTIFIER_CREATED,
+                    user_id=user_id,
+                    payload={"identifier": _identifier_doc(identifier, proven)},
+                    now=now,
+                )
                 await conn.execute(
                     identifiers.insert().values(
                         type=identifier.type,
@@ -342,13 +347,6 @@ class UserStore:
                         created_at=now,
                         verified_at=now if proven else None,
                     )
-                )
-                await record_event(
-                    conn,
-                    event.IDENTIFIER_CREATED,
-                    user_id=user_id,
-                    payload={"identifier": _identifier_doc(identifier, proven)},
-                    now=now,
                 )
         except IntegrityError as exc:
             raise IdentifierAlreadyExists() from exc
@@ -384,7 +382,7 @@ class UserStore:
         user_id: str,
         *,
         now: float,
-        external_id: str | None | type[_Unset] = _Unset,
+        external_id: str | type[_Unset] | None = _Unset,
         scopes: Sequence[str] | None = None,
     ) -> User | None:
         """Set the external id (None clears it) and the scopes; None when no such user,
@@ -414,7 +412,7 @@ class UserStore:
 
     async def lookup(
         self, *, external_ids: Sequence[str], identifiers_: Sequence[Identifier]
-    ) -> list[User]:
+    ) -> Sequence[User]:
         """The users holding any of these external ids or identifiers, oldest first."""
         conditions: list[sa.ColumnElement[bool]] = []
         if external_ids:
