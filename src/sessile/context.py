@@ -62,6 +62,7 @@ class AppContext:
         await self.db.revocations.purge(before=now - self.settings.access_token_ttl - 300)
         await self.limits.purge(now=now)
         await self.db.deliveries.purge(settled_before=now - self.settings.delivery_retention)
+        await self.db.audit.purge(before=now - self.settings.audit_retention)
         await self.db.events.purge(delivered_before=now - self.settings.event_retention)
         await self.db.login_failures.purge(
             updated_before=now - self.settings.lockout_max - 86_400, now=now

@@ -9,6 +9,8 @@ without it, one process's registry is the whole story. Gauges that describe the 
 from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 __all__ = [
     "DB_CONNECTIONS",
@@ -18,6 +20,7 @@ __all__ = [
     "REQUESTS",
     "REQUEST_SECONDS",
     "WEBHOOK_ATTEMPTS",
+    "count_pool_use",
 ]
 
 REQUESTS = Counter(
@@ -43,3 +46,10 @@ DB_CONNECTIONS = Gauge(
     "sessile_db_pool_checked_out", "Database connections checked out of the pool.",
     multiprocess_mode="livesum",
 )  # fmt: skip
+
+
+def count_pool_use(engine: AsyncEngine) -> None:
+    """Keep ``DB_CONNECTIONS`` in step with the engine's pool."""
+    pool = engine.sync_engine.pool
+    event.listen(pool, "checkout", lambda *_args: DB_CONNECTIONS.inc())
+    event.listen(pool, "checkin", lambda *_args: DB_CONNECTIONS.dec())

@@ -123,8 +123,8 @@ async def test_batch_lookup_by_external_ids_and_emails(api: Api) -> None:
     a = await api.user("a@example.com", external_id="ext-a")
     b = await api.user("b@example.com")
     await api.user("c@example.com", external_id="ext-c")
-    found = await api.call("POST", "/users/batch_lookup", json={
-        "external_ids": ["ext-a", "ext-missing"], "emails": ["B@Example.com", "a@example.com"]})  # fmt: skip
+    wanted = {"external_ids": ["ext-a", "ext-x"], "emails": ["B@Example.com", "a@example.com"]}
+    found = await api.call("POST", "/users/batch_lookup", json=wanted)
     assert [u["id"] for u in found["users"]] == [a["id"], b["id"]]
     nothing = await api.call("POST", "/users/batch_lookup", 400, json={"emails": []})
     assert nothing["code"] == "bad_request"

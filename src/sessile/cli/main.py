@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +54,7 @@ def serve(
     """Migrate the database, then serve the API."""
     import uvicorn
 
-    from sessile.logs import configure_logging, uvicorn_log_config
+    from sessile.logs import configure_logging
 
     if bool(tls_cert) != bool(tls_key):
         raise click.UsageError("--tls-cert and --tls-key go together")
@@ -61,6 +63,35 @@ def serve(
     settings = settings_from(ctx)
     configure_logging(settings.log_level)
     run_with_context(settings, _prepare)
+    metrics_dir = _multiprocess_metrics(workers)
+    try:
+        _serve(uvicorn, host, port, workers, tls_cert, tls_key, settings.log_level)
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _multiprocess_metrics(workers: int) -> str | None:
+    """With several workers, prometheus-client keeps each worker's samples in files that
+    ``/metrics`` sums: give them a fresh folder (unless the operator named one)."""
+    if workers == 1 or "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        return None
+    folder = tempfile.mkdtemp(prefix="sessile-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    return folder
+
+
+def _serve(
+    uvicorn: Any,
+    host: str,
+    port: int,
+    workers: int,
+    tls_cert: str | None,
+    tls_key: str | None,
+    log_level: str,
+) -> None:
+    from sessile.logs import uvicorn_log_config
+
     uvicorn.run(
         "sessile.http.app:create_app_from_env",
         factory=True,
@@ -69,7 +100,7 @@ def serve(
         workers=workers,
         ssl_certfile=tls_cert,
         ssl_keyfile=tls_key,
-        log_config=uvicorn_log_config(settings.log_level),
+        log_config=uvicorn_log_config(log_level),
         server_header=False,
         proxy_headers=False,
     )

@@ -16,11 +16,13 @@ from sessile.config import Settings, load_settings
 from sessile.context import AppContext
 from sessile.http.errors import install_error_handlers
 from sessile.http.limits import BodySizeLimit
+from sessile.http.observe import Observe
 from sessile.http.openapi import install_openapi
 from sessile.http.routes import (
     health,
     login,
     me,
+    metrics,
     revocations,
     session,
     user_admin,
@@ -30,6 +32,7 @@ from sessile.http.routes import (
 )
 from sessile.http.routes.demo import install_demo
 from sessile.logs import configure_logging
+from sessile.metrics import count_pool_use
 
 __all__ = ["ALLOWED_HEADERS", "EXPOSED_HEADERS", "create_app", "create_app_from_env"]
 
@@ -84,6 +87,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     install_error_handlers(app)
     install_openapi(app)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(wellknown.router)
     app.include_router(session.router)
     app.include_router(login.router)
@@ -105,6 +109,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         max_age=600,
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(Observe, locator=context.locator)
+    count_pool_use(context.db.engine)
     return app
 
 

@@ -35,6 +35,7 @@ from sessile.ids import new_id
 from sessile.login.lockout import Lockout
 from sessile.login.ownership import Ownership
 from sessile.login.ratelimit import RateLimits
+from sessile.login.trail import code_sent, login_failed
 from sessile.shared_secrets import SharedSecrets
 from sessile.store.database import Database
 from sessile.store.otp import OtpChallenge
@@ -169,6 +170,7 @@ class OtpLogin:
             queued,
         )
         self._queue.wake()
+        await code_sent(self._db, identifier, now=now, delivered=message is not None)
         return f"{challenge_id}.{secret}"
 
     async def _challenge(self, token: str | None) -> OtpChallenge:
@@ -218,6 +220,7 @@ class OtpLogin:
                 self._settings.otp_resend_cooldown, "Wait a moment before asking again."
             )
         self._queue.wake()
+        await code_sent(self._db, identifier, now=now, delivered=message is not None)
 
     async def check(self, token: str | None, code: str) -> OtpResult:
         """Spend one attempt; on the right code, consume the challenge and find or make the
@@ -233,6 +236,7 @@ class OtpLogin:
         expected = await self._code_hash(challenge.id, code.strip())
         if not hmac.compare_digest(expected, challenge.code_hash) or not challenge.deliverable:
             await self._lockout.failed(identifier)
+            await login_failed(self._db, identifier, method="otp", now=now)
             raise BadCheckCode()
         if not await self._db.otp.consume(challenge.id, now=now):
             raise BadCheckCode("The code has already been used.")

@@ -13,6 +13,7 @@ from sessile.access_tokens import AccessTokens
 from sessile.clock import Clock
 from sessile.errors import DPoPKeyMismatch, NotFound, Unauthorized
 from sessile.ids import new_id
+from sessile.metrics import LOGINS, REFRESHES
 from sessile.sessions.device import Device
 from sessile.sessions.refresh_tokens import (
     RefreshToken,
@@ -129,6 +130,7 @@ class SessionService:
             user_agent=(client.user_agent or "")[:512] or None,
         )
         await self._db.sessions.create(row)
+        LOGINS.labels(method=auth_method, result="success").inc()
         log.info("session created", extra={"session_id": session_id, "user_id": user_id})
         return await self._issue(row, refresh, now)
 
@@ -136,6 +138,7 @@ class SessionService:
         """Rotate; the grace window repeats the successor; a genuine old token revokes."""
         token = parse_token(presented)
         if token is None:
+            REFRESHES.labels(outcome="forged").inc()
             raise Unauthorized(_INVALID)
         now = self._clock.now()
         key = await self._secrets.get(_SUCCESSOR_SECRET)
@@ -153,14 +156,17 @@ class SessionService:
             idle_since=now - self._policy.idle_timeout,
         )
         if rotated is not None:
+            REFRESHES.labels(outcome="rotated").inc()
             return await self._issue(rotated, following, now)
 
         # Otherwise find out why: ended, another key, the token just replaced (the grace,
         # also what concurrent refreshes with one token meet), reuse, or a forgery.
         row = await self._db.sessions.get(token.session_id)
         if row is None or not self._alive(row, now):
+            REFRESHES.labels(outcome="expired").inc()
             raise Unauthorized(_INVALID)
         if row.jkt != jkt:
+            REFRESHES.labels(outcome="key_mismatch").inc()
             raise DPoPKeyMismatch()
 
         if token.generation == row.generation - 1 and presented_hash == row.previous_hash:
@@ -170,10 +176,18 @@ class SessionService:
                 and hash_token(following) == row.refresh_hash
             ):
                 await self._db.sessions.touch(row.id, now=now)
+                REFRESHES.labels(outcome="grace").inc()
                 return await self._issue(row, following, now)
 
         if reaches(key, token, generation=row.generation, token_hash=row.refresh_hash):
             await self._db.sessions.revoke(row.id, reason="refresh_token_reuse", now=now)
+            await self._db.audit.add(
+                "refresh.reuse_detected",
+                now=now,
+                user_id=row.user_id,
+                data={"session_id": row.id, "generation": token.generation},
+            )
+            REFRESHES.labels(outcome="reuse_revoked").inc()
             log.warning(
                 "refresh token reuse: session revoked",
                 extra={
@@ -182,6 +196,8 @@ class SessionService:
                     "generation": token.generation,
                 },
             )
+        else:
+            REFRESHES.labels(outcome="forged").inc()
         raise Unauthorized(_INVALID)
 
     async def logout(self, presented: str | None, *, jkt: str) -> bool:

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sessile.store.api_keys import ApiKeyStore
+from sessile.store.audit import AuditStore
 from sessile.store.challenges import ChallengeStore
 from sessile.store.deliveries import DeliveryStore
 from sessile.store.engine import create_engine
@@ -37,6 +38,7 @@ class Database:
         self.deliveries = DeliveryStore(engine)
         self.webhooks = WebhookStore(engine)
         self.events = EventStore(engine)
+        self.audit = AuditStore(engine)
 
     @classmethod
     def from_url(cls, url: str) -> Database:

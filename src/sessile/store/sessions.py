@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from sessile.events import types as event
+from sessile.store.audit import record_audit
 from sessile.store.events import record_event
 from sessile.store.schema import revocations, sessions
 
@@ -60,6 +61,13 @@ async def _revoked_event(
         payload={"session_id": session_id, "reason": reason},
         now=now,
     )
+    await record_audit(
+        conn,
+        "session.revoked",
+        now=now,
+        user_id=user_id,
+        data={"session_id": session_id, "reason": reason},
+    )
 
 
 # Built once: every refresh runs it.
@@ -104,6 +112,13 @@ class SessionStore:
                     "country_code": row.country_code,
                 },
                 now=row.created_at,
+            )
+            await record_audit(
+                conn,
+                "login.succeeded",
+                now=row.created_at,
+                user_id=row.user_id,
+                data={"method": row.auth_method, "session_id": row.id},
             )
 
     async def get(self, session_id: str) -> SessionRow | None:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sessile.errors import Conflict, IdentifierAlreadyExists
 from sessile.events import types as event
 from sessile.ids import new_id
+from sessile.store.audit import record_audit
 from sessile.store.events import record_event
 from sessile.store.schema import identifiers, users
 
@@ -286,6 +287,9 @@ class UserStore:
                 .where(users.c.id == user_id)
                 .values(password_hash=password_hash, password_unproven=False, updated_at=now)
             )
+            if result.rowcount == 1:
+                kind = "password.changed" if password_hash else "password.removed"
+                await record_audit(conn, kind, now=now, user_id=user_id)
         return result.rowcount == 1
 
     async def prove(self, user_id: str, identifier: Identifier, *, now: float) -> bool:
@@ -301,6 +305,14 @@ class UserStore:
                 )
                 .values(verified_at=now)
             )
+            if result.rowcount == 1:
+                await record_audit(
+                    conn,
+                    "identifier.proven",
+                    now=now,
+                    user_id=user_id,
+                    data={"type": identifier.type},
+                )
         return result.rowcount == 1
 
     async def drop_unproven_password(self, user_id: str, *, now: float) -> bool:
@@ -311,6 +323,10 @@ class UserStore:
                 .where(users.c.id == user_id, users.c.password_unproven.is_(True))
                 .values(password_hash=None, password_unproven=False, updated_at=now)
             )
+            if result.rowcount == 1:
+                await record_audit(
+                    conn, "password.removed", now=now, user_id=user_id, data={"unproven": True}
+                )
         return result.rowcount == 1
 
     async def delete(self, user_id: str, *, now: float) -> bool:
@@ -338,6 +354,13 @@ class UserStore:
                     user_id=user_id,
                     payload={"identifier": _identifier_doc(identifier, proven)},
                     now=now,
+                )
+                await record_audit(
+                    conn,
+                    "identifier.added",
+                    now=now,
+                    user_id=user_id,
+                    data={"type": identifier.type, "verified": proven},
                 )
                 await conn.execute(
                     identifiers.insert().values(
@@ -374,6 +397,9 @@ class UserStore:
                 user_id=user_id,
                 payload={"identifier": _identifier_doc(identifier, removed[0] is not None)},
                 now=now,
+            )
+            await record_audit(
+                conn, "identifier.removed", now=now, user_id=user_id, data={"type": identifier.type}
             )
         return True
 
