@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sessile.access_tokens import AccessTokens
-from sessile.claims import identity_claims_from
+from sessile.claims import combined, identity_claims_from
 from sessile.clock import Clock, SystemClock
 from sessile.config import Settings
 from sessile.crypto import load_or_create_secret
+from sessile.custom_claims import CustomClaims
 from sessile.delivery import create_sender
 from sessile.delivery.queue import DeliveryQueue
 from sessile.dpop import DPoPVerifier, create_replay_store
@@ -52,6 +53,8 @@ class AppContext:
     webhooks: WebhookWorker
     #: The server's own secret (key material for what it encrypts at rest).
     server_secret: bytes
+    #: The ``cc`` mapping of access tokens (``…/config/claims``).
+    custom_claims: CustomClaims
 
     async def maintain(self) -> None:
         """Scheduled work: key rotation, and dropping rows nothing can need any more."""
@@ -85,13 +88,18 @@ class AppContext:
             rotation_interval=settings.key_rotation_interval,
         )
         shared_secrets = SharedSecrets(db.secrets, server_secret, clock)
+        custom_claims = CustomClaims(db.config, db.users)
         access_tokens = AccessTokens(
             ring,
             clock,
             issuer=settings.issuer,
             audience=settings.token_audience,
             ttl=settings.access_token_ttl,
-            user_claims=identity_claims_from(db.users) if settings.token_identity_claims else None,
+            user_claims=(
+                combined(identity_claims_from(db.users), custom_claims)
+                if settings.token_identity_claims
+                else custom_claims
+            ),
         )
         policy = SessionPolicy(
             idle_timeout=settings.session_idle_timeout,
@@ -151,6 +159,7 @@ class AppContext:
                 ),
             ),
             server_secret=server_secret,
+            custom_claims=custom_claims,
             locator=ClientLocator(
                 settings.trusted_proxies, settings.country_header, settings.geoip_db
             ),

@@ -19,12 +19,14 @@ from sessile.http.limits import BodySizeLimit
 from sessile.http.observe import Observe
 from sessile.http.openapi import install_openapi
 from sessile.http.routes import (
+    audit,
     health,
     login,
     me,
     metrics,
     revocations,
     session,
+    tokens,
     user_admin,
     users,
     webhooks,
@@ -97,6 +99,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(user_admin.router)
     app.include_router(users.router)
     app.include_router(webhooks.router)
+    app.include_router(audit.router)
+    app.include_router(tokens.router)
     if settings.demo:
         install_demo(app, settings)
     app.add_middleware(

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sessile.store.api_keys import ApiKeyStore
+from sessile.store.app_config import AppConfigStore
 from sessile.store.audit import AuditStore
 from sessile.store.challenges import ChallengeStore
 from sessile.store.deliveries import DeliveryStore
@@ -39,6 +40,7 @@ class Database:
         self.webhooks = WebhookStore(engine)
         self.events = EventStore(engine)
         self.audit = AuditStore(engine)
+        self.config = AppConfigStore(engine)
 
     @classmethod
     def from_url(cls, url: str) -> Database:
