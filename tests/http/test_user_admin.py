@@ -156,6 +156,8 @@ SCOPED = [
      {"identifiers": [{"type": "email_address", "value": "new@example.com"}]}),
     ("sessions", "GET", "/users/{uid}/sessions", None),
     ("webhooks", "GET", "/webhooks", None),
+    ("config", "GET", "/config/claims", None),
+    ("audit", "GET", "/audit", None),
 ]  # fmt: skip
 
 
