@@ -89,8 +89,8 @@ async def test_minted_tokens_are_marked_capped_audited_and_refused_by_default(
         context = app.state.context
         _, key = await context.db.api_keys.create("b", now=NOW)
         auth = {"Authorization": f"Bearer {key}"}
-        minted = await http.post(APP + "/tokens", headers=auth,
-                                 json={"claims": {"sub": "svc-1", "scope": "jobs"}, "ttl": 600})  # fmt: skip
+        body = {"claims": {"sub": "svc-1", "scope": "jobs"}, "ttl": 600}
+        minted = await http.post(APP + "/tokens", headers=auth, json=body)
         assert minted.status_code == 201, minted.text
         claims = _payload(minted.json()["token"])
         assert (claims["sub"], claims["scope"], claims["minted"]) == ("svc-1", "jobs", True)
