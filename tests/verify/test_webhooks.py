@@ -6,6 +6,10 @@ import base64
 import hashlib
 import hmac
 import json
+import shutil
+import subprocess
+import time
+from pathlib import Path
 
 import pytest
 
@@ -51,3 +55,27 @@ def test_forged_tampered_stale_or_foreign_deliveries_are_refused(
     with pytest.raises(WebhookError) as caught:
         verify_webhook(body, signature, "whsec_k", now=now, app_id=app_id)
     assert caught.value.code == "invalid_webhook"
+
+
+@pytest.mark.parametrize(
+    ("sent_at", "tamper", "accepted"),
+    [(0, False, True), (0, True, False), (-3600, False, False)],
+)
+def test_the_node_recipe_checks_what_the_server_signs(
+    sent_at: int, tamper: bool, accepted: bool
+) -> None:
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is not installed; it runs tests/node/verify-webhook.mjs")
+    body = json.dumps({"id": "whd_1", "app_id": "app", "sent_at": int(time.time()) + sent_at,
+                       "events": [{"id": "evt_é1"}]}, ensure_ascii=False)  # fmt: skip
+    signature = sign_webhook("whsec_k", body.encode())
+    sent = body.replace("evt_é1", "evt_é2") if tamper else body
+    done = subprocess.run(
+        [node, str(Path(__file__).parents[1] / "node" / "verify-webhook.mjs")],
+        input=json.dumps({"body": sent, "signature": signature, "secret": "whsec_k"}),
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert (done.returncode == 0) is accepted, done.stderr
+    if accepted:
+        assert done.stdout.strip() == "evt_é1"
