@@ -16,7 +16,8 @@ import httpx
 
 __all__ = ["RunningServer", "free_port", "run_server"]
 
-_START_TIMEOUT = 60.0
+# Generous: a loaded machine can take a minute to start each worker process.
+_START_TIMEOUT = 180.0
 
 
 def free_port() -> int:

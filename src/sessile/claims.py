@@ -13,7 +13,7 @@ from typing import Any
 
 from sessile.store.users import User, UserStore
 
-__all__ = ["UserClaims", "identity_claims", "identity_claims_from"]
+__all__ = ["UserClaims", "combined", "identity_claims", "identity_claims_from"]
 
 UserClaims = Callable[[str], Awaitable[dict[str, Any]]]
 
@@ -33,6 +33,18 @@ def identity_claims(user: User) -> dict[str, Any]:
         claims[name] = chosen.value
         claims[verified] = chosen in user.proven
     return claims
+
+
+def combined(*sources: UserClaims) -> UserClaims:
+    """One per-user claims callable from several (later ones win on a shared name)."""
+
+    async def claims_for(user_id: str) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        for source in sources:
+            merged.update(await source(user_id))
+        return merged
+
+    return claims_for
 
 
 def identity_claims_from(users: UserStore) -> UserClaims:

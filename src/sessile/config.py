@@ -210,6 +210,20 @@ class Settings(BaseSettings):
         "reset it at once and contact support."
     )
 
+    # Lifecycle events to webhook endpoints: events per POST, the endpoint's time to answer,
+    # the retry delays (doubling from the base up to the cap), how long an event is retried
+    # before it is dead-lettered, and how long delivered rows are kept.
+    event_batch_size: int = Field(default=50, ge=1, le=500)
+    event_timeout: float = Field(default=10.0, gt=0, le=60)
+    event_backoff_base: float = Field(default=60.0, gt=0, le=86_400)
+    event_backoff_max: float = Field(default=12 * 3_600.0, gt=0)
+    event_retry_horizon: int = Field(default=3 * _DAY, ge=0)
+    event_retention: int = Field(default=7 * _DAY, ge=0)
+    # Audit events are kept this long.
+    audit_retention: int = Field(default=90 * _DAY, ge=0)
+    # POST …/tokens mints tokens for tests and service calls (marked ``minted``) when true.
+    mint_tokens: bool = False
+
     # HTTP.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
     log_level: Literal["debug", "info", "warning", "error"] = "info"

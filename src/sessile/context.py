@@ -6,13 +6,15 @@ import logging
 from dataclasses import dataclass
 
 from sessile.access_tokens import AccessTokens
-from sessile.claims import identity_claims_from
+from sessile.claims import combined, identity_claims_from
 from sessile.clock import Clock, SystemClock
 from sessile.config import Settings
 from sessile.crypto import load_or_create_secret
+from sessile.custom_claims import CustomClaims
 from sessile.delivery import create_sender
 from sessile.delivery.queue import DeliveryQueue
 from sessile.dpop import DPoPVerifier, create_replay_store
+from sessile.events.worker import WebhookPolicy, WebhookWorker
 from sessile.keys import KeyRing
 from sessile.login.email_password import EmailPasswordLogin
 from sessile.login.lockout import Lockout, LockoutPolicy
@@ -57,6 +59,12 @@ class AppContext:
     account: AccountChanges
     limits: RateLimits
     oauth: OAuthLogin
+    #: Signs and posts lifecycle events to the app's webhook endpoints.
+    webhooks: WebhookWorker
+    #: The server's own secret (key material for what it encrypts at rest).
+    server_secret: bytes
+    #: The ``cc`` mapping of access tokens (``…/config/claims``).
+    custom_claims: CustomClaims
 
     async def maintain(self) -> None:
         """Scheduled work: key rotation, and dropping rows nothing can need any more."""
@@ -69,6 +77,8 @@ class AppContext:
         await self.db.revocations.purge(before=now - self.settings.access_token_ttl - 300)
         await self.limits.purge(now=now)
         await self.db.deliveries.purge(settled_before=now - self.settings.delivery_retention)
+        await self.db.audit.purge(before=now - self.settings.audit_retention)
+        await self.db.events.purge(delivered_before=now - self.settings.event_retention)
         await self.db.login_failures.purge(
             updated_before=now - self.settings.lockout_max - 86_400, now=now
         )
@@ -98,13 +108,18 @@ class AppContext:
             rotation_interval=settings.key_rotation_interval,
         )
         shared_secrets = SharedSecrets(db.secrets, server_secret, clock)
+        custom_claims = CustomClaims(db.config, db.users)
         access_tokens = AccessTokens(
             ring,
             clock,
             issuer=settings.issuer,
             audience=settings.token_audience,
             ttl=settings.access_token_ttl,
-            user_claims=identity_claims_from(db.users) if settings.token_identity_claims else None,
+            user_claims=(
+                combined(identity_claims_from(db.users), custom_claims)
+                if settings.token_identity_claims
+                else custom_claims
+            ),
         )
         policy = SessionPolicy(
             idle_timeout=settings.session_idle_timeout,
@@ -178,6 +193,22 @@ class AppContext:
             account=AccountChanges(db, passwords, sessions, otp, sender, clock, settings),
             limits=limits,
             oauth=oauth,
+            webhooks=WebhookWorker(
+                db.events,
+                db.webhooks,
+                server_secret,
+                clock,
+                WebhookPolicy(
+                    app_id=settings.app_id,
+                    batch_size=settings.event_batch_size,
+                    timeout=settings.event_timeout,
+                    backoff_base=settings.event_backoff_base,
+                    backoff_max=settings.event_backoff_max,
+                    retry_horizon=settings.event_retry_horizon,
+                ),
+            ),
+            server_secret=server_secret,
+            custom_claims=custom_claims,
             locator=ClientLocator(
                 settings.trusted_proxies, settings.country_header, settings.geoip_db
             ),

@@ -4,13 +4,27 @@ same order of steps (DESIGN §5, §7)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import StringConstraints
 
 from sessile.context import AppContext
 from sessile.errors import NotFound
 from sessile.store.users import Identifier, User
 
-__all__ = ["create_user", "delete_user", "existing_user", "set_password", "update_user"]
+__all__ = [
+    "SCOPE",
+    "add_identifier",
+    "create_user",
+    "delete_user",
+    "existing_user",
+    "remove_identifier",
+    "set_password",
+    "update_user",
+]
+
+#: A scope granted to a user: a space-free token, as in an OAuth ``scope`` (RFC 6749 §3.3).
+SCOPE = Annotated[str, StringConstraints(pattern=r"^[\x21\x23-\x5b\x5d-\x7e]{1,100}$")]
 
 
 async def existing_user(context: AppContext, user_id: str) -> User:
@@ -27,6 +41,8 @@ async def create_user(
     profile: Mapping[str, Any] | None = None,
     password: str | None = None,
     proven: Sequence[Identifier] = (),
+    external_id: str | None = None,
+    scopes: Sequence[str] = (),
 ) -> User:
     """Create a user; a password is checked against the policy and hashed first.
     ``proven`` names the identifiers the operator vouches for."""
@@ -38,6 +54,8 @@ async def create_user(
         profile=profile,
         password_hash=password_hash,
         proven=proven,
+        external_id=external_id,
+        scopes=scopes,
     )
 
 
@@ -64,7 +82,7 @@ async def delete_user(context: AppContext, user_id: str) -> bool:
     if await context.db.users.update(user_id, now=context.clock.now(), disabled=True) is None:
         return False
     await context.sessions.revoke_user(user_id, reason="user_deleted")
-    return await context.db.users.delete(user_id)
+    return await context.db.users.delete(user_id, now=context.clock.now())
 
 
 async def set_password(
@@ -81,3 +99,21 @@ async def set_password(
     if revoke_sessions:
         await context.sessions.revoke_user(user_id, reason="password_changed")
     return await context.db.users.get(user_id)
+
+
+async def add_identifier(
+    context: AppContext, user_id: str, identifier: Identifier, *, proven: bool
+) -> User:
+    """Give the user another identifier (``proven`` when the operator vouches for it)."""
+    if not await context.db.users.add_identifier(
+        user_id, identifier, now=context.clock.now(), proven=proven
+    ):
+        raise NotFound("No such user.")
+    return await existing_user(context, user_id)
+
+
+async def remove_identifier(context: AppContext, user_id: str, identifier: Identifier) -> User:
+    await existing_user(context, user_id)
+    if not await context.db.users.remove_identifier(user_id, identifier, now=context.clock.now()):
+        raise NotFound("The user does not hold this identifier.")
+    return await existing_user(context, user_id)

@@ -139,6 +139,9 @@ async def test_create_and_get_a_user(api: Api) -> None:
         "updated_at": "2027-01-15T08:00:00Z",
         "disabled": False,
         "identities": [],
+        "status": "active",
+        "scopes": [],
+        "external_id": None,
     }
     assert user["id"].startswith("usr_")
     assert "argon2" not in response.text
@@ -438,7 +441,13 @@ async def test_openapi_describes_the_routes_and_their_bodies(api: Api) -> None:
 
     create = paths[base + "/users"]["post"]
     schema = create["requestBody"]["content"]["application/json"]["schema"]
-    assert set(schema["properties"]) == {"identifiers", "profile", "password"}
+    assert set(schema["properties"]) == {
+        "identifiers",
+        "profile",
+        "password",
+        "external_id",
+        "scopes",
+    }
     assert schema["required"] == ["identifiers"]
     ident = schema["properties"]["identifiers"]["items"]
     assert ident["properties"]["type"]["enum"] == ["email_address", "phone_number"]
@@ -459,6 +468,9 @@ async def test_openapi_describes_the_routes_and_their_bodies(api: Api) -> None:
         "updated_at",
         "disabled",
         "identities",
+        "status",
+        "scopes",
+        "external_id",
     }
 
     listing = paths[base + "/users"]["get"]

@@ -161,7 +161,7 @@ async def test_touch_moves_last_seen_forward_only(database: Database) -> None:
 async def test_deleting_a_user_deletes_their_sessions(database: Database) -> None:
     alice = await _user(database)
     await database.sessions.create(_session(alice, "ses_a", 10.0))
-    await database.users.delete(alice)
+    await database.users.delete(alice, now=20.0)
     assert await database.sessions.get("ses_a") is None
 
 

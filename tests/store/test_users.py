@@ -56,10 +56,10 @@ async def test_disable_and_delete(database: Database) -> None:
     loaded = await database.users.get(user.id)
     assert loaded is not None
     assert loaded.disabled_at == 5.0
-    assert await database.users.delete(user.id)
+    assert await database.users.delete(user.id, now=6.0)
     assert await database.users.get(user.id) is None
     assert await database.users.find_by_identifier(EMAIL) is None
-    assert not await database.users.delete(user.id)
+    assert not await database.users.delete(user.id, now=6.0)
 
 
 async def test_list_pages_oldest_first_with_identifiers_and_total(database: Database) -> None:

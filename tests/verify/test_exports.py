@@ -29,6 +29,9 @@ def test_public_api() -> None:
         "UnknownKey",
         "UnsupportedAlgorithm",
         "Verifier",
+        "WebhookBatch",
+        "WebhookError",
+        "verify_webhook",
     ]
     for name in sessile.verify.__all__:
         assert getattr(sessile.verify, name) is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from sessile.api_scopes import API_SCOPES
 from sessile.cli.common import run_with_context, settings_from
 from sessile.context import AppContext
 from sessile.store.api_keys import ApiKey
@@ -18,12 +19,21 @@ def apikeys() -> None:
 
 @apikeys.command("create")
 @click.option("--name", required=True, help="What the key is for.")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    type=click.Choice(API_SCOPES),
+    help="Allow only this (repeat for more); without any, the key may do everything.",
+)
 @click.pass_context
-def create(ctx: click.Context, name: str) -> None:
+def create(ctx: click.Context, name: str, scopes: tuple[str, ...]) -> None:
     """Make a key and print it once: it is stored only as a hash."""
 
     async def work(context: AppContext) -> tuple[ApiKey, str]:
-        return await context.db.api_keys.create(name, now=context.clock.now())
+        return await context.db.api_keys.create(
+            name, now=context.clock.now(), scopes=list(scopes) if scopes else None
+        )
 
     key, secret = run_with_context(settings_from(ctx), work)
     click.echo(secret)
@@ -40,7 +50,8 @@ def list_keys(ctx: click.Context) -> None:
 
     for key in run_with_context(settings_from(ctx), work):
         state = "revoked" if key.revoked_at else "active"
-        click.echo(f"{key.id}  {state:<8} {key.name}")
+        scopes = "all" if key.scopes is None else ",".join(key.scopes)
+        click.echo(f"{key.id}  {state:<8} {key.name}  [{scopes}]")
 
 
 @apikeys.command("revoke")

@@ -11,6 +11,7 @@ from typing import TypeVar
 
 import click
 
+from sessile.audit import acting_as
 from sessile.config import ConfigError, Settings, load_settings
 from sessile.context import AppContext
 from sessile.store.migrate import upgrade
@@ -34,6 +35,7 @@ def settings_from(ctx: click.Context) -> Settings:
 
 def run_with_context(settings: Settings, work: Callable[[AppContext], Awaitable[T]]) -> T:
     async def runner() -> T:
+        acting_as("cli")
         context = AppContext.build(settings)
         try:
             await upgrade(context.db.engine)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ from sessile.cli.common import run_with_context, settings_from
 from sessile.cli.devcert import write_dev_certificate
 from sessile.cli.sessions import sessions
 from sessile.cli.users import users
+from sessile.cli.webhooks import webhooks
 from sessile.context import AppContext
 
 __all__ = ["main"]
@@ -57,7 +60,7 @@ def serve(
     """Migrate the database, then serve the API."""
     import uvicorn
 
-    from sessile.logs import configure_logging, uvicorn_log_config
+    from sessile.logs import configure_logging
 
     if bool(tls_cert) != bool(tls_key):
         raise click.UsageError("--tls-cert and --tls-key go together")
@@ -68,6 +71,35 @@ def serve(
     settings = settings_from(ctx)
     configure_logging(settings.log_level)
     run_with_context(settings, _prepare)
+    metrics_dir = _multiprocess_metrics(workers)
+    try:
+        _serve(uvicorn, host, port, workers, tls_cert, tls_key, settings.log_level)
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _multiprocess_metrics(workers: int) -> str | None:
+    """With several workers, prometheus-client keeps each worker's samples in files that
+    ``/metrics`` sums: give them a fresh folder (unless the operator named one)."""
+    if workers == 1 or "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        return None
+    folder = tempfile.mkdtemp(prefix="sessile-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    return folder
+
+
+def _serve(
+    uvicorn: Any,
+    host: str,
+    port: int,
+    workers: int,
+    tls_cert: str | None,
+    tls_key: str | None,
+    log_level: str,
+) -> None:
+    from sessile.logs import uvicorn_log_config
+
     uvicorn.run(
         "sessile.http.app:create_app_from_env",
         factory=True,
@@ -76,7 +108,7 @@ def serve(
         workers=workers,
         ssl_certfile=tls_cert,
         ssl_keyfile=tls_key,
-        log_config=uvicorn_log_config(settings.log_level),
+        log_config=uvicorn_log_config(log_level),
         server_header=False,
         proxy_headers=False,
     )
@@ -163,3 +195,4 @@ def dev_cert(out: Path, hosts: tuple[str, ...]) -> None:
 main.add_command(sessions)
 main.add_command(apikeys)
 main.add_command(users)
+main.add_command(webhooks)

@@ -22,6 +22,7 @@ from sessile.crypto import SecretBox
 from sessile.delivery.base import Channel, Message, Sender
 from sessile.errors import DeliveryFailed
 from sessile.ids import new_id
+from sessile.metrics import DELIVERIES
 from sessile.store.deliveries import Delivery, DeliveryStore
 
 __all__ = ["DeliveryQueue"]
@@ -107,6 +108,7 @@ class DeliveryQueue:
     async def _deliver(self, delivery: Delivery) -> None:
         if delivery.suppressed:
             await self._store.settle(delivery.id, now=self._clock.now(), sent=True, error=None)
+            DELIVERIES.labels(channel=delivery.channel, result="suppressed").inc()
             return
         fields = json.loads(self._box.decrypt(delivery.payload, delivery.id.encode()))
         try:
@@ -119,18 +121,21 @@ class DeliveryQueue:
             await self._failed(delivery, repr(exc))
             return
         await self._store.settle(delivery.id, now=self._clock.now(), sent=True, error=None)
+        DELIVERIES.labels(channel=delivery.channel, result="sent").inc()
 
     async def _failed(self, delivery: Delivery, error: str) -> None:
         now = self._clock.now()
         retry_at = now + min(2.0**delivery.attempts, _LONGEST_BACKOFF)
         if delivery.attempts >= self._max_attempts or retry_at >= delivery.expires_at:
             await self._store.settle(delivery.id, now=now, sent=False, error=error)
+            DELIVERIES.labels(channel=delivery.channel, result="dead").inc()
             log.error(
                 "delivery dead-lettered",
                 extra={"delivery_id": delivery.id, "channel": delivery.channel},
             )
             return
         await self._store.retry_at(delivery.id, at=retry_at, error=error)
+        DELIVERIES.labels(channel=delivery.channel, result="failed").inc()
         log.warning(
             "delivery failed; retrying",
             extra={"delivery_id": delivery.id, "attempts": delivery.attempts},

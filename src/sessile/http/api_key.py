@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from sessile.errors import NotFound, Unauthorized
+from sessile.audit import acting_as
+from sessile.errors import Forbidden, NotFound, Unauthorized
 from sessile.http.context import context_of
 from sessile.store.api_keys import ApiKey
 
 __all__ = ["api_key_caller"]
 
 
-async def api_key_caller(request: Request, app_id: str) -> ApiKey:
+async def api_key_caller(request: Request, app_id: str, scope: str | None = None) -> ApiKey:
+    """The key that authenticates the request; ``forbidden`` when it lacks ``scope``."""
     context = context_of(request)
     scheme, _, presented = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not presented.strip():
@@ -21,4 +23,17 @@ async def api_key_caller(request: Request, app_id: str) -> ApiKey:
         raise Unauthorized("The API key is unknown or revoked.")
     if app_id != context.settings.app_id:
         raise NotFound("No such app.")
+    acting_as(f"api_key:{key.id}")
+    if scope is not None and not key.allows(scope):
+        raise Forbidden(f"This API key lacks the {scope!r} scope.")
+    await context.db.audit.add(
+        "api_key.used",
+        now=context.clock.now(),
+        data={"key_id": key.id, "method": request.method, "route": _route(request)},
+    )
     return key
+
+
+def _route(request: Request) -> str:
+    route = request.scope.get("route")
+    return str(getattr(route, "path", request.url.path))

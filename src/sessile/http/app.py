@@ -16,22 +16,29 @@ from sessile.config import Settings, load_settings
 from sessile.context import AppContext
 from sessile.http.errors import install_error_handlers
 from sessile.http.limits import BodySizeLimit
+from sessile.http.observe import Observe
 from sessile.http.openapi import install_openapi
 from sessile.http.origins import OriginCheck
 from sessile.http.routes import (
     account,
+    audit,
     health,
     login,
     me,
+    metrics,
     oauth,
     revocations,
     session,
     stepup,
+    tokens,
+    user_admin,
     users,
+    webhooks,
     wellknown,
 )
 from sessile.http.routes.demo import install_demo
 from sessile.logs import configure_logging
+from sessile.metrics import count_pool_use
 
 __all__ = ["ALLOWED_HEADERS", "EXPOSED_HEADERS", "create_app", "create_app_from_env"]
 
@@ -64,6 +71,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         tasks = [
             asyncio.create_task(_maintain(context)),
             asyncio.create_task(context.sender.run()),
+            asyncio.create_task(context.webhooks.run()),
         ]
         try:
             yield
@@ -88,6 +96,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     install_error_handlers(app)
     install_openapi(app)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(wellknown.router)
     app.include_router(session.router)
     app.include_router(login.router)
@@ -95,9 +104,13 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(oauth.router)
     app.include_router(me.router)
     app.include_router(revocations.router)
+    app.include_router(user_admin.router)
     app.include_router(users.router)
     app.include_router(stepup.router)
     app.include_router(account.router)
+    app.include_router(webhooks.router)
+    app.include_router(audit.router)
+    app.include_router(tokens.router)
     if settings.demo:
         install_demo(app, settings)
     # Inside CORS, so preflights are answered first; a refusal needs no CORS headers.
@@ -112,6 +125,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         max_age=600,
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(Observe, locator=context.locator)
+    count_pool_use(context.db.engine)
     return app
 
 

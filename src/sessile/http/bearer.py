@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
+from sessile.audit import acting_as
 from sessile.errors import Unauthorized
 from sessile.http.context import context_of
 from sessile.store.sessions import SessionRow
@@ -28,5 +29,6 @@ async def bearer_caller(request: Request) -> Caller:
         raise Unauthorized("An access token is required: Authorization: Bearer <token>.")
     context = context_of(request)
     claims = await context.access_tokens.verify(token.strip())
+    acting_as(f"user:{claims.sub}")
     session = await context.sessions.active(claims.sid, claims.sub)
     return Caller(claims.sub, session, claims.scopes)

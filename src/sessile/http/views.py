@@ -68,4 +68,7 @@ def user_view(user: User, identities: Sequence[Identity] = ()) -> dict[str, Any]
         "updated_at": rfc3339(user.updated_at),
         "disabled": user.disabled_at is not None,
         "identities": [identity_view(i) for i in identities],
+        "status": "inactive" if user.disabled_at is not None else "active",
+        "scopes": list(user.scopes),
+        "external_id": user.external_id,
     }

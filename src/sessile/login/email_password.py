@@ -19,6 +19,7 @@ from sessile.login.lockout import Lockout
 from sessile.login.otp import OtpLogin
 from sessile.login.passwords import Passwords
 from sessile.login.ratelimit import RateLimits
+from sessile.login.trail import login_failed
 from sessile.sessions import ChallengeTokens
 from sessile.store.database import Database
 from sessile.store.users import Identifier
@@ -70,6 +71,13 @@ class EmailPasswordLogin:
         ok = await self._passwords.verify(user.password_hash if user else None, password)
         if user is None or not ok:
             await self._lockout.failed(identifier)
+            await login_failed(
+                self._db,
+                identifier,
+                method="password",
+                now=self._clock.now(),
+                user_id=user.id if user else None,
+            )
             raise InvalidPassword()
         if user.disabled_at is not None:
             raise InvalidPassword()

@@ -42,6 +42,7 @@ from sessile.ids import new_id
 from sessile.login.lockout import Lockout
 from sessile.login.ownership import Ownership
 from sessile.login.ratelimit import RateLimits
+from sessile.login.trail import code_sent, login_failed
 from sessile.pkce import verifier_matches
 from sessile.shared_secrets import SharedSecrets
 from sessile.store.database import Database
@@ -205,6 +206,7 @@ class OtpLogin:
             queued,
         )
         self._queue.wake()
+        await code_sent(self._db, identifier, now=now, delivered=message is not None)
         return f"{challenge_id}.{secret}"
 
     async def _challenge(self, token: str | None) -> OtpChallenge:
@@ -280,6 +282,7 @@ class OtpLogin:
                 self._settings.otp_resend_cooldown, "Wait a moment before asking again."
             )
         self._queue.wake()
+        await code_sent(self._db, identifier, now=now, delivered=message is not None)
 
     async def send_code(
         self,
@@ -319,6 +322,7 @@ class OtpLogin:
         unsent = challenge.sends == 0 or not challenge.deliverable
         if not hmac.compare_digest(expected, challenge.code_hash) or unsent:
             await self._lockout.failed(identifier)
+            await login_failed(self._db, identifier, method="otp", now=now)
             raise BadCheckCode()
         if not await self._db.otp.consume(challenge.id, now=now):
             raise BadCheckCode("The code has already been used.")

@@ -15,6 +15,7 @@ from sessile.dpop.proof import ValidatedProof
 from sessile.dpop.replay import ReplayStore
 from sessile.errors import DPoPKeyMismatch, InvalidDPoPProof, NotFound, Unauthorized, UseDPoPNonce
 from sessile.ids import new_id
+from sessile.metrics import LOGINS, REFRESHES
 from sessile.sessions.device import Device
 from sessile.sessions.refresh_tokens import (
     RefreshToken,
@@ -139,6 +140,7 @@ class SessionService:
             user_agent=(client.user_agent or "")[:512] or None,
         )
         await self._db.sessions.create(row)
+        LOGINS.labels(method=auth_method, result="success").inc()
         log.info("session created", extra={"session_id": session_id, "user_id": user_id})
         await self._end_surplus(user_id, now)
         return await self._issue(row, refresh, now)
@@ -172,6 +174,7 @@ class SessionService:
         token = parse_token(presented)
         if token is None:
             await self._take_proof(proof, replay, now)
+            REFRESHES.labels(outcome="forged").inc()
             raise Unauthorized(_INVALID)
         key = await self._secrets.get(_SUCCESSOR_SECRET)
         presented_hash = hash_token(token)
@@ -192,6 +195,7 @@ class SessionService:
         # The common case, a live session's current token with its key, in one statement.
         rotated = await rotate((proof.iat, proof.jti))
         if rotated is not None:
+            REFRESHES.labels(outcome="rotated").inc()
             return await self._issue(rotated, following, now)
 
         # Otherwise the proof goes through the replay store, then find out why: a proof
@@ -202,11 +206,14 @@ class SessionService:
         if row is not None and token.generation == row.generation:
             rotated = await rotate(None)
             if rotated is not None:
+                REFRESHES.labels(outcome="rotated").inc()
                 return await self._issue(rotated, following, now)
             row = await self._db.sessions.get(token.session_id)  # rotated meanwhile
         if row is None or not self._alive(row, now):
+            REFRESHES.labels(outcome="expired").inc()
             raise Unauthorized(_INVALID)
         if row.jkt != proof.jkt:
+            REFRESHES.labels(outcome="key_mismatch").inc()
             raise DPoPKeyMismatch()
 
         if token.generation == row.generation - 1 and presented_hash == row.previous_hash:
@@ -216,10 +223,18 @@ class SessionService:
                 and hash_token(following) == row.refresh_hash
             ):
                 await self._db.sessions.touch(row.id, now=now)
+                REFRESHES.labels(outcome="grace").inc()
                 return await self._issue(row, following, now)
 
         if reaches(key, token, generation=row.generation, token_hash=row.refresh_hash):
             await self._db.sessions.revoke(row.id, reason="refresh_token_reuse", now=now)
+            await self._db.audit.add(
+                "refresh.reuse_detected",
+                now=now,
+                user_id=row.user_id,
+                data={"session_id": row.id, "generation": token.generation},
+            )
+            REFRESHES.labels(outcome="reuse_revoked").inc()
             log.warning(
                 "refresh token reuse: session revoked",
                 extra={
@@ -228,6 +243,8 @@ class SessionService:
                     "generation": token.generation,
                 },
             )
+        else:
+            REFRESHES.labels(outcome="forged").inc()
         raise Unauthorized(_INVALID)
 
     async def _take_proof(self, proof: ValidatedProof, replay: ReplayStore, now: float) -> None:

@@ -6,10 +6,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sessile.store.api_keys import ApiKeyStore
+from sessile.store.app_config import AppConfigStore
+from sessile.store.audit import AuditStore
 from sessile.store.challenges import ChallengeStore
 from sessile.store.deliveries import DeliveryStore
 from sessile.store.drivers import Driver, create_driver
 from sessile.store.engine import create_engine
+from sessile.store.events import EventStore
 from sessile.store.identities import IdentityStore
 from sessile.store.keys import SigningKeyStore
 from sessile.store.login_failures import LoginFailureStore
@@ -21,6 +24,7 @@ from sessile.store.sessions import SessionStore
 from sessile.store.stepup import StepUpStore
 from sessile.store.user_identifiers import IdentifierStore
 from sessile.store.users import UserStore
+from sessile.store.webhooks import WebhookStore
 
 __all__ = ["Database"]
 
@@ -45,6 +49,10 @@ class Database:
         self.stepup = StepUpStore(engine)
         self.identifiers = IdentifierStore(engine)
         self.deliveries = DeliveryStore(engine)
+        self.webhooks = WebhookStore(engine)
+        self.events = EventStore(engine)
+        self.audit = AuditStore(engine)
+        self.config = AppConfigStore(engine)
 
     @classmethod
     def from_url(cls, url: str) -> Database:

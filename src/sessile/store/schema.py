@@ -10,6 +10,8 @@ import sqlalchemy as sa
 
 __all__ = [
     "api_keys",
+    "app_config",
+    "audit_events",
     "challenge_tokens",
     "deliveries",
     "dpop_replay",
@@ -26,6 +28,8 @@ __all__ = [
     "signing_keys",
     "stepup_challenges",
     "users",
+    "webhook_events",
+    "webhooks",
 ]
 
 metadata = sa.MetaData(
@@ -53,6 +57,10 @@ users = sa.Table(
     sa.Column("created_at", Time, nullable=False),
     sa.Column("updated_at", Time, nullable=False),
     sa.Column("disabled_at", Time),
+    #: The user's id in the app's own system (Prelude's ``external_id``), unique when set.
+    sa.Column("external_id", sa.String(128), unique=True),
+    #: Scopes granted to the user (strings); exposed to custom claims and the management API.
+    sa.Column("scopes", sa.JSON),
 )
 
 identifiers = sa.Table(
@@ -175,6 +183,8 @@ api_keys = sa.Table(
     sa.Column("created_at", Time, nullable=False),
     sa.Column("last_used_at", Time),
     sa.Column("revoked_at", Time),
+    #: What the key may do (``users:read``, …); null is every scope (keys made before scopes).
+    sa.Column("scopes", sa.JSON),
 )
 
 # The revocation feed (DESIGN §10): one row per revoked session, or per user-wide
@@ -333,4 +343,87 @@ rate_limits = sa.Table(
     sa.Column("key", sa.String(400), primary_key=True),
     sa.Column("count", sa.Integer, nullable=False),
     sa.Column("expires_at", Time, nullable=False, index=True),
+)
+
+# Webhook endpoints (DESIGN §12, "events"): a URL, an event filter and a signing secret.
+# An endpoint receives events only once it has echoed an activation challenge.
+webhooks = sa.Table(
+    "webhooks",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("url", sa.String(2048), nullable=False),
+    sa.Column("events", sa.JSON, nullable=False),
+    #: Sent back in the activation challenge, so the receiver knows the request is ours.
+    sa.Column("verification_token", sa.String(255), nullable=False),
+    #: AES-GCM ciphertext of the HMAC secret that signs each delivery.
+    sa.Column("secret_encrypted", sa.Text, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.Column("last_http_code", sa.Integer),
+    sa.Column("last_http_code_at", Time),
+)
+
+# The event outbox: one row per (event, endpoint), written in the transaction of the change
+# it announces. Only the oldest unsettled row of a user (per endpoint) can be claimed, so a
+# user's events arrive in order; rows of different users travel together in batches.
+webhook_events = sa.Table(
+    "webhook_events",
+    metadata,
+    sa.Column(
+        "seq",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column(
+        "webhook_id",
+        sa.String(40),
+        sa.ForeignKey("webhooks.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("event_id", sa.String(40), nullable=False),
+    sa.Column("type", sa.String(40), nullable=False),
+    sa.Column("user_id", sa.String(40), nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    #: Null once settled: delivered, or dead-lettered.
+    sa.Column("next_attempt_at", Time, index=True),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("leased_until", Time),
+    sa.Column("sent_at", Time),
+    sa.Column("dead_at", Time),
+    sa.Column("last_error", sa.String(200)),
+    sa.UniqueConstraint("webhook_id", "event_id"),
+    sa.Index(None, "webhook_id", "user_id", "seq"),
+)
+
+# Security events (logins, code sends and failed checks, refresh reuse, revocations,
+# password and identifier changes, API-key use), kept for ``audit_retention``.
+audit_events = sa.Table(
+    "audit_events",
+    metadata,
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("type", sa.String(40), nullable=False),
+    sa.Column("user_id", sa.String(40), index=True),
+    #: Who did it: ``user:<id>``, ``api_key:<id>``, ``cli``, or ``anonymous``.
+    sa.Column("actor", sa.String(80), nullable=False),
+    sa.Column("ip", sa.String(45)),
+    sa.Column("user_agent", sa.String(512)),
+    sa.Column("at", Time, nullable=False, index=True),
+    sa.Column("data", sa.JSON, nullable=False),
+)
+
+# Settings changed through the management API (custom claims), shared by every node.
+app_config = sa.Table(
+    "app_config",
+    metadata,
+    sa.Column("name", sa.String(40), primary_key=True),
+    sa.Column("value", sa.JSON, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
 )

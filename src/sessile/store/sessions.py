@@ -11,10 +11,13 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from sessile.store.drivers import Driver, Many, One, Row, Statement, Steps
+from sessile.events import types as event
+from sessile.store.audit import record_audit
+from sessile.store.drivers import Driver, Row, Statement
 from sessile.store.drivers.base import compile_statement
+from sessile.store.events import record_event
 from sessile.store.schema import revocations, sessions
 
 __all__ = ["SessionRow", "SessionStore"]
@@ -75,6 +78,25 @@ def _live() -> sa.ColumnElement[bool]:
         sessions.c.revoked_at.is_(None),
         sessions.c.expires_at > _p("now"),
         sessions.c.last_seen_at > _p("idle_since"),
+    )
+
+
+async def _revoked_event(
+    conn: AsyncConnection, user_id: str, session_id: str, reason: str, now: float
+) -> None:
+    await record_event(
+        conn,
+        event.SESSION_REVOKED,
+        user_id=user_id,
+        payload={"session_id": session_id, "reason": reason},
+        now=now,
+    )
+    await record_audit(
+        conn,
+        "session.revoked",
+        now=now,
+        user_id=user_id,
+        data={"session_id": session_id, "reason": reason},
     )
 
 
@@ -212,10 +234,6 @@ class _Compiled:
         self.get = c(GET)
         self.list_page = c(LIST_PAGE)
         self.list_count = c(LIST_COUNT)
-        self.revoke_one = c(REVOKE_ONE)
-        self.revoke_own = c(REVOKE_OWN)
-        self.revoke_user = {variant: c(statement) for variant, statement in REVOKE_USER.items()}
-        self.feed = c(FEED)
         self.proof_seen = c(PROOF_SEEN)
         self.proof_taken = c(PROOF_TAKEN)
 
@@ -229,6 +247,25 @@ class SessionStore:
     async def create(self, row: SessionRow) -> None:
         async with self._engine.begin() as conn:
             await conn.execute(sessions.insert().values(**row.__dict__))
+            await record_event(
+                conn,
+                event.SESSION_CREATED,
+                user_id=row.user_id,
+                payload={
+                    "session_id": row.id,
+                    "auth_method": row.auth_method,
+                    "device_type": row.device_type,
+                    "country_code": row.country_code,
+                },
+                now=row.created_at,
+            )
+            await record_audit(
+                conn,
+                "login.succeeded",
+                now=row.created_at,
+                user_id=row.user_id,
+                data={"method": row.auth_method, "session_id": row.id},
+            )
 
     async def get(self, session_id: str) -> SessionRow | None:
         rows = await self._driver.rows(self._sql.get, {"id": session_id})
@@ -314,21 +351,20 @@ class SessionStore:
 
         The revocation feed gets its row in the same transaction.
         """
+        # On the engine, not the driver: the webhook event and the audit row are written
+        # by SQLAlchemy in the same transaction as the revocation.
         params = {"id": session_id, "reason": reason, "now": now}
-        statement = self._sql.revoke_one
+        statement = REVOKE_ONE
         if user_id is not None:
             params["user_id"] = user_id
-            statement = self._sql.revoke_own
-        feed = self._sql.feed
-
-        def steps() -> Steps[bool]:
-            rows = yield One(statement, params)
-            if not rows:
+            statement = REVOKE_OWN
+        async with self._engine.begin() as conn:
+            owner = (await conn.execute(statement, params)).scalar()
+            if owner is None:
                 return False
-            yield Many(feed, [{"user_id": rows[0][0], "session_id": session_id, "now": now}])
-            return True
-
-        return await self._driver.transaction(steps())
+            await conn.execute(FEED, [{"user_id": owner, "session_id": session_id, "now": now}])
+            await _revoked_event(conn, owner, session_id, reason, now)
+        return True
 
     async def revoke_user(
         self,
@@ -347,12 +383,9 @@ class SessionStore:
             params["except_id"] = except_id
         if auth_method is not None:
             params["auth_method"] = auth_method
-        statement = self._sql.revoke_user[except_id is not None, auth_method is not None]
-        feed = self._sql.feed
-
-        def steps() -> Steps[int]:
-            rows = yield One(statement, params)
-            revoked = [row[0] for row in rows or ()]
+        statement = REVOKE_USER[except_id is not None, auth_method is not None]
+        async with self._engine.begin() as conn:
+            revoked = list((await conn.execute(statement, params)).scalars())
             feed_rows: list[dict[str, Any]] = [
                 {"user_id": user_id, "session_id": sid, "now": now} for sid in revoked
             ]
@@ -360,10 +393,10 @@ class SessionStore:
                 # Also a user-wide row: it covers a token minted while this ran.
                 feed_rows.append({"user_id": user_id, "session_id": None, "now": now})
             if feed_rows:
-                yield Many(feed, feed_rows)
-            return len(revoked)
-
-        return await self._driver.transaction(steps())
+                await conn.execute(FEED, feed_rows)
+            for session_id in revoked:
+                await _revoked_event(conn, user_id, session_id, reason, now)
+        return len(revoked)
 
     async def list_active(
         self, user_id: str, *, now: float, idle_since: float, limit: int, offset: int
@@ -417,6 +450,8 @@ class SessionStore:
                     revocations.insert(),
                     [{"user_id": user_id, "session_id": sid, "revoked_at": now} for sid in ended],
                 )
+            for session_id in ended:
+                await _revoked_event(conn, user_id, session_id, reason, now)
         return ended
 
     async def purge_ended(

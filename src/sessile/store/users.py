@@ -10,8 +10,11 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from sessile.errors import IdentifierAlreadyExists
+from sessile.errors import Conflict, IdentifierAlreadyExists
+from sessile.events import types as event
 from sessile.ids import new_id
+from sessile.store.audit import record_audit
+from sessile.store.events import record_event
 from sessile.store.schema import identifiers, users
 
 __all__ = ["Identifier", "User", "UserStore", "merge_patch"]
@@ -36,6 +39,10 @@ class User:
     proven: frozenset[Identifier] = frozenset()
     #: The password came from a sign-up that no proof has backed yet.
     password_unproven: bool = False
+    #: The user's id in the app's own system.
+    external_id: str | None = None
+    #: Scopes granted to the user.
+    scopes: tuple[str, ...] = ()
 
     def is_proven(self, identifier_type: str) -> bool:
         """Whether some identifier of this type (``email_address``, ``phone_number``) is proven."""
@@ -57,6 +64,10 @@ def merge_patch(target: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str
     return merged
 
 
+class _Unset:
+    """Marks an argument left out (where None means "clear")."""
+
+
 @dataclass
 class _Identifiers:
     all: list[Identifier]
@@ -74,7 +85,13 @@ def _user(row: sa.Row[Any], idents: _Identifiers) -> User:
         identifiers=tuple(idents.all),
         proven=frozenset(idents.proven),
         password_unproven=bool(row.password_unproven),
+        external_id=row.external_id,
+        scopes=tuple(row.scopes or ()),
     )
+
+
+def _identifier_doc(identifier: Identifier, verified: bool) -> dict[str, Any]:
+    return {"type": identifier.type, "value": identifier.value, "verified": verified}
 
 
 async def _identifiers_of(
@@ -114,6 +131,8 @@ class UserStore:
         password_hash: str | None = None,
         proven: Sequence[Identifier] = (),
         password_unproven: bool = False,
+        external_id: str | None = None,
+        scopes: Sequence[str] = (),
     ) -> User:
         """Create a user; raise IdentifierAlreadyExists if an identifier is taken.
 
@@ -130,7 +149,20 @@ class UserStore:
                         password_unproven=password_unproven,
                         created_at=now,
                         updated_at=now,
+                        external_id=external_id,
+                        scopes=list(scopes),
                     )
+                )
+                await record_event(
+                    conn,
+                    event.USER_CREATED,
+                    user_id=user_id,
+                    payload={
+                        "identifiers": [_identifier_doc(i, i in proven) for i in identifiers_],
+                        "profile": dict(profile or {}),
+                        "external_id": external_id,
+                    },
+                    now=now,
                 )
                 if identifiers_:
                     await conn.execute(
@@ -147,6 +179,8 @@ class UserStore:
                         ],
                     )
         except IntegrityError as exc:
+            if external_id is not None and await self.find_by_external_id(external_id):
+                raise Conflict("Another user has this external_id.") from exc
             raise IdentifierAlreadyExists() from exc
         return User(
             user_id,
@@ -158,6 +192,8 @@ class UserStore:
             tuple(identifiers_),
             frozenset(i for i in identifiers_ if i in proven),
             password_unproven,
+            external_id,
+            tuple(scopes),
         )
 
     async def get(self, user_id: str) -> User | None:
@@ -221,6 +257,14 @@ class UserStore:
             values: dict[str, Any] = {}
             if profile_patch is not None:
                 values["profile"] = merge_patch(current.profile, profile_patch)
+                if values["profile"] != current.profile:
+                    await record_event(
+                        conn,
+                        event.USER_PROFILE_UPDATED,
+                        user_id=user_id,
+                        payload={"profile": values["profile"]},
+                        now=now,
+                    )
             if disabled is True and current.disabled_at is None:
                 values["disabled_at"] = now
             elif disabled is False:
@@ -243,6 +287,9 @@ class UserStore:
                 .where(users.c.id == user_id)
                 .values(password_hash=password_hash, password_unproven=False, updated_at=now)
             )
+            if result.rowcount == 1:
+                kind = "password.changed" if password_hash else "password.removed"
+                await record_audit(conn, kind, now=now, user_id=user_id)
         return result.rowcount == 1
 
     async def prove(self, user_id: str, identifier: Identifier, *, now: float) -> bool:
@@ -258,6 +305,14 @@ class UserStore:
                 )
                 .values(verified_at=now)
             )
+            if result.rowcount == 1:
+                await record_audit(
+                    conn,
+                    "identifier.proven",
+                    now=now,
+                    user_id=user_id,
+                    data={"type": identifier.type},
+                )
         return result.rowcount == 1
 
     async def drop_unproven_password(self, user_id: str, *, now: float) -> bool:
@@ -268,9 +323,142 @@ class UserStore:
                 .where(users.c.id == user_id, users.c.password_unproven.is_(True))
                 .values(password_hash=None, password_unproven=False, updated_at=now)
             )
+            if result.rowcount == 1:
+                await record_audit(
+                    conn, "password.removed", now=now, user_id=user_id, data={"unproven": True}
+                )
         return result.rowcount == 1
 
-    async def delete(self, user_id: str) -> bool:
+    async def delete(self, user_id: str, *, now: float) -> bool:
         async with self._engine.begin() as conn:
             result = await conn.execute(users.delete().where(users.c.id == user_id))
+            if result.rowcount == 1:
+                await record_event(conn, event.USER_DELETED, user_id=user_id, payload={}, now=now)
         return result.rowcount == 1
+
+    async def add_identifier(
+        self, user_id: str, identifier: Identifier, *, now: float, proven: bool
+    ) -> bool:
+        """Give the user another identifier; False when there is no such user, and
+        IdentifierAlreadyExists when someone holds it."""
+        try:
+            async with self._engine.begin() as conn:
+                touched = await conn.execute(
+                    users.update().where(users.c.id == user_id).values(updated_at=now)
+                )
+                if touched.rowcount != 1:
+                    return False
+                await record_event(
+                    conn,
+                    event.IDENTIFIER_CREATED,
+                    user_id=user_id,
+                    payload={"identifier": _identifier_doc(identifier, proven)},
+                    now=now,
+                )
+                await record_audit(
+                    conn,
+                    "identifier.added",
+                    now=now,
+                    user_id=user_id,
+                    data={"type": identifier.type, "verified": proven},
+                )
+                await conn.execute(
+                    identifiers.insert().values(
+                        type=identifier.type,
+                        value=identifier.value,
+                        user_id=user_id,
+                        created_at=now,
+                        verified_at=now if proven else None,
+                    )
+                )
+        except IntegrityError as exc:
+            raise IdentifierAlreadyExists() from exc
+        return True
+
+    async def remove_identifier(self, user_id: str, identifier: Identifier, *, now: float) -> bool:
+        """Take an identifier from the user; False when the user does not hold it."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                identifiers.delete()
+                .where(
+                    identifiers.c.type == identifier.type,
+                    identifiers.c.value == identifier.value,
+                    identifiers.c.user_id == user_id,
+                )
+                .returning(identifiers.c.verified_at)
+            )
+            removed = result.first()
+            if removed is None:
+                return False
+            await conn.execute(users.update().where(users.c.id == user_id).values(updated_at=now))
+            await record_event(
+                conn,
+                event.IDENTIFIER_DELETED,
+                user_id=user_id,
+                payload={"identifier": _identifier_doc(identifier, removed[0] is not None)},
+                now=now,
+            )
+            await record_audit(
+                conn, "identifier.removed", now=now, user_id=user_id, data={"type": identifier.type}
+            )
+        return True
+
+    async def set_fields(
+        self,
+        user_id: str,
+        *,
+        now: float,
+        external_id: str | type[_Unset] | None = _Unset,
+        scopes: Sequence[str] | None = None,
+    ) -> User | None:
+        """Set the external id (None clears it) and the scopes; None when no such user,
+        Conflict when another user has the external id."""
+        values: dict[str, Any] = {"updated_at": now}
+        if external_id is not _Unset:
+            values["external_id"] = external_id
+        if scopes is not None:
+            values["scopes"] = list(dict.fromkeys(scopes))
+        try:
+            async with self._engine.begin() as conn:
+                result = await conn.execute(
+                    users.update().where(users.c.id == user_id).values(**values)
+                )
+                if result.rowcount != 1:
+                    return None
+                return await self._get(conn, user_id)
+        except IntegrityError as exc:
+            raise Conflict("Another user has this external_id.") from exc
+
+    async def find_by_external_id(self, external_id: str) -> User | None:
+        async with self._engine.connect() as conn:
+            user_id = await conn.scalar(
+                sa.select(users.c.id).where(users.c.external_id == external_id)
+            )
+        return None if user_id is None else await self.get(user_id)
+
+    async def lookup(
+        self, *, external_ids: Sequence[str], identifiers_: Sequence[Identifier]
+    ) -> Sequence[User]:
+        """The users holding any of these external ids or identifiers, oldest first."""
+        conditions: list[sa.ColumnElement[bool]] = []
+        if external_ids:
+            conditions.append(users.c.external_id.in_(external_ids))
+        if identifiers_:
+            held = sa.select(identifiers.c.user_id).where(
+                sa.tuple_(identifiers.c.type, identifiers.c.value).in_(
+                    [(i.type, i.value) for i in identifiers_]
+                )
+            )
+            conditions.append(users.c.id.in_(held))
+        if not conditions:
+            return []
+        async with self._engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    users.select()
+                    .where(sa.or_(*conditions))
+                    .order_by(users.c.created_at, users.c.id)
+                )
+            ).all()
+            idents = await _identifiers_of(conn, [r.id for r in rows])
+        return [_user(r, idents[r.id]) for r in rows]

@@ -2,6 +2,7 @@
 
 ``Verifier`` (threads) and ``AsyncVerifier`` (asyncio) check a token against
 the issuer's JWKS and return :class:`Claims` or raise a :class:`TokenError`.
+``verify_webhook`` checks a webhook delivery's signature and freshness.
 Framework glue lives in ``sessile.verify.fastapi``, ``.starlette`` and
 ``.flask``; import the one you use. See docs/backend.md.
 """
@@ -25,6 +26,7 @@ from sessile.verify._errors import (
 )
 from sessile.verify._revocations import FeedStats, RevocationFeed
 from sessile.verify._verifier import AsyncVerifier, Verifier
+from sessile.verify._webhooks import WebhookBatch, WebhookError, verify_webhook
 
 __all__ = [
     "AsyncVerifier",
@@ -46,4 +48,7 @@ __all__ = [
     "UnknownKey",
     "UnsupportedAlgorithm",
     "Verifier",
+    "WebhookBatch",
+    "WebhookError",
+    "verify_webhook",
 ]

@@ -22,6 +22,7 @@ from sessile.clock import Clock, SystemClock
 from sessile.verify._claims import Claims, check_claims
 from sessile.verify._errors import (
     BadSignature,
+    InvalidClaim,
     InvalidToken,
     KeysUnavailable,
     RevokedToken,
@@ -70,6 +71,7 @@ class _Verifier:
         timeout: float = 5.0,
         clock: Clock | None = None,
         revocations: RevocationFeed | None = None,
+        accept_minted: bool = False,
     ) -> None:
         if not isinstance(issuer, str) or not issuer:
             raise ValueError("issuer must be a non-empty string")
@@ -88,6 +90,8 @@ class _Verifier:
         self.audiences = audiences
         #: A followed revocation feed: tokens of revoked sessions are refused.
         self.revocations = revocations
+        #: Minted tokens (``"minted": true``, made by POST …/tokens) are refused unless set.
+        self.accept_minted = accept_minted
         self.algorithms = algs
         self.leeway = leeway
         self._clock: Clock = clock or SystemClock()
@@ -161,6 +165,8 @@ class _Verifier:
             now=self._clock.now(),
             leeway=self.leeway,
         )
+        if claims.raw.get("minted") is not None and not self.accept_minted:
+            raise InvalidClaim("minted", "The token was minted, not issued at a login.")
         if self.revocations is not None and self.revocations.is_revoked(claims):
             raise RevokedToken()
         return claims

@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
+from sessile.api_scopes import REVOCATIONS_READ
 from sessile.http.api_key import api_key_caller
 from sessile.http.context import context_of
 
@@ -33,7 +34,7 @@ async def revocations(
 ) -> JSONResponse:
     """Revoked sessions (``session_id``) and user-wide revocations (``session_id`` null:
     every token of the user issued before ``revoked_at``), oldest first."""
-    await api_key_caller(request, app_id)
+    await api_key_caller(request, app_id, REVOCATIONS_READ)
     context = context_of(request)
     rows = await context.db.revocations.after(after, limit=limit)
     settled = context.clock.now() - SETTLE_SECONDS

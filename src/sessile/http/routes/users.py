@@ -7,30 +7,29 @@ reach the OpenAPI document through ``openapi_extra``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from sessile.api_scopes import SESSIONS, USERS_READ, USERS_WRITE
 from sessile.errors import (
     BadRequest,
     NotFound,
 )
+from sessile.http.api_docs import NO_STORE, PAGING, errors, json_body
 from sessile.http.api_key import api_key_caller
 from sessile.http.bodies import read_json
 from sessile.http.context import context_of
-from sessile.http.paging import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, paging
+from sessile.http.paging import paging
 from sessile.http.views import session_view, user_views
 from sessile.identifiers import IDENTIFIER_TYPES, parse_identifier
-from sessile.users import create_user, delete_user, existing_user, set_password, update_user
+from sessile.users import SCOPE, create_user, delete_user, existing_user, set_password, update_user
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v2/session/apps/{app_id}", tags=["management"])
-
-_NO_STORE = {"Cache-Control": "no-store"}
 
 
 # Bodies ------------------------------------------------------------------------------------
@@ -54,6 +53,10 @@ class CreateUserBody(BaseModel):
     password: str | None = Field(
         default=None, description="Checked against the password policy, stored as argon2id."
     )
+    external_id: str | None = Field(
+        default=None, min_length=1, max_length=128, description="The user's id in your system."
+    )
+    scopes: list[SCOPE] = Field(default_factory=list, max_length=50)
 
 
 class UpdateUserBody(BaseModel):
@@ -111,6 +114,9 @@ class UserView(BaseModel):
     updated_at: str = Field(description="RFC 3339, UTC.")
     disabled: bool
     identities: list[IdentityView] = Field(description="Social-login accounts linked to it.")
+    status: str = Field(description="`active`, or `inactive` (disabled).")
+    scopes: list[str]
+    external_id: str | None
 
 
 class UserList(BaseModel):
@@ -142,84 +148,18 @@ class Revoked(BaseModel):
     revoked: int
 
 
-class ErrorBody(BaseModel):
-    code: str
-    message: str
-
-
-# Helpers -----------------------------------------------------------------------------------
-def _inline_refs(schema: Any, defs: Mapping[str, Any]) -> Any:
-    """Resolve ``#/$defs/…`` references: an inline request schema can't point into a
-    ``$defs`` of its own once it sits inside the OpenAPI document."""
-    if isinstance(schema, dict):
-        ref = schema.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/$defs/"):
-            return _inline_refs(defs[ref.removeprefix("#/$defs/")], defs)
-        return {k: _inline_refs(v, defs) for k, v in schema.items() if k != "$defs"}
-    if isinstance(schema, list):
-        return [_inline_refs(item, defs) for item in schema]
-    return schema
-
-
-def _json_body(model: type[BaseModel], *, required: bool = True) -> dict[str, Any]:
-    schema = model.model_json_schema()
-    return {
-        "requestBody": {
-            "required": required,
-            "content": {
-                "application/json": {"schema": _inline_refs(schema, schema.get("$defs", {}))}
-            },
-        }
-    }
-
-
-_PAGING = {
-    "parameters": [
-        {
-            "name": "limit",
-            "in": "query",
-            "required": False,
-            "schema": {
-                "type": "integer",
-                "minimum": 1,
-                "maximum": MAX_LIMIT,
-                "default": DEFAULT_LIMIT,
-            },
-            "description": "Page size; otherwise `invalid_pagination_limit`.",
-        },
-        {
-            "name": "offset",
-            "in": "query",
-            "required": False,
-            "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
-            "description": "Items to skip; otherwise `invalid_pagination_offset`.",
-        },
-    ]
-}
-
-
-def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    described = {
-        400: "`bad_request`, or a more precise 400 code",
-        401: "`unauthorized`: no API key, or an unknown or revoked one",
-        404: "`not_found`: no such app, user or session",
-        409: "`identifier_already_exists`",
-    }
-    return {s: {"model": ErrorBody, "description": described[s]} for s in (401, *statuses)}
-
-
 # Routes ------------------------------------------------------------------------------------
 @router.post(
     "/users",
     operation_id="create_user",
     status_code=201,
     response_model=UserView,
-    responses=_errors(400, 409),
-    openapi_extra=_json_body(CreateUserBody),
+    responses=errors(400, 409),
+    openapi_extra=json_body(CreateUserBody),
 )
 async def create_user_route(request: Request, app_id: str) -> JSONResponse:
     """Create a user with identifiers, a profile and optionally a password."""
-    await api_key_caller(request, app_id)
+    await api_key_caller(request, app_id, USERS_WRITE)
     context = context_of(request)
     body = await read_json(request, CreateUserBody)
     parsed = [
@@ -231,11 +171,13 @@ async def create_user_route(request: Request, app_id: str) -> JSONResponse:
         profile=body.profile,
         password=body.password,
         proven=[identifier for identifier, verified in parsed if verified],
+        external_id=body.external_id,
+        scopes=body.scopes,
     )
     return JSONResponse(
         (await user_views(context.db, [user]))[0],
         status_code=201,
-        headers={**_NO_STORE, "Location": f"/v2/session/apps/{app_id}/users/{user.id}"},
+        headers={**NO_STORE, "Location": f"/v2/session/apps/{app_id}/users/{user.id}"},
     )
 
 
@@ -243,8 +185,8 @@ async def create_user_route(request: Request, app_id: str) -> JSONResponse:
     "/users",
     operation_id="list_users",
     response_model=UserList,
-    responses=_errors(400),
-    openapi_extra=_PAGING,
+    responses=errors(400),
+    openapi_extra=PAGING,
 )
 async def list_users(
     request: Request,
@@ -257,7 +199,7 @@ async def list_users(
     ),
 ) -> JSONResponse:
     """Users, oldest first; or the one user holding an identifier."""
-    await api_key_caller(request, app_id)
+    await api_key_caller(request, app_id, USERS_READ)
     context = context_of(request)
     limit, offset = paging(request)
     if identifier_type is None and identifier_value is None:
@@ -276,7 +218,7 @@ async def list_users(
             "limit": limit,
             "offset": offset,
         },
-        headers=_NO_STORE,
+        headers=NO_STORE,
     )
 
 
@@ -284,32 +226,32 @@ async def list_users(
     "/users/{user_id}",
     operation_id="get_user",
     response_model=UserView,
-    responses=_errors(404),
+    responses=errors(404),
 )
 async def get_user(request: Request, app_id: str, user_id: str) -> JSONResponse:
     """One user."""
-    await api_key_caller(request, app_id)
+    await api_key_caller(request, app_id, USERS_READ)
     context = context_of(request)
     user = await existing_user(context, user_id)
-    return JSONResponse((await user_views(context.db, [user]))[0], headers=_NO_STORE)
+    return JSONResponse((await user_views(context.db, [user]))[0], headers=NO_STORE)
 
 
 @router.patch(
     "/users/{user_id}",
     operation_id="update_user",
     response_model=UserView,
-    responses=_errors(400, 404),
-    openapi_extra=_json_body(UpdateUserBody, required=False),
+    responses=errors(400, 404),
+    openapi_extra=json_body(UpdateUserBody, required=False),
 )
 async def update_user_route(request: Request, app_id: str, user_id: str) -> JSONResponse:
     """Merge into the profile (RFC 7396), and disable (revoking every session) or enable."""
-    await api_key_caller(request, app_id)
+    await api_key_caller(request, app_id, USERS_WRITE)
     context = context_of(request)
     body = await read_json(request, UpdateUserBody)
     user = await update_user(context, user_id, profile_patch=body.profile, disabled=body.disabled)
     if user is None:
         raise NotFound("No such user.")
-    return JSONResponse((await user_views(context.db, [user]))[0], headers=_NO_STORE)
+    return JSONResponse((await user_views(context.db, [user]))[0], headers=NO_STORE)
 
 
 @router.delete(
@@ -317,11 +259,11 @@ async def update_user_route(request: Request, app_id: str, user_id: str) -> JSON
     operation_id="delete_user",
     status_code=204,
     response_class=Response,
-    responses=_errors(404),
+    responses=errors(404),
 )
 async def delete_user_route(request: Request, app_id: str, user_id: str) -> Response:
     """Delete a user with their identifiers, after revoking every session."""
-    await api_key_caller(request, app_id)
+    await api_key_caller(request, app_id, USERS_WRITE)
     if not await delete_user(context_of(request), user_id):
         raise NotFound("No such user.")
     return Response(status_code=204)
@@ -331,33 +273,33 @@ async def delete_user_route(request: Request, app_id: str, user_id: str) -> Resp
     "/users/{user_id}/password",
     operation_id="set_user_password",
     response_model=UserView,
-    responses=_errors(400, 404),
-    openapi_extra=_json_body(PasswordBody),
+    responses=errors(400, 404),
+    openapi_extra=json_body(PasswordBody),
 )
 async def set_password_route(request: Request, app_id: str, user_id: str) -> JSONResponse:
     """Set (policy enforced) or remove the password; optionally revoke every session.
 
     A backend has no current session to spare, so the choice is all or none.
     """
-    await api_key_caller(request, app_id)
+    await api_key_caller(request, app_id, USERS_WRITE)
     context = context_of(request)
     body = await read_json(request, PasswordBody)
     user = await set_password(context, user_id, body.password, revoke_sessions=body.revoke_sessions)
     if user is None:
         raise NotFound("No such user.")
-    return JSONResponse((await user_views(context.db, [user]))[0], headers=_NO_STORE)
+    return JSONResponse((await user_views(context.db, [user]))[0], headers=NO_STORE)
 
 
 @router.get(
     "/users/{user_id}/sessions",
     operation_id="list_user_sessions",
     response_model=SessionList,
-    responses=_errors(400, 404),
-    openapi_extra=_PAGING,
+    responses=errors(400, 404),
+    openapi_extra=PAGING,
 )
 async def list_user_sessions(request: Request, app_id: str, user_id: str) -> JSONResponse:
     """The user's live sessions, newest first: the shape of ``/v1/session/me/list``."""
-    await api_key_caller(request, app_id)
+    await api_key_caller(request, app_id, SESSIONS)
     context = context_of(request)
     limit, offset = paging(request)
     await existing_user(context, user_id)
@@ -370,7 +312,7 @@ async def list_user_sessions(request: Request, app_id: str, user_id: str) -> JSO
             "limit": limit,
             "offset": offset,
         },
-        headers=_NO_STORE,
+        headers=NO_STORE,
     )
 
 
@@ -378,12 +320,12 @@ async def list_user_sessions(request: Request, app_id: str, user_id: str) -> JSO
     "/users/{user_id}/sessions/revoke",
     operation_id="revoke_user_sessions",
     response_model=Revoked,
-    responses=_errors(400, 404),
-    openapi_extra=_json_body(RevokeSessionsBody, required=False),
+    responses=errors(400, 404),
+    openapi_extra=json_body(RevokeSessionsBody, required=False),
 )
 async def revoke_user_sessions(request: Request, app_id: str, user_id: str) -> JSONResponse:
     """Revoke every live session of the user, or the one ``session_id`` names."""
-    await api_key_caller(request, app_id)
+    await api_key_caller(request, app_id, SESSIONS)
     context = context_of(request)
     body = await read_json(request, RevokeSessionsBody)
     await existing_user(context, user_id)

@@ -1,0 +1,112 @@
+"""``POST …/tokens`` (minted tokens, when ``SESSILE_MINT_TOKENS`` is on) and
+``GET``/``PUT …/config/claims`` (the custom-claims mapping)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from sessile.access_tokens import MAX_MINTED_TTL
+from sessile.api_scopes import CONFIG, TOKENS
+from sessile.custom_claims import CONFIG_NAME, check_mapping
+from sessile.errors import Forbidden
+from sessile.http.api_docs import NO_STORE, errors, json_body
+from sessile.http.api_key import api_key_caller
+from sessile.http.bodies import read_json
+from sessile.http.context import context_of
+from sessile.http.views import rfc3339
+from sessile.users import existing_user
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v2/session/apps/{app_id}", tags=["management"])
+
+
+class MintBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    user_id: str | None = Field(
+        default=None,
+        max_length=40,
+        description="A user: the token's sub, with the user's custom claims under cc.",
+    )
+    claims: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Claims passed through as they are (exp at most 24 hours away).",
+    )
+    ttl: int = Field(default=3_600, ge=1, le=MAX_MINTED_TTL, description="Seconds.")
+
+
+class Minted(BaseModel):
+    token: str
+    expires_at: str
+
+
+class ClaimsMapping(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    claims: dict[str, Any] = Field(
+        description="Claim name to source: user.id, user.external_id, user.scopes, "
+        "user.email, user.phone_number, user.created_at, profile.<member>[.<member>…], "
+        'or {"value": <constant>}.'
+    )
+
+
+@router.post(
+    "/tokens",
+    operation_id="mint_token",
+    status_code=201,
+    response_model=Minted,
+    responses=errors(400, 404),
+    openapi_extra=json_body(MintBody, required=False),
+)
+async def mint_token(request: Request, app_id: str) -> JSONResponse:
+    """Mint a signed access token for tests and service calls; it carries ``"minted":
+    true``. Only when minting is on (``SESSILE_MINT_TOKENS``); every mint is audited."""
+    await api_key_caller(request, app_id, TOKENS)
+    context = context_of(request)
+    if not context.settings.mint_tokens:
+        raise Forbidden("Minting tokens is off (SESSILE_MINT_TOKENS).")
+    body = await read_json(request, MintBody)
+    claims = dict(body.claims)
+    if body.user_id is not None:
+        user = await existing_user(context, body.user_id)
+        claims = {**(await context.custom_claims(user.id)), "sub": user.id, **claims}
+    token, exp = await context.access_tokens.mint(claims, ttl=body.ttl)
+    await context.db.audit.add(
+        "token.minted",
+        now=context.clock.now(),
+        user_id=body.user_id,
+        data={"sub": claims.get("sub"), "exp": exp},
+    )
+    return JSONResponse(
+        {"token": token, "expires_at": rfc3339(exp)}, status_code=201, headers=NO_STORE
+    )
+
+
+@router.get("/config/claims", operation_id="get_claims_config", response_model=ClaimsMapping)
+async def get_claims(request: Request, app_id: str) -> JSONResponse:
+    """The custom-claims mapping (``cc`` in every access token)."""
+    await api_key_caller(request, app_id, CONFIG)
+    mapping = await context_of(request).db.config.get(CONFIG_NAME)
+    return JSONResponse({"claims": mapping or {}}, headers=NO_STORE)
+
+
+@router.put(
+    "/config/claims",
+    operation_id="set_claims_config",
+    response_model=ClaimsMapping,
+    responses=errors(400),
+    openapi_extra=json_body(ClaimsMapping),
+)
+async def set_claims(request: Request, app_id: str) -> JSONResponse:
+    """Replace the mapping; tokens issued from now on carry it (every node within seconds).
+    Reserved names (``sub``, ``exp``, ``scope``, …) and oversized constants are refused."""
+    await api_key_caller(request, app_id, CONFIG)
+    body = await read_json(request, ClaimsMapping)
+    mapping = check_mapping(body.claims)
+    context = context_of(request)
+    await context.db.config.put(CONFIG_NAME, mapping, now=context.clock.now())
+    context.custom_claims.forget()
+    return JSONResponse({"claims": mapping}, headers=NO_STORE)

@@ -1,0 +1,230 @@
+"""The management API under Prelude's names (``/v2/session/apps/{app_id}/users/…``):
+one session's revocation, the profile, the status, the external id, the scopes, the
+identifiers, and a batch lookup. The routes of ``users.py`` keep working beside them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from sessile.api_scopes import SESSIONS, USERS_READ, USERS_WRITE
+from sessile.errors import BadRequest, NotFound
+from sessile.http.api_docs import NO_STORE, errors, json_body
+from sessile.http.api_key import api_key_caller
+from sessile.http.bodies import read_json
+from sessile.http.context import context_of
+from sessile.http.routes.users import IdentifierBody, UserView
+from sessile.http.views import user_view
+from sessile.identifiers import parse_identifier
+from sessile.store.users import Identifier
+from sessile.users import (
+    SCOPE,
+    add_identifier,
+    existing_user,
+    remove_identifier,
+    update_user,
+)
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v2/session/apps/{app_id}", tags=["management"])
+
+_LOOKUP_MAX = 100
+
+
+class ProfileBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    profile: dict[str, Any] = Field(
+        description="An RFC 7396 merge patch of the profile: members set to null are removed, "
+        "objects merge, anything else replaces."
+    )
+
+
+class StatusBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    status: Literal["active", "inactive"] = Field(
+        description="`inactive` disables the user and revokes every session; `active` enables."
+    )
+
+
+class ExternalIdBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    external_id: str | None = Field(
+        min_length=1, max_length=128, description="The user's id in your system; null clears it."
+    )
+
+
+class ScopesBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    scopes: list[SCOPE] = Field(max_length=50, description="Replaces the user's scopes.")
+
+
+class RemoveIdentifierBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    type: str
+    value: str
+
+
+class BatchLookupBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    external_ids: list[str] = Field(default_factory=list, max_length=_LOOKUP_MAX)
+    emails: list[str] = Field(default_factory=list, max_length=_LOOKUP_MAX)
+
+
+class UserMatches(BaseModel):
+    users: list[UserView]
+
+
+def _user_answer(user: Any, status: int = 200) -> JSONResponse:
+    return JSONResponse(user_view(user), status_code=status, headers=NO_STORE)
+
+
+@router.post(
+    "/users/batch_lookup",
+    operation_id="batch_lookup_users",
+    response_model=UserMatches,
+    responses=errors(400),
+    openapi_extra=json_body(BatchLookupBody),
+)
+async def batch_lookup(request: Request, app_id: str) -> JSONResponse:
+    """The users holding any of these external ids or e-mail addresses (each list at most
+    100), oldest first; at least one list must be given."""
+    await api_key_caller(request, app_id, USERS_READ)
+    body = await read_json(request, BatchLookupBody)
+    if not body.external_ids and not body.emails:
+        raise BadRequest("Give external_ids, emails, or both.")
+    emails = [parse_identifier({"type": "email_address", "value": email}) for email in body.emails]
+    users = await context_of(request).db.users.lookup(
+        external_ids=body.external_ids, identifiers_=emails
+    )
+    return JSONResponse({"users": [user_view(u) for u in users]}, headers=NO_STORE)
+
+
+@router.delete(
+    "/users/{user_id}/sessions/{session_id}",
+    operation_id="revoke_user_session",
+    status_code=204,
+    response_class=Response,
+    responses=errors(404),
+)
+async def revoke_user_session(
+    request: Request, app_id: str, user_id: str, session_id: str
+) -> Response:
+    """Revoke one live session of the user (reason ``admin``)."""
+    await api_key_caller(request, app_id, SESSIONS)
+    context = context_of(request)
+    await existing_user(context, user_id)
+    if not await context.db.sessions.revoke(
+        session_id, reason="admin", now=context.clock.now(), user_id=user_id
+    ):
+        raise NotFound("The user has no live session with this id.")
+    return Response(status_code=204)
+
+
+@router.patch(
+    "/users/{user_id}/profile",
+    operation_id="update_user_profile",
+    response_model=UserView,
+    responses=errors(400, 404),
+    openapi_extra=json_body(ProfileBody),
+)
+async def update_profile(request: Request, app_id: str, user_id: str) -> JSONResponse:
+    """Merge into the profile (RFC 7396)."""
+    await api_key_caller(request, app_id, USERS_WRITE)
+    body = await read_json(request, ProfileBody)
+    user = await update_user(context_of(request), user_id, profile_patch=body.profile)
+    if user is None:
+        raise NotFound("No such user.")
+    return _user_answer(user)
+
+
+@router.put(
+    "/users/{user_id}/status",
+    operation_id="set_user_status",
+    response_model=UserView,
+    responses=errors(400, 404),
+    openapi_extra=json_body(StatusBody),
+)
+async def set_status(request: Request, app_id: str, user_id: str) -> JSONResponse:
+    """Make the user ``active`` or ``inactive`` (no login; every session revoked)."""
+    await api_key_caller(request, app_id, USERS_WRITE)
+    body = await read_json(request, StatusBody)
+    user = await update_user(context_of(request), user_id, disabled=body.status == "inactive")
+    if user is None:
+        raise NotFound("No such user.")
+    return _user_answer(user)
+
+
+@router.put(
+    "/users/{user_id}/external_id",
+    operation_id="set_user_external_id",
+    response_model=UserView,
+    responses=errors(400, 404, 409),
+    openapi_extra=json_body(ExternalIdBody),
+)
+async def set_external_id(request: Request, app_id: str, user_id: str) -> JSONResponse:
+    """Set (unique across users) or clear the user's id in your system."""
+    await api_key_caller(request, app_id, USERS_WRITE)
+    body = await read_json(request, ExternalIdBody)
+    context = context_of(request)
+    user = await context.db.users.set_fields(
+        user_id, now=context.clock.now(), external_id=body.external_id
+    )
+    if user is None:
+        raise NotFound("No such user.")
+    return _user_answer(user)
+
+
+@router.put(
+    "/users/{user_id}/scopes",
+    operation_id="set_user_scopes",
+    response_model=UserView,
+    responses=errors(400, 404),
+    openapi_extra=json_body(ScopesBody),
+)
+async def set_scopes(request: Request, app_id: str, user_id: str) -> JSONResponse:
+    """Replace the scopes granted to the user."""
+    await api_key_caller(request, app_id, USERS_WRITE)
+    body = await read_json(request, ScopesBody)
+    context = context_of(request)
+    user = await context.db.users.set_fields(user_id, now=context.clock.now(), scopes=body.scopes)
+    if user is None:
+        raise NotFound("No such user.")
+    return _user_answer(user)
+
+
+@router.post(
+    "/users/{user_id}/identifiers",
+    operation_id="add_user_identifier",
+    status_code=201,
+    response_model=UserView,
+    responses=errors(400, 404, 409),
+    openapi_extra=json_body(IdentifierBody),
+)
+async def add_identifier_route(request: Request, app_id: str, user_id: str) -> JSONResponse:
+    """Give the user another identifier; ``verified`` when you already proved it."""
+    await api_key_caller(request, app_id, USERS_WRITE)
+    body = await read_json(request, IdentifierBody)
+    identifier = parse_identifier({"type": body.type, "value": body.value})
+    user = await add_identifier(context_of(request), user_id, identifier, proven=body.verified)
+    return _user_answer(user, 201)
+
+
+@router.delete(
+    "/users/{user_id}/identifiers",
+    operation_id="remove_user_identifier",
+    response_model=UserView,
+    responses=errors(400, 404),
+    openapi_extra=json_body(RemoveIdentifierBody),
+)
+async def remove_identifier_route(request: Request, app_id: str, user_id: str) -> JSONResponse:
+    """Take an identifier from the user (any spelling of it)."""
+    await api_key_caller(request, app_id, USERS_WRITE)
+    body = await read_json(request, RemoveIdentifierBody)
+    identifier: Identifier = parse_identifier({"type": body.type, "value": body.value})
+    user = await remove_identifier(context_of(request), user_id, identifier)
+    return _user_answer(user)

@@ -1,0 +1,271 @@
+"""``/v2/session/apps/{app_id}/webhooks``: endpoints for lifecycle events (Prelude's shapes),
+their activation challenge, and their dead letters."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from sessile.api_scopes import WEBHOOKS
+from sessile.errors import NotFound
+from sessile.events.endpoints import activate_webhook, create_webhook, existing_webhook
+from sessile.http.api_docs import NO_STORE, errors, json_body
+from sessile.http.api_key import api_key_caller
+from sessile.http.bodies import read_json
+from sessile.http.context import context_of
+from sessile.http.views import rfc3339
+from sessile.store.events import QueuedEvent
+from sessile.store.webhooks import Webhook
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v2/session/apps/{app_id}", tags=["webhooks"])
+
+EventType = Literal[
+    "user.created",
+    "user.deleted",
+    "user.profile.updated",
+    "user.identifier.created",
+    "user.identifier.deleted",
+    "user.session.created",
+    "user.session.revoked",
+]
+
+
+def _web_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("url must be an absolute http or https URL")
+    return url
+
+
+WebUrl = Annotated[str, Field(max_length=2048), AfterValidator(_web_url)]
+
+
+class CreateWebhookBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    url: WebUrl = Field(description="Where events are POSTed (and the activation GET goes).")
+    events: list[EventType] = Field(min_length=1, max_length=7)
+    verification_token: str = Field(
+        min_length=1,
+        max_length=255,
+        description="Sent back to the endpoint in the activation challenge.",
+    )
+
+
+class UpdateWebhookBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    url: WebUrl | None = Field(
+        default=None, description="A new URL; the endpoint must be activated again."
+    )
+    events: list[EventType] | None = Field(default=None, min_length=1, max_length=7)
+
+
+class RedeliverBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    event_ids: list[str] | None = Field(
+        default=None, max_length=1000, description="Only these; without them, every one."
+    )
+
+
+class WebhookView(BaseModel):
+    id: str
+    url: str
+    events: list[str]
+    active: bool
+    last_http_code: int | None
+    last_http_code_date: str | None
+    created_at: str
+    updated_at: str
+
+
+class WebhookAnswer(BaseModel):
+    webhook: WebhookView
+
+
+class CreatedWebhook(BaseModel):
+    webhook: WebhookView
+    secret: str = Field(description="Signs every delivery (X-Webhook-Signature). Shown once.")
+
+
+class WebhookList(BaseModel):
+    webhooks: list[WebhookView]
+
+
+class DeadLetter(BaseModel):
+    id: str
+    type: str
+    user_id: str
+    created_at: str
+    payload: dict[str, Any]
+    attempts: int
+    last_error: str | None
+    dead_at: str
+
+
+class DeadLetters(BaseModel):
+    events: list[DeadLetter]
+
+
+class Redelivered(BaseModel):
+    redelivered: int
+
+
+def _view(webhook: Webhook) -> dict[str, Any]:
+    return {
+        "id": webhook.id,
+        "url": webhook.url,
+        "events": list(webhook.events),
+        "active": webhook.active,
+        "last_http_code": webhook.last_http_code,
+        "last_http_code_date": (
+            rfc3339(webhook.last_http_code_at) if webhook.last_http_code_at else None
+        ),
+        "created_at": rfc3339(webhook.created_at),
+        "updated_at": rfc3339(webhook.updated_at),
+    }
+
+
+def _dead_letter(row: QueuedEvent) -> dict[str, Any]:
+    return {
+        **dict(row.payload),
+        "attempts": row.attempts,
+        "last_error": row.last_error,
+        "dead_at": rfc3339(row.dead_at or 0.0),
+    }
+
+
+def _answer(webhook: Webhook, status: int = 200) -> JSONResponse:
+    return JSONResponse({"webhook": _view(webhook)}, status_code=status, headers=NO_STORE)
+
+
+@router.post(
+    "/webhooks",
+    operation_id="create_webhook",
+    status_code=201,
+    response_model=CreatedWebhook,
+    responses=errors(400),
+    openapi_extra=json_body(CreateWebhookBody),
+)
+async def create(request: Request, app_id: str) -> JSONResponse:
+    """Register an endpoint; it receives events once activated."""
+    await api_key_caller(request, app_id, WEBHOOKS)
+    body = await read_json(request, CreateWebhookBody)
+    webhook, secret = await create_webhook(
+        context_of(request),
+        url=body.url,
+        events=body.events,
+        verification_token=body.verification_token,
+    )
+    return JSONResponse(
+        {"webhook": _view(webhook), "secret": secret}, status_code=201, headers=NO_STORE
+    )
+
+
+@router.get("/webhooks", operation_id="list_webhooks", response_model=WebhookList)
+async def list_all(request: Request, app_id: str) -> JSONResponse:
+    """Every endpoint, oldest first."""
+    await api_key_caller(request, app_id, WEBHOOKS)
+    webhooks = await context_of(request).db.webhooks.list()
+    return JSONResponse({"webhooks": [_view(w) for w in webhooks]}, headers=NO_STORE)
+
+
+@router.get(
+    "/webhooks/{webhook_id}",
+    operation_id="get_webhook",
+    response_model=WebhookAnswer,
+    responses=errors(404),
+)
+async def get(request: Request, app_id: str, webhook_id: str) -> JSONResponse:
+    await api_key_caller(request, app_id, WEBHOOKS)
+    return _answer(await existing_webhook(context_of(request), webhook_id))
+
+
+@router.patch(
+    "/webhooks/{webhook_id}",
+    operation_id="update_webhook",
+    response_model=WebhookAnswer,
+    responses=errors(400, 404),
+    openapi_extra=json_body(UpdateWebhookBody, required=False),
+)
+async def update(request: Request, app_id: str, webhook_id: str) -> JSONResponse:
+    """Change the event filter, or the URL (which needs a new activation)."""
+    await api_key_caller(request, app_id, WEBHOOKS)
+    body = await read_json(request, UpdateWebhookBody)
+    context = context_of(request)
+    current = await existing_webhook(context, webhook_id)
+    values: dict[str, Any] = {}
+    if body.events is not None:
+        values["events"] = list(dict.fromkeys(body.events))
+    if body.url is not None and body.url != current.url:
+        values.update(url=body.url, active=False)
+    updated = await context.db.webhooks.update(webhook_id, now=context.clock.now(), **values)
+    if updated is None:
+        raise NotFound("No such webhook.")
+    return _answer(updated)
+
+
+@router.delete(
+    "/webhooks/{webhook_id}",
+    operation_id="delete_webhook",
+    status_code=204,
+    response_class=Response,
+    responses=errors(404),
+)
+async def delete(request: Request, app_id: str, webhook_id: str) -> Response:
+    """Remove an endpoint with its queued events and dead letters."""
+    await api_key_caller(request, app_id, WEBHOOKS)
+    if not await context_of(request).db.webhooks.delete(webhook_id):
+        raise NotFound("No such webhook.")
+    return Response(status_code=204)
+
+
+@router.post(
+    "/webhooks/{webhook_id}/activate",
+    operation_id="activate_webhook",
+    response_model=WebhookAnswer,
+    responses=errors(400, 404),
+)
+async def activate(request: Request, app_id: str, webhook_id: str) -> JSONResponse:
+    """Send the activation challenge (a GET with ``event=activate``, ``verification_token``,
+    ``challenge`` and ``app_id``); the endpoint is active once it echoes the challenge."""
+    await api_key_caller(request, app_id, WEBHOOKS)
+    return _answer(await activate_webhook(context_of(request), webhook_id))
+
+
+@router.get(
+    "/webhooks/{webhook_id}/dead_letters",
+    operation_id="list_webhook_dead_letters",
+    response_model=DeadLetters,
+    responses=errors(404),
+)
+async def dead_letters(request: Request, app_id: str, webhook_id: str) -> JSONResponse:
+    """Events that were given up on after the retry horizon, oldest first (at most 100)."""
+    await api_key_caller(request, app_id, WEBHOOKS)
+    context = context_of(request)
+    await existing_webhook(context, webhook_id)
+    rows = await context.db.events.dead_letters(webhook_id)
+    return JSONResponse({"events": [_dead_letter(r) for r in rows]}, headers=NO_STORE)
+
+
+@router.post(
+    "/webhooks/{webhook_id}/dead_letters/redeliver",
+    operation_id="redeliver_webhook_dead_letters",
+    response_model=Redelivered,
+    responses=errors(400, 404),
+    openapi_extra=json_body(RedeliverBody, required=False),
+)
+async def redeliver(request: Request, app_id: str, webhook_id: str) -> JSONResponse:
+    """Queue dead letters again, with a fresh retry horizon."""
+    await api_key_caller(request, app_id, WEBHOOKS)
+    body = await read_json(request, RedeliverBody)
+    context = context_of(request)
+    await existing_webhook(context, webhook_id)
+    count = await context.db.events.redeliver(
+        webhook_id, now=context.clock.now(), event_ids=body.event_ids
+    )
+    return JSONResponse({"redelivered": count})

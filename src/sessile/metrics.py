@@ -1,0 +1,55 @@
+"""Prometheus metrics (DESIGN §9), correct with several workers.
+
+With ``PROMETHEUS_MULTIPROC_DIR`` set (``sessile serve`` sets it up for its workers),
+prometheus-client keeps each process's samples in files there and ``/metrics`` sums them;
+without it, one process's registry is the whole story. Gauges that describe the database
+(the webhook queue) are read when ``/metrics`` is scraped instead.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+__all__ = [
+    "DB_CONNECTIONS",
+    "DELIVERIES",
+    "LOGINS",
+    "REFRESHES",
+    "REQUESTS",
+    "REQUEST_SECONDS",
+    "WEBHOOK_ATTEMPTS",
+    "count_pool_use",
+]
+
+REQUESTS = Counter(
+    "sessile_http_requests", "HTTP requests by route template, method and status.",
+    ["route", "method", "status"],
+)  # fmt: skip
+REQUEST_SECONDS = Histogram(
+    "sessile_http_request_duration_seconds", "HTTP request latency by route template.",
+    ["route", "method"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)  # fmt: skip
+#: rotated, grace, reuse_revoked, key_mismatch, expired (invalid, revoked or ended), forged.
+REFRESHES = Counter("sessile_refreshes", "Refresh outcomes.", ["outcome"])
+LOGINS = Counter("sessile_logins", "Logins by method and result.", ["method", "result"])
+DELIVERIES = Counter(
+    "sessile_deliveries", "Messages and events settled, by channel and result.",
+    ["channel", "result"],
+)  # fmt: skip
+WEBHOOK_ATTEMPTS = Counter(
+    "sessile_webhook_attempts", "Webhook event delivery attempts by result.", ["result"]
+)
+DB_CONNECTIONS = Gauge(
+    "sessile_db_pool_checked_out", "Database connections checked out of the pool.",
+    multiprocess_mode="livesum",
+)  # fmt: skip
+
+
+def count_pool_use(engine: AsyncEngine) -> None:
+    """Keep ``DB_CONNECTIONS`` in step with the engine's pool."""
+    pool = engine.sync_engine.pool
+    event.listen(pool, "checkout", lambda *_args: DB_CONNECTIONS.inc())
+    event.listen(pool, "checkin", lambda *_args: DB_CONNECTIONS.dec())

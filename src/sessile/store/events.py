@@ -1,0 +1,253 @@
+"""The event outbox (DESIGN §12, "events"): rows written in the transaction of the change
+they announce, then claimed by a worker under a lease.
+
+``record_event`` fans one event out to every active endpoint that subscribes to its type,
+inside the caller's transaction: a rolled-back change leaves no row, a committed one can't
+lose its event. A claim takes, per endpoint, only the oldest unsettled row of each user
+(``SKIP LOCKED`` on PostgreSQL; SQLite has one writer at a time), so a user's events are
+delivered in order by any number of workers on any number of nodes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from sessile.ids import new_id
+from sessile.store.schema import webhook_events, webhooks
+
+__all__ = ["EventStore", "OutboxStats", "QueuedEvent", "record_event"]
+
+
+async def record_event(
+    conn: AsyncConnection,
+    event_type: str,
+    *,
+    user_id: str,
+    payload: Mapping[str, Any],
+    now: float,
+) -> str | None:
+    """Queue an event for every active endpoint that wants it; its id, or None if none does.
+
+    The row holds the event document as it will be sent, fixed now:
+    ``{id, type, created_at (RFC 3339), user_id, payload}``.
+    """
+    subscribed = [
+        row.id
+        for row in await conn.execute(
+            sa.select(webhooks.c.id, webhooks.c.events).where(webhooks.c.active.is_(True))
+        )
+        if event_type in row.events
+    ]
+    if not subscribed:
+        return None
+    event_id = new_id("evt")
+    document = {
+        "id": event_id,
+        "type": event_type,
+        "created_at": datetime.fromtimestamp(now, UTC)
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z"),
+        "user_id": user_id,
+        "payload": dict(payload),
+    }
+    await conn.execute(
+        webhook_events.insert(),
+        [
+            {
+                "webhook_id": webhook_id,
+                "event_id": event_id,
+                "type": event_type,
+                "user_id": user_id,
+                "payload": document,
+                "created_at": now,
+                "next_attempt_at": now,
+                "attempts": 0,
+            }
+            for webhook_id in subscribed
+        ],
+    )
+    return event_id
+
+
+@dataclass(frozen=True)
+class QueuedEvent:
+    seq: int
+    webhook_id: str
+    event_id: str
+    type: str
+    user_id: str
+    payload: Mapping[str, Any]
+    created_at: float
+    attempts: int
+    sent_at: float | None = None
+    dead_at: float | None = None
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class OutboxStats:
+    pending: int
+    oldest_created_at: float | None
+    dead: int
+    pending_attempts: int
+
+
+_COLUMNS = (
+    webhook_events.c.seq,
+    webhook_events.c.webhook_id,
+    webhook_events.c.event_id,
+    webhook_events.c.type,
+    webhook_events.c.user_id,
+    webhook_events.c.payload,
+    webhook_events.c.created_at,
+    webhook_events.c.attempts,
+    webhook_events.c.sent_at,
+    webhook_events.c.dead_at,
+    webhook_events.c.last_error,
+)
+
+
+def _event(row: Any) -> QueuedEvent:
+    return QueuedEvent(**row._asdict())
+
+
+class EventStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def claim(self, *, now: float, lease: float, limit: int) -> list[QueuedEvent]:
+        """Lease up to ``limit`` due rows, each the oldest unsettled one of its user and
+        endpoint, counting an attempt on each; oldest first."""
+        earlier = webhook_events.alias("earlier")
+        head_of_line = ~sa.exists(
+            sa.select(earlier.c.seq).where(
+                earlier.c.webhook_id == webhook_events.c.webhook_id,
+                earlier.c.user_id == webhook_events.c.user_id,
+                earlier.c.seq < webhook_events.c.seq,
+                earlier.c.next_attempt_at.is_not(None),
+            )
+        )
+        due = (
+            sa.select(webhook_events.c.seq)
+            .where(
+                webhook_events.c.next_attempt_at <= now,
+                sa.or_(
+                    webhook_events.c.leased_until.is_(None),
+                    webhook_events.c.leased_until <= now,
+                ),
+                head_of_line,
+            )
+            .order_by(webhook_events.c.seq)
+            .limit(limit)
+        )
+        if self._engine.dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True, of=webhook_events)
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                webhook_events.update()
+                .where(webhook_events.c.seq.in_(due.scalar_subquery()))
+                .values(leased_until=now + lease, attempts=webhook_events.c.attempts + 1)
+                .returning(*_COLUMNS)
+            )
+            return sorted((_event(r) for r in result), key=lambda e: e.seq)
+
+    async def delivered(self, seqs: Sequence[int], *, now: float) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                webhook_events.update()
+                .where(webhook_events.c.seq.in_(seqs))
+                .values(next_attempt_at=None, leased_until=None, sent_at=now, last_error=None)
+            )
+
+    async def retry_at(self, seq: int, *, at: float, error: str) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                webhook_events.update()
+                .where(webhook_events.c.seq == seq)
+                .values(next_attempt_at=at, leased_until=None, last_error=error[:200])
+            )
+
+    async def dead_letter(self, seq: int, *, now: float, error: str) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                webhook_events.update()
+                .where(webhook_events.c.seq == seq)
+                .values(
+                    next_attempt_at=None, leased_until=None, dead_at=now, last_error=error[:200]
+                )
+            )
+
+    async def dead_letters(self, webhook_id: str, *, limit: int = 100) -> list[QueuedEvent]:
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                sa.select(*_COLUMNS)
+                .where(
+                    webhook_events.c.webhook_id == webhook_id, webhook_events.c.dead_at.is_not(None)
+                )
+                .order_by(webhook_events.c.seq)
+                .limit(limit)
+            )
+            return [_event(r) for r in rows]
+
+    async def redeliver(
+        self, webhook_id: str, *, now: float, event_ids: Sequence[str] | None = None
+    ) -> int:
+        """Queue dead letters again (all of the endpoint's, or those named), attempts reset."""
+        condition = sa.and_(
+            webhook_events.c.webhook_id == webhook_id, webhook_events.c.dead_at.is_not(None)
+        )
+        if event_ids is not None:
+            condition = sa.and_(condition, webhook_events.c.event_id.in_(event_ids))
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                webhook_events.update()
+                .where(condition)
+                .values(dead_at=None, next_attempt_at=now, attempts=0, created_at=now)
+            )
+        return result.rowcount
+
+    async def all_for(self, webhook_id: str) -> list[QueuedEvent]:
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                sa.select(*_COLUMNS)
+                .where(webhook_events.c.webhook_id == webhook_id)
+                .order_by(webhook_events.c.seq)
+            )
+            return [_event(r) for r in rows]
+
+    async def stats(self) -> OutboxStats:
+        pending = webhook_events.c.next_attempt_at.is_not(None)
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(
+                        sa.func.count().filter(pending),
+                        sa.func.min(webhook_events.c.created_at).filter(pending),
+                        sa.func.count().filter(webhook_events.c.dead_at.is_not(None)),
+                        sa.func.coalesce(sa.func.sum(webhook_events.c.attempts).filter(pending), 0),
+                    )
+                )
+            ).one()
+        return OutboxStats(int(row[0]), row[1], int(row[2]), int(row[3]))
+
+    async def purge(self, *, delivered_before: float, limit: int = 1000) -> int:
+        """Drop delivered rows older than ``delivered_before``, a bounded batch at a time;
+        dead letters stay until they are redelivered or their endpoint is deleted."""
+        old = (
+            sa.select(webhook_events.c.seq)
+            .where(
+                webhook_events.c.sent_at.is_not(None), webhook_events.c.sent_at < delivered_before
+            )
+            .limit(limit)
+        )
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                webhook_events.delete().where(webhook_events.c.seq.in_(old.scalar_subquery()))
+            )
+        return result.rowcount

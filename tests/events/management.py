@@ -1,0 +1,62 @@
+"""A management API caller for the event tests, and the webhook set-up they share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tests.events.receiver import VERIFICATION_TOKEN, Receiver
+
+ALL_EVENTS = [
+    "user.created",
+    "user.deleted",
+    "user.profile.updated",
+    "user.identifier.created",
+    "user.identifier.deleted",
+    "user.session.created",
+    "user.session.revoked",
+]
+
+#: Retries come fast in these tests (the defaults wait a minute, doubling up to 12 hours).
+FAST_RETRIES = {"SESSILE_EVENT_BACKOFF_BASE": "0.2", "SESSILE_EVENT_BACKOFF_MAX": "0.5"}
+
+
+class Management:
+    def __init__(self, base_url: str, api_key: str) -> None:
+        self.http = httpx.Client(
+            base_url=base_url + "/v2/session/apps/default",
+            headers={"Authorization": f"Bearer {api_key}"},
+            timeout=30,
+        )
+
+    def call(self, method: str, path: str, expect: int = 200, **kwargs: Any) -> Any:
+        response = self.http.request(method, path, **kwargs)
+        assert response.status_code == expect, (method, path, response.text)
+        return response.json() if response.content else None
+
+    def subscribe(self, receiver: Receiver, events: list[str] | None = None) -> str:
+        """Create an endpoint for the receiver, trust its secret, activate it; its id."""
+        created = self.call(
+            "POST",
+            "/webhooks",
+            201,
+            json={
+                "url": receiver.url,
+                "events": events or ALL_EVENTS,
+                "verification_token": VERIFICATION_TOKEN,
+            },
+        )
+        assert created["webhook"]["active"] is False
+        receiver.secrets.append(created["secret"])
+        webhook_id: str = created["webhook"]["id"]
+        activated = self.call("POST", f"/webhooks/{webhook_id}/activate")
+        assert activated["webhook"]["active"] is True
+        return webhook_id
+
+    def create_user(self, email: str, **body: Any) -> dict[str, Any]:
+        identifiers = [{"type": "email_address", "value": email}]
+        user: dict[str, Any] = self.call(
+            "POST", "/users", 201, json={"identifiers": identifiers, **body}
+        )
+        return user

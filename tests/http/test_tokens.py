@@ -1,0 +1,118 @@
+"""Custom claims (``…/config/claims``) and minted tokens (``POST …/tokens``), in process."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+
+from sessile.clock import FixedClock
+from sessile.verify import AsyncVerifier, InvalidClaim
+from tests.http.conftest import AppClient
+from tests.http.session_client import InProcessClient
+
+APP = "https://auth.test/v2/session/apps/default"
+NOW = 1_800_000_000.0
+
+
+def _payload(token: str) -> dict[str, Any]:
+    part = token.split(".")[1]
+    decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    return decoded
+
+
+async def test_custom_claims_land_under_cc_as_strings(make_client: AppClient) -> None:
+    clock = FixedClock(NOW)
+    async with make_client(clock) as (http, app):
+        client = InProcessClient(http, app, clock)
+        _, key = await client.context.db.api_keys.create("b", now=NOW)
+        auth = {"Authorization": f"Bearer {key}"}
+        empty = await http.get(APP + "/config/claims", headers=auth)
+        assert empty.json() == {"claims": {}}
+        for bad in [{"sub": "user.id"}, {"cc": "user.id"}, {"x": "user.password_hash"},
+                    {"x": "profile."}, {"bad name": "user.id"}, {"x": {"value": "v" * 600}},
+                    {f"c{n}": "user.id" for n in range(33)}, {"x": 3}]:  # fmt: skip
+            refused = await http.put(APP + "/config/claims", headers=auth, json={"claims": bad})
+            assert refused.status_code == 400, bad
+            assert refused.json()["code"] == "bad_request"
+        mapping = {
+            "uid": "user.id", "crm": "user.external_id", "perms": "user.scopes",
+            "tier": "profile.billing.tier", "beta": "profile.beta", "v": {"value": 2},
+            "mail": "user.email", "absent": "profile.nothing",
+        }  # fmt: skip
+        saved = await http.put(APP + "/config/claims", headers=auth, json={"claims": mapping})
+        assert saved.status_code == 200, saved.text
+        assert (await http.get(APP + "/config/claims", headers=auth)).json() == saved.json()
+        user = await http.post(APP + "/users", headers=auth, json={
+            "identifiers": [{"type": "email_address", "value": "ada@example.com"}],
+            "profile": {"billing": {"tier": "gold"}, "beta": True},
+            "external_id": "crm-1", "scopes": ["orders:read", "orders:write"],
+        })  # fmt: skip
+        uid = user.json()["id"]
+        challenge = await client.context.challenges.issue(user_id=uid, auth_method="password")
+        login = await client.dpop("/login/finalize", json={"challenge_token": challenge})
+        claims = _payload(login.json()["access_token"])
+        assert claims["cc"] == {
+            "uid": uid, "crm": "crm-1", "perms": "orders:read orders:write", "tier": "gold",
+            "beta": "true", "v": "2", "mail": "ada@example.com",
+        }  # fmt: skip
+        assert claims["sub"] == uid
+        assert "minted" not in claims
+
+
+async def test_tokens_are_cc_empty_without_a_mapping(make_client: AppClient) -> None:
+    clock = FixedClock(NOW)
+    async with make_client(clock) as (http, app):
+        client = InProcessClient(http, app, clock)
+        login = await client.dpop(
+            "/login/finalize", json={"challenge_token": await client.new_challenge()}
+        )
+        assert _payload(login.json()["access_token"])["cc"] == {}
+
+
+async def test_minting_is_off_unless_enabled(make_client: AppClient) -> None:
+    async with make_client(FixedClock(NOW)) as (http, app):
+        _, key = await app.state.context.db.api_keys.create("b", now=NOW)
+        refused = await http.post(APP + "/tokens", headers={"Authorization": f"Bearer {key}"},
+                                  json={"claims": {"sub": "svc"}})  # fmt: skip
+        assert refused.status_code == 403
+        assert refused.json()["code"] == "forbidden"
+
+
+async def test_minted_tokens_are_marked_capped_audited_and_refused_by_default(
+    make_client: AppClient,
+) -> None:
+    clock = FixedClock(NOW)
+    async with make_client(clock, mint_tokens=True) as (http, app):
+        context = app.state.context
+        _, key = await context.db.api_keys.create("b", now=NOW)
+        auth = {"Authorization": f"Bearer {key}"}
+        body = {"claims": {"sub": "svc-1", "scope": "jobs"}, "ttl": 600}
+        minted = await http.post(APP + "/tokens", headers=auth, json=body)
+        assert minted.status_code == 201, minted.text
+        claims = _payload(minted.json()["token"])
+        assert (claims["sub"], claims["scope"], claims["minted"]) == ("svc-1", "jobs", True)
+        assert claims["exp"] == int(NOW) + 600
+        assert minted.json()["expires_at"] == "2027-01-15T08:10:00Z"
+        for body in [{"ttl": 86_401}, {"claims": {"exp": int(NOW) + 86_401}},
+                     {"claims": {"exp": "soon"}}, {"user_id": "usr_nobody"}]:  # fmt: skip
+            refused = await http.post(APP + "/tokens", headers=auth, json=body)
+            assert refused.status_code in (400, 404), body
+        user = await http.post(APP + "/users", headers=auth, json={
+            "identifiers": [{"type": "email_address", "value": "m@example.com"}]})  # fmt: skip
+        uid = user.json()["id"]
+        for_user = await http.post(APP + "/tokens", headers=auth, json={"user_id": uid})
+        assert _payload(for_user.json()["token"])["sub"] == uid
+        audited = await context.db.audit.list(event_type="token.minted")
+        assert [a.data["sub"] for a in audited] == ["svc-1", uid]
+
+        jwks = (await http.get("https://auth.test/.well-known/jwks.json")).json()
+        strict = AsyncVerifier("https://auth.test", "default", jwks=jwks, clock=clock)
+        with pytest.raises(InvalidClaim) as caught:
+            await strict.verify(minted.json()["token"])
+        assert caught.value.claim == "minted"
+        relaxed = AsyncVerifier("https://auth.test", "default", jwks=jwks,
+                                clock=clock, accept_minted=True)  # fmt: skip
+        assert (await relaxed.verify(minted.json()["token"])).sub == "svc-1"

@@ -1,0 +1,93 @@
+"""The event outbox on SQLite and PostgreSQL: written with the change or not at all, claimed
+head-of-line per user, retried, dead-lettered, redelivered and purged."""
+
+from __future__ import annotations
+
+import pytest
+
+from sessile.store.database import Database
+from sessile.store.events import record_event
+from sessile.store.schema import users
+from sessile.store.webhooks import Webhook
+
+
+async def _webhook(db: Database, webhook_id: str = "web_1", active: bool = True) -> None:
+    await db.webhooks.create(
+        Webhook(webhook_id, "http://127.0.0.1:9/h", ("user.created", "user.deleted"), "t", "x",
+                active, 1.0, 1.0, None, None)
+    )  # fmt: skip
+
+
+async def _event(db: Database, user_id: str, event_type: str = "user.created") -> str | None:
+    async with db.engine.begin() as conn:
+        return await record_event(conn, event_type, user_id=user_id, payload={}, now=10.0)
+
+
+async def test_an_event_rolls_back_with_its_change(database: Database) -> None:
+    await _webhook(database)
+
+    class Boom(Exception):
+        pass
+
+    async def change_then_fail() -> None:
+        async with database.engine.begin() as conn:
+            await conn.execute(users.insert().values(id="usr_x", profile={}, created_at=1.0,
+                                                     updated_at=1.0))  # fmt: skip
+            assert await record_event(conn, "user.created", user_id="usr_x", payload={}, now=1.0)
+            raise Boom
+
+    with pytest.raises(Boom):
+        await change_then_fail()
+    assert await database.events.all_for("web_1") == []
+    assert await database.users.get("usr_x") is None
+
+
+async def test_only_active_subscribed_endpoints_get_rows(database: Database) -> None:
+    await _webhook(database, "web_on")
+    await _webhook(database, "web_off", active=False)
+    assert await _event(database, "usr_a", "user.session.created") is None
+    event_id = await _event(database, "usr_a")
+    [row] = await database.events.all_for("web_on")
+    assert row.event_id == event_id
+    assert row.payload["type"] == "user.created"
+    assert await database.events.all_for("web_off") == []
+
+
+async def test_a_claim_takes_only_the_oldest_unsettled_event_of_each_user(
+    database: Database,
+) -> None:
+    await _webhook(database)
+    for user_id in ("usr_a", "usr_a", "usr_b", "usr_a"):
+        await _event(database, user_id)
+    first = await database.events.claim(now=20.0, lease=60.0, limit=10)
+    assert [e.user_id for e in first] == ["usr_a", "usr_b"]
+    # Leased, or retried later, a user's head still holds back the rest of their events.
+    assert await database.events.claim(now=21.0, lease=60.0, limit=10) == []
+    await database.events.retry_at(first[0].seq, at=30.0, error="HTTP 503")
+    await database.events.delivered([first[1].seq], now=21.0)
+    assert await database.events.claim(now=22.0, lease=60.0, limit=10) == []
+    again = await database.events.claim(now=31.0, lease=60.0, limit=10)
+    assert [(e.seq, e.attempts) for e in again] == [(first[0].seq, 2)]
+    await database.events.delivered([again[0].seq], now=31.0)
+    nxt = await database.events.claim(now=32.0, lease=60.0, limit=10)
+    assert [e.seq for e in nxt] == [first[0].seq + 1]
+    stats = await database.events.stats()
+    assert (stats.pending, stats.dead) == (2, 0)
+
+
+async def test_dead_letters_are_redelivered_and_delivered_rows_purged(
+    database: Database,
+) -> None:
+    await _webhook(database)
+    await _event(database, "usr_a")
+    await _event(database, "usr_b")
+    a, b = await database.events.claim(now=20.0, lease=60.0, limit=10)
+    await database.events.dead_letter(a.seq, now=21.0, error="HTTP 500")
+    await database.events.delivered([b.seq], now=21.0)
+    assert [d.event_id for d in await database.events.dead_letters("web_1")] == [a.event_id]
+    assert await database.events.purge(delivered_before=22.0) == 1
+    assert await database.events.redeliver("web_1", now=30.0, event_ids=["evt_other"]) == 0
+    assert await database.events.redeliver("web_1", now=30.0) == 1
+    [again] = await database.events.claim(now=30.0, lease=60.0, limit=10)
+    assert (again.event_id, again.attempts) == (a.event_id, 1)
+    assert await database.events.dead_letters("web_1") == []
