@@ -94,8 +94,11 @@ class DeliveryQueue:
                 log.exception("delivery worker failed")
                 handled = 0
             if handled == 0:
+                # asyncio.timeout, not wait_for: Python 3.11's wait_for can lose a
+                # cancellation that meets the event being set, and hang shutdown.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), _IDLE_POLL)
+                    async with asyncio.timeout(_IDLE_POLL):
+                        await self._wake.wait()
                 self._wake.clear()
 
     async def deliver_due(self) -> int:
