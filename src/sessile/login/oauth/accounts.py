@@ -100,7 +100,7 @@ class Accounts:
         )
         if not await self._link(user, profile):
             # Another callback for the same identity made its user first: use that one.
-            await self._db.users.delete(user.id)
+            await self._db.users.delete(user.id, now=self._clock.now())
             identity = await self._db.identities.find(profile.provider, profile.subject)
             if identity is None:
                 raise Conflict("The sign-in raced with another; try again.")
