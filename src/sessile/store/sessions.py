@@ -156,47 +156,6 @@ LIST_COUNT = (
     .select_from(sessions)
     .where(sessions.c.user_id == _p("user_id"), _live())
 )
-REVOKE_ONE = (
-    sessions.update()
-    .where(sessions.c.id == _p("id"), sessions.c.revoked_at.is_(None))
-    .values(revoked_at=_p("now"), revoked_reason=_p("reason"))
-    .returning(sessions.c.user_id)
-)
-REVOKE_OWN = (
-    sessions.update()
-    .where(
-        sessions.c.id == _p("id"),
-        sessions.c.revoked_at.is_(None),
-        sessions.c.user_id == _p("user_id"),
-    )
-    .values(revoked_at=_p("now"), revoked_reason=_p("reason"))
-    .returning(sessions.c.user_id)
-)
-
-
-def _revoke_user(*, but: bool, method: bool) -> sa.Update:
-    """Revoke a user's live sessions, but one (``except_id``), only one login method's."""
-    conditions = [sessions.c.user_id == _p("user_id"), sessions.c.revoked_at.is_(None)]
-    if but:
-        conditions.append(sessions.c.id != _p("except_id"))
-    if method:
-        conditions.append(sessions.c.auth_method == _p("auth_method"))
-    return (
-        sessions.update()
-        .where(*conditions)
-        .values(revoked_at=_p("now"), revoked_reason=_p("reason"))
-        .returning(sessions.c.id)
-    )
-
-
-REVOKE_USER = {
-    (but, method): _revoke_user(but=but, method=method)
-    for but in (False, True)
-    for method in (False, True)
-}
-FEED = revocations.insert().values(
-    user_id=_p("user_id"), session_id=_p("session_id"), revoked_at=_p("now")
-)
 # The rotation's proofs are strictly newer each time, so of those a session took, the
 # ones not older than its previous are exactly its last two. Did one of the key's
 # sessions take this proof (the jti), or may it have (older than the previous)?
@@ -353,16 +312,23 @@ class SessionStore:
         """
         # On the engine, not the driver: the webhook event and the audit row are written
         # by SQLAlchemy in the same transaction as the revocation.
-        params = {"id": session_id, "reason": reason, "now": now}
-        statement = REVOKE_ONE
+        condition = sa.and_(sessions.c.id == session_id, sessions.c.revoked_at.is_(None))
         if user_id is not None:
-            params["user_id"] = user_id
-            statement = REVOKE_OWN
+            condition = sa.and_(condition, sessions.c.user_id == user_id)
         async with self._engine.begin() as conn:
-            owner = (await conn.execute(statement, params)).scalar()
+            owner = (
+                await conn.execute(
+                    sessions.update()
+                    .where(condition)
+                    .values(revoked_at=now, revoked_reason=reason)
+                    .returning(sessions.c.user_id)
+                )
+            ).scalar()
             if owner is None:
                 return False
-            await conn.execute(FEED, [{"user_id": owner, "session_id": session_id, "now": now}])
+            await conn.execute(
+                revocations.insert().values(user_id=owner, session_id=session_id, revoked_at=now)
+            )
             await _revoked_event(conn, owner, session_id, reason, now)
         return True
 
@@ -378,22 +344,30 @@ class SessionStore:
         """Revoke a user's live sessions but ``except_id`` (only those made by
         ``auth_method`` when given); the feed gets a row per session, and a user-wide row
         when all of them go."""
-        params: dict[str, Any] = {"user_id": user_id, "reason": reason, "now": now}
+        condition = sa.and_(sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None))
         if except_id is not None:
-            params["except_id"] = except_id
+            condition = sa.and_(condition, sessions.c.id != except_id)
         if auth_method is not None:
-            params["auth_method"] = auth_method
-        statement = REVOKE_USER[except_id is not None, auth_method is not None]
+            condition = sa.and_(condition, sessions.c.auth_method == auth_method)
         async with self._engine.begin() as conn:
-            revoked = list((await conn.execute(statement, params)).scalars())
-            feed_rows: list[dict[str, Any]] = [
-                {"user_id": user_id, "session_id": sid, "now": now} for sid in revoked
+            revoked = list(
+                (
+                    await conn.execute(
+                        sessions.update()
+                        .where(condition)
+                        .values(revoked_at=now, revoked_reason=reason)
+                        .returning(sessions.c.id)
+                    )
+                ).scalars()
+            )
+            rows: list[dict[str, Any]] = [
+                {"user_id": user_id, "session_id": sid, "revoked_at": now} for sid in revoked
             ]
             if except_id is None and auth_method is None:
                 # Also a user-wide row: it covers a token minted while this ran.
-                feed_rows.append({"user_id": user_id, "session_id": None, "now": now})
-            if feed_rows:
-                await conn.execute(FEED, feed_rows)
+                rows.append({"user_id": user_id, "session_id": None, "revoked_at": now})
+            if rows:
+                await conn.execute(revocations.insert(), rows)
             for session_id in revoked:
                 await _revoked_event(conn, user_id, session_id, reason, now)
         return len(revoked)
