@@ -59,11 +59,13 @@ class AccessTokens:
         A scope granted by a step-up joins ``scope`` while it lasts, and the token then
         ends no later than the grant, so that no token carries the scope past it.
         """
-        now = int(self._clock.now())
+        instant = self._clock.now()
+        now = int(instant)
         exp = now + self._ttl
         per_user = await self._user_claims(user_id) if self._user_claims else {}
         scope = self._scope
-        if granted_scope and granted_until is not None and granted_until > now:
+        # Against the exact time: the whole second of ``iat`` could outlive the grant.
+        if granted_scope and granted_until is not None and granted_until > instant:
             scope = f"{scope} {granted_scope}"
             exp = min(exp, int(granted_until))
         claims = {
