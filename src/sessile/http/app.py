@@ -15,6 +15,7 @@ from sessile.clock import Clock
 from sessile.config import Settings, load_settings
 from sessile.context import AppContext
 from sessile.http.errors import install_error_handlers
+from sessile.http.lane import HotRoutes
 from sessile.http.limits import BodySizeLimit
 from sessile.http.observe import Observe
 from sessile.http.openapi import install_openapi
@@ -113,6 +114,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(tokens.router)
     if settings.demo:
         install_demo(app, settings)
+    # Innermost: the hot routes skip FastAPI's router, never sessile's own middleware.
+    app.add_middleware(
+        HotRoutes, owner=app, router=session.router, paths=[session.PREFIX + "/refresh"]
+    )
     # Inside CORS, so preflights are answered first; a refusal needs no CORS headers.
     app.add_middleware(OriginCheck, allowed=[settings.public_url, *settings.cors_origins])
     app.add_middleware(

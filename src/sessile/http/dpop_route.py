@@ -15,16 +15,24 @@ from sessile.http.context import context_of
 __all__ = ["DPoPRoute"]
 
 
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
 class DPoPRoute(APIRoute):
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+    def get_route_handler(self) -> Handler:
         handle = super().get_route_handler()
 
         async def with_nonce(request: Request) -> Response:
-            dpop = context_of(request).dpop
-            try:
-                response = await handle(request)
-            except SessileError as error:
-                return await dpop.error_response(error)
-            return await dpop.add_nonce(response)
+            return await self.answer(request, handle)
 
         return with_nonce
+
+    @staticmethod
+    async def answer(request: Request, handle: Handler) -> Response:
+        """``handle``'s response, or its :class:`SessileError`'s, with ``DPoP-Nonce``."""
+        dpop = context_of(request).dpop
+        try:
+            response = await handle(request)
+        except SessileError as error:
+            return await dpop.error_response(error)
+        return await dpop.add_nonce(response)

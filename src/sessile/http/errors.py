@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Mapping
 
@@ -10,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 from starlette.routing import Match
 
 from sessile.errors import (
@@ -25,7 +27,7 @@ from sessile.errors import (
     Unauthorized,
 )
 
-__all__ = ["error_response", "install_error_handlers"]
+__all__ = ["error_response", "handle_exception", "install_error_handlers"]
 
 log = logging.getLogger("sessile.http")
 
@@ -119,3 +121,17 @@ def install_error_handlers(app: FastAPI) -> None:
     for db_error in (OperationalError, InterfaceError, DBAPIError, ConnectionError, OSError):
         app.add_exception_handler(db_error, _database_error)
     app.add_exception_handler(Exception, _unexpected)
+
+
+async def handle_exception(app: FastAPI, request: Request, exc: Exception) -> Response:
+    """Answer ``exc`` with the handler ``app`` has for it, as Starlette's middleware would.
+
+    For a layer that runs an endpoint itself, outside that middleware; the ``Exception``
+    handler catches all, so only a ``BaseException`` goes on up.
+    """
+    for cls in type(exc).__mro__:
+        handler = app.exception_handlers.get(cls)
+        if handler is not None:
+            response = handler(request, exc)
+            return await response if inspect.isawaitable(response) else response
+    raise exc

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from prometheus_client import Counter, Histogram
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -19,6 +20,9 @@ class Observe:
     def __init__(self, app: ASGIApp, locator: ClientLocator) -> None:
         self._app = app
         self._locator = locator
+        # The labelled series, found once each: route templates, methods and statuses are
+        # few, and ``labels()`` checks and locks on every call.
+        self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -44,8 +48,12 @@ class Observe:
         finally:
             # The template (``/users/{user_id}``), never the raw path: bounded label values.
             route = getattr(scope.get("route"), "path", None) or "unmatched"
-            method = scope["method"]
-            REQUESTS.labels(route=route, method=method, status=str(status)).inc()
-            REQUEST_SECONDS.labels(route=route, method=method).observe(
-                time.perf_counter() - started
-            )
+            key = (route, scope["method"], status)
+            series = self._series.get(key)
+            if series is None:
+                series = self._series[key] = (
+                    REQUESTS.labels(route=route, method=key[1], status=str(status)),
+                    REQUEST_SECONDS.labels(route=route, method=key[1]),
+                )
+            series[0].inc()
+            series[1].observe(time.perf_counter() - started)
