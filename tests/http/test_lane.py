@@ -1,0 +1,63 @@
+"""The refresh answered by HotRoutes, ahead of FastAPI's router: same rules, same errors."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from prometheus_client import REGISTRY
+
+from sessile.client import AsyncSessionClient, SessionClientError
+from tests.apps import AppClient
+
+BASE = "https://auth.test"
+REFRESH = {"route": "/v1/session/refresh", "method": "POST"}
+
+
+def _requests(status: str) -> float:
+    return (
+        REGISTRY.get_sample_value("sessile_http_requests_total", {**REFRESH, "status": status})
+        or 0.0
+    )
+
+
+async def test_refresh_metrics_carry_the_route_template(make_client: AppClient) -> None:
+    async with make_client() as (http, app):
+        context = app.state.context
+        user = await context.db.users.create(now=context.clock.now())
+        client = AsyncSessionClient(BASE, http=http)
+        await client.finalize(await context.challenges.issue(user_id=user.id, auth_method="otp"))
+        ok = _requests("200")
+        await client.refresh()
+        await client.refresh()
+        assert _requests("200") == ok + 2
+        refused = _requests("401")
+        unproven = await http.post(BASE + REFRESH["route"])  # no DPoP proof
+        assert unproven.status_code == 401
+        assert "DPoP-Nonce" in unproven.headers
+        assert _requests("401") == refused + 1
+
+
+async def test_a_database_error_on_the_engine_answers_503_and_keeps_the_session(
+    make_client: AppClient,
+) -> None:
+    # With no grace, the replaced token is reuse: its revocation runs on the engine, not on
+    # the hot path's driver, so its error is SQLAlchemy's, mapped by the app's handlers.
+    async with make_client(refresh_grace=0) as (http, app):
+        context = app.state.context
+        user = await context.db.users.create(now=context.clock.now())
+        client = AsyncSessionClient(BASE, http=http)
+        await client.finalize(await context.challenges.issue(user_id=user.id, auth_method="otp"))
+        replaced = client.tokens
+        await client.refresh()
+        current = client.tokens
+        async with context.db.engine.begin() as conn:
+            await conn.execute(sa.text("ALTER TABLE revocations RENAME TO revocations_gone"))
+        client.tokens = replaced
+        with pytest.raises(SessionClientError) as caught:
+            await client.refresh()
+        assert (caught.value.status, caught.value.code) == (503, "service_unavailable")
+        async with context.db.engine.begin() as conn:
+            await conn.execute(sa.text("ALTER TABLE revocations_gone RENAME TO revocations"))
+        client.tokens = current
+        await client.refresh()  # the failed revocation ended nothing
+        assert (await client.list_sessions())["total"] == 1
