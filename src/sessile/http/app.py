@@ -8,18 +8,15 @@ import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
-from starlette.middleware.cors import CORSMiddleware
 
 from sessile import __version__
 from sessile.clock import Clock
 from sessile.config import Settings, load_settings
 from sessile.context import AppContext
+from sessile.http.edge import ALLOWED_HEADERS, EXPOSED_HEADERS, Edge
 from sessile.http.errors import install_error_handlers
 from sessile.http.lane import HotRoutes
-from sessile.http.limits import BodySizeLimit
-from sessile.http.observe import Observe
 from sessile.http.openapi import install_openapi
-from sessile.http.origins import OriginCheck
 from sessile.http.routes import (
     account,
     audit,
@@ -45,21 +42,6 @@ __all__ = ["ALLOWED_HEADERS", "EXPOSED_HEADERS", "create_app", "create_app_from_
 
 log = logging.getLogger("sessile.app")
 
-ALLOWED_HEADERS = [
-    "Content-Type",
-    "Authorization",
-    "DPoP",
-    "X-Refresh-Token",
-    "X-SDK-User-Agent",
-    "X-Verification-Token",
-]
-EXPOSED_HEADERS = [
-    "DPoP-Nonce",
-    "X-Refresh-Token",
-    "X-Refresh-Token-Expires-At",
-    "Date",
-    "Retry-After",
-]
 _MAINTENANCE_INTERVAL = 300.0
 
 
@@ -114,23 +96,15 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(tokens.router)
     if settings.demo:
         install_demo(app, settings)
-    # Innermost: the hot routes skip FastAPI's router, never sessile's own middleware.
     app.add_middleware(
-        HotRoutes, owner=app, router=session.router, paths=[session.PREFIX + "/refresh"]
+        Edge,
+        owner=app,
+        locator=context.locator,
+        max_body_bytes=settings.max_body_bytes,
+        public_url=settings.public_url,
+        cors_origins=settings.cors_origins,
+        hot=HotRoutes(session.router, [session.PREFIX + "/refresh"]),
     )
-    # Inside CORS, so preflights are answered first; a refusal needs no CORS headers.
-    app.add_middleware(OriginCheck, allowed=[settings.public_url, *settings.cors_origins])
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.cors_origins,
-        allow_credentials=True,
-        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-        allow_headers=ALLOWED_HEADERS,
-        expose_headers=EXPOSED_HEADERS,
-        max_age=600,
-    )
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(Observe, locator=context.locator)
     count_pool_use(context.db.engine)
     return app
 

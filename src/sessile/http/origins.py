@@ -13,10 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from starlette.types import ASGIApp, Receive, Scope, Send
-
-from sessile.errors import Forbidden
-from sessile.http.errors import error_response
+from starlette.types import Scope
 
 __all__ = ["OriginCheck", "origin_of"]
 
@@ -51,26 +48,19 @@ def _is_callback(path: str) -> bool:
 
 
 class OriginCheck:
-    """Answer 403 ``forbidden`` to a cross-site, state-changing call to the frontend API."""
+    """Whether a call is a cross-site, state-changing call to the frontend API."""
 
-    def __init__(self, app: ASGIApp, allowed: Iterable[str]) -> None:
-        self.app = app
+    def __init__(self, allowed: Iterable[str]) -> None:
         self.allowed = frozenset(o for o in map(origin_of, allowed) if o is not None)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def refusal(self, scope: Scope) -> str | None:
+        """Why the call is refused (403 ``forbidden``), or None when it may go on."""
         if (
-            scope["type"] == "http"
-            and scope["method"] not in _SAFE_METHODS
-            and scope["path"].startswith(_PREFIX)
-            and not _is_callback(scope["path"])
+            scope["method"] in _SAFE_METHODS
+            or not scope["path"].startswith(_PREFIX)
+            or _is_callback(scope["path"])
         ):
-            refusal = self._refusal(scope)
-            if refusal is not None:
-                await error_response(Forbidden(refusal))(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-    def _refusal(self, scope: Scope) -> str | None:
+            return None
         origin = fetch_site = None
         for name, value in scope["headers"]:
             if name == b"origin":

@@ -3,14 +3,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import httpx
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 
+from sessile.http.edge import Edge
 from sessile.http.errors import install_error_handlers
-from sessile.http.limits import BodySizeLimit
+from sessile.http.lane import HotRoutes
+from sessile.sessions.client_info import ClientLocator
 
 
 def _client(max_bytes: int) -> httpx.AsyncClient:
-    """A route that reads its whole body, behind the limit, with sessile's error handlers."""
+    """A route that reads its whole body, behind the edge, with sessile's error handlers."""
     app = FastAPI()
     install_error_handlers(app)
 
@@ -18,7 +20,15 @@ def _client(max_bytes: int) -> httpx.AsyncClient:
     async def echo_length(request: Request) -> dict[str, int]:
         return {"length": len(await request.body())}
 
-    app.add_middleware(BodySizeLimit, max_bytes=max_bytes)
+    app.add_middleware(
+        Edge,
+        owner=app,
+        locator=ClientLocator([], None, None),
+        max_body_bytes=max_bytes,
+        public_url="http://test",
+        cors_origins=[],
+        hot=HotRoutes(APIRouter(), []),
+    )
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
 
 
