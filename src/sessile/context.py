@@ -20,6 +20,7 @@ from sessile.events.endpoints import EndpointPolicy, Webhooks
 from sessile.events.worker import WebhookPolicy, WebhookWorker
 from sessile.keys import KeyRing
 from sessile.login.email_password import EmailPasswordLogin
+from sessile.login.finalize import LoginFinalizer
 from sessile.login.lockout import Lockout, LockoutPolicy
 from sessile.login.oauth.accounts import Accounts
 from sessile.login.oauth.flow import OAuthLogin
@@ -56,6 +57,7 @@ class AppContext:
     audit: AuditTrail
     revocation_feed: RevocationFeed
     challenges: ChallengeTokens
+    finalizer: LoginFinalizer
     locator: ClientLocator
     passwords: Passwords
     #: Every message (codes, notices) goes through here: queued, then sent by its worker.
@@ -197,6 +199,7 @@ class AppContext:
             audit=audit,
             revocation_feed=RevocationFeed(db.revocations, clock),
             challenges=challenges,
+            finalizer=LoginFinalizer(challenges, db.users, sessions),
             passwords=passwords,
             sender=sender,
             otp=otp,

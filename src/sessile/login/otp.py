@@ -37,9 +37,9 @@ from sessile.errors import (
     IdentifierAlreadyExists,
     InvalidChallengeToken,
     RateLimited,
-    Unauthorized,
 )
 from sessile.ids import new_id
+from sessile.login.admission import admitted
 from sessile.login.lockout import Lockout
 from sessile.login.ownership import Ownership
 from sessile.login.ratelimit import RateLimits
@@ -341,8 +341,7 @@ class OtpLogin:
         user = await self._db.users.find_by_identifier(identifier)
         if user is None:
             user = await self._create_user(identifier, challenge.password_hash, now)
-        if user.disabled_at is not None:
-            raise Unauthorized("This account can't log in.")
+        admitted(user)
         await self._ownership.prove(user, identifier)
         if challenge.purpose == "signup":
             return OtpResult(user.id, "password")

@@ -66,17 +66,8 @@ async def finalize(request: Request) -> JSONResponse:
         pending = JSONResponse({"status": "otp_required"}, headers={"Cache-Control": "no-store"})
         set_verification(pending, context.settings, body.challenge_token)
         return pending
-    challenge = await context.challenges.redeem(body.challenge_token, body.code_verifier)
-    if challenge is None:
-        raise BadRequest("The challenge token is invalid, used or expired.")
-    user = await context.db.users.get(challenge.user_id)
-    if user is None or user.disabled_at is not None:
-        raise Unauthorized("This account can't log in.")
-    issued = await context.sessions.create(
-        user_id=user.id,
-        jkt=proof.jkt,
-        auth_method=challenge.auth_method,
-        client=client_facts(request),
+    issued = await context.finalizer.finalize(
+        body.challenge_token, body.code_verifier, jkt=proof.jkt, client=client_facts(request)
     )
     return tokens_response(request, issued)
 
