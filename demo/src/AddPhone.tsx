@@ -4,6 +4,7 @@ import { client, describe } from "./client.ts";
 import { DevOutbox } from "./DevOutbox.tsx";
 import { StepUp } from "./StepUp.tsx";
 import { useContact } from "./useContact.ts";
+import { CodeForm } from "./CodeForm.tsx";
 
 /** Add a phone number, proven by its own code, behind a step-up for `prld:phone:register`. */
 export function AddPhone() {
@@ -85,28 +86,21 @@ export function AddPhone() {
           </button>
         </form>
       ) : (
-        <form onSubmit={check} data-testid="phone-code-form">
-          <label>
-            Code sent to {phone}
-            <input
-              data-testid="phone-code"
-              inputMode="numeric"
-              required
-              value={code}
-              onChange={(e) => setCode(e.target.value)}
-            />
-          </label>
-          {feedback}
-          <button
-            type="submit"
-            data-testid="phone-verify"
-            aria-busy={busy}
-            disabled={busy}
-          >
-            Verify
-          </button>
+        <CodeForm
+          testIds={{
+            form: "phone-code-form",
+            input: "phone-code",
+            submit: "phone-verify",
+          }}
+          label={`Code sent to ${phone}`}
+          value={code}
+          onChange={setCode}
+          onSubmit={check}
+          busy={busy}
+          feedback={feedback}
+        >
           <DevOutbox identifier={phone} version={1} />
-        </form>
+        </CodeForm>
       )}
     </>
   );

@@ -3,6 +3,7 @@ import type { StepUpChallengeInfo } from "sessile";
 
 import { client, describe } from "./client.ts";
 import { DevOutbox } from "./DevOutbox.tsx";
+import { CodeForm } from "./CodeForm.tsx";
 
 /**
  * Prove yourself again for `scope`: request the step-up, then each step (a code by
@@ -118,27 +119,16 @@ export function StepUp({
           </button>
         </>
       ) : (
-        <form onSubmit={prove}>
-          <label>
-            {isCode ? "Code" : "Password"}
-            <input
-              data-testid="stepup-secret"
-              type={isCode ? "text" : "password"}
-              required
-              value={secret}
-              onChange={(e) => setSecret(e.target.value)}
-            />
-          </label>
-          {feedback}
-          <button
-            type="submit"
-            data-testid="stepup-verify"
-            aria-busy={busy}
-            disabled={busy}
-          >
-            Verify
-          </button>
-        </form>
+        <CodeForm
+          testIds={{ input: "stepup-secret", submit: "stepup-verify" }}
+          label={isCode ? "Code" : "Password"}
+          password={!isCode}
+          value={secret}
+          onChange={setSecret}
+          onSubmit={prove}
+          busy={busy}
+          feedback={feedback}
+        />
       )}
       {isCode && <DevOutbox identifier={contact} version={outboxVersion} />}
     </section>
