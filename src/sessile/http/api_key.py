@@ -14,6 +14,7 @@ from starlette.requests import Request
 from sessile.audit import acting_as
 from sessile.errors import Forbidden, NotFound, Unauthorized
 from sessile.http.context import context_of
+from sessile.jose import BearerError, bearer_token
 from sessile.store.api_keys import ApiKey
 
 __all__ = ["api_key", "api_key_caller"]
@@ -31,10 +32,11 @@ def api_key(scope: str) -> Any:
 async def api_key_caller(request: Request, app_id: str, scope: str | None = None) -> ApiKey:
     """The key that authenticates the request; ``forbidden`` when it lacks ``scope``."""
     context = context_of(request)
-    scheme, _, presented = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not presented.strip():
-        raise Unauthorized("An API key is required: Authorization: Bearer sk_….")
-    key = await context.api_keys.authenticate(presented.strip())
+    try:
+        presented = bearer_token(request.headers.get("authorization"))
+    except BearerError as exc:
+        raise Unauthorized("An API key is required: Authorization: Bearer sk_….") from exc
+    key = await context.api_keys.authenticate(presented)
     if key is None:
         raise Unauthorized("The API key is unknown or revoked.")
     if app_id != context.settings.app_id:
