@@ -18,7 +18,6 @@ def test_public_api() -> None:
         "ValidatedProof",
         "check_proof",
         "create_replay_store",
-        "jwk_thumbprint",
         "normalize_htu",
         "validate_proof",
     ]

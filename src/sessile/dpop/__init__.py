@@ -1,4 +1,4 @@
-"""DPoP, RFC 9449: proof validation, server nonces, the replay cache and key thumbprints.
+"""DPoP, RFC 9449: proof validation, server nonces, and the replay cache.
 
 An endpoint uses :class:`DPoPVerifier`; the pure checks live in
 :func:`check_proof` and :func:`validate_proof`.
@@ -9,7 +9,6 @@ from sessile.dpop.htu import normalize_htu
 from sessile.dpop.nonce import NonceIssuer
 from sessile.dpop.proof import ProofPolicy, ValidatedProof, check_proof, validate_proof
 from sessile.dpop.replay import RedisReplayStore, ReplayStore, SqlReplayStore
-from sessile.dpop.thumbprint import jwk_thumbprint
 
 __all__ = [
     "NONCE_SECRET_NAME",
@@ -23,7 +22,6 @@ __all__ = [
     "ValidatedProof",
     "check_proof",
     "create_replay_store",
-    "jwk_thumbprint",
     "normalize_htu",
     "validate_proof",
 ]
