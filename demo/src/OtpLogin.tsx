@@ -1,8 +1,9 @@
 import { useState, type FormEvent } from "react";
 import type { Identifier, User } from "sessile";
 
-import { client, describe } from "./client.ts";
+import { client } from "./client.ts";
 import { CodeForm } from "./CodeForm.tsx";
+import { useTask } from "./useTask.ts";
 
 interface OtpProps {
   /** The code is already on its way (a sign-up proving its address). */
@@ -24,22 +25,8 @@ export function OtpLogin({
   const [type, setType] = useState<Identifier["type"]>("email_address");
   const [sent, setSent] = useState(initiallySent);
   const [code, setCode] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const [info, setInfo] = useState<string | null>(null);
-
-  const run = async (task: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    setInfo(null);
-    try {
-      await task();
-    } catch (err) {
-      setError(describe(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, run } = useTask(() => setInfo(null));
 
   const start = (event: FormEvent) => {
     event.preventDefault();

@@ -1,9 +1,10 @@
 import { useState, type FormEvent } from "react";
 import type { StepUpChallengeInfo } from "sessile";
 
-import { client, describe } from "./client.ts";
+import { client } from "./client.ts";
 import { DevOutbox } from "./DevOutbox.tsx";
 import { CodeForm } from "./CodeForm.tsx";
+import { useTask } from "./useTask.ts";
 
 /**
  * Prove yourself again for `scope`: request the step-up, then each step (a code by
@@ -23,21 +24,8 @@ export function StepUp({
   const [info, setInfo] = useState<StepUpChallengeInfo | null>(null);
   const [sent, setSent] = useState(false);
   const [secret, setSecret] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useTask();
   const [outboxVersion, setOutboxVersion] = useState(0);
-
-  const run = async (task: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await task();
-    } catch (err) {
-      setError(describe(err));
-    } finally {
-      setBusy(false);
-    }
-  };
 
   const onChallenge = (next: StepUpChallengeInfo) => {
     setInfo(next);

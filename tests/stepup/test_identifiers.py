@@ -19,6 +19,22 @@ from tests.stepup.flow import StepUpClient, log_in
 PHONE = {"type": "phone_number", "value": "+33612345678"}
 
 
+def _add_email(client: StepUpClient, server: LiveServer, address: str) -> None:
+    """Add an e-mail address to the client's account, proven by the code sent to it."""
+    started = client.post_me(
+        "/identifiers", {"identifier": {"type": "email_address", "value": address}}
+    )
+    checked = client.http.post(
+        client.base + "/me/identifiers/check",
+        json={"code": server.last_message(address)["code"]},
+        headers={
+            **client.bearer(),
+            "X-Verification-Token": started.headers["X-Verification-Token"],
+        },
+    )
+    assert checked.status_code == 200, checked.text
+
+
 def _me(client: StepUpClient) -> dict[str, object]:
     answer = client.http.get(client.base + "/me", headers=client.bearer())
     assert answer.status_code == 200, answer.text
@@ -95,18 +111,7 @@ def test_remove_an_identifier_but_never_the_last(server: LiveServer) -> None:
 
     # With a second address, proven by its code, the first can go.
     second = client.email.replace("@", "+2@")
-    started = client.post_me(
-        "/identifiers", {"identifier": {"type": "email_address", "value": second}}
-    )
-    checked = client.http.post(
-        client.base + "/me/identifiers/check",
-        json={"code": server.last_message(second)["code"]},
-        headers={
-            **client.bearer(),
-            "X-Verification-Token": started.headers["X-Verification-Token"],
-        },
-    )
-    assert checked.status_code == 200, checked.text
+    _add_email(client, server, second)
     removed = client.post_me("/identifiers/remove", {"identifier": mine})
     assert removed.status_code == 200, removed.text
     assert server.user(Identifier("email_address", client.email)) is None
@@ -152,18 +157,7 @@ def test_identifiers_added_and_removed_in_a_session_are_events(server: LiveServe
     user_id = server.user_by_email(client.email).id
     client.session.refresh(client.step_up("prld:email:register"))
     second = client.email.replace("@", "+events@")
-    started = client.post_me(
-        "/identifiers", {"identifier": {"type": "email_address", "value": second}}
-    )
-    checked = client.http.post(
-        client.base + "/me/identifiers/check",
-        json={"code": server.last_message(second)["code"]},
-        headers={
-            **client.bearer(),
-            "X-Verification-Token": started.headers["X-Verification-Token"],
-        },
-    )
-    assert checked.status_code == 200, checked.text
+    _add_email(client, server, second)
     first = {"type": "email_address", "value": client.email}
     assert client.post_me("/identifiers/remove", {"identifier": first}).status_code == 200
 
