@@ -15,9 +15,9 @@ from sessile.crypto import load_or_create_secret
 from sessile.custom_claims import CustomClaims
 from sessile.delivery import create_sender
 from sessile.delivery.queue import DeliveryQueue
-from sessile.dpop import DPoPVerifier, create_replay_store
 from sessile.events.endpoints import EndpointPolicy, Webhooks
 from sessile.events.worker import WebhookPolicy, WebhookWorker
+from sessile.http.dpop import DPoPVerifier, create_replay_store
 from sessile.keys import KeyRing
 from sessile.login.email_password import EmailPasswordLogin
 from sessile.login.finalize import LoginFinalizer

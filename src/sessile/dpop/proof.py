@@ -23,7 +23,7 @@ from sessile.clock import Clock
 from sessile.config import Settings
 from sessile.dpop.htu import normalize_htu
 from sessile.dpop.nonce import NonceIssuer
-from sessile.dpop.replay import ReplayStore
+from sessile.dpop.replay_cache import ReplayStore
 from sessile.errors import DPoPKeyMismatch, InvalidDPoPProof, MissingDPoPProof, UseDPoPNonce
 from sessile.jose import HeaderError, check_header
 

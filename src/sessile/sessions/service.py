@@ -12,7 +12,7 @@ from typing import Literal
 from sessile.access_tokens import AccessTokens
 from sessile.clock import Clock
 from sessile.dpop.proof import ValidatedProof
-from sessile.dpop.replay import ReplayStore
+from sessile.dpop.replay_cache import ReplayStore
 from sessile.errors import DPoPKeyMismatch, InvalidDPoPProof, NotFound, Unauthorized, UseDPoPNonce
 from sessile.ids import new_id
 from sessile.metrics import LOGINS, REFRESHES

@@ -29,10 +29,11 @@ from sessile.clock import Clock
 from sessile.config import Settings
 from sessile.dpop.nonce import NonceIssuer
 from sessile.dpop.proof import ProofPolicy, ValidatedProof, check_proof, validate_proof
-from sessile.dpop.replay import RedisReplayStore, ReplayStore, SqlReplayStore
+from sessile.dpop.replay_cache import ReplayStore
 from sessile.errors import InvalidDPoPProof, SessileError
 from sessile.http.errors import error_response
 from sessile.store.drivers import Driver
+from sessile.store.replay import RedisReplayStore, SqlReplayStore
 
 __all__ = ["NONCE_SECRET_NAME", "DPoPVerifier", "SecretSource", "create_replay_store"]
 

@@ -1,4 +1,5 @@
-"""The DPoP replay cache, RFC 9449 §11.1: each ``(jkt, jti)`` is accepted once.
+"""The DPoP replay cache's stores (``sessile.dpop.replay_cache.ReplayStore``), RFC 9449
+§11.1: each ``(jkt, jti)`` is accepted once.
 
 A pair is kept until ``expires_at``, the end of the window in which its proof
 could still be accepted; after that the proof fails its freshness check anyway.
@@ -9,7 +10,6 @@ the database (DESIGN §3.7).
 from __future__ import annotations
 
 import math
-from typing import Protocol
 
 import sqlalchemy as sa
 from redis.asyncio import Redis
@@ -20,18 +20,7 @@ from sessile.store.drivers import Driver
 from sessile.store.drivers.base import compile_statement
 from sessile.store.schema import dpop_replay
 
-__all__ = ["RedisReplayStore", "ReplayStore", "SqlReplayStore"]
-
-
-class ReplayStore(Protocol):
-    async def remember(self, jkt: str, jti: str, *, expires_at: float, now: float) -> bool:
-        """Record ``(jkt, jti)`` until ``expires_at``.
-
-        Return True when the pair is new (or its record has expired), False
-        when it was already recorded: the proof is a replay. Atomic across
-        processes.
-        """
-        ...
+__all__ = ["RedisReplayStore", "SqlReplayStore"]
 
 
 class SqlReplayStore:
