@@ -81,7 +81,7 @@ async def retry_otp(request: Request) -> JSONResponse:
 async def check_otp(request: Request) -> JSONResponse:
     """Check the code; the session is created here, bound to the proof's key."""
     context = context_of(request)
-    proof = await context.dpop.verify(request, PREFIX + "/login/otp/check")
+    proof = await context.dpop.verify(request)
     body = await read_json(request, CheckOtpBody)
     result = await context.otp.check(read_verification(request, context.settings), body.code)
     issued = await context.sessions.create(

@@ -54,7 +54,7 @@ def tokens_response(request: Request, issued: IssuedTokens) -> JSONResponse:
 async def finalize(request: Request) -> JSONResponse:
     """Trade a challenge token for a session bound to the proof's key."""
     context = context_of(request)
-    proof = await context.dpop.verify(request, PREFIX + "/login/finalize")
+    proof = await context.dpop.verify(request)
     body = await read_json(request, FinalizeBody)
     if body.challenge_token.startswith("otp_"):
         # A sign-up, or a social login, whose address must be proven first: no session until
@@ -77,7 +77,7 @@ async def refresh(request: Request) -> JSONResponse:
     """Rotate the refresh token and mint an access token."""
     context = context_of(request)
     # The proof's replay check rides in the rotation (SessionService.refresh).
-    proof = await context.dpop.check(request, PREFIX + "/refresh")
+    proof = await context.dpop.check(request)
     try:
         body = await read_json(request, RefreshBody)
         presented = read_refresh(request, context.settings)
@@ -110,7 +110,7 @@ async def logout(request: Request) -> JSONResponse:
     context = context_of(request)
     revoked = False
     if "dpop" in request.headers:
-        proof = await context.dpop.verify(request, PREFIX + "/revoke")
+        proof = await context.dpop.verify(request)
         presented = read_refresh(request, context.settings)
         revoked = await context.sessions.logout(presented, jkt=proof.jkt)
     response = JSONResponse({"revoked": revoked})

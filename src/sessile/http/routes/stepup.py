@@ -77,7 +77,7 @@ async def continue_step_up(request: Request) -> JSONResponse:
     """Move past a proven step with its verification token."""
     caller = await bearer_caller(request)
     context = context_of(request)
-    proof = await context.dpop.verify_challenge_proof(request, PREFIX + "/stepup/continue")
+    proof = await context.dpop.verify_challenge_proof(request)
     body = await read_json(request, ContinueBody)
     token = await context.stepup.proceed(
         caller.session, body.challenge_token, body.verification_token, proof=proof
@@ -89,7 +89,7 @@ async def continue_step_up(request: Request) -> JSONResponse:
 async def password_step(request: Request) -> JSONResponse:
     """Prove the password step: ``{challenge_token, verification_token}``."""
     context = context_of(request)
-    proof = await context.dpop.verify_challenge_proof(request, PREFIX + "/stepup/password")
+    proof = await context.dpop.verify_challenge_proof(request)
     body = await read_json(request, PasswordBody)
     token, verification = await context.stepup.check_password(
         body.challenge_token, body.password, proof=proof
@@ -123,7 +123,7 @@ async def resend_step_code(request: Request) -> JSONResponse:
 async def check_step_code(request: Request) -> JSONResponse:
     """Prove the code step: ``{challenge_token, verification_token}``."""
     context = context_of(request)
-    proof = await context.dpop.verify_challenge_proof(request, PREFIX + "/otp/check")
+    proof = await context.dpop.verify_challenge_proof(request)
     body = await read_json(request, CodeBody)
     token, verification = await context.stepup.check_code(
         body.challenge_token,
