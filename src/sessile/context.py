@@ -17,7 +17,7 @@ from sessile.delivery import create_sender
 from sessile.delivery.queue import DeliveryQueue
 from sessile.events.endpoints import EndpointPolicy, Webhooks
 from sessile.events.worker import WebhookPolicy, WebhookWorker
-from sessile.http.dpop import DPoPVerifier, create_replay_store
+from sessile.http.dpop import DPoPVerifier
 from sessile.keys import KeyRing
 from sessile.login.email_password import EmailPasswordLogin
 from sessile.login.finalize import LoginFinalizer
@@ -35,6 +35,7 @@ from sessile.sessions.revocation_feed import RevocationFeed
 from sessile.shared_secrets import SharedSecrets
 from sessile.stepup import AccountChanges, DecisionHook, StepUp, StepUpTokens
 from sessile.store.database import Database
+from sessile.store.replay import create_replay_store
 from sessile.users import UserService
 
 __all__ = ["AppContext"]

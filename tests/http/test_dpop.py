@@ -11,11 +11,11 @@ import pytest
 
 from sessile.clock import FixedClock
 from sessile.config import Settings
-from sessile.http.dpop import DPoPVerifier, create_replay_store
+from sessile.http.dpop import DPoPVerifier
 from sessile.shared_secrets import SharedSecrets
 from sessile.store.database import Database
 from sessile.store.migrate import upgrade
-from sessile.store.replay import RedisReplayStore, SqlReplayStore
+from sessile.store.replay import RedisReplayStore, SqlReplayStore, create_replay_store
 from tests.dpop.app import ROUTE, create_app
 from tests.dpop.conftest import T0
 from tests.dpop.proofs import ProofKey, rfc7638

@@ -20,8 +20,6 @@ import hashlib
 from typing import Protocol
 
 from fastapi.responses import JSONResponse
-from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -32,14 +30,11 @@ from sessile.dpop.proof import ProofPolicy, ValidatedProof, check_proof, validat
 from sessile.dpop.replay_cache import ReplayStore
 from sessile.errors import InvalidDPoPProof, SessileError
 from sessile.http.errors import error_response
-from sessile.store.drivers import Driver
-from sessile.store.replay import RedisReplayStore, SqlReplayStore
 
 __all__ = [
     "NONCE_SECRET_NAME",
     "DPoPVerifier",
     "SecretSource",
-    "create_replay_store",
     "endpoint_path",
 ]
 
@@ -174,11 +169,3 @@ class DPoPVerifier:
     async def error_response(self, error: SessileError) -> JSONResponse:
         """The usual JSON error response, plus ``DPoP-Nonce``."""
         return error_response(error, headers=await self.nonce_headers())
-
-
-def create_replay_store(settings: Settings, engine: AsyncEngine, driver: Driver) -> ReplayStore:
-    """Redis when ``redis_url`` is configured, else the database (DESIGN §3.7)."""
-    if settings.redis_url:
-        client: Redis = Redis.from_url(settings.redis_url)
-        return RedisReplayStore(client, prefix=f"sessile:{settings.app_id}:dpop:jti:")
-    return SqlReplayStore(engine, driver)

@@ -16,11 +16,13 @@ from redis.asyncio import Redis
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from sessile.config import Settings
+from sessile.dpop.replay_cache import ReplayStore
 from sessile.store.drivers import Driver
 from sessile.store.drivers.base import compile_statement
 from sessile.store.schema import dpop_replay
 
-__all__ = ["RedisReplayStore", "SqlReplayStore"]
+__all__ = ["RedisReplayStore", "SqlReplayStore", "create_replay_store"]
 
 
 class SqlReplayStore:
@@ -87,3 +89,11 @@ class RedisReplayStore:
         ttl_ms = max(1, math.ceil((expires_at - now) * 1000)) + self._margin_ms
         created = await self._client.set(self.key(jkt, jti), b"1", nx=True, px=ttl_ms)
         return bool(created)
+
+
+def create_replay_store(settings: Settings, engine: AsyncEngine, driver: Driver) -> ReplayStore:
+    """Redis when ``redis_url`` is configured, else the database (DESIGN §3.7)."""
+    if settings.redis_url:
+        client: Redis = Redis.from_url(settings.redis_url)
+        return RedisReplayStore(client, prefix=f"sessile:{settings.app_id}:dpop:jti:")
+    return SqlReplayStore(engine, driver)
