@@ -15,9 +15,9 @@ from sessile.crypto import load_or_create_secret
 from sessile.custom_claims import CustomClaims
 from sessile.delivery import create_sender
 from sessile.delivery.queue import DeliveryQueue
+from sessile.dpop import ReplayStore
 from sessile.events.endpoints import EndpointPolicy, Webhooks
 from sessile.events.worker import WebhookPolicy, WebhookWorker
-from sessile.http.dpop import DPoPVerifier
 from sessile.keys import KeyRing
 from sessile.login.email_password import EmailPasswordLogin
 from sessile.login.finalize import LoginFinalizer
@@ -51,7 +51,8 @@ class AppContext:
     shared_secrets: SharedSecrets
     ring: KeyRing
     access_tokens: AccessTokens
-    dpop: DPoPVerifier
+    #: The DPoP replay cache (RFC 9449 §11.1), shared by every worker and node.
+    replay: ReplayStore
     sessions: SessionService
     users: UserService
     api_keys: ApiKeys
@@ -188,12 +189,7 @@ class AppContext:
             shared_secrets=shared_secrets,
             ring=ring,
             access_tokens=access_tokens,
-            dpop=DPoPVerifier(
-                settings,
-                clock=clock,
-                secrets=shared_secrets,
-                replay=create_replay_store(settings, db.engine, db.driver),
-            ),
+            replay=create_replay_store(settings, db.engine, db.driver),
             sessions=sessions,
             users=UserService(db, passwords, sessions, clock),
             api_keys=ApiKeys(db.api_keys, audit, clock),

@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from sessile import event_types as event
 from sessile.client import SessionClient
-from sessile.events import types as event
 from sessile.events.worker import secret_box
 from sessile.store.database import Database
 from sessile.store.users import Identifier

@@ -8,7 +8,7 @@ import click
 
 from sessile.cli.common import run_with_context, settings_from
 from sessile.context import AppContext
-from sessile.events import EVENT_TYPES
+from sessile.event_types import EVENT_TYPES
 from sessile.store.events import QueuedEvent
 from sessile.store.webhooks import Webhook
 

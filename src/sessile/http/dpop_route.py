@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sessile.errors import SessileError
-from sessile.http.context import context_of
+from sessile.http.context import dpop_of
 
 __all__ = ["DPoPRoute"]
 
@@ -20,7 +20,7 @@ class DPoPRoute(APIRoute):
         handle = super().get_route_handler()
 
         async def with_nonce(request: Request) -> Response:
-            dpop = context_of(request).dpop
+            dpop = dpop_of(request)
             try:
                 response = await handle(request)
             except SessileError as error:

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from sessile import event_types as event
 from sessile.errors import Conflict, IdentifierAlreadyExists
-from sessile.events import types as event
 from sessile.ids import new_id
 from sessile.store.audit import record_audit
 from sessile.store.events import record_event
