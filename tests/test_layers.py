@@ -11,13 +11,11 @@ SRC = Path(__file__).parent.parent / "src"
 PACKAGE = SRC / "sessile"
 
 #: Where HTTP and the CLI may still hold the database itself, and what of it: the app's
-#: lifespan, the readiness probe, the outbox gauge, and the CLI's migrate-and-close
-#: around each command.
+#: lifespan, the readiness probe, and the CLI's migrate-and-close around each command.
 DATABASE_HANDLES = {
     ("http/app.py", "close"),
     ("http/app.py", "engine"),
     ("http/routes/health.py", "ping"),
-    ("http/routes/metrics.py", "events"),
     ("cli/common.py", "engine"),
     ("cli/common.py", "close"),
 }

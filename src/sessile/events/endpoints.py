@@ -28,7 +28,7 @@ from sessile.clock import Clock
 from sessile.errors import BadRequest, NotFound
 from sessile.events.worker import secret_box
 from sessile.ids import new_id
-from sessile.store.events import EventStore, QueuedEvent
+from sessile.store.events import EventStore, OutboxStats, QueuedEvent
 from sessile.store.webhooks import Webhook, WebhookStore
 
 __all__ = ["EndpointPolicy", "Webhooks", "public_address"]
@@ -149,6 +149,10 @@ class Webhooks:
         """Queue dead letters again (all, or those named), with a fresh retry horizon."""
         await self.existing(webhook_id)
         return await self._events.redeliver(webhook_id, now=self._clock.now(), event_ids=event_ids)
+
+    async def outbox(self) -> OutboxStats:
+        """How many events wait for delivery, and how old the oldest is (for /metrics)."""
+        return await self._events.stats()
 
     async def _check_url(self, url: str) -> None:
         if self._policy.allow_private_urls:
