@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 
 import pytest
 
+from sessile.api_keys import ApiKeys
+from sessile.audit_trail import AuditTrail
 from sessile.clock import SystemClock
 from sessile.sessions import ChallengeTokens
 from sessile.store.database import Database
@@ -111,7 +113,8 @@ class LiveServer:
         async def work() -> str:
             db = Database.from_url(self.database_url)
             try:
-                return (await db.api_keys.create("tests", now=SystemClock().now()))[1]
+                keys = ApiKeys(db.api_keys, AuditTrail(db.audit, SystemClock()), SystemClock())
+                return (await keys.create("tests"))[1]
             finally:
                 await db.close()
 

@@ -1,9 +1,11 @@
 import { useState, type FormEvent } from "react";
 
-import { client, describe } from "./client.ts";
+import { client } from "./client.ts";
 import { DevOutbox } from "./DevOutbox.tsx";
 import { StepUp } from "./StepUp.tsx";
 import { useContact } from "./useContact.ts";
+import { CodeForm } from "./CodeForm.tsx";
+import { useTask } from "./useTask.ts";
 
 /** Add a phone number, proven by its own code, behind a step-up for `prld:phone:register`. */
 export function AddPhone() {
@@ -12,21 +14,12 @@ export function AddPhone() {
   const [phone, setPhone] = useState("");
   const [sent, setSent] = useState(false);
   const [code, setCode] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const [added, setAdded] = useState<string | null>(null);
-
-  const run = (task: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    task()
-      .catch((err: unknown) => setError(describe(err)))
-      .finally(() => setBusy(false));
-  };
+  const { busy, error, run } = useTask();
 
   const send = (event: FormEvent) => {
     event.preventDefault();
-    run(async () => {
+    void run(async () => {
       await client.account("/identifiers", {
         identifier: { type: "phone_number", value: phone.trim() },
       });
@@ -36,7 +29,7 @@ export function AddPhone() {
 
   const check = (event: FormEvent) => {
     event.preventDefault();
-    run(async () => {
+    void run(async () => {
       const answer = await client.account<{ identifier: { value: string } }>(
         "/identifiers/check",
         { code: code.trim() },
@@ -85,28 +78,21 @@ export function AddPhone() {
           </button>
         </form>
       ) : (
-        <form onSubmit={check} data-testid="phone-code-form">
-          <label>
-            Code sent to {phone}
-            <input
-              data-testid="phone-code"
-              inputMode="numeric"
-              required
-              value={code}
-              onChange={(e) => setCode(e.target.value)}
-            />
-          </label>
-          {feedback}
-          <button
-            type="submit"
-            data-testid="phone-verify"
-            aria-busy={busy}
-            disabled={busy}
-          >
-            Verify
-          </button>
+        <CodeForm
+          testIds={{
+            form: "phone-code-form",
+            input: "phone-code",
+            submit: "phone-verify",
+          }}
+          label={`Code sent to ${phone}`}
+          value={code}
+          onChange={setCode}
+          onSubmit={check}
+          busy={busy}
+          feedback={feedback}
+        >
           <DevOutbox identifier={phone} version={1} />
-        </form>
+        </CodeForm>
       )}
     </>
   );

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState, type FormEvent } from "react";
 import type { OAuthCallbackParams, User } from "sessile";
 
 import { client, describe } from "./client.ts";
+import { CodeForm } from "./CodeForm.tsx";
 
 /** The demo's callback page is its own root: sessile allows it when the demo is on. */
 export const REDIRECT_URI = `${location.origin}/`;
@@ -123,31 +124,20 @@ export function OAuthCallback({
         </p>
       )}
       {needsCode && (
-        <form onSubmit={check} data-testid="oauth-code-form">
-          <p>
-            To link this sign-in, enter the code we sent to your e-mail address.
-          </p>
-          <label>
-            Code
-            <input
-              data-testid="code"
-              name="code"
-              inputMode="numeric"
-              autoComplete="one-time-code"
-              required
-              value={code}
-              onChange={(e) => setCode(e.target.value)}
-            />
-          </label>
-          <button
-            type="submit"
-            data-testid="verify"
-            aria-busy={busy}
-            disabled={busy}
-          >
-            Verify
-          </button>
-        </form>
+        <CodeForm
+          testIds={{ form: "oauth-code-form", input: "code", submit: "verify" }}
+          prompt={
+            <p>
+              To link this sign-in, enter the code we sent to your e-mail
+              address.
+            </p>
+          }
+          label="Code"
+          value={code}
+          onChange={setCode}
+          onSubmit={check}
+          busy={busy}
+        />
       )}
     </>
   );

@@ -1,8 +1,10 @@
 import { useState, type FormEvent } from "react";
 import type { StepUpChallengeInfo } from "sessile";
 
-import { client, describe } from "./client.ts";
+import { client } from "./client.ts";
 import { DevOutbox } from "./DevOutbox.tsx";
+import { CodeForm } from "./CodeForm.tsx";
+import { useTask } from "./useTask.ts";
 
 /**
  * Prove yourself again for `scope`: request the step-up, then each step (a code by
@@ -22,21 +24,8 @@ export function StepUp({
   const [info, setInfo] = useState<StepUpChallengeInfo | null>(null);
   const [sent, setSent] = useState(false);
   const [secret, setSecret] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useTask();
   const [outboxVersion, setOutboxVersion] = useState(0);
-
-  const run = async (task: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await task();
-    } catch (err) {
-      setError(describe(err));
-    } finally {
-      setBusy(false);
-    }
-  };
 
   const onChallenge = (next: StepUpChallengeInfo) => {
     setInfo(next);
@@ -118,27 +107,16 @@ export function StepUp({
           </button>
         </>
       ) : (
-        <form onSubmit={prove}>
-          <label>
-            {isCode ? "Code" : "Password"}
-            <input
-              data-testid="stepup-secret"
-              type={isCode ? "text" : "password"}
-              required
-              value={secret}
-              onChange={(e) => setSecret(e.target.value)}
-            />
-          </label>
-          {feedback}
-          <button
-            type="submit"
-            data-testid="stepup-verify"
-            aria-busy={busy}
-            disabled={busy}
-          >
-            Verify
-          </button>
-        </form>
+        <CodeForm
+          testIds={{ input: "stepup-secret", submit: "stepup-verify" }}
+          label={isCode ? "Code" : "Password"}
+          password={!isCode}
+          value={secret}
+          onChange={setSecret}
+          onSubmit={prove}
+          busy={busy}
+          feedback={feedback}
+        />
       )}
       {isCode && <DevOutbox identifier={contact} version={outboxVersion} />}
     </section>

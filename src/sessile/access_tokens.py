@@ -12,14 +12,19 @@ from joserfc.errors import JoseError
 from sessile.claims import UserClaims
 from sessile.clock import Clock
 from sessile.errors import BadRequest, Unauthorized
+from sessile.jose import HeaderError, check_header
 from sessile.keys import KeyRing
 from sessile.keys.signer import ES256Signer
-from sessile.verify._claims import Claims, check_claims
-from sessile.verify._errors import TokenError
+from sessile.verify import Claims, TokenError
+from sessile.verify.claims import check_claims
 
 __all__ = ["AccessTokens"]
 
 _LEEWAY = 30
+#: What sessile signs its access tokens as; its own check accepts nothing else.
+_TYPES = frozenset({"at+jwt"})
+_ALGORITHMS = frozenset({"ES256"})
+_UNKNOWN_KEY = "The access token was signed by an unknown key."
 MAX_MINTED_TTL = 86_400
 
 
@@ -118,12 +123,15 @@ class AccessTokens:
             header = jws.extract_compact(token.encode()).protected
         except (JoseError, ValueError, UnicodeError) as exc:
             raise Unauthorized("The access token is malformed.") from exc
-        if header.get("alg") != "ES256" or header.get("typ") != "at+jwt":
-            raise Unauthorized("The access token has the wrong type or algorithm.")
-        kid = header.get("kid")
-        key = await self._ring.public_key(kid) if isinstance(kid, str) else None
+        try:
+            check_header(header, types=_TYPES, algorithms=_ALGORITHMS, kid=True)
+        except HeaderError as exc:
+            if exc.member == "kid":
+                raise Unauthorized(_UNKNOWN_KEY) from exc
+            raise Unauthorized("The access token has the wrong type or algorithm.") from exc
+        key = await self._ring.public_key(header["kid"])
         if key is None:
-            raise Unauthorized("The access token was signed by an unknown key.")
+            raise Unauthorized(_UNKNOWN_KEY)
         try:
             decoded = jwt.decode(token, key, algorithms=["ES256"])
         except (JoseError, ValueError) as exc:

@@ -219,6 +219,8 @@ class Settings(BaseSettings):
     event_backoff_max: float = Field(default=12 * 3_600.0, gt=0)
     event_retry_horizon: int = Field(default=3 * _DAY, ge=0)
     event_retention: int = Field(default=7 * _DAY, ge=0)
+    #: Webhook endpoints may point at loopback or private addresses (tests, closed labs).
+    event_allow_private_urls: bool = False
     # Audit events are kept this long.
     audit_retention: int = Field(default=90 * _DAY, ge=0)
     # POST …/tokens mints tokens for tests and service calls (marked ``minted``) when true.

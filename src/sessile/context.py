@@ -6,6 +6,8 @@ import logging
 from dataclasses import dataclass
 
 from sessile.access_tokens import AccessTokens
+from sessile.api_keys import ApiKeys
+from sessile.audit_trail import AuditTrail
 from sessile.claims import combined, identity_claims_from
 from sessile.clock import Clock, SystemClock
 from sessile.config import Settings
@@ -13,10 +15,12 @@ from sessile.crypto import load_or_create_secret
 from sessile.custom_claims import CustomClaims
 from sessile.delivery import create_sender
 from sessile.delivery.queue import DeliveryQueue
-from sessile.dpop import DPoPVerifier, create_replay_store
+from sessile.dpop import ReplayStore
+from sessile.events.endpoints import EndpointPolicy, Webhooks
 from sessile.events.worker import WebhookPolicy, WebhookWorker
 from sessile.keys import KeyRing
 from sessile.login.email_password import EmailPasswordLogin
+from sessile.login.finalize import LoginFinalizer
 from sessile.login.lockout import Lockout, LockoutPolicy
 from sessile.login.oauth.accounts import Accounts
 from sessile.login.oauth.flow import OAuthLogin
@@ -27,9 +31,12 @@ from sessile.login.passwords import Passwords
 from sessile.login.ratelimit import RateLimits
 from sessile.sessions import ChallengeTokens, SessionPolicy, SessionService
 from sessile.sessions.client_info import ClientLocator
+from sessile.sessions.revocation_feed import RevocationFeed
 from sessile.shared_secrets import SharedSecrets
 from sessile.stepup import AccountChanges, DecisionHook, StepUp, StepUpTokens
 from sessile.store.database import Database
+from sessile.store.replay import create_replay_store
+from sessile.users import UserService
 
 __all__ = ["AppContext"]
 
@@ -44,9 +51,15 @@ class AppContext:
     shared_secrets: SharedSecrets
     ring: KeyRing
     access_tokens: AccessTokens
-    dpop: DPoPVerifier
+    #: The DPoP replay cache (RFC 9449 §11.1), shared by every worker and node.
+    replay: ReplayStore
     sessions: SessionService
+    users: UserService
+    api_keys: ApiKeys
+    audit: AuditTrail
+    revocation_feed: RevocationFeed
     challenges: ChallengeTokens
+    finalizer: LoginFinalizer
     locator: ClientLocator
     passwords: Passwords
     #: Every message (codes, notices) goes through here: queued, then sent by its worker.
@@ -61,6 +74,8 @@ class AppContext:
     oauth: OAuthLogin
     #: Signs and posts lifecycle events to the app's webhook endpoints.
     webhooks: WebhookWorker
+    #: The app's webhook endpoints: registration, activation, dead letters.
+    endpoints: Webhooks
     #: The server's own secret (key material for what it encrypts at rest).
     server_secret: bytes
     #: The ``cc`` mapping of access tokens (``…/config/claims``).
@@ -128,6 +143,7 @@ class AppContext:
             max_sessions_per_user=settings.max_sessions_per_user,
         )
         passwords = Passwords.from_settings(settings)
+        audit = AuditTrail(db.audit, clock)
         challenges = ChallengeTokens(db.challenges, clock)
         limits = RateLimits(db.engine, settings.redis_url, prefix=f"sessile:{settings.app_id}")
         sender = DeliveryQueue(
@@ -173,14 +189,14 @@ class AppContext:
             shared_secrets=shared_secrets,
             ring=ring,
             access_tokens=access_tokens,
-            dpop=DPoPVerifier(
-                settings,
-                clock=clock,
-                secrets=shared_secrets,
-                replay=create_replay_store(settings, db.engine, db.driver),
-            ),
+            replay=create_replay_store(settings, db.engine, db.driver),
             sessions=sessions,
+            users=UserService(db, passwords, sessions, clock),
+            api_keys=ApiKeys(db.api_keys, audit, clock),
+            audit=audit,
+            revocation_feed=RevocationFeed(db.revocations, clock),
             challenges=challenges,
+            finalizer=LoginFinalizer(challenges, db.users, sessions),
             passwords=passwords,
             sender=sender,
             otp=otp,
@@ -205,6 +221,17 @@ class AppContext:
                     backoff_base=settings.event_backoff_base,
                     backoff_max=settings.event_backoff_max,
                     retry_horizon=settings.event_retry_horizon,
+                ),
+            ),
+            endpoints=Webhooks(
+                db.webhooks,
+                db.events,
+                server_secret,
+                clock,
+                EndpointPolicy(
+                    app_id=settings.app_id,
+                    timeout=settings.event_timeout,
+                    allow_private_urls=settings.event_allow_private_urls,
                 ),
             ),
             server_secret=server_secret,

@@ -1,4 +1,5 @@
-"""Secrets at rest: AES-256-GCM under keys derived (HKDF-SHA256) from the server secret.
+"""Secrets at rest: AES-256-GCM under keys derived (HKDF-SHA256) from the server secret;
+and the one way a high-entropy secret (a token, a key) is stored: its SHA-256.
 
 Each use gets its own derived key (``purpose``), and the caller's associated
 data binds a ciphertext to its row, so one row's ciphertext can't be pasted
@@ -8,6 +9,7 @@ into another.
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import secrets
 from pathlib import Path
@@ -17,9 +19,15 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-__all__ = ["DecryptionError", "SecretBox", "load_or_create_secret"]
+__all__ = ["DecryptionError", "SecretBox", "load_or_create_secret", "secret_hash"]
 
 _NONCE_BYTES = 12
+
+
+def secret_hash(secret: str) -> str:
+    """How a random secret is kept and looked up: its SHA-256, in hex. Only for secrets
+    with enough entropy that no guessing helps (passwords use argon2id instead)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 class DecryptionError(Exception):

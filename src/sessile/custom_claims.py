@@ -169,6 +169,17 @@ class CustomClaims:
         """Read the mapping again at the next token (this node just changed it)."""
         self._read_at = float("-inf")
 
+    async def stored(self) -> dict[str, Any]:
+        """The mapping as stored now, not as cached."""
+        return dict(await self._config.get(CONFIG_NAME) or {})
+
+    async def replace(self, mapping: Mapping[str, Any], *, now: float) -> dict[str, Any]:
+        """Check and store a new mapping; this node uses it from its next token on."""
+        checked = check_mapping(mapping)
+        await self._config.put(CONFIG_NAME, checked, now=now)
+        self.forget()
+        return checked
+
     async def __call__(self, user_id: str) -> dict[str, Any]:
         mapping = await self.mapping()
         if not mapping:

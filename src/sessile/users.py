@@ -8,112 +8,161 @@ from typing import Annotated, Any
 
 from pydantic import StringConstraints
 
-from sessile.context import AppContext
+from sessile.clock import Clock
 from sessile.errors import NotFound
+from sessile.login.passwords import Passwords
+from sessile.sessions import SessionService
+from sessile.store.database import Database
+from sessile.store.identities import Identity
 from sessile.store.users import Identifier, User
 
-__all__ = [
-    "SCOPE",
-    "add_identifier",
-    "create_user",
-    "delete_user",
-    "existing_user",
-    "remove_identifier",
-    "set_password",
-    "update_user",
-]
+__all__ = ["SCOPE", "UNSET", "UserService"]
 
 #: A scope granted to a user: a space-free token, as in an OAuth ``scope`` (RFC 6749 §3.3).
 SCOPE = Annotated[str, StringConstraints(pattern=r"^[\x21\x23-\x5b\x5d-\x7e]{1,100}$")]
 
 
-async def existing_user(context: AppContext, user_id: str) -> User:
-    user = await context.db.users.get(user_id)
-    if user is None:
-        raise NotFound("No such user.")
-    return user
+class _Unset:
+    """A field the caller leaves as it is (None is a value: it clears the field)."""
 
 
-async def create_user(
-    context: AppContext,
-    identifiers_: Sequence[Identifier],
-    *,
-    profile: Mapping[str, Any] | None = None,
-    password: str | None = None,
-    proven: Sequence[Identifier] = (),
-    external_id: str | None = None,
-    scopes: Sequence[str] = (),
-) -> User:
-    """Create a user; a password is checked against the policy and hashed first.
-    ``proven`` names the identifiers the operator vouches for."""
-    password_hash = None if password is None else await context.passwords.hash(password)
-    # Two spellings of one address name the same identifier: keep it once.
-    return await context.db.users.create(
-        now=context.clock.now(),
-        identifiers_=list(dict.fromkeys(identifiers_)),
-        profile=profile,
-        password_hash=password_hash,
-        proven=proven,
-        external_id=external_id,
-        scopes=scopes,
-    )
+UNSET: Any = _Unset
 
 
-async def update_user(
-    context: AppContext,
-    user_id: str,
-    *,
-    profile_patch: Mapping[str, Any] | None = None,
-    disabled: bool | None = None,
-) -> User | None:
-    """Patch the profile and set the disabled mark; disabling revokes every session,
-    after the mark is set so that no new login slips in between."""
-    user = await context.db.users.update(
-        user_id, now=context.clock.now(), profile_patch=profile_patch, disabled=disabled
-    )
-    if user is not None and disabled:
-        await context.sessions.revoke_user(user_id, reason="user_disabled")
-    return user
+class UserService:
+    def __init__(
+        self, db: Database, passwords: Passwords, sessions: SessionService, clock: Clock
+    ) -> None:
+        self._db = db
+        self._passwords = passwords
+        self._sessions = sessions
+        self._clock = clock
 
+    # Reading -------------------------------------------------------------------------------
+    async def get(self, user_id: str) -> User | None:
+        return await self._db.users.get(user_id)
 
-async def delete_user(context: AppContext, user_id: str) -> bool:
-    """Disable (no new login), revoke every session (the revocation feed records it),
-    then delete the user with their identifiers and session rows."""
-    if await context.db.users.update(user_id, now=context.clock.now(), disabled=True) is None:
-        return False
-    await context.sessions.revoke_user(user_id, reason="user_deleted")
-    return await context.db.users.delete(user_id, now=context.clock.now())
+    async def existing(self, user_id: str) -> User:
+        user = await self._db.users.get(user_id)
+        if user is None:
+            raise NotFound("No such user.")
+        return user
 
+    async def page(self, *, limit: int, offset: int) -> tuple[list[User], int]:
+        """A page of users, oldest first, and how many there are in all."""
+        return await self._db.users.list(limit=limit, offset=offset)
 
-async def set_password(
-    context: AppContext, user_id: str, password: str | None, *, revoke_sessions: bool
-) -> User | None:
-    """Set (policy enforced) or, with None, remove the password; None if no such user."""
-    if await context.db.users.get(user_id) is None:
-        return None
-    password_hash = None if password is None else await context.passwords.hash(password)
-    if not await context.db.users.set_password_hash(
-        user_id, password_hash, now=context.clock.now()
-    ):
-        return None
-    if revoke_sessions:
-        await context.sessions.revoke_user(user_id, reason="password_changed")
-    return await context.db.users.get(user_id)
+    async def holding(self, identifier: Identifier, *, offset: int = 0) -> tuple[list[User], int]:
+        """The one user holding ``identifier`` as a page (empty past its first item)."""
+        found = await self._db.users.find_by_identifier(identifier)
+        if found is None:
+            return [], 0
+        return ([found] if offset == 0 else []), 1
 
+    async def lookup(
+        self, *, external_ids: Sequence[str], identifiers_: Sequence[Identifier]
+    ) -> Sequence[User]:
+        """The users holding any of these external ids or identifiers, oldest first."""
+        return await self._db.users.lookup(external_ids=external_ids, identifiers_=identifiers_)
 
-async def add_identifier(
-    context: AppContext, user_id: str, identifier: Identifier, *, proven: bool
-) -> User:
-    """Give the user another identifier (``proven`` when the operator vouches for it)."""
-    if not await context.db.users.add_identifier(
-        user_id, identifier, now=context.clock.now(), proven=proven
-    ):
-        raise NotFound("No such user.")
-    return await existing_user(context, user_id)
+    async def identities(self, users: Sequence[User]) -> dict[str, list[Identity]]:
+        """The social-login identities linked to each of ``users``, by user id."""
+        return await self._db.identities.for_users([u.id for u in users])
 
+    # Changing ------------------------------------------------------------------------------
+    async def create(
+        self,
+        identifiers_: Sequence[Identifier],
+        *,
+        profile: Mapping[str, Any] | None = None,
+        password: str | None = None,
+        proven: Sequence[Identifier] = (),
+        external_id: str | None = None,
+        scopes: Sequence[str] = (),
+    ) -> User:
+        """Create a user; a password is checked against the policy and hashed first.
+        ``proven`` names the identifiers the operator vouches for."""
+        password_hash = None if password is None else await self._passwords.hash(password)
+        # Two spellings of one address name the same identifier: keep it once.
+        return await self._db.users.create(
+            now=self._clock.now(),
+            identifiers_=list(dict.fromkeys(identifiers_)),
+            profile=profile,
+            password_hash=password_hash,
+            proven=proven,
+            external_id=external_id,
+            scopes=scopes,
+        )
 
-async def remove_identifier(context: AppContext, user_id: str, identifier: Identifier) -> User:
-    await existing_user(context, user_id)
-    if not await context.db.users.remove_identifier(user_id, identifier, now=context.clock.now()):
-        raise NotFound("The user does not hold this identifier.")
-    return await existing_user(context, user_id)
+    async def update(
+        self,
+        user_id: str,
+        *,
+        profile_patch: Mapping[str, Any] | None = None,
+        disabled: bool | None = None,
+    ) -> User | None:
+        """Patch the profile and set the disabled mark; disabling revokes every session,
+        after the mark is set so that no new login slips in between."""
+        user = await self._db.users.update(
+            user_id, now=self._clock.now(), profile_patch=profile_patch, disabled=disabled
+        )
+        if user is not None and disabled:
+            await self._sessions.revoke_user(user_id, reason="user_disabled")
+        return user
+
+    async def set_fields(
+        self, user_id: str, *, external_id: str | None = UNSET, scopes: Sequence[str] | None = None
+    ) -> User | None:
+        """Set the external id (None clears it) and the scopes; None when no such user,
+        Conflict when another user has the external id."""
+        fields: dict[str, Any] = {"scopes": scopes}
+        if external_id is not UNSET:
+            fields["external_id"] = external_id
+        return await self._db.users.set_fields(user_id, now=self._clock.now(), **fields)
+
+    async def delete(self, user_id: str) -> bool:
+        """Disable (no new login), revoke every session (the revocation feed records it),
+        then delete the user with their identifiers and session rows."""
+        if await self._db.users.update(user_id, now=self._clock.now(), disabled=True) is None:
+            return False
+        await self._sessions.revoke_user(user_id, reason="user_deleted")
+        return await self._db.users.delete(user_id, now=self._clock.now())
+
+    async def set_password(
+        self, user_id: str, password: str | None, *, revoke_sessions: bool
+    ) -> User | None:
+        """Set (policy enforced) or, with None, remove the password; None if no such user."""
+        if await self._db.users.get(user_id) is None:
+            return None
+        password_hash = None if password is None else await self._passwords.hash(password)
+        if not await self._db.users.set_password_hash(
+            user_id, password_hash, now=self._clock.now()
+        ):
+            return None
+        if revoke_sessions:
+            await self._sessions.revoke_user(user_id, reason="password_changed")
+        return await self._db.users.get(user_id)
+
+    async def add_identifier(self, user_id: str, identifier: Identifier, *, proven: bool) -> User:
+        """Give the user another identifier (``proven`` when the operator vouches for it)."""
+        if not await self._db.users.add_identifier(
+            user_id, identifier, now=self._clock.now(), proven=proven
+        ):
+            raise NotFound("No such user.")
+        return await self.existing(user_id)
+
+    async def remove_identifier(self, user_id: str, identifier: Identifier) -> User:
+        await self.existing(user_id)
+        if not await self._db.users.remove_identifier(user_id, identifier, now=self._clock.now()):
+            raise NotFound("The user does not hold this identifier.")
+        return await self.existing(user_id)
+
+    async def revoke_session(self, user_id: str, session_id: str | None) -> int:
+        """An operator revokes one live session of the user (``not_found`` when it isn't
+        one), or with None every one of them; reason ``admin``."""
+        await self.existing(user_id)
+        if session_id is None:
+            return await self._sessions.revoke_user(user_id, reason="admin")
+        if not await self._sessions.revoke_one(session_id, reason="admin", user_id=user_id):
+            raise NotFound("The user has no live session with this id.")
+        return 1

@@ -9,25 +9,17 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { before } from "node:test";
+import { after, before } from "node:test";
 import { fileURLToPath } from "node:url";
 
 import { chromium } from "playwright-core";
+import { CHROMIUM_ARGS } from "../chromium.mjs";
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const ARTIFACTS = join(REPO, "tests/browser/artifacts");
 const CHROMIUM = process.env.SESSILE_CHROMIUM ?? "/usr/bin/chromium";
 const PYTHON = join(REPO, ".venv/bin/python");
 const DEMO_DIR = join(REPO, "demo/dist");
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const STARTUP_MS = 30_000;
 const STOP_MS = 5_000;
 
@@ -45,6 +37,24 @@ export function needsChromium() {
     return {};
   }
   return { skip: reason };
+}
+
+/**
+ * What most test files start with: before their tests, a server (started with `env`) and
+ * Chromium, handed to `use`; after them, both stopped.
+ */
+export function withServerAndBrowser(env, use) {
+  let server;
+  let browser;
+  before(async () => {
+    server = await startServer(env);
+    browser = await launchChromium();
+    use({ server, browser });
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
 }
 
 export function freePort() {

@@ -2,37 +2,25 @@
 // key's and the cookie's protections, and logout.
 
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 
 import {
   codeFor,
-  launchChromium,
   loginByOtp,
   needsChromium,
   newPage,
   screenshot,
   shownClaims,
-  startServer,
+  withServerAndBrowser,
 } from "./harness.mjs";
 
 describe("login and the token page", needsChromium(), () => {
   let server;
   let browser;
-
-  before(async () => {
-    // No resend cooldown, so the resend button can be tried at once; two uppercase
-    // letters, so sign-up shows a rule being broken.
-    server = await startServer({
-      SESSILE_OTP_RESEND_COOLDOWN: "0",
-      SESSILE_PASSWORD_UPPERCASE: "2",
-    });
-    browser = await launchChromium();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  // No resend cooldown, so the resend button can be tried at once; two uppercase
+  // letters, so sign-up shows a rule being broken.
+  const env = { SESSILE_OTP_RESEND_COOLDOWN: "0", SESSILE_PASSWORD_UPPERCASE: "2" };
+  withServerAndBrowser(env, (started) => ({ server, browser } = started));
 
   test("OTP login by email, with resend and the development outbox's code", async () => {
     const page = await newPage(browser, server);

@@ -2,16 +2,15 @@
 // table, and each revoke target has its effect on the other.
 
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 
 import {
-  launchChromium,
   loginByOtp,
   needsChromium,
   newPage,
   screenshot,
   shownClaims,
-  startServer,
+  withServerAndBrowser,
 } from "./harness.mjs";
 
 const IPHONE =
@@ -21,16 +20,7 @@ const IPHONE =
 describe("sessions", needsChromium(), () => {
   let server;
   let browser;
-
-  before(async () => {
-    server = await startServer();
-    browser = await launchChromium();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  withServerAndBrowser({}, (started) => ({ server, browser } = started));
 
   /** Two logged-in browsers of one user, `a` on its Sessions page. */
   async function twoBrowsers(email) {

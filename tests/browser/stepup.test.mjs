@@ -4,33 +4,23 @@
 // same for prld:phone:register and proves the phone by its own code.
 
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 
 import {
   codeFor,
-  launchChromium,
   loginByOtp,
   needsChromium,
   newPage,
   outbox,
   screenshot,
   shownClaims,
-  startServer,
+  withServerAndBrowser,
 } from "./harness.mjs";
 
 describe("step-up in the demo", needsChromium(), () => {
   let server;
   let browser;
-
-  before(async () => {
-    server = await startServer();
-    browser = await launchChromium();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  withServerAndBrowser({}, (started) => ({ server, browser } = started));
 
   /** Run the demo's step-up box to the end: one e-mail code step. */
   async function stepUp(page, email) {

@@ -2,16 +2,15 @@
 // the server while the others wait, and its BroadcastChannel hands them the token.
 
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 
 import {
-  launchChromium,
   loginByOtp,
   needsChromium,
   newPage,
   shownClaims,
-  startServer,
+  withServerAndBrowser,
 } from "./harness.mjs";
 
 const TABS = 5;
@@ -19,16 +18,7 @@ const TABS = 5;
 describe("tabs", needsChromium(), () => {
   let server;
   let browser;
-
-  before(async () => {
-    server = await startServer();
-    browser = await launchChromium();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  withServerAndBrowser({}, (started) => ({ server, browser } = started));
 
   test(`${TABS} tabs clicking Refresh Token at once make one refresh call`, async () => {
     const first = await newPage(browser, server);

@@ -14,10 +14,11 @@ from fastapi.responses import JSONResponse, Response
 
 from sessile.clock import SystemClock
 from sessile.config import Settings
-from sessile.dpop import DPoPVerifier, create_replay_store
 from sessile.errors import DPoPError
+from sessile.http.dpop import DPoPVerifier
 from sessile.shared_secrets import SharedSecrets
 from sessile.store.database import Database
+from sessile.store.replay import create_replay_store
 
 ROUTE = "/v1/session/refresh"
 

@@ -28,6 +28,19 @@ def b64json(value: Any) -> str:
     return b64(json.dumps(value, separators=(",", ":")).encode())
 
 
+#: RFC 7638 §3.2: the members a thumbprint covers, by key type.
+_REQUIRED = {"EC": ("crv", "kty", "x", "y"), "RSA": ("e", "kty", "n"), "OKP": ("crv", "kty", "x")}
+
+
+def rfc7638(jwk: dict[str, str]) -> str:
+    """RFC 7638 §3 (SHA-256), written out independently of the code under test."""
+    members = {name: jwk[name] for name in _REQUIRED[jwk["kty"]]}
+    canonical = json.dumps(members, separators=(",", ":"), sort_keys=True).encode()
+    digest = hashes.Hash(hashes.SHA256())
+    digest.update(canonical)
+    return b64(digest.finalize())
+
+
 @dataclass
 class ProofKey:
     alg: str = "ES256"

@@ -7,18 +7,11 @@ import sessile.dpop
 
 def test_public_api() -> None:
     assert sorted(sessile.dpop.__all__) == [
-        "DPoPVerifier",
-        "NONCE_SECRET_NAME",
         "NonceIssuer",
         "ProofPolicy",
-        "RedisReplayStore",
         "ReplayStore",
-        "SecretSource",
-        "SqlReplayStore",
         "ValidatedProof",
         "check_proof",
-        "create_replay_store",
-        "jwk_thumbprint",
         "normalize_htu",
         "validate_proof",
     ]

@@ -5,17 +5,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from sessile.clock import FixedClock
-from sessile.dpop import NonceIssuer, ProofPolicy, jwk_thumbprint
+from sessile.dpop import NonceIssuer, ProofPolicy
 from sessile.errors import DPoPError
 from tests.dpop.conftest import T0, SpyReplayStore, Validator
-from tests.dpop.proofs import URL, ProofKey, b64, b64json
+from tests.dpop.proofs import URL, ProofKey, b64, b64json, rfc7638
 
 VECTORS = Path(__file__).parent.parent / "vectors"
 NO_NONCE = ProofPolicy(nonce_required=False)
@@ -30,20 +29,13 @@ async def rejected(validator: Validator, headers: list[str], code: str, **kwargs
     assert validator.replay.records == {}
 
 
-def rfc7638(jwk: dict[str, str]) -> str:
-    """RFC 7638 §3.2 for an EC key, written out independently of the code under test."""
-    members = {name: jwk[name] for name in ("crv", "kty", "x", "y")}
-    canonical = json.dumps(members, separators=(",", ":"), sort_keys=True).encode()
-    return b64(hashlib.sha256(canonical).digest())
-
-
 # --- accepted proofs -------------------------------------------------------------------
 
 
 async def test_valid_proof_with_nonce(validator: Validator, key: ProofKey) -> None:
     nonce = validator.nonce()
     proof = await validator([key.proof(iat=T0, nonce=nonce, jti="j-1")])
-    assert proof.jkt == rfc7638(key.public_jwk) == jwk_thumbprint(key.public_jwk)
+    assert proof.jkt == rfc7638(key.public_jwk)
     assert (proof.jti, proof.iat, proof.nonce, proof.htm, proof.htu) == (
         "j-1",
         T0,
@@ -102,7 +94,7 @@ async def test_allowed_es384_when_configured(validator: Validator) -> None:
 
 
 async def test_bound_key_matches(validator: Validator, key: ProofKey) -> None:
-    jkt = jwk_thumbprint(key.public_jwk)
+    jkt = rfc7638(key.public_jwk)
     proof = await validator([key.proof(iat=T0, nonce=validator.nonce())], expected_jkt=jkt)
     assert proof.jkt == jkt
 
@@ -363,7 +355,7 @@ async def test_replayed_jti(validator: Validator, key: ProofKey) -> None:
 
 
 async def test_key_differs_from_bound_key(validator: Validator, key: ProofKey) -> None:
-    bound = jwk_thumbprint(ProofKey().public_jwk)
+    bound = rfc7638(ProofKey().public_jwk)
     value = key.proof(iat=T0, nonce=validator.nonce())
     await rejected(validator, [value], "dpop_key_mismatch", expected_jkt=bound)
 

@@ -20,6 +20,9 @@ ALL_EVENTS = [
 
 #: Retries come fast in these tests (the defaults wait a minute, doubling up to 12 hours).
 FAST_RETRIES = {"SESSILE_EVENT_BACKOFF_BASE": "0.2", "SESSILE_EVENT_BACKOFF_MAX": "0.5"}
+#: The receivers listen on loopback, which endpoints may only point at when this is set.
+LOOPBACK_ENDPOINTS = {"SESSILE_EVENT_ALLOW_PRIVATE_URLS": "true"}
+SERVER_ENV = {**FAST_RETRIES, **LOOPBACK_ENDPOINTS}
 
 
 class Management:

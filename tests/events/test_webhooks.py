@@ -13,7 +13,7 @@ import pytest
 
 from sessile.client import SessionClient
 from sessile.store.database import Database
-from tests.events.management import FAST_RETRIES, Management
+from tests.events.management import LOOPBACK_ENDPOINTS, SERVER_ENV, Management
 from tests.events.receiver import Receiver, receiver
 from tests.live import LiveServer, live_server
 
@@ -36,7 +36,7 @@ def _types_for(inbox: Receiver, user_id: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> LiveServer:  # type: ignore[misc]
-    with live_server(tmp_path_factory.mktemp("events"), env=FAST_RETRIES) as live:
+    with live_server(tmp_path_factory.mktemp("events"), env=SERVER_ENV) as live:
         yield live
 
 
@@ -181,7 +181,7 @@ def test_a_forged_or_replayed_delivery_is_refused(server: LiveServer) -> None:
 
 
 def test_dead_letters_are_listed_and_redelivered(tmp_path: Path) -> None:
-    env = {**FAST_RETRIES, "SESSILE_EVENT_RETRY_HORIZON": "1"}
+    env = {**SERVER_ENV, "SESSILE_EVENT_RETRY_HORIZON": "1"}
     with live_server(tmp_path, env=env) as live, receiver() as inbox:
         api = Management(live.url, live.api_key())
         webhook_id = api.subscribe(inbox, ["user.created"])
@@ -210,8 +210,8 @@ def test_two_nodes_on_one_postgresql_deliver_each_event_once(
 ) -> None:
     database_url = new_postgres_database()
     with (
-        live_server(tmp_path / "a", database_url, env=FAST_RETRIES) as node_a,
-        live_server(tmp_path / "b", database_url, env=FAST_RETRIES) as node_b,
+        live_server(tmp_path / "a", database_url, env=SERVER_ENV) as node_a,
+        live_server(tmp_path / "b", database_url, env=SERVER_ENV) as node_b,
         receiver() as inbox,
     ):
         key = node_a.api_key()
@@ -240,7 +240,9 @@ def test_two_nodes_on_one_postgresql_deliver_each_event_once(
         assert inbox.rejected == 0
 
 
-def test_the_cli_manages_endpoints(server: LiveServer) -> None:
+def test_the_cli_manages_endpoints(server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in LOOPBACK_ENDPOINTS.items():
+        monkeypatch.setenv(name, value)  # the command runs with the test's environment
     with receiver() as inbox:
         made = server.cli("webhooks", "create", "--url", inbox.url, "--event", "user.created",
                           "--verification-token", "let-me-in")  # fmt: skip

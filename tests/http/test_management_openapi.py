@@ -8,11 +8,13 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 
-from tests.live import LiveServer
+from tests.live import LiveServer, live_server
 
 SECRET = "test-secret-" + "x" * 40
 CHECKS = (
@@ -20,6 +22,15 @@ CHECKS = (
     "response_schema_conformance,response_headers_conformance,negative_data_rejection,"
     "ignored_auth,unsupported_method"
 )
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The shared server, but a webhook may point at loopback (the one below does, and the
+    fuzzed URLs are never looked up)."""
+    env = {"SESSILE_EVENT_ALLOW_PRIVATE_URLS": "true"}
+    with live_server(tmp_path_factory.mktemp("server"), env=env) as live:
+        yield live
 
 
 def _sessile(server: LiveServer, *args: str) -> str:

@@ -11,7 +11,7 @@ async def test_feed_lists_revocations_behind_an_api_key(make_client: AppClient) 
     clock = FixedClock(1_800_000_000.0)
     async with make_client(clock) as (http, app):
         client = InProcessClient(http, app, clock)
-        _, api_key = await client.context.db.api_keys.create("backend", now=clock.now())
+        _, api_key = await client.context.api_keys.create("backend")
         auth = {"Authorization": f"Bearer {api_key}"}
 
         assert (await http.get(FEED)).status_code == 401

@@ -27,7 +27,7 @@ async def test_custom_claims_land_under_cc_as_strings(make_client: AppClient) ->
     clock = FixedClock(NOW)
     async with make_client(clock) as (http, app):
         client = InProcessClient(http, app, clock)
-        _, key = await client.context.db.api_keys.create("b", now=NOW)
+        _, key = await client.context.api_keys.create("b")
         auth = {"Authorization": f"Bearer {key}"}
         empty = await http.get(APP + "/config/claims", headers=auth)
         assert empty.json() == {"claims": {}}
@@ -74,7 +74,7 @@ async def test_tokens_are_cc_empty_without_a_mapping(make_client: AppClient) -> 
 
 async def test_minting_is_off_unless_enabled(make_client: AppClient) -> None:
     async with make_client(FixedClock(NOW)) as (http, app):
-        _, key = await app.state.context.db.api_keys.create("b", now=NOW)
+        _, key = await app.state.context.api_keys.create("b")
         refused = await http.post(APP + "/tokens", headers={"Authorization": f"Bearer {key}"},
                                   json={"claims": {"sub": "svc"}})  # fmt: skip
         assert refused.status_code == 403
@@ -87,7 +87,7 @@ async def test_minted_tokens_are_marked_capped_audited_and_refused_by_default(
     clock = FixedClock(NOW)
     async with make_client(clock, mint_tokens=True) as (http, app):
         context = app.state.context
-        _, key = await context.db.api_keys.create("b", now=NOW)
+        _, key = await context.api_keys.create("b")
         auth = {"Authorization": f"Bearer {key}"}
         body = {"claims": {"sub": "svc-1", "scope": "jobs"}, "ttl": 600}
         minted = await http.post(APP + "/tokens", headers=auth, json=body)

@@ -52,7 +52,7 @@ async def api(make_client: AppClient) -> AsyncIterator[Api]:
     clock = FixedClock(1_800_000_000.0)
     async with make_client(clock) as (http, app):
         client = InProcessClient(http, app, clock)
-        _, secret = await client.context.db.api_keys.create("backend", now=clock.now())
+        _, secret = await client.context.api_keys.create("backend")
         yield Api(http, client, secret)
 
 
@@ -171,11 +171,11 @@ async def test_a_scoped_key_is_refused_outside_its_scope(
     for other in API_SCOPES:
         if other == scope:
             continue
-        _, key = await api.context.db.api_keys.create("narrow", now=0.0, scopes=[other])
+        _, key = await api.context.api_keys.create("narrow", scopes=[other])
         refused = await api.call(method, path, 403, key=key, json=body)
         assert refused["code"] == "forbidden"
         assert scope in refused["message"]
-    _, allowed = await api.context.db.api_keys.create("right", now=0.0, scopes=[scope])
+    _, allowed = await api.context.api_keys.create("right", scopes=[scope])
     response = await api.http.request(
         method, APP + path, headers={"Authorization": f"Bearer {allowed}"}, json=body
     )

@@ -58,7 +58,7 @@ async def api(make_client: AppClient) -> AsyncIterator[Api]:
     clock = FixedClock(1_800_000_000.0)
     async with make_client(clock) as (http, app):
         client = InProcessClient(http, app, clock)
-        _, secret = await client.context.db.api_keys.create("backend", now=clock.now())
+        _, secret = await client.context.api_keys.create("backend")
         yield Api(http, client, {"Authorization": f"Bearer {secret}"})
 
 
@@ -98,8 +98,8 @@ async def test_every_route_needs_a_valid_api_key_for_this_app(
     assert missing.headers["WWW-Authenticate"].startswith("Bearer ")
     wrong = {"Authorization": "Bearer sk_0000000000000000_" + "A" * 43}
     _error(await api.http.request(method, url, json=body, headers=wrong), 401, "unauthorized")
-    old, old_secret = await api.context.db.api_keys.create("retired", now=0.0)
-    assert await api.context.db.api_keys.revoke(old.id, now=1.0)
+    old, old_secret = await api.context.api_keys.create("retired")
+    assert await api.context.api_keys.revoke(old.id)
     revoked = {"Authorization": f"Bearer {old_secret}"}
     _error(await api.http.request(method, url, json=body, headers=revoked), 401, "unauthorized")
     # The key is checked before the body is read.

@@ -2,7 +2,7 @@
 // (Prelude's SDK bundled by esbuild, next to the SDK's own core-worker.js) on a
 // second HTTPS port, and headless Chromium through playwright-core.
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer as createHttpsServer, request as httpsRequest } from "node:https";
 import { createServer as createNetServer } from "node:net";
 import { createRequire } from "node:module";
@@ -10,6 +10,9 @@ import { tmpdir } from "node:os";
 import { dirname, extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
+
+import { chromium } from "playwright-core";
+import { CHROMIUM_ARGS } from "../chromium.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -19,20 +22,85 @@ export const PYTHON = join(REPO, ".venv", "bin", "python");
 export const CHROMIUM = process.env.SESSILE_TEST_CHROMIUM || "/usr/bin/chromium";
 export const REQUIRED = !["", "0", "false"].includes(process.env.SESSILE_TEST_REQUIRE_SERVICES ?? "");
 
-export const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 /** Why the suite cannot run here, or null. With SESSILE_TEST_REQUIRE_SERVICES=1 a reason is a failure. */
 export function missingReason() {
   if (!existsSync(CHROMIUM)) return `Chromium is not installed at ${CHROMIUM}`;
   return null;
+}
+
+/**
+ * The options of a test file's top-level `describe`: skipped with the reason when
+ * Chromium is missing, unless SESSILE_TEST_REQUIRE_SERVICES makes that a failure.
+ */
+export function suiteOptions(timeout) {
+  const missing = missingReason();
+  if (missing && REQUIRED) {
+    throw new Error(`${missing}; SESSILE_TEST_REQUIRE_SERVICES is set, so this is a failure`);
+  }
+  return { skip: missing ?? false, timeout };
+}
+
+/**
+ * What every test file runs on: a data directory with a development certificate, the
+ * test page built and served over HTTPS, sessile over HTTPS, and headless Chromium.
+ * `beforeSessile({ apiPort, pageServer })` may start more (a provider) and return
+ * extra environment for sessile. `stop()` ends it all, in reverse.
+ */
+export async function startStack({ beforeSessile } = {}) {
+  const stack = { stops: [] };
+  stack.stop = async () => {
+    await stack.browser?.close().catch(() => {});
+    for (const stop of stack.stops.reverse()) await stop();
+    if (stack.dir) cleanup(stack.dir);
+  };
+  try {
+    ensurePython();
+    stack.dir = tempDir();
+    const cert = devCert(stack.dir);
+    const [apiPort, pagePort] = [await freePort(), await freePort()];
+    const pageDir = join(stack.dir, "page");
+    mkdirSync(pageDir);
+    await buildPage(pageDir);
+    stack.pageServer = await startPageServer({ port: pagePort, dir: pageDir, cert });
+    stack.stops.push(() => stack.pageServer.stop());
+    const extraEnv = (await beforeSessile?.({ apiPort, pageServer: stack.pageServer, stack })) ?? {};
+    stack.sessile = await startSessile({
+      port: apiPort,
+      dataDir: stack.dir,
+      cert,
+      pageOrigin: stack.pageServer.origin,
+      extraEnv,
+    });
+    stack.stops.push(() => stack.sessile.stop());
+    stack.browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 20_000 });
+    return stack;
+  } catch (error) {
+    await stack.stop();
+    throw error;
+  }
+}
+
+/**
+ * A fresh browser profile (own cookies, IndexedDB key, localStorage) with the test page
+ * loaded against the stack's sessile; the page's console lines are kept for failures.
+ */
+export async function openPage(stack) {
+  const context = await stack.browser.newContext({ ignoreHTTPSErrors: true });
+  const exchanges = recordExchanges(context, stack.sessile.publicUrl);
+  const page = await context.newPage();
+  const consoleLines = [];
+  page.on("console", (message) => consoleLines.push(`${message.type()}: ${message.text()}`));
+  page.on("pageerror", (error) => consoleLines.push(`pageerror: ${error.message}`));
+  const domain = encodeURIComponent(stack.sessile.domain);
+  await page.goto(`${stack.pageServer.origin}/?domain=${domain}`, { timeout: 10_000 });
+  await page.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 10_000 });
+  return { context, page, exchanges, consoleLines };
+}
+
+/** `client[method](...args)` in the page; the SDK's answer, or its error as `{ok: false, name, message}`. */
+export function callSdk(browserPage, method, ...args) {
+  return browserPage.page.evaluate(([m, a]) => window.prelude.call(m, ...a), [method, args]);
 }
 
 /** The Python side: `make setup` once when the virtual environment is missing. */

@@ -5,30 +5,9 @@
 // listSessions work as for any other login.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
-import { chromium } from "playwright-core";
 
 import { signInAtProvider, startProvider } from "../oauth/provider/harness.mjs";
-import {
-  CHROMIUM,
-  CHROMIUM_ARGS,
-  REQUIRED,
-  buildPage,
-  cleanup,
-  devCert,
-  ensurePython,
-  freePort,
-  missingReason,
-  startPageServer,
-  startSessile,
-  tempDir,
-} from "./harness.mjs";
-
-const missing = missingReason();
-if (missing && REQUIRED) {
-  throw new Error(`${missing}; SESSILE_TEST_REQUIRE_SERVICES is set, so this is a failure`);
-}
+import { startStack, suiteOptions } from "./harness.mjs";
 
 const ADA = { login: "ada", password: "ada's password" };
 const ACCOUNTS = {
@@ -39,8 +18,8 @@ const ACCOUNTS = {
   },
 };
 
-describe("Prelude web SDK 0.6.0: social login against sessile", { skip: missing ?? false, timeout: 90_000 }, () => {
-  let dir;
+describe("Prelude web SDK 0.6.0: social login against sessile", suiteOptions(90_000), () => {
+  let stack;
   let sessile;
   let pageServer;
   let provider;
@@ -48,38 +27,23 @@ describe("Prelude web SDK 0.6.0: social login against sessile", { skip: missing 
   let appPage;
 
   before(async () => {
-    ensurePython();
-    dir = tempDir();
-    const cert = devCert(dir);
-    const [apiPort, pagePort] = [await freePort(), await freePort()];
-    const pageDir = join(dir, "page");
-    mkdirSync(pageDir);
-    await buildPage(pageDir);
-    pageServer = await startPageServer({ port: pagePort, dir: pageDir, cert });
-    provider = await startProvider({
-      redirectUris: [`https://localhost:${apiPort}/v1/session/login/oauth/google/callback`],
-      accounts: ACCOUNTS,
+    stack = await startStack({
+      beforeSessile: async ({ apiPort, pageServer: served, stack: started }) => {
+        provider = await startProvider({
+          redirectUris: [`https://localhost:${apiPort}/v1/session/login/oauth/google/callback`],
+          accounts: ACCOUNTS,
+        });
+        started.stops.push(() => provider.stop());
+        const domain = `localhost:${apiPort}`;
+        // The app's callback page is the test page itself, named exactly in the allow-list.
+        appPage = `${served.origin}/?domain=${encodeURIComponent(domain)}`;
+        return { ...provider.env("google"), SESSILE_OAUTH_REDIRECT_URIS: appPage };
+      },
     });
-    const domain = `localhost:${apiPort}`;
-    // The app's callback page is the test page itself, named exactly in the allow-list.
-    appPage = `${pageServer.origin}/?domain=${encodeURIComponent(domain)}`;
-    sessile = await startSessile({
-      port: apiPort,
-      dataDir: dir,
-      cert,
-      pageOrigin: pageServer.origin,
-      extraEnv: { ...provider.env("google"), SESSILE_OAUTH_REDIRECT_URIS: appPage },
-    });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 20_000 });
+    ({ sessile, pageServer, browser } = stack);
   }, { timeout: 60_000 });
 
-  after(async () => {
-    await browser?.close().catch(() => {});
-    await sessile?.stop();
-    await provider?.stop();
-    await pageServer?.stop();
-    if (dir) cleanup(dir);
-  });
+  after(() => stack?.stop());
 
   const call = (page, method, ...args) =>
     page.evaluate(([m, a]) => window.prelude.call(m, ...a), [method, args]);

@@ -4,82 +4,40 @@
 // and password login.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
-import { chromium } from "playwright-core";
 
 import {
-  CHROMIUM,
-  CHROMIUM_ARGS,
-  REQUIRED,
-  buildPage,
-  cleanup,
-  devCert,
-  ensurePython,
+  callSdk,
   formatExchanges,
-  freePort,
-  missingReason,
   readOutbox,
-  recordExchanges,
-  startPageServer,
-  startSessile,
-  tempDir,
   waitForCode,
+  openPage as openTestPage,
+  startStack,
+  suiteOptions,
 } from "./harness.mjs";
-
-const missing = missingReason();
-if (missing && REQUIRED) {
-  throw new Error(`${missing}; SESSILE_TEST_REQUIRE_SERVICES is set, so this is a failure`);
-}
 
 const SESSION_FIELDS = ["country_code", "created_at", "device_model", "device_type", "expires_at", "id", "last_seen_at", "os_version"];
 
-describe("Prelude web SDK 0.6.0 against sessile", { skip: missing ?? false, timeout: 60_000 }, () => {
-  let dir;
+describe("Prelude web SDK 0.6.0 against sessile", suiteOptions(60_000), () => {
+  let stack;
   let sessile;
   let pageServer;
-  let browser;
   const contexts = [];
 
   before(async () => {
-    ensurePython();
-    dir = tempDir();
-    const cert = devCert(dir);
-    const [apiPort, pagePort] = [await freePort(), await freePort()];
-    const pageDir = join(dir, "page");
-    mkdirSync(pageDir);
-    await buildPage(pageDir);
-    pageServer = await startPageServer({ port: pagePort, dir: pageDir, cert });
-    sessile = await startSessile({ port: apiPort, dataDir: dir, cert, pageOrigin: pageServer.origin });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 20_000 });
+    stack = await startStack();
+    ({ sessile, pageServer } = stack);
   }, { timeout: 45_000 });
 
-  after(async () => {
-    await browser?.close().catch(() => {});
-    await sessile?.stop();
-    await pageServer?.stop();
-    if (dir) cleanup(dir);
-  });
+  after(() => stack?.stop());
 
-  /** A fresh browser profile (own cookies, IndexedDB key, localStorage) with the test page loaded. */
+  /** A fresh browser profile with the test page loaded; closed when the file is done. */
   async function openPage() {
-    const context = await browser.newContext({ ignoreHTTPSErrors: true });
-    const exchanges = recordExchanges(context, sessile.publicUrl);
-    const page = await context.newPage();
-    const consoleLines = [];
-    page.on("console", (message) => consoleLines.push(`${message.type()}: ${message.text()}`));
-    page.on("pageerror", (error) => consoleLines.push(`pageerror: ${error.message}`));
-    await page.goto(`${pageServer.origin}/?domain=${encodeURIComponent(sessile.domain)}`, { timeout: 10_000 });
-    await page.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 10_000 });
-    const browserPage = { context, page, exchanges, consoleLines };
+    const browserPage = await openTestPage(stack);
     contexts.push(browserPage);
     return browserPage;
   }
 
-  /** `client[method](...args)` in the page; the SDK's answer, or its error as `{ok: false, name, message}`. */
-  async function call(browserPage, method, ...args) {
-    return browserPage.page.evaluate(([m, a]) => window.prelude.call(m, ...a), [method, args]);
-  }
+  const call = callSdk;
 
   /** A call that must succeed; on failure the message carries the last exchanges with the server. */
   async function must(browserPage, method, ...args) {

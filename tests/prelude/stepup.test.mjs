@@ -4,72 +4,31 @@
 // a new password, a login with it, and the other session found revoked.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
-import { chromium } from "playwright-core";
 
 import {
-  CHROMIUM,
-  CHROMIUM_ARGS,
-  REQUIRED,
-  buildPage,
-  cleanup,
-  devCert,
-  ensurePython,
+  callSdk,
   formatExchanges,
-  freePort,
-  missingReason,
   readOutbox,
-  recordExchanges,
-  startPageServer,
-  startSessile,
-  tempDir,
   waitForCode,
+  openPage as openTestPage,
+  startStack,
+  suiteOptions,
 } from "./harness.mjs";
 
-const missing = missingReason();
-if (missing && REQUIRED) {
-  throw new Error(`${missing}; SESSILE_TEST_REQUIRE_SERVICES is set, so this is a failure`);
-}
-
-describe("Prelude web SDK 0.6.0 step-up against sessile", { skip: missing ?? false, timeout: 240_000 }, () => {
-  let dir;
+describe("Prelude web SDK 0.6.0 step-up against sessile", suiteOptions(240_000), () => {
+  let stack;
   let sessile;
-  let pageServer;
-  let browser;
 
   before(async () => {
-    ensurePython();
-    dir = tempDir();
-    const cert = devCert(dir);
-    const [apiPort, pagePort] = [await freePort(), await freePort()];
-    const pageDir = join(dir, "page");
-    mkdirSync(pageDir);
-    await buildPage(pageDir);
-    pageServer = await startPageServer({ port: pagePort, dir: pageDir, cert });
-    sessile = await startSessile({ port: apiPort, dataDir: dir, cert, pageOrigin: pageServer.origin });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 20_000 });
+    stack = await startStack();
+    ({ sessile } = stack);
   }, { timeout: 120_000 });
 
-  after(async () => {
-    await browser?.close().catch(() => {});
-    await sessile?.stop();
-    await pageServer?.stop();
-    if (dir) cleanup(dir);
-  });
+  after(() => stack?.stop());
 
-  async function openPage() {
-    const context = await browser.newContext({ ignoreHTTPSErrors: true });
-    const exchanges = recordExchanges(context, sessile.publicUrl);
-    const page = await context.newPage();
-    await page.goto(`${pageServer.origin}/?domain=${encodeURIComponent(sessile.domain)}`, { timeout: 10_000 });
-    await page.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 10_000 });
-    return { page, exchanges };
-  }
+  const openPage = () => openTestPage(stack);
 
-  async function call(browserPage, method, ...args) {
-    return browserPage.page.evaluate(([m, a]) => window.prelude.call(m, ...a), [method, args]);
-  }
+  const call = callSdk;
 
   async function must(browserPage, method, ...args) {
     const answer = await call(browserPage, method, ...args);

@@ -3,12 +3,36 @@ scopes; a new one is proven by its code, and the last way to log in stays."""
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
+from sessile import event_types as event
 from sessile.client import SessionClient
+from sessile.events.worker import secret_box
+from sessile.store.database import Database
 from sessile.store.users import Identifier
+from sessile.store.webhooks import Webhook
 from tests.live import LiveServer
+from tests.server import SECRET_KEY
 from tests.stepup.flow import StepUpClient, log_in
 
 PHONE = {"type": "phone_number", "value": "+33612345678"}
+
+
+def _add_email(client: StepUpClient, server: LiveServer, address: str) -> None:
+    """Add an e-mail address to the client's account, proven by the code sent to it."""
+    started = client.post_me(
+        "/identifiers", {"identifier": {"type": "email_address", "value": address}}
+    )
+    checked = client.http.post(
+        client.base + "/me/identifiers/check",
+        json={"code": server.last_message(address)["code"]},
+        headers={
+            **client.bearer(),
+            "X-Verification-Token": started.headers["X-Verification-Token"],
+        },
+    )
+    assert checked.status_code == 200, checked.text
 
 
 def _me(client: StepUpClient) -> dict[str, object]:
@@ -87,18 +111,7 @@ def test_remove_an_identifier_but_never_the_last(server: LiveServer) -> None:
 
     # With a second address, proven by its code, the first can go.
     second = client.email.replace("@", "+2@")
-    started = client.post_me(
-        "/identifiers", {"identifier": {"type": "email_address", "value": second}}
-    )
-    checked = client.http.post(
-        client.base + "/me/identifiers/check",
-        json={"code": server.last_message(second)["code"]},
-        headers={
-            **client.bearer(),
-            "X-Verification-Token": started.headers["X-Verification-Token"],
-        },
-    )
-    assert checked.status_code == 200, checked.text
+    _add_email(client, server, second)
     removed = client.post_me("/identifiers/remove", {"identifier": mine})
     assert removed.status_code == 200, removed.text
     assert server.user(Identifier("email_address", client.email)) is None
@@ -112,3 +125,48 @@ def test_remove_an_identifier_but_never_the_last(server: LiveServer) -> None:
     # Removing a phone needs the phone scope.
     phone = client.post_me("/identifiers/remove", {"identifier": PHONE})
     assert phone.status_code == 403
+
+
+def _in_database(server: LiveServer, work: Any) -> Any:
+    async def run() -> Any:
+        db = Database.from_url(server.database_url)
+        try:
+            return await work(db)
+        finally:
+            await db.close()
+
+    return asyncio.run(run())
+
+
+def test_identifiers_added_and_removed_in_a_session_are_events(server: LiveServer) -> None:
+    """The same ``user.identifier.*`` events as the management API's changes."""
+    hook = Webhook(
+        id="web_stepup_events",
+        url="http://127.0.0.1:9/nobody-listens",
+        events=(event.IDENTIFIER_CREATED, event.IDENTIFIER_DELETED),
+        verification_token="t",
+        secret_encrypted=secret_box(SECRET_KEY.encode()).encrypt(b"whsec_x", b"web_stepup_events"),
+        active=True,
+        created_at=0.0,
+        updated_at=0.0,
+        last_http_code=None,
+        last_http_code_at=None,
+    )
+    _in_database(server, lambda db: db.webhooks.create(hook))
+    client = log_in(server)
+    user_id = server.user_by_email(client.email).id
+    client.session.refresh(client.step_up("prld:email:register"))
+    second = client.email.replace("@", "+events@")
+    _add_email(client, server, second)
+    first = {"type": "email_address", "value": client.email}
+    assert client.post_me("/identifiers/remove", {"identifier": first}).status_code == 200
+
+    queued = _in_database(server, lambda db: db.events.all_for(hook.id))
+    mine = [(e.type, e.payload["payload"]) for e in queued if e.user_id == user_id]
+    assert mine == [
+        (
+            event.IDENTIFIER_CREATED,
+            {"identifier": {"type": "email_address", "value": second, "verified": True}},
+        ),
+        (event.IDENTIFIER_DELETED, {"identifier": {**first, "verified": True}}),
+    ]

@@ -17,9 +17,9 @@ from sessile.verify import (
     MissingToken,
     TokenNotYetValid,
 )
-from sessile.verify._claims import check_claims
 from sessile.verify._http import bearer_token, error_answer
 from sessile.verify._jwks import KeyCache, max_age_of, parse_jwks
+from sessile.verify.claims import check_claims
 from tests.verify.keys import LocalIssuer
 
 NOW = 1_800_000_000.0

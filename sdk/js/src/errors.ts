@@ -5,54 +5,24 @@
  */
 
 /** The step-up codes (Prelude's names, DESIGN §12). */
-export type StepUpErrorCode =
-  | "expired_challenge_token"
-  | "invalid_challenge_token"
-  | "missing_challenge_token"
-  | "invalid_verification_token"
-  | "token_mismatch"
-  | "token_reused"
-  | "step_not_completed"
-  | "step_not_found"
-  | "step_bypassed"
-  | "not_configured"
-  | "scope_not_allowed"
-  | "invalid_metadata"
-  | "auth_blocked";
+const STEP_UP_CODES = [
+  "expired_challenge_token",
+  "invalid_challenge_token",
+  "missing_challenge_token",
+  "invalid_verification_token",
+  "token_mismatch",
+  "token_reused",
+  "step_not_completed",
+  "step_not_found",
+  "step_bypassed",
+  "not_configured",
+  "scope_not_allowed",
+  "invalid_metadata",
+  "auth_blocked",
+] as const;
 
-/** Every `code` a `SessileError` can carry. */
-export type ErrorCode =
-  | "bad_request"
-  | "invalid_identifier"
-  | "unauthorized"
-  | "forbidden"
-  | "not_found"
-  | "conflict"
-  | "identifier_already_exists"
-  | "rate_limited"
-  | "delivery_failed"
-  | "bad_check_code"
-  | "invalid_password"
-  | "invalid_dpop_proof"
-  | "use_dpop_nonce"
-  | "dpop_key_mismatch"
-  | "missing_dpop_proof"
-  | "invalid_pagination_limit"
-  | "invalid_pagination_offset"
-  | "method_not_allowed"
-  | "payload_too_large"
-  | "service_unavailable"
-  | "internal"
-  | "oauth_provider_not_configured"
-  | "oauth_provider_disabled"
-  | "invalid_redirect_uri"
-  | "invalid_oauth_state"
-  | "oauth_error"
-  | StepUpErrorCode
-  | "network_error"
-  | "timeout";
-
-const SERVER_CODES: ReadonlySet<string> = new Set<ErrorCode>([
+/** The codes a server answer may carry (DESIGN §2), the step-up ones apart. */
+const WIRE_CODES = [
   "bad_request",
   "invalid_identifier",
   "unauthorized",
@@ -78,20 +48,15 @@ const SERVER_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   "oauth_provider_disabled",
   "invalid_redirect_uri",
   "invalid_oauth_state",
-  "invalid_challenge_token",
-  "expired_challenge_token",
-  "missing_challenge_token",
-  "invalid_verification_token",
-  "token_mismatch",
-  "token_reused",
-  "step_not_completed",
-  "step_not_found",
-  "step_bypassed",
-  "not_configured",
-  "scope_not_allowed",
-  "invalid_metadata",
-  "auth_blocked",
-]);
+] as const;
+
+export type StepUpErrorCode = (typeof STEP_UP_CODES)[number];
+
+/** Every `code` a `SessileError` can carry: the server's, and those the SDK makes itself. */
+export type ErrorCode =
+  (typeof WIRE_CODES)[number] | StepUpErrorCode | "oauth_error" | "network_error" | "timeout";
+
+const SERVER_CODES: ReadonlySet<string> = new Set<ErrorCode>([...WIRE_CODES, ...STEP_UP_CODES]);
 
 // Used only when the body carries no code we know (a proxy's HTML page, say).
 const CODE_BY_STATUS: Readonly<Record<number, ErrorCode>> = {

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
+from sessile.api_keys import ApiKey
 from sessile.api_scopes import API_SCOPES
 from sessile.cli.common import run_with_context, settings_from
 from sessile.context import AppContext
-from sessile.store.api_keys import ApiKey
 
 __all__ = ["apikeys"]
 
@@ -31,9 +31,7 @@ def create(ctx: click.Context, name: str, scopes: tuple[str, ...]) -> None:
     """Make a key and print it once: it is stored only as a hash."""
 
     async def work(context: AppContext) -> tuple[ApiKey, str]:
-        return await context.db.api_keys.create(
-            name, now=context.clock.now(), scopes=list(scopes) if scopes else None
-        )
+        return await context.api_keys.create(name, scopes=list(scopes) if scopes else None)
 
     key, secret = run_with_context(settings_from(ctx), work)
     click.echo(secret)
@@ -46,7 +44,7 @@ def list_keys(ctx: click.Context) -> None:
     """Show every key (never the secret)."""
 
     async def work(context: AppContext) -> list[ApiKey]:
-        return await context.db.api_keys.list()
+        return await context.api_keys.list()
 
     for key in run_with_context(settings_from(ctx), work):
         state = "revoked" if key.revoked_at else "active"
@@ -61,7 +59,7 @@ def revoke(ctx: click.Context, key_id: str) -> None:
     """Revoke a key at once."""
 
     async def work(context: AppContext) -> bool:
-        return await context.db.api_keys.revoke(key_id, now=context.clock.now())
+        return await context.api_keys.revoke(key_id)
 
     if not run_with_context(settings_from(ctx), work):
         raise click.ClickException(f"no active key {key_id}")

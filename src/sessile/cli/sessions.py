@@ -52,9 +52,8 @@ def revoke(ctx: click.Context, user_id: str | None, session_id: str | None) -> N
         raise click.UsageError("give exactly one of --user and --session")
 
     async def work(context: AppContext) -> int:
-        now = context.clock.now()
         if session_id:
-            return int(await context.db.sessions.revoke(session_id, reason="admin", now=now))
+            return int(await context.sessions.revoke_one(session_id, reason="admin"))
         assert user_id is not None
         return await context.sessions.revoke_user(user_id, reason="admin")
 

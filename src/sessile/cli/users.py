@@ -1,6 +1,6 @@
 """``sessile users …``: the management API's user operations on the command line.
 
-The commands work on the database directly and print the same JSON as the API.
+The commands call the same services as the API, and print the same JSON.
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ import click
 from sessile.cli.common import run_with_context, settings_from
 from sessile.context import AppContext
 from sessile.errors import SessileError
-from sessile.http.views import session_view, user_views
+from sessile.http.views import session_page, user_views
 from sessile.identifiers import IDENTIFIER_TYPES, parse_identifier
 from sessile.store.users import User
-from sessile.users import create_user, delete_user, set_password, update_user
 
 __all__ = ["users"]
 
@@ -43,7 +42,7 @@ def _echo_user(ctx: click.Context, user: User | None, user_id: str) -> None:
     found = user
 
     async def work(context: AppContext) -> list[dict[str, Any]]:
-        return await user_views(context.db, [found])
+        return user_views([found], await context.users.identities([found]))
 
     _echo_json(_run(ctx, work)[0])
 
@@ -88,7 +87,7 @@ def create(
 
     async def work(context: AppContext) -> User:
         idents = [parse_identifier(r) for r in raw]
-        return await create_user(context, idents, profile=profile_value, password=password)
+        return await context.users.create(idents, profile=profile_value, password=password)
 
     user = _run(ctx, work)
     _echo_user(ctx, user, user.id)
@@ -137,13 +136,11 @@ def list_users(
 
     async def work(context: AppContext) -> tuple[list[dict[str, Any]], int]:
         if identifier_type is None:
-            page, total = await context.db.users.list(limit=limit, offset=offset)
-            return await user_views(context.db, page), total
-        wanted = parse_identifier({"type": identifier_type, "value": identifier_value})
-        found = await context.db.users.find_by_identifier(wanted)
-        if found is None:
-            return [], 0
-        return await user_views(context.db, [found] if offset == 0 else []), 1
+            page, total = await context.users.page(limit=limit, offset=offset)
+        else:
+            wanted = parse_identifier({"type": identifier_type, "value": identifier_value})
+            page, total = await context.users.holding(wanted, offset=offset)
+        return user_views(page, await context.users.identities(page)), total
 
     page, total = _run(ctx, work)
     _echo_json({"users": page, "total": total, "limit": limit, "offset": offset})
@@ -156,7 +153,7 @@ def get(ctx: click.Context, user_id: str) -> None:
     """Print one user."""
 
     async def work(context: AppContext) -> User | None:
-        return await context.db.users.get(user_id)
+        return await context.users.get(user_id)
 
     _echo_user(ctx, _run(ctx, work), user_id)
 
@@ -168,7 +165,7 @@ def disable(ctx: click.Context, user_id: str) -> None:
     """Disable a user: no new login, and every session is revoked."""
 
     async def work(context: AppContext) -> User | None:
-        return await update_user(context, user_id, disabled=True)
+        return await context.users.update(user_id, disabled=True)
 
     _echo_user(ctx, _run(ctx, work), user_id)
 
@@ -180,7 +177,7 @@ def enable(ctx: click.Context, user_id: str) -> None:
     """Let a disabled user log in again."""
 
     async def work(context: AppContext) -> User | None:
-        return await update_user(context, user_id, disabled=False)
+        return await context.users.update(user_id, disabled=False)
 
     _echo_user(ctx, _run(ctx, work), user_id)
 
@@ -192,7 +189,7 @@ def delete(ctx: click.Context, user_id: str) -> None:
     """Revoke every session of a user, then delete the user."""
 
     async def work(context: AppContext) -> bool:
-        return await delete_user(context, user_id)
+        return await context.users.delete(user_id)
 
     if not _run(ctx, work):
         raise click.ClickException(f"no user {user_id}")
@@ -214,7 +211,7 @@ def set_password_command(
     password = None if remove else _read_password()
 
     async def work(context: AppContext) -> User | None:
-        return await set_password(context, user_id, password, revoke_sessions=revoke_sessions)
+        return await context.users.set_password(user_id, password, revoke_sessions=revoke_sessions)
 
     _echo_user(ctx, _run(ctx, work), user_id)
 
@@ -228,16 +225,12 @@ def sessions(ctx: click.Context, user_id: str, limit: int, offset: int) -> None:
     """List the user's live sessions, newest first."""
 
     async def work(context: AppContext) -> dict[str, Any] | None:
-        if await context.db.users.get(user_id) is None:
+        if await context.users.get(user_id) is None:
             return None
         rows, total = await context.sessions.list(user_id, limit=limit, offset=offset)
-        idle = context.settings.session_idle_timeout
-        return {
-            "sessions": [session_view(r, idle) for r in rows],
-            "total": total,
-            "limit": limit,
-            "offset": offset,
-        }
+        return session_page(
+            rows, total, limit=limit, offset=offset, ends_at=context.sessions.ends_at
+        )
 
     listing = _run(ctx, work)
     if listing is None:

@@ -8,8 +8,7 @@ import click
 
 from sessile.cli.common import run_with_context, settings_from
 from sessile.context import AppContext
-from sessile.events import EVENT_TYPES
-from sessile.events.endpoints import activate_webhook, create_webhook, existing_webhook
+from sessile.event_types import EVENT_TYPES
 from sessile.store.events import QueuedEvent
 from sessile.store.webhooks import Webhook
 
@@ -38,8 +37,7 @@ def create(ctx: click.Context, url: str, events: tuple[str, ...], verification_t
     """Register an endpoint; print its id, then its signing secret (shown once)."""
 
     async def work(context: AppContext) -> tuple[Webhook, str]:
-        return await create_webhook(
-            context,
+        return await context.endpoints.create(
             url=url,
             events=list(events or EVENT_TYPES),
             verification_token=verification_token,
@@ -59,7 +57,7 @@ def list_all(ctx: click.Context) -> None:
     """Every endpoint with its state and event filter."""
 
     async def work(context: AppContext) -> list[Webhook]:
-        return await context.db.webhooks.list()
+        return await context.endpoints.all()
 
     for webhook in run_with_context(settings_from(ctx), work):
         state = "active" if webhook.active else "inactive"
@@ -73,7 +71,7 @@ def activate(ctx: click.Context, webhook_id: str) -> None:
     """Send the activation challenge; the endpoint gets events once it echoes it."""
 
     async def work(context: AppContext) -> Webhook:
-        return await activate_webhook(context, webhook_id)
+        return await context.endpoints.activate(webhook_id)
 
     try:
         run_with_context(settings_from(ctx), work)
@@ -89,7 +87,7 @@ def delete(ctx: click.Context, webhook_id: str) -> None:
     """Remove an endpoint with its queued events and dead letters."""
 
     async def work(context: AppContext) -> bool:
-        return await context.db.webhooks.delete(webhook_id)
+        return await context.endpoints.delete(webhook_id)
 
     if not run_with_context(settings_from(ctx), work):
         raise click.ClickException(f"no webhook {webhook_id}")
@@ -103,8 +101,7 @@ def dead_letters(ctx: click.Context, webhook_id: str) -> None:
     """Print the endpoint's dead letters, one JSON object a line."""
 
     async def work(context: AppContext) -> list[QueuedEvent]:
-        await existing_webhook(context, webhook_id)
-        return await context.db.events.dead_letters(webhook_id, limit=10_000)
+        return await context.endpoints.dead_letters(webhook_id, limit=10_000)
 
     for row in run_with_context(settings_from(ctx), work):
         click.echo(json.dumps({**row.payload, "attempts": row.attempts, "error": row.last_error}))
@@ -118,9 +115,6 @@ def redeliver(ctx: click.Context, webhook_id: str, event_ids: tuple[str, ...]) -
     """Queue the endpoint's dead letters (or the ones named) again."""
 
     async def work(context: AppContext) -> int:
-        await existing_webhook(context, webhook_id)
-        return await context.db.events.redeliver(
-            webhook_id, now=context.clock.now(), event_ids=list(event_ids) or None
-        )
+        return await context.endpoints.redeliver(webhook_id, list(event_ids) or None)
 
     click.echo(f"{run_with_context(settings_from(ctx), work)} event(s) queued again")

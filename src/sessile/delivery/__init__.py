@@ -1,6 +1,8 @@
-"""Delivery of one-time codes (DESIGN §6): one interface, three providers."""
+"""Delivery of one-time codes (DESIGN §6): one interface (``base``), three providers, and
+the factory that picks the configured one. The providers import only ``base``."""
 
-from sessile.delivery.base import Message, Sender, compose_message, compose_notice, create_sender
+from sessile.config import Settings
+from sessile.delivery.base import Message, Sender, compose_message, compose_notice
 from sessile.delivery.outbox import OutboxSender
 from sessile.delivery.smtp import SmtpSender
 from sessile.delivery.webhook import WebhookSender, webhook_signature
@@ -16,3 +18,11 @@ __all__ = [
     "create_sender",
     "webhook_signature",
 ]
+
+
+def create_sender(settings: Settings) -> Sender:
+    if settings.delivery == "smtp":
+        return SmtpSender.from_settings(settings)
+    if settings.delivery == "webhook":
+        return WebhookSender.from_settings(settings)
+    return OutboxSender(settings.outbox_file)

@@ -8,7 +8,7 @@ from typing import Literal, Protocol
 
 from sessile.config import Settings
 
-__all__ = ["Channel", "Message", "Sender", "compose_message", "compose_notice", "create_sender"]
+__all__ = ["Channel", "Message", "Sender", "compose_message", "compose_notice"]
 
 Channel = Literal["email", "sms"]
 
@@ -51,15 +51,3 @@ def compose_notice(settings: Settings, to: str) -> Message:
     text = settings.signup_notice_text.format(**values)
     page = f"<!doctype html><html><body><p>{html.escape(text)}</p></body></html>"
     return Message("email", to, "", text, settings.signup_notice_subject.format(**values), page)
-
-
-def create_sender(settings: Settings) -> Sender:
-    from sessile.delivery.outbox import OutboxSender
-    from sessile.delivery.smtp import SmtpSender
-    from sessile.delivery.webhook import WebhookSender
-
-    if settings.delivery == "smtp":
-        return SmtpSender.from_settings(settings)
-    if settings.delivery == "webhook":
-        return WebhookSender.from_settings(settings)
-    return OutboxSender(settings.outbox_file)

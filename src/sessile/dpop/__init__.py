@@ -1,29 +1,20 @@
-"""DPoP, RFC 9449: proof validation, server nonces, the replay cache and key thumbprints.
+"""DPoP, RFC 9449: proof validation, server nonces and the replay cache's interface.
 
-An endpoint uses :class:`DPoPVerifier`; the pure checks live in
-:func:`check_proof` and :func:`validate_proof`.
+Protocol only: plain values and a clock in, typed results out. Routes check proofs with
+``sessile.http.dpop.DPoPVerifier``; the replay stores live in ``sessile.store.replay``.
 """
 
-from sessile.dpop.http import NONCE_SECRET_NAME, DPoPVerifier, SecretSource, create_replay_store
 from sessile.dpop.htu import normalize_htu
 from sessile.dpop.nonce import NonceIssuer
 from sessile.dpop.proof import ProofPolicy, ValidatedProof, check_proof, validate_proof
-from sessile.dpop.replay import RedisReplayStore, ReplayStore, SqlReplayStore
-from sessile.dpop.thumbprint import jwk_thumbprint
+from sessile.dpop.replay_cache import ReplayStore
 
 __all__ = [
-    "NONCE_SECRET_NAME",
-    "DPoPVerifier",
     "NonceIssuer",
     "ProofPolicy",
-    "RedisReplayStore",
     "ReplayStore",
-    "SecretSource",
-    "SqlReplayStore",
     "ValidatedProof",
     "check_proof",
-    "create_replay_store",
-    "jwk_thumbprint",
     "normalize_htu",
     "validate_proof",
 ]

@@ -23,28 +23,14 @@ from sessile.clock import Clock
 from sessile.config import Settings
 from sessile.dpop.htu import normalize_htu
 from sessile.dpop.nonce import NonceIssuer
-from sessile.dpop.replay import ReplayStore
+from sessile.dpop.replay_cache import ReplayStore
 from sessile.errors import DPoPKeyMismatch, InvalidDPoPProof, MissingDPoPProof, UseDPoPNonce
+from sessile.jose import HeaderError, check_header
 
 __all__ = ["ProofPolicy", "ValidatedProof", "check_proof", "validate_proof"]
 
-# Signature algorithms a proof may use at all; whatever is configured, `none`
-# and the HMAC family are never among them (RFC 9449 §4.2: asymmetric only).
-ASYMMETRIC_ALGORITHMS = frozenset(
-    {
-        "ES256",
-        "ES384",
-        "ES512",
-        "EdDSA",
-        "Ed25519",
-        "PS256",
-        "PS384",
-        "PS512",
-        "RS256",
-        "RS384",
-        "RS512",
-    }
-)
+#: RFC 9449 §4.2: exactly this ``typ``.
+_TYPES = frozenset({"dpop+jwt"})
 _PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "k", "oth"})
 
 
@@ -141,11 +127,12 @@ def _proof_key(protected: bytes, policy: ProofPolicy) -> _ProofKey:
         raise InvalidDPoPProof("The DPoP header is not a compact JWS.") from exc
     if not isinstance(header, dict):
         raise InvalidDPoPProof("The proof's header is not a JSON object.")
-    if header.get("typ") != "dpop+jwt":
-        raise InvalidDPoPProof('The proof\'s "typ" is not "dpop+jwt".')
-    alg = header.get("alg")
-    if not isinstance(alg, str) or alg not in policy.algorithms & ASYMMETRIC_ALGORITHMS:
-        raise InvalidDPoPProof('The proof\'s "alg" is not an allowed algorithm.')
+    try:
+        alg = check_header(header, types=_TYPES, algorithms=policy.algorithms)
+    except HeaderError as exc:
+        if exc.member == "typ":
+            raise InvalidDPoPProof('The proof\'s "typ" is not "dpop+jwt".') from exc
+        raise InvalidDPoPProof('The proof\'s "alg" is not an allowed algorithm.') from exc
     if "crit" in header:
         raise InvalidDPoPProof("The proof uses critical header parameters sessile doesn't know.")
     public_jwk = header.get("jwk")

@@ -1,6 +1,7 @@
-"""Lifecycle events for the app's backend (DESIGN §12): types, the webhook worker, and
-endpoint activation."""
+"""Lifecycle events for the app's backend (DESIGN §12): the webhook worker and the
+endpoints it delivers to. The event types are ``sessile.event_types``: the stores record
+events in the transaction of each change."""
 
-from sessile.events.types import EVENT_TYPES
+from sessile.event_types import EVENT_TYPES
 
 __all__ = ["EVENT_TYPES"]

@@ -1,86 +1,178 @@
-"""Webhook endpoints: creation (with a fresh signing secret) and activation.
+"""Webhook endpoints: registration (with a fresh signing secret), activation, changes, and
+their dead letters, for the management API and ``sessile webhooks`` alike.
 
 Activation follows Prelude's challenge: a GET to the endpoint with ``event=activate``,
 ``verification_token`` (the one given at creation), ``challenge`` (a random integer) and
 ``app_id``; the endpoint answers 200 with ``{"challenge": <the integer>}`` (or the bare
 integer). Only then does it receive events.
+
+An endpoint's URL may not point into the server's own networks (loopback, private,
+link-local and other non-public addresses) unless the operator allows it
+(``SESSILE_EVENT_ALLOW_PRIVATE_URLS``): a key holder must not make the server probe them.
 """
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
 import json
 import secrets
+import socket
 from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import httpx
 
-from sessile.context import AppContext
+from sessile.clock import Clock
 from sessile.errors import BadRequest, NotFound
 from sessile.events.worker import secret_box
 from sessile.ids import new_id
-from sessile.store.webhooks import Webhook
+from sessile.store.events import EventStore, OutboxStats, QueuedEvent
+from sessile.store.webhooks import Webhook, WebhookStore
 
-__all__ = ["activate_webhook", "create_webhook", "existing_webhook", "webhook_secret"]
-
-
-async def create_webhook(
-    context: AppContext, *, url: str, events: Sequence[str], verification_token: str
-) -> tuple[Webhook, str]:
-    """A new, inactive endpoint and its secret (shown once; ``webhook_secret`` reads it)."""
-    webhook_id = new_id("web")
-    secret = "whsec_" + secrets.token_urlsafe(32)
-    now = context.clock.now()
-    webhook = Webhook(
-        id=webhook_id,
-        url=url,
-        events=tuple(dict.fromkeys(events)),
-        verification_token=verification_token,
-        secret_encrypted=secret_box(context.server_secret).encrypt(
-            secret.encode(), webhook_id.encode()
-        ),
-        active=False,
-        created_at=now,
-        updated_at=now,
-        last_http_code=None,
-        last_http_code_at=None,
-    )
-    await context.db.webhooks.create(webhook)
-    return webhook, secret
+__all__ = ["EndpointPolicy", "Webhooks", "public_address"]
 
 
-async def existing_webhook(context: AppContext, webhook_id: str) -> Webhook:
-    webhook = await context.db.webhooks.get(webhook_id)
-    if webhook is None:
-        raise NotFound("No such webhook.")
-    return webhook
+@dataclass(frozen=True)
+class EndpointPolicy:
+    app_id: str
+    #: Seconds the activation challenge may take.
+    timeout: float
+    #: Whether an endpoint may point at a loopback or private address (tests, labs).
+    allow_private_urls: bool = False
 
 
-def webhook_secret(context: AppContext, webhook: Webhook) -> str:
-    box = secret_box(context.server_secret)
-    return box.decrypt(webhook.secret_encrypted, webhook.id.encode()).decode()
+def public_address(address: str) -> bool:
+    """Whether an IP address is one the public internet routes (not loopback, private,
+    link-local, multicast, reserved or unspecified)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
 
 
-async def activate_webhook(context: AppContext, webhook_id: str) -> Webhook:
-    """Send the activation challenge; activate when it is echoed, else ``bad_request``."""
-    webhook = await existing_webhook(context, webhook_id)
-    challenge = secrets.randbelow(2**53)
-    params = {
-        "event": "activate",
-        "verification_token": webhook.verification_token,
-        "challenge": str(challenge),
-        "app_id": context.settings.app_id,
-    }
-    try:
-        async with httpx.AsyncClient(timeout=context.settings.event_timeout) as client:
-            response = await client.get(webhook.url, params=params)
-    except httpx.HTTPError as exc:
-        raise BadRequest("The endpoint could not be reached for its activation.") from exc
-    if response.status_code != 200 or not _echoes(response.text, challenge):
-        raise BadRequest("The endpoint did not answer the activation challenge.")
-    updated = await context.db.webhooks.update(webhook_id, now=context.clock.now(), active=True)
-    if updated is None:
-        raise NotFound("No such webhook.")
-    return updated
+class Webhooks:
+    def __init__(
+        self,
+        store: WebhookStore,
+        events: EventStore,
+        server_secret: bytes,
+        clock: Clock,
+        policy: EndpointPolicy,
+    ) -> None:
+        self._store = store
+        self._events = events
+        self._box = secret_box(server_secret)
+        self._clock = clock
+        self._policy = policy
+
+    async def create(
+        self, *, url: str, events: Sequence[str], verification_token: str
+    ) -> tuple[Webhook, str]:
+        """A new, inactive endpoint and its secret (shown once)."""
+        await self._check_url(url)
+        webhook_id = new_id("web")
+        secret = "whsec_" + secrets.token_urlsafe(32)
+        now = self._clock.now()
+        webhook = Webhook(
+            id=webhook_id,
+            url=url,
+            events=tuple(dict.fromkeys(events)),
+            verification_token=verification_token,
+            secret_encrypted=self._box.encrypt(secret.encode(), webhook_id.encode()),
+            active=False,
+            created_at=now,
+            updated_at=now,
+            last_http_code=None,
+            last_http_code_at=None,
+        )
+        await self._store.create(webhook)
+        return webhook, secret
+
+    async def existing(self, webhook_id: str) -> Webhook:
+        webhook = await self._store.get(webhook_id)
+        if webhook is None:
+            raise NotFound("No such webhook.")
+        return webhook
+
+    async def all(self) -> list[Webhook]:
+        return await self._store.list()
+
+    async def update(
+        self, webhook_id: str, *, url: str | None = None, events: Sequence[str] | None = None
+    ) -> Webhook:
+        """Change the event filter, or the URL (the endpoint must be activated again)."""
+        current = await self.existing(webhook_id)
+        values: dict[str, object] = {}
+        if events is not None:
+            values["events"] = list(dict.fromkeys(events))
+        if url is not None and url != current.url:
+            await self._check_url(url)
+            values.update(url=url, active=False)
+        updated = await self._store.update(webhook_id, now=self._clock.now(), **values)
+        if updated is None:
+            raise NotFound("No such webhook.")
+        return updated
+
+    async def delete(self, webhook_id: str) -> bool:
+        return await self._store.delete(webhook_id)
+
+    async def activate(self, webhook_id: str) -> Webhook:
+        """Send the activation challenge; activate when it is echoed, else ``bad_request``."""
+        webhook = await self.existing(webhook_id)
+        challenge = secrets.randbelow(2**53)
+        params = {
+            "event": "activate",
+            "verification_token": webhook.verification_token,
+            "challenge": str(challenge),
+            "app_id": self._policy.app_id,
+        }
+        try:
+            async with httpx.AsyncClient(timeout=self._policy.timeout) as client:
+                response = await client.get(webhook.url, params=params)
+        except httpx.HTTPError as exc:
+            raise BadRequest("The endpoint could not be reached for its activation.") from exc
+        if response.status_code != 200 or not _echoes(response.text, challenge):
+            raise BadRequest("The endpoint did not answer the activation challenge.")
+        updated = await self._store.update(webhook_id, now=self._clock.now(), active=True)
+        if updated is None:
+            raise NotFound("No such webhook.")
+        return updated
+
+    async def dead_letters(self, webhook_id: str, *, limit: int = 100) -> list[QueuedEvent]:
+        """Events given up on after the retry horizon, oldest first."""
+        await self.existing(webhook_id)
+        return await self._events.dead_letters(webhook_id, limit=limit)
+
+    async def redeliver(self, webhook_id: str, event_ids: Sequence[str] | None = None) -> int:
+        """Queue dead letters again (all, or those named), with a fresh retry horizon."""
+        await self.existing(webhook_id)
+        return await self._events.redeliver(webhook_id, now=self._clock.now(), event_ids=event_ids)
+
+    async def outbox(self) -> OutboxStats:
+        """How many events wait for delivery, and how old the oldest is (for /metrics)."""
+        return await self._events.stats()
+
+    async def _check_url(self, url: str) -> None:
+        if self._policy.allow_private_urls:
+            return
+        host = urlsplit(url).hostname or ""
+        try:
+            addresses = [str(ipaddress.ip_address(host))]
+        except ValueError:
+            try:
+                found = await asyncio.get_running_loop().getaddrinfo(
+                    host, None, type=socket.SOCK_STREAM
+                )
+            except OSError as exc:
+                raise BadRequest(f"The webhook host {host!r} does not resolve.") from exc
+            addresses = [str(info[4][0]) for info in found]
+        if not addresses or not all(public_address(a) for a in addresses):
+            raise BadRequest(
+                "The webhook URL points at a loopback, private or otherwise non-public "
+                "address (SESSILE_EVENT_ALLOW_PRIVATE_URLS allows it)."
+            )
 
 
 def _echoes(text: str, challenge: int) -> bool:

@@ -1,24 +1,42 @@
-"""``Authorization: Bearer <API key>`` on the management API (DESIGN §7)."""
+"""``Authorization: Bearer <API key>`` on the management API (DESIGN §7).
+
+A router declares its key once: ``APIRouter(dependencies=[api_key(SCOPE)])``. Every route
+under it then authenticates the key, and checks its scope, before it reads anything else.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from fastapi import Depends
 from starlette.requests import Request
 
 from sessile.audit import acting_as
 from sessile.errors import Forbidden, NotFound, Unauthorized
 from sessile.http.context import context_of
+from sessile.jose import BearerError, bearer_token
 from sessile.store.api_keys import ApiKey
 
-__all__ = ["api_key_caller"]
+__all__ = ["api_key", "api_key_caller"]
+
+
+def api_key(scope: str) -> Any:
+    """The dependency of a router whose every route needs an API key with ``scope``."""
+
+    async def caller(request: Request, app_id: str) -> ApiKey:
+        return await api_key_caller(request, app_id, scope)
+
+    return Depends(caller)
 
 
 async def api_key_caller(request: Request, app_id: str, scope: str | None = None) -> ApiKey:
     """The key that authenticates the request; ``forbidden`` when it lacks ``scope``."""
     context = context_of(request)
-    scheme, _, presented = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not presented.strip():
-        raise Unauthorized("An API key is required: Authorization: Bearer sk_….")
-    key = await context.db.api_keys.authenticate(presented.strip(), now=context.clock.now())
+    try:
+        presented = bearer_token(request.headers.get("authorization"))
+    except BearerError as exc:
+        raise Unauthorized("An API key is required: Authorization: Bearer sk_….") from exc
+    key = await context.api_keys.authenticate(presented)
     if key is None:
         raise Unauthorized("The API key is unknown or revoked.")
     if app_id != context.settings.app_id:
@@ -26,11 +44,7 @@ async def api_key_caller(request: Request, app_id: str, scope: str | None = None
     acting_as(f"api_key:{key.id}")
     if scope is not None and not key.allows(scope):
         raise Forbidden(f"This API key lacks the {scope!r} scope.")
-    await context.db.audit.add(
-        "api_key.used",
-        now=context.clock.now(),
-        data={"key_id": key.id, "method": request.method, "route": _route(request)},
-    )
+    await context.api_keys.record_use(key, method=request.method, route=_route(request))
     return key
 
 

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from sessile.audit import acting_as
 from sessile.errors import Unauthorized
 from sessile.http.context import context_of
+from sessile.jose import BearerError, bearer_token
 from sessile.store.sessions import SessionRow
 
 __all__ = ["Caller", "bearer_caller"]
@@ -24,11 +25,12 @@ class Caller:
 
 async def bearer_caller(request: Request) -> Caller:
     """The caller behind a valid access token whose session is still live."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("An access token is required: Authorization: Bearer <token>.")
+    try:
+        token = bearer_token(request.headers.get("authorization"))
+    except BearerError as exc:
+        raise Unauthorized("An access token is required: Authorization: Bearer <token>.") from exc
     context = context_of(request)
-    claims = await context.access_tokens.verify(token.strip())
+    claims = await context.access_tokens.verify(token)
     acting_as(f"user:{claims.sub}")
     session = await context.sessions.active(claims.sid, claims.sub)
     return Caller(claims.sub, session, claims.scopes)

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sessile.errors import SessileError
-from sessile.http.context import context_of
+from sessile.http.context import dpop_of
 
 __all__ = ["DPoPRoute"]
 
@@ -30,7 +30,7 @@ class DPoPRoute(APIRoute):
     @staticmethod
     async def answer(request: Request, handle: Handler) -> Response:
         """``handle``'s response, or its :class:`SessileError`'s, with ``DPoP-Nonce``."""
-        dpop = context_of(request).dpop
+        dpop = dpop_of(request)
         try:
             response = await handle(request)
         except SessileError as error:

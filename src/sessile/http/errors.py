@@ -26,6 +26,7 @@ from sessile.errors import (
     SessileError,
     Unauthorized,
 )
+from sessile.jose import challenge
 
 __all__ = ["error_response", "handle_exception", "install_error_handlers"]
 
@@ -43,11 +44,6 @@ _BY_STATUS: Mapping[int, type[SessileError]] = {
 }
 
 
-def _header_text(text: str) -> str:
-    """A message made safe for a quoted header value: ASCII, no quotes or backslashes."""
-    return text.encode("ascii", "replace").decode().replace('"', "'").replace("\\", "/")
-
-
 def error_response(error: SessileError, headers: Mapping[str, str] | None = None) -> JSONResponse:
     body: dict[str, str] = {"code": error.code, "message": error.message}
     out = dict(headers or {})
@@ -57,12 +53,12 @@ def error_response(error: SessileError, headers: Mapping[str, str] | None = None
     if isinstance(error, DPoPError):
         out.setdefault(
             "WWW-Authenticate",
-            f'DPoP error="{error.oauth_error}", error_description="{_header_text(error.message)}"',
+            challenge("DPoP", error=error.oauth_error, error_description=error.message),
         )
     elif isinstance(error, Unauthorized):
         out.setdefault(
             "WWW-Authenticate",
-            f'Bearer error="invalid_token", error_description="{_header_text(error.message)}"',
+            challenge("Bearer", error="invalid_token", error_description=error.message),
         )
     if isinstance(error, RateLimited):
         out["Retry-After"] = str(error.retry_after)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sessile.clock import Clock
 from sessile.config import Settings
 from sessile.errors import Forbidden, InvalidPassword
+from sessile.login.admission import may_log_in
 from sessile.login.lockout import Lockout
 from sessile.login.otp import OtpLogin
 from sessile.login.passwords import Passwords
@@ -79,7 +80,7 @@ class EmailPasswordLogin:
                 user_id=user.id if user else None,
             )
             raise InvalidPassword()
-        if user.disabled_at is not None:
+        if not may_log_in(user):
             raise InvalidPassword()
         await self._lockout.succeeded(identifier)
         await self._limits.clear(

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from sessile.clock import Clock
 from sessile.config import Settings
+from sessile.crypto import secret_hash
 from sessile.delivery import Message, compose_message, compose_notice
 from sessile.delivery.base import Channel
 from sessile.delivery.queue import DeliveryQueue
@@ -36,9 +37,9 @@ from sessile.errors import (
     IdentifierAlreadyExists,
     InvalidChallengeToken,
     RateLimited,
-    Unauthorized,
 )
 from sessile.ids import new_id
+from sessile.login.admission import admitted
 from sessile.login.lockout import Lockout
 from sessile.login.ownership import Ownership
 from sessile.login.ratelimit import RateLimits
@@ -60,10 +61,6 @@ _CODE_SECRET = "otp-code"
 class OtpResult:
     user_id: str
     auth_method: str
-
-
-def _hash(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
 
 
 class OtpLogin:
@@ -186,7 +183,7 @@ class OtpLogin:
         await self._db.otp.create(
             OtpChallenge(
                 id=challenge_id,
-                verification_hash=_hash(secret),
+                verification_hash=secret_hash(secret),
                 identifier_type=identifier.type,
                 identifier_value=identifier.value,
                 code_hash=await self._code_hash(challenge_id, code),
@@ -215,7 +212,9 @@ class OtpLogin:
             raise BadCheckCode("Start the login again: no code is pending.")
         challenge_id, _, secret = token.partition(".")
         challenge = await self._db.otp.get(challenge_id)
-        if challenge is None or not hmac.compare_digest(challenge.verification_hash, _hash(secret)):
+        if challenge is None or not hmac.compare_digest(
+            challenge.verification_hash, secret_hash(secret)
+        ):
             raise BadCheckCode("Start the login again: no code is pending.")
         if challenge.consumed_at is not None or challenge.expires_at <= self._clock.now():
             raise BadCheckCode("The code has expired; start the login again.")
@@ -342,8 +341,7 @@ class OtpLogin:
         user = await self._db.users.find_by_identifier(identifier)
         if user is None:
             user = await self._create_user(identifier, challenge.password_hash, now)
-        if user.disabled_at is not None:
-            raise Unauthorized("This account can't log in.")
+        admitted(user)
         await self._ownership.prove(user, identifier)
         if challenge.purpose == "signup":
             return OtpResult(user.id, "password")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 
 from sessile.clock import Clock
+from sessile.crypto import secret_hash
 from sessile.errors import InvalidChallengeToken
 from sessile.pkce import verifier_matches
 from sessile.store.challenges import Challenge, ChallengeStore
@@ -13,10 +13,6 @@ from sessile.store.challenges import Challenge, ChallengeStore
 __all__ = ["ChallengeTokens"]
 
 _MAX_LENGTH = 128
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class ChallengeTokens:
@@ -33,7 +29,7 @@ class ChallengeTokens:
         token = "chl_" + secrets.token_urlsafe(32)
         now = self._clock.now()
         await self._store.create(
-            _hash(token),
+            secret_hash(token),
             user_id=user_id,
             auth_method=auth_method,
             now=now,
@@ -47,7 +43,7 @@ class ChallengeTokens:
         gets one guess, and the owner starts again."""
         if not token or len(token) > _MAX_LENGTH:
             return None
-        challenge = await self._store.consume(_hash(token), now=self._clock.now())
+        challenge = await self._store.consume(secret_hash(token), now=self._clock.now())
         pkce = challenge.code_challenge if challenge is not None else None
         if pkce is not None and not verifier_matches(code_verifier, pkce):
             raise InvalidChallengeToken("The code_verifier does not match this login.")

@@ -17,6 +17,8 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from sessile.crypto import secret_hash
+
 __all__ = [
     "MAX_ANCESTRY",
     "RefreshToken",
@@ -57,7 +59,7 @@ def parse_token(value: str) -> RefreshToken | None:
 
 
 def hash_token(token: RefreshToken) -> str:
-    return hashlib.sha256(str(token).encode()).hexdigest()
+    return secret_hash(str(token))
 
 
 def successor(key: bytes, token: RefreshToken) -> RefreshToken:

@@ -12,11 +12,12 @@ from typing import Literal
 from sessile.access_tokens import AccessTokens
 from sessile.clock import Clock
 from sessile.dpop.proof import ValidatedProof
-from sessile.dpop.replay import ReplayStore
+from sessile.dpop.replay_cache import ReplayStore
 from sessile.errors import DPoPKeyMismatch, InvalidDPoPProof, NotFound, Unauthorized, UseDPoPNonce
 from sessile.ids import new_id
 from sessile.metrics import LOGINS, REFRESHES
 from sessile.sessions.device import Device
+from sessile.sessions.lifetime import ends_at, is_live
 from sessile.sessions.refresh_tokens import (
     RefreshToken,
     first_token,
@@ -85,11 +86,7 @@ class SessionService:
 
     # Helpers -------------------------------------------------------------------------------
     def _alive(self, row: SessionRow, now: float) -> bool:
-        return (
-            row.revoked_at is None
-            and row.expires_at > now
-            and row.last_seen_at + self._policy.idle_timeout > now
-        )
+        return is_live(row, now, self._policy.idle_timeout)
 
     def _refresh_expiry(self, row: SessionRow, now: float) -> float:
         return min(row.expires_at, now + self._policy.idle_timeout)
@@ -289,6 +286,10 @@ class SessionService:
             raise Unauthorized("The session has ended.")
         return row
 
+    def ends_at(self, row: SessionRow) -> float:
+        """When a listed session ends unless it is refreshed before."""
+        return ends_at(row, self._policy.idle_timeout)
+
     async def list(self, user_id: str, *, limit: int, offset: int) -> tuple[list[SessionRow], int]:
         now = self._clock.now()
         return await self._db.sessions.list_active(
@@ -318,6 +319,12 @@ class SessionService:
         ):
             raise NotFound("No such session.")
         return 1
+
+    async def revoke_one(self, session_id: str, *, reason: str, user_id: str | None = None) -> bool:
+        """Revoke one live session (of ``user_id`` when given); True if it was live."""
+        return await self._db.sessions.revoke(
+            session_id, reason=reason, now=self._clock.now(), user_id=user_id
+        )
 
     async def revoke_user(
         self,

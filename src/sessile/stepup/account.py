@@ -11,7 +11,7 @@ from collections.abc import Callable
 from sessile.clock import Clock
 from sessile.config import Settings
 from sessile.delivery import Message, Sender
-from sessile.errors import BadCheckCode, Conflict, DeliveryFailed, Forbidden, NotFound
+from sessile.errors import BadCheckCode, Conflict, DeliveryFailed, Forbidden, NotFound, Unauthorized
 from sessile.login.otp import OtpLogin
 from sessile.login.passwords import Passwords
 from sessile.sessions import SessionService
@@ -132,7 +132,10 @@ class AccountChanges:
             raise BadCheckCode("This code was sent for another account.")
         allowed(challenge.identifier_type)
         identifier = Identifier(challenge.identifier_type, challenge.identifier_value)
-        await self._db.identifiers.add_proven(session.user_id, identifier, now=self._clock.now())
+        if not await self._db.users.add_identifier(
+            session.user_id, identifier, now=self._clock.now(), proven=True
+        ):
+            raise Unauthorized("The session has ended.")
         log.info(
             "identifier added in a session",
             extra={"user_id": session.user_id, "identifier_type": identifier.type},

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sessile.errors import AuthBlocked, InvalidMetadata, ScopeNotAllowed, StepUpNotConfigured
+from sessile.login.admission import may_log_in
 from sessile.store.users import User
 
 __all__ = [
@@ -52,7 +53,7 @@ def configured_steps(scopes: Mapping[str, Sequence[str]], scope: str) -> list[st
 
 def steps_for(user: User, steps: Sequence[str]) -> list[str]:
     """``steps``, if this user can do every one of them; auth_blocked otherwise."""
-    if user.disabled_at is not None:
+    if not may_log_in(user):
         raise AuthBlocked("This account is disabled.")
     for step in steps:
         if step == "password":

@@ -1,11 +1,7 @@
-"""Management API keys: ``sk_<id>_<secret>``, stored as a SHA-256 of the secret."""
+"""Management API key rows: the key's id, name and scopes, and the hash of its secret."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import re
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -14,8 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sessile.store.schema import api_keys
 
 __all__ = ["ApiKey", "ApiKeyStore"]
-
-_SHAPE = re.compile(r"^sk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
 
 
 @dataclass(frozen=True)
@@ -36,46 +30,43 @@ def _scopes(value: Sequence[str] | None) -> tuple[str, ...] | None:
     return None if value is None else tuple(value)
 
 
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 class ApiKeyStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
     async def create(
-        self, name: str, *, now: float, scopes: Sequence[str] | None = None
-    ) -> tuple[ApiKey, str]:
-        """Make a key (with ``scopes``, or every scope when None); the full key string is
-        returned once and never stored."""
-        key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
+        self,
+        key_id: str,
+        *,
+        name: str,
+        secret_hash: str,
+        now: float,
+        scopes: Sequence[str] | None = None,
+    ) -> ApiKey:
+        """Store a key (with ``scopes``, or every scope when None)."""
         kept = None if scopes is None else list(dict.fromkeys(scopes))
         async with self._engine.begin() as conn:
             await conn.execute(
                 api_keys.insert().values(
-                    id=key_id, name=name, secret_hash=_hash(secret), created_at=now, scopes=kept
+                    id=key_id, name=name, secret_hash=secret_hash, created_at=now, scopes=kept
                 )
             )
-        return ApiKey(key_id, name, now, None, None, _scopes(kept)), f"sk_{key_id}_{secret}"
+        return ApiKey(key_id, name, now, None, None, _scopes(kept))
 
-    async def authenticate(self, presented: str, *, now: float) -> ApiKey | None:
-        match = _SHAPE.match(presented)
-        if match is None:
-            return None
-        key_id, secret = match.groups()
+    async def active(self, key_id: str) -> tuple[ApiKey, str] | None:
+        """A key that is not revoked, and the hash of its secret."""
         async with self._engine.connect() as conn:
             row = (await conn.execute(api_keys.select().where(api_keys.c.id == key_id))).first()
         if row is None or row.revoked_at is not None:
             return None
-        if not hmac.compare_digest(row.secret_hash, _hash(secret)):
-            return None
-        if row.last_used_at is None or now - row.last_used_at > 60:
-            async with self._engine.begin() as conn:
-                await conn.execute(
-                    api_keys.update().where(api_keys.c.id == key_id).values(last_used_at=now)
-                )
-        return ApiKey(row.id, row.name, row.created_at, now, None, _scopes(row.scopes))
+        key = ApiKey(row.id, row.name, row.created_at, row.last_used_at, None, _scopes(row.scopes))
+        return key, row.secret_hash
+
+    async def mark_used(self, key_id: str, *, now: float) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                api_keys.update().where(api_keys.c.id == key_id).values(last_used_at=now)
+            )
 
     async def list(self) -> list[ApiKey]:
         async with self._engine.connect() as conn:

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from sessile.events import types as event
+from sessile import event_types as event
 from sessile.store.audit import record_audit
 from sessile.store.drivers import Driver, Row, Statement
 from sessile.store.drivers.base import compile_statement

@@ -1,16 +1,16 @@
-"""Adding and removing a user's own identifiers from inside a session (DESIGN §12)."""
+"""Removing a user's own identifier from inside a session (DESIGN §12), never the last.
+
+Adding one goes through ``UserStore.add_identifier``, like the management API's."""
 
 from __future__ import annotations
 
 from typing import Literal
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from sessile.errors import IdentifierAlreadyExists
 from sessile.store.schema import identifiers, users
-from sessile.store.users import Identifier
+from sessile.store.users import Identifier, record_identifier_removed
 
 __all__ = ["IdentifierStore", "Removal"]
 
@@ -20,25 +20,6 @@ Removal = Literal["removed", "last", "missing"]
 class IdentifierStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-
-    async def add_proven(self, user_id: str, identifier: Identifier, *, now: float) -> None:
-        """Add an identifier a code just proved; IdentifierAlreadyExists if anyone holds it."""
-        try:
-            async with self._engine.begin() as conn:
-                await conn.execute(
-                    identifiers.insert().values(
-                        type=identifier.type,
-                        value=identifier.value,
-                        user_id=user_id,
-                        created_at=now,
-                        verified_at=now,
-                    )
-                )
-                await conn.execute(
-                    users.update().where(users.c.id == user_id).values(updated_at=now)
-                )
-        except IntegrityError as exc:
-            raise IdentifierAlreadyExists() from exc
 
     async def remove_unless_last(
         self, user_id: str, identifier: Identifier, *, now: float
@@ -69,5 +50,11 @@ class IdentifierStore:
                 return "missing"
             if int(count or 0) <= 1:
                 return "last"
-            await conn.execute(identifiers.delete().where(mine))
+            removed = await conn.execute(
+                identifiers.delete().where(mine).returning(identifiers.c.verified_at)
+            )
+            verified_at = removed.scalar()
+            await record_identifier_removed(
+                conn, user_id, identifier, verified=verified_at is not None, now=now
+            )
         return "removed"

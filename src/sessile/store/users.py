@@ -10,14 +10,14 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from sessile import event_types as event
 from sessile.errors import Conflict, IdentifierAlreadyExists
-from sessile.events import types as event
 from sessile.ids import new_id
 from sessile.store.audit import record_audit
 from sessile.store.events import record_event
 from sessile.store.schema import identifiers, users
 
-__all__ = ["Identifier", "User", "UserStore", "merge_patch"]
+__all__ = ["Identifier", "User", "UserStore", "merge_patch", "record_identifier_removed"]
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,22 @@ def _user(row: sa.Row[Any], idents: _Identifiers) -> User:
 
 def _identifier_doc(identifier: Identifier, verified: bool) -> dict[str, Any]:
     return {"type": identifier.type, "value": identifier.value, "verified": verified}
+
+
+async def record_identifier_removed(
+    conn: AsyncConnection, user_id: str, identifier: Identifier, *, verified: bool, now: float
+) -> None:
+    """The event and the audit row of a removed identifier, in the removal's transaction."""
+    await record_event(
+        conn,
+        event.IDENTIFIER_DELETED,
+        user_id=user_id,
+        payload={"identifier": _identifier_doc(identifier, verified)},
+        now=now,
+    )
+    await record_audit(
+        conn, "identifier.removed", now=now, user_id=user_id, data={"type": identifier.type}
+    )
 
 
 async def _identifiers_of(
@@ -391,15 +407,8 @@ class UserStore:
             if removed is None:
                 return False
             await conn.execute(users.update().where(users.c.id == user_id).values(updated_at=now))
-            await record_event(
-                conn,
-                event.IDENTIFIER_DELETED,
-                user_id=user_id,
-                payload={"identifier": _identifier_doc(identifier, removed[0] is not None)},
-                now=now,
-            )
-            await record_audit(
-                conn, "identifier.removed", now=now, user_id=user_id, data={"type": identifier.type}
+            await record_identifier_removed(
+                conn, user_id, identifier, verified=removed[0] is not None, now=now
             )
         return True
 

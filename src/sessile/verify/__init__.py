@@ -7,7 +7,6 @@ Framework glue lives in ``sessile.verify.fastapi``, ``.starlette`` and
 ``.flask``; import the one you use. See docs/backend.md.
 """
 
-from sessile.verify._claims import Claims
 from sessile.verify._errors import (
     BadSignature,
     ExpiredToken,
@@ -27,6 +26,7 @@ from sessile.verify._errors import (
 from sessile.verify._revocations import FeedStats, RevocationFeed
 from sessile.verify._verifier import AsyncVerifier, Verifier
 from sessile.verify._webhooks import WebhookBatch, WebhookError, verify_webhook
+from sessile.verify.claims import Claims
 
 __all__ = [
     "AsyncVerifier",

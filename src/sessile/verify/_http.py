@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sessile import jose
 from sessile.verify._errors import InsufficientScope, InvalidToken, MissingToken, TokenError
 
 __all__ = ["ErrorAnswer", "bearer_token", "error_answer"]
@@ -14,16 +15,12 @@ __all__ = ["ErrorAnswer", "bearer_token", "error_answer"]
 
 def bearer_token(authorization: str | None) -> str:
     """The token from an ``Authorization`` header value; no Bearer credentials raise."""
-    if not authorization:
-        raise MissingToken()
-    scheme, _, token = authorization.strip().partition(" ")
-    # The auth scheme is case-insensitive (RFC 9110 §11.1); another scheme is no Bearer token.
-    if scheme.lower() != "bearer":
-        raise MissingToken()
-    token = token.strip()
-    if not token or " " in token:
-        raise InvalidToken("The Authorization header is not 'Bearer <token>'.")
-    return token
+    try:
+        return jose.bearer_token(authorization)
+    except jose.BearerError as exc:
+        if exc.reason == "missing":
+            raise MissingToken() from exc
+        raise InvalidToken("The Authorization header is not 'Bearer <token>'.") from exc
 
 
 @dataclass(frozen=True)
@@ -35,18 +32,12 @@ class ErrorAnswer:
 
 def error_answer(error: TokenError, realm: str | None = None) -> ErrorAnswer:
     """The status, ``WWW-Authenticate`` challenge and JSON body for a refused token."""
-    params = [f'realm="{_quoted(realm)}"'] if realm else []
+    params: dict[str, str | None] = {"realm": realm}
     if error.oauth_error is not None:
-        params.append(f'error="{error.oauth_error}"')
-        params.append(f'error_description="{_quoted(error.message)}"')
+        params.update(error=error.oauth_error, error_description=error.message)
     if isinstance(error, InsufficientScope):
-        params.append(f'scope="{_quoted(" ".join(error.scopes))}"')
+        params["scope"] = " ".join(error.scopes)
     headers = {"Cache-Control": "no-store"}
     if error.status == 401 or isinstance(error, InsufficientScope):
-        headers["WWW-Authenticate"] = "Bearer " + ", ".join(params) if params else "Bearer"
+        headers["WWW-Authenticate"] = jose.challenge("Bearer", **params)
     return ErrorAnswer(error.status, headers, {"code": error.code, "message": error.message})
-
-
-def _quoted(value: str) -> str:
-    # RFC 6750 §3: error_description holds printable ASCII except '"' and '\'.
-    return "".join(c for c in value if " " <= c <= "~" and c not in '"\\')

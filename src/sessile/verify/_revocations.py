@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from sessile.verify._claims import Claims
+from sessile.verify.claims import Claims
 
 __all__ = ["FeedStats", "RevocationFeed"]
 

@@ -19,7 +19,7 @@ from joserfc.errors import JoseError
 from joserfc.jws import CompactSignature, JWSRegistry
 
 from sessile.clock import Clock, SystemClock
-from sessile.verify._claims import Claims, check_claims
+from sessile.jose import ASYMMETRIC_ALGORITHMS, HeaderError, check_header
 from sessile.verify._errors import (
     BadSignature,
     InvalidClaim,
@@ -38,18 +38,14 @@ from sessile.verify._jwks import (
     parse_jwks,
 )
 from sessile.verify._revocations import RevocationFeed
+from sessile.verify.claims import Claims, check_claims
 
-__all__ = ["ASYMMETRIC_ALGORITHMS", "AsyncVerifier", "Verifier"]
+__all__ = ["AsyncVerifier", "Verifier"]
 
 log = logging.getLogger("sessile.verify")
 
-#: The algorithms a verifier may allow. ``none`` and HMAC are never among them: a verifier
-#: holds only public keys, and a public key used as an HMAC secret is a forgery kit.
-ASYMMETRIC_ALGORITHMS = frozenset(
-    {"ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "EdDSA"}
-)
-#: RFC 9068 §4: ``typ`` is ``at+jwt``; the media-type form is the same value.
-_TYPES = frozenset({"at+jwt", "application/at+jwt"})
+#: RFC 9068 §4: ``typ`` is ``at+jwt``, compared as a media type.
+_TYPES = frozenset({"at+jwt"})
 #: sessile's tokens are well under 1 KiB; a token this large is an attack on the parser.
 MAX_TOKEN_LENGTH = 8192
 
@@ -124,16 +120,19 @@ class _Verifier:
             header = obj.headers()
         except (JoseError, ValueError, TypeError, UnicodeError) as exc:
             raise InvalidToken() from exc
-        alg = header.get("alg")
-        if alg not in self.algorithms:
-            raise UnsupportedAlgorithm(alg)
-        typ = header.get("typ")
-        if not isinstance(typ, str) or typ.lower() not in _TYPES:
-            raise InvalidToken("The token is not an access token (typ must be at+jwt).")
-        kid = header.get("kid")
-        if not isinstance(kid, str) or not kid:
-            raise InvalidToken("The access token names no key (kid).")
-        return obj, kid
+        try:
+            check_header(
+                header, types=_TYPES, algorithms=self.algorithms, media_type=True, kid=True
+            )
+        except HeaderError as exc:
+            if exc.member == "alg":
+                raise UnsupportedAlgorithm(header.get("alg")) from exc
+            if exc.member == "typ":
+                raise InvalidToken(
+                    "The token is not an access token (typ must be at+jwt)."
+                ) from exc
+            raise InvalidToken("The access token names no key (kid).") from exc
+        return obj, header["kid"]
 
     def _key(self, kid: str) -> PublicKey:
         key = self._cache.keys.get(kid)

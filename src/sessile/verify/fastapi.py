@@ -33,10 +33,10 @@ from fastapi.responses import JSONResponse
 from fastapi.security.base import SecurityBase
 from starlette.responses import Response
 
-from sessile.verify._claims import Claims
 from sessile.verify._errors import TokenError, check_scopes
 from sessile.verify._http import bearer_token, error_answer
 from sessile.verify._verifier import AsyncVerifier
+from sessile.verify.claims import Claims
 
 __all__ = [
     "BearerToken",

@@ -26,10 +26,10 @@ from typing import Any, ParamSpec, TypeVar
 
 from flask import Response, g, jsonify, request
 
-from sessile.verify._claims import Claims
 from sessile.verify._errors import TokenError, check_scopes
 from sessile.verify._http import bearer_token, error_answer
 from sessile.verify._verifier import Verifier
+from sessile.verify.claims import Claims
 
 __all__ = ["current_claims", "require_scope", "require_token"]
 

@@ -32,10 +32,10 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from sessile.verify._claims import Claims
 from sessile.verify._errors import TokenError, check_scopes
 from sessile.verify._http import bearer_token, error_answer
 from sessile.verify._verifier import AsyncVerifier
+from sessile.verify.claims import Claims
 
 __all__ = ["STATE_KEY", "BearerTokenMiddleware", "claims_of", "require_scope"]
 

@@ -49,7 +49,7 @@ async def profile(request: Request) -> JSONResponse:
     """The caller's user: identifiers (with ``verified``), profile, and the session's grant."""
     caller = await bearer_caller(request)
     context = context_of(request)
-    user = await context.db.users.get(caller.user_id)
+    user = await context.users.get(caller.user_id)
     if user is None:
         raise NotFound("No such user.")
     view = user_view(user)

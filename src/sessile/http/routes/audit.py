@@ -11,14 +11,16 @@ from pydantic import BaseModel
 from sessile.api_scopes import AUDIT
 from sessile.audit import AUDIT_TYPES
 from sessile.errors import BadRequest
-from sessile.http.api_docs import NO_STORE, errors
-from sessile.http.api_key import api_key_caller
+from sessile.http.api_key import api_key
 from sessile.http.context import context_of
+from sessile.http.openapi import NO_STORE, errors
 from sessile.http.views import rfc3339
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/v2/session/apps/{app_id}", tags=["management"])
+router = APIRouter(
+    prefix="/v2/session/apps/{app_id}", tags=["management"], dependencies=[api_key(AUDIT)]
+)
 
 
 class AuditEventView(BaseModel):
@@ -53,10 +55,9 @@ async def list_audit_events(
 ) -> JSONResponse:
     """Security events (``type``, ``actor``, ``ip``, ``user_agent``, ``at``, ``data``),
     oldest first; pass the answer's ``cursor`` as ``after`` for the next page."""
-    await api_key_caller(request, app_id, AUDIT)
     if type is not None and type not in AUDIT_TYPES:
         raise BadRequest(f"type is one of {', '.join(AUDIT_TYPES)}.")
-    rows = await context_of(request).db.audit.list(
+    rows = await context_of(request).audit.page(
         user_id=user_id, event_type=type, after=after, limit=limit
     )
     return JSONResponse(

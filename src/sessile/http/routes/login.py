@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sessile.errors import InvalidIdentifier
 from sessile.http.bodies import read_json
 from sessile.http.client_facts import client_facts
-from sessile.http.context import context_of
+from sessile.http.context import context_of, dpop_of
 from sessile.http.cookies import clear_verification, read_verification, set_verification
 from sessile.http.dpop_route import DPoPRoute
 from sessile.http.routes.session import PREFIX, tokens_response
@@ -81,7 +81,7 @@ async def retry_otp(request: Request) -> JSONResponse:
 async def check_otp(request: Request) -> JSONResponse:
     """Check the code; the session is created here, bound to the proof's key."""
     context = context_of(request)
-    proof = await context.dpop.verify(request, PREFIX + "/login/otp/check")
+    proof = await dpop_of(request).verify(request)
     body = await read_json(request, CheckOtpBody)
     result = await context.otp.check(read_verification(request, context.settings), body.code)
     issued = await context.sessions.create(

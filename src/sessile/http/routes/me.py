@@ -10,7 +10,7 @@ from sessile.http.bearer import bearer_caller
 from sessile.http.context import context_of
 from sessile.http.cookies import clear_refresh
 from sessile.http.paging import paging
-from sessile.http.views import session_view
+from sessile.http.views import session_page
 from sessile.sessions import RevokeTarget
 
 __all__ = ["router"]
@@ -31,16 +31,8 @@ async def list_sessions(request: Request) -> JSONResponse:
     limit, offset = paging(request)
     context = context_of(request)
     rows, total = await context.sessions.list(caller.user_id, limit=limit, offset=offset)
-    idle = context.settings.session_idle_timeout
-    return JSONResponse(
-        {
-            "sessions": [session_view(r, idle) for r in rows],
-            "total": total,
-            "limit": limit,
-            "offset": offset,
-        },
-        headers={"Cache-Control": "no-store"},
-    )
+    page = session_page(rows, total, limit=limit, offset=offset, ends_at=context.sessions.ends_at)
+    return JSONResponse(page, headers={"Cache-Control": "no-store"})
 
 
 @router.post("/revoke")

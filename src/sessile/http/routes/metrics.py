@@ -59,6 +59,6 @@ async def metrics(request: Request) -> Response:
     else:
         registry = REGISTRY
     queue = CollectorRegistry()
-    queue.register(_Outbox(await context.db.events.stats(), context.clock.now()))
+    queue.register(_Outbox(await context.endpoints.outbox(), context.clock.now()))
     body = generate_latest(registry) + generate_latest(queue)
     return Response(body, media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})

@@ -10,17 +10,16 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from sessile.api_scopes import REVOCATIONS_READ
-from sessile.http.api_key import api_key_caller
+from sessile.http.api_key import api_key
 from sessile.http.context import context_of
 
-__all__ = ["SETTLE_SECONDS", "router"]
+__all__ = ["router"]
 
-router = APIRouter(prefix="/v2/session/apps/{app_id}", tags=["management"])
-
-#: Rows are numbered when inserted but may commit out of order (PostgreSQL
-#: sequences); the cursor stops short of rows younger than this, so a follower
-#: re-reads them on its next poll instead of skipping a late commit.
-SETTLE_SECONDS = 2.0
+router = APIRouter(
+    prefix="/v2/session/apps/{app_id}",
+    tags=["management"],
+    dependencies=[api_key(REVOCATIONS_READ)],
+)
 
 
 @router.get("/revocations")
@@ -34,15 +33,7 @@ async def revocations(
 ) -> JSONResponse:
     """Revoked sessions (``session_id``) and user-wide revocations (``session_id`` null:
     every token of the user issued before ``revoked_at``), oldest first."""
-    await api_key_caller(request, app_id, REVOCATIONS_READ)
-    context = context_of(request)
-    rows = await context.db.revocations.after(after, limit=limit)
-    settled = context.clock.now() - SETTLE_SECONDS
-    cursor = after
-    for row in rows:
-        if row.revoked_at > settled:
-            break
-        cursor = row.seq
+    page = await context_of(request).revocation_feed.page(after, limit=limit)
     return JSONResponse(
         {
             "revocations": [
@@ -52,9 +43,9 @@ async def revocations(
                     "session_id": r.session_id,
                     "revoked_at": r.revoked_at,
                 }
-                for r in rows
+                for r in page.revocations
             ],
-            "cursor": cursor,
+            "cursor": page.cursor,
             "poll_after": 1,
         },
         headers={"Cache-Control": "no-store"},

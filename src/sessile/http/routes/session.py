@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sessile.errors import BadRequest, SessileError, Unauthorized
 from sessile.http.bodies import read_json
 from sessile.http.client_facts import client_facts
-from sessile.http.context import context_of
+from sessile.http.context import context_of, dpop_of
 from sessile.http.cookies import clear_refresh, read_refresh, set_refresh, set_verification
 from sessile.http.dpop_route import DPoPRoute
 from sessile.sessions import IssuedTokens
@@ -54,7 +54,7 @@ def tokens_response(request: Request, issued: IssuedTokens) -> JSONResponse:
 async def finalize(request: Request) -> JSONResponse:
     """Trade a challenge token for a session bound to the proof's key."""
     context = context_of(request)
-    proof = await context.dpop.verify(request, PREFIX + "/login/finalize")
+    proof = await dpop_of(request).verify(request)
     body = await read_json(request, FinalizeBody)
     if body.challenge_token.startswith("otp_"):
         # A sign-up, or a social login, whose address must be proven first: no session until
@@ -66,17 +66,8 @@ async def finalize(request: Request) -> JSONResponse:
         pending = JSONResponse({"status": "otp_required"}, headers={"Cache-Control": "no-store"})
         set_verification(pending, context.settings, body.challenge_token)
         return pending
-    challenge = await context.challenges.redeem(body.challenge_token, body.code_verifier)
-    if challenge is None:
-        raise BadRequest("The challenge token is invalid, used or expired.")
-    user = await context.db.users.get(challenge.user_id)
-    if user is None or user.disabled_at is not None:
-        raise Unauthorized("This account can't log in.")
-    issued = await context.sessions.create(
-        user_id=user.id,
-        jkt=proof.jkt,
-        auth_method=challenge.auth_method,
-        client=client_facts(request),
+    issued = await context.finalizer.finalize(
+        body.challenge_token, body.code_verifier, jkt=proof.jkt, client=client_facts(request)
     )
     return tokens_response(request, issued)
 
@@ -86,7 +77,7 @@ async def refresh(request: Request) -> JSONResponse:
     """Rotate the refresh token and mint an access token."""
     context = context_of(request)
     # The proof's replay check rides in the rotation (SessionService.refresh).
-    proof = await context.dpop.check(request, PREFIX + "/refresh")
+    proof = await dpop_of(request).check(request)
     try:
         body = await read_json(request, RefreshBody)
         presented = read_refresh(request, context.settings)
@@ -103,9 +94,9 @@ async def refresh(request: Request) -> JSONResponse:
                 body.step_up_token, session_id=named.session_id, jkt=proof.jkt
             )
     except SessileError:
-        await context.dpop.remember(proof)  # used up, as on every DPoP route
+        await dpop_of(request).remember(proof)  # used up, as on every DPoP route
         raise
-    issued = await context.sessions.refresh(presented, proof=proof, replay=context.dpop.replay)
+    issued = await context.sessions.refresh(presented, proof=proof, replay=context.replay)
     return tokens_response(request, issued)
 
 
@@ -119,7 +110,7 @@ async def logout(request: Request) -> JSONResponse:
     context = context_of(request)
     revoked = False
     if "dpop" in request.headers:
-        proof = await context.dpop.verify(request, PREFIX + "/revoke")
+        proof = await dpop_of(request).verify(request)
         presented = read_refresh(request, context.settings)
         revoked = await context.sessions.logout(presented, jkt=proof.jkt)
     response = JSONResponse({"revoked": revoked})

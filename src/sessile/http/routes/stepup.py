@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sessile.http.bearer import bearer_caller
 from sessile.http.bodies import read_json
 from sessile.http.client_facts import client_facts
-from sessile.http.context import context_of
+from sessile.http.context import context_of, dpop_of
 from sessile.http.cookies import clear_verification, read_verification, set_verification
 from sessile.http.routes.session import PREFIX
 
@@ -77,7 +77,7 @@ async def continue_step_up(request: Request) -> JSONResponse:
     """Move past a proven step with its verification token."""
     caller = await bearer_caller(request)
     context = context_of(request)
-    proof = await context.dpop.verify_challenge_proof(request, PREFIX + "/stepup/continue")
+    proof = await dpop_of(request).verify_challenge_proof(request)
     body = await read_json(request, ContinueBody)
     token = await context.stepup.proceed(
         caller.session, body.challenge_token, body.verification_token, proof=proof
@@ -89,7 +89,7 @@ async def continue_step_up(request: Request) -> JSONResponse:
 async def password_step(request: Request) -> JSONResponse:
     """Prove the password step: ``{challenge_token, verification_token}``."""
     context = context_of(request)
-    proof = await context.dpop.verify_challenge_proof(request, PREFIX + "/stepup/password")
+    proof = await dpop_of(request).verify_challenge_proof(request)
     body = await read_json(request, PasswordBody)
     token, verification = await context.stepup.check_password(
         body.challenge_token, body.password, proof=proof
@@ -123,7 +123,7 @@ async def resend_step_code(request: Request) -> JSONResponse:
 async def check_step_code(request: Request) -> JSONResponse:
     """Prove the code step: ``{challenge_token, verification_token}``."""
     context = context_of(request)
-    proof = await context.dpop.verify_challenge_proof(request, PREFIX + "/otp/check")
+    proof = await dpop_of(request).verify_challenge_proof(request)
     body = await read_json(request, CodeBody)
     token, verification = await context.stepup.check_code(
         body.challenge_token,

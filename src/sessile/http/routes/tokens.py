@@ -11,18 +11,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sessile.access_tokens import MAX_MINTED_TTL
 from sessile.api_scopes import CONFIG, TOKENS
-from sessile.custom_claims import CONFIG_NAME, check_mapping
 from sessile.errors import Forbidden
-from sessile.http.api_docs import NO_STORE, errors, json_body
-from sessile.http.api_key import api_key_caller
+from sessile.http.api_key import api_key
 from sessile.http.bodies import read_json
 from sessile.http.context import context_of
+from sessile.http.openapi import NO_STORE, errors, json_body
 from sessile.http.views import rfc3339
-from sessile.users import existing_user
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/v2/session/apps/{app_id}", tags=["management"])
+minting = APIRouter(dependencies=[api_key(TOKENS)])
+configuring = APIRouter(dependencies=[api_key(CONFIG)])
 
 
 class MintBody(BaseModel):
@@ -53,7 +52,7 @@ class ClaimsMapping(BaseModel):
     )
 
 
-@router.post(
+@minting.post(
     "/tokens",
     operation_id="mint_token",
     status_code=201,
@@ -64,36 +63,31 @@ class ClaimsMapping(BaseModel):
 async def mint_token(request: Request, app_id: str) -> JSONResponse:
     """Mint a signed access token for tests and service calls; it carries ``"minted":
     true``. Only when minting is on (``SESSILE_MINT_TOKENS``); every mint is audited."""
-    await api_key_caller(request, app_id, TOKENS)
     context = context_of(request)
     if not context.settings.mint_tokens:
         raise Forbidden("Minting tokens is off (SESSILE_MINT_TOKENS).")
     body = await read_json(request, MintBody)
     claims = dict(body.claims)
     if body.user_id is not None:
-        user = await existing_user(context, body.user_id)
+        user = await context.users.existing(body.user_id)
         claims = {**(await context.custom_claims(user.id)), "sub": user.id, **claims}
     token, exp = await context.access_tokens.mint(claims, ttl=body.ttl)
-    await context.db.audit.add(
-        "token.minted",
-        now=context.clock.now(),
-        user_id=body.user_id,
-        data={"sub": claims.get("sub"), "exp": exp},
+    await context.audit.record(
+        "token.minted", user_id=body.user_id, data={"sub": claims.get("sub"), "exp": exp}
     )
     return JSONResponse(
         {"token": token, "expires_at": rfc3339(exp)}, status_code=201, headers=NO_STORE
     )
 
 
-@router.get("/config/claims", operation_id="get_claims_config", response_model=ClaimsMapping)
+@configuring.get("/config/claims", operation_id="get_claims_config", response_model=ClaimsMapping)
 async def get_claims(request: Request, app_id: str) -> JSONResponse:
     """The custom-claims mapping (``cc`` in every access token)."""
-    await api_key_caller(request, app_id, CONFIG)
-    mapping = await context_of(request).db.config.get(CONFIG_NAME)
-    return JSONResponse({"claims": mapping or {}}, headers=NO_STORE)
+    mapping = await context_of(request).custom_claims.stored()
+    return JSONResponse({"claims": mapping}, headers=NO_STORE)
 
 
-@router.put(
+@configuring.put(
     "/config/claims",
     operation_id="set_claims_config",
     response_model=ClaimsMapping,
@@ -103,10 +97,12 @@ async def get_claims(request: Request, app_id: str) -> JSONResponse:
 async def set_claims(request: Request, app_id: str) -> JSONResponse:
     """Replace the mapping; tokens issued from now on carry it (every node within seconds).
     Reserved names (``sub``, ``exp``, ``scope``, …) and oversized constants are refused."""
-    await api_key_caller(request, app_id, CONFIG)
     body = await read_json(request, ClaimsMapping)
-    mapping = check_mapping(body.claims)
     context = context_of(request)
-    await context.db.config.put(CONFIG_NAME, mapping, now=context.clock.now())
-    context.custom_claims.forget()
+    mapping = await context.custom_claims.replace(body.claims, now=context.clock.now())
     return JSONResponse({"claims": mapping}, headers=NO_STORE)
+
+
+router = APIRouter(prefix="/v2/session/apps/{app_id}", tags=["management"])
+for _part in (minting, configuring):
+    router.include_router(_part)

@@ -1,6 +1,7 @@
 """The management API under Prelude's names (``/v2/session/apps/{app_id}/users/…``):
 one session's revocation, the profile, the status, the external id, the scopes, the
-identifiers, and a batch lookup. The routes of ``users.py`` keep working beside them.
+identifiers, and a batch lookup. The routes of ``users.py`` keep working beside them;
+as there, each router declares its API-key scope once.
 """
 
 from __future__ import annotations
@@ -13,25 +14,21 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sessile.api_scopes import SESSIONS, USERS_READ, USERS_WRITE
 from sessile.errors import BadRequest, NotFound
-from sessile.http.api_docs import NO_STORE, errors, json_body
-from sessile.http.api_key import api_key_caller
+from sessile.http.api_key import api_key
 from sessile.http.bodies import read_json
 from sessile.http.context import context_of
-from sessile.http.routes.users import IdentifierBody, UserView
-from sessile.http.views import user_view
+from sessile.http.openapi import NO_STORE, errors, json_body
+from sessile.http.routes.users import IdentifierBody, user_answer
+from sessile.http.views import UserView, user_views
 from sessile.identifiers import parse_identifier
 from sessile.store.users import Identifier
-from sessile.users import (
-    SCOPE,
-    add_identifier,
-    existing_user,
-    remove_identifier,
-    update_user,
-)
+from sessile.users import SCOPE
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/v2/session/apps/{app_id}", tags=["management"])
+reading = APIRouter(dependencies=[api_key(USERS_READ)])
+writing = APIRouter(dependencies=[api_key(USERS_WRITE)])
+sessions = APIRouter(dependencies=[api_key(SESSIONS)])
 
 _LOOKUP_MAX = 100
 
@@ -79,11 +76,7 @@ class UserMatches(BaseModel):
     users: list[UserView]
 
 
-def _user_answer(user: Any, status: int = 200) -> JSONResponse:
-    return JSONResponse(user_view(user), status_code=status, headers=NO_STORE)
-
-
-@router.post(
+@reading.post(
     "/users/batch_lookup",
     operation_id="batch_lookup_users",
     response_model=UserMatches,
@@ -93,18 +86,17 @@ def _user_answer(user: Any, status: int = 200) -> JSONResponse:
 async def batch_lookup(request: Request, app_id: str) -> JSONResponse:
     """The users holding any of these external ids or e-mail addresses (each list at most
     100), oldest first; at least one list must be given."""
-    await api_key_caller(request, app_id, USERS_READ)
     body = await read_json(request, BatchLookupBody)
     if not body.external_ids and not body.emails:
         raise BadRequest("Give external_ids, emails, or both.")
     emails = [parse_identifier({"type": "email_address", "value": email}) for email in body.emails]
-    users = await context_of(request).db.users.lookup(
-        external_ids=body.external_ids, identifiers_=emails
-    )
-    return JSONResponse({"users": [user_view(u) for u in users]}, headers=NO_STORE)
+    context = context_of(request)
+    users = await context.users.lookup(external_ids=body.external_ids, identifiers_=emails)
+    views = user_views(users, await context.users.identities(users))
+    return JSONResponse({"users": views}, headers=NO_STORE)
 
 
-@router.delete(
+@sessions.delete(
     "/users/{user_id}/sessions/{session_id}",
     operation_id="revoke_user_session",
     status_code=204,
@@ -115,17 +107,11 @@ async def revoke_user_session(
     request: Request, app_id: str, user_id: str, session_id: str
 ) -> Response:
     """Revoke one live session of the user (reason ``admin``)."""
-    await api_key_caller(request, app_id, SESSIONS)
-    context = context_of(request)
-    await existing_user(context, user_id)
-    if not await context.db.sessions.revoke(
-        session_id, reason="admin", now=context.clock.now(), user_id=user_id
-    ):
-        raise NotFound("The user has no live session with this id.")
+    await context_of(request).users.revoke_session(user_id, session_id)
     return Response(status_code=204)
 
 
-@router.patch(
+@writing.patch(
     "/users/{user_id}/profile",
     operation_id="update_user_profile",
     response_model=UserView,
@@ -134,15 +120,15 @@ async def revoke_user_session(
 )
 async def update_profile(request: Request, app_id: str, user_id: str) -> JSONResponse:
     """Merge into the profile (RFC 7396)."""
-    await api_key_caller(request, app_id, USERS_WRITE)
     body = await read_json(request, ProfileBody)
-    user = await update_user(context_of(request), user_id, profile_patch=body.profile)
+    context = context_of(request)
+    user = await context.users.update(user_id, profile_patch=body.profile)
     if user is None:
         raise NotFound("No such user.")
-    return _user_answer(user)
+    return await user_answer(context, user)
 
 
-@router.put(
+@writing.put(
     "/users/{user_id}/status",
     operation_id="set_user_status",
     response_model=UserView,
@@ -151,15 +137,15 @@ async def update_profile(request: Request, app_id: str, user_id: str) -> JSONRes
 )
 async def set_status(request: Request, app_id: str, user_id: str) -> JSONResponse:
     """Make the user ``active`` or ``inactive`` (no login; every session revoked)."""
-    await api_key_caller(request, app_id, USERS_WRITE)
     body = await read_json(request, StatusBody)
-    user = await update_user(context_of(request), user_id, disabled=body.status == "inactive")
+    context = context_of(request)
+    user = await context.users.update(user_id, disabled=body.status == "inactive")
     if user is None:
         raise NotFound("No such user.")
-    return _user_answer(user)
+    return await user_answer(context, user)
 
 
-@router.put(
+@writing.put(
     "/users/{user_id}/external_id",
     operation_id="set_user_external_id",
     response_model=UserView,
@@ -168,18 +154,15 @@ async def set_status(request: Request, app_id: str, user_id: str) -> JSONRespons
 )
 async def set_external_id(request: Request, app_id: str, user_id: str) -> JSONResponse:
     """Set (unique across users) or clear the user's id in your system."""
-    await api_key_caller(request, app_id, USERS_WRITE)
     body = await read_json(request, ExternalIdBody)
     context = context_of(request)
-    user = await context.db.users.set_fields(
-        user_id, now=context.clock.now(), external_id=body.external_id
-    )
+    user = await context.users.set_fields(user_id, external_id=body.external_id)
     if user is None:
         raise NotFound("No such user.")
-    return _user_answer(user)
+    return await user_answer(context, user)
 
 
-@router.put(
+@writing.put(
     "/users/{user_id}/scopes",
     operation_id="set_user_scopes",
     response_model=UserView,
@@ -188,16 +171,15 @@ async def set_external_id(request: Request, app_id: str, user_id: str) -> JSONRe
 )
 async def set_scopes(request: Request, app_id: str, user_id: str) -> JSONResponse:
     """Replace the scopes granted to the user."""
-    await api_key_caller(request, app_id, USERS_WRITE)
     body = await read_json(request, ScopesBody)
     context = context_of(request)
-    user = await context.db.users.set_fields(user_id, now=context.clock.now(), scopes=body.scopes)
+    user = await context.users.set_fields(user_id, scopes=body.scopes)
     if user is None:
         raise NotFound("No such user.")
-    return _user_answer(user)
+    return await user_answer(context, user)
 
 
-@router.post(
+@writing.post(
     "/users/{user_id}/identifiers",
     operation_id="add_user_identifier",
     status_code=201,
@@ -207,14 +189,14 @@ async def set_scopes(request: Request, app_id: str, user_id: str) -> JSONRespons
 )
 async def add_identifier_route(request: Request, app_id: str, user_id: str) -> JSONResponse:
     """Give the user another identifier; ``verified`` when you already proved it."""
-    await api_key_caller(request, app_id, USERS_WRITE)
     body = await read_json(request, IdentifierBody)
     identifier = parse_identifier({"type": body.type, "value": body.value})
-    user = await add_identifier(context_of(request), user_id, identifier, proven=body.verified)
-    return _user_answer(user, 201)
+    context = context_of(request)
+    user = await context.users.add_identifier(user_id, identifier, proven=body.verified)
+    return await user_answer(context, user, 201)
 
 
-@router.delete(
+@writing.delete(
     "/users/{user_id}/identifiers",
     operation_id="remove_user_identifier",
     response_model=UserView,
@@ -223,8 +205,13 @@ async def add_identifier_route(request: Request, app_id: str, user_id: str) -> J
 )
 async def remove_identifier_route(request: Request, app_id: str, user_id: str) -> JSONResponse:
     """Take an identifier from the user (any spelling of it)."""
-    await api_key_caller(request, app_id, USERS_WRITE)
     body = await read_json(request, RemoveIdentifierBody)
     identifier: Identifier = parse_identifier({"type": body.type, "value": body.value})
-    user = await remove_identifier(context_of(request), user_id, identifier)
-    return _user_answer(user)
+    context = context_of(request)
+    user = await context.users.remove_identifier(user_id, identifier)
+    return await user_answer(context, user)
+
+
+router = APIRouter(prefix="/v2/session/apps/{app_id}", tags=["management"])
+for _part in (reading, sessions, writing):
+    router.include_router(_part)

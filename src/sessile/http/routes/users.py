@@ -1,8 +1,9 @@
 """``/v2/session/apps/{app_id}/users``: the management API for users (DESIGN §7).
 
-Every route authenticates the API key before it reads anything else. Bodies go through
-``read_json`` (so an empty body is ``{}`` and problems are ``bad_request``); their schemas
-reach the OpenAPI document through ``openapi_extra``.
+Each router below declares the API-key scope of its routes once; the key is checked
+before anything else is read. Bodies go through ``read_json`` (so an empty body is ``{}``
+and problems are ``bad_request``); their schemas reach the OpenAPI document through
+``openapi_extra``.
 """
 
 from __future__ import annotations
@@ -14,22 +15,31 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from sessile.api_scopes import SESSIONS, USERS_READ, USERS_WRITE
-from sessile.errors import (
-    BadRequest,
-    NotFound,
-)
-from sessile.http.api_docs import NO_STORE, PAGING, errors, json_body
-from sessile.http.api_key import api_key_caller
+from sessile.context import AppContext
+from sessile.errors import BadRequest, NotFound
+from sessile.http.api_key import api_key
 from sessile.http.bodies import read_json
 from sessile.http.context import context_of
+from sessile.http.openapi import NO_STORE, PAGING, errors, json_body
 from sessile.http.paging import paging
-from sessile.http.views import session_view, user_views
+from sessile.http.views import Revoked, SessionList, UserList, UserView, session_page, user_views
 from sessile.identifiers import IDENTIFIER_TYPES, parse_identifier
-from sessile.users import SCOPE, create_user, delete_user, existing_user, set_password, update_user
+from sessile.store.users import User
+from sessile.users import SCOPE
 
-__all__ = ["router"]
+__all__ = ["IdentifierBody", "router", "user_answer"]
 
-router = APIRouter(prefix="/v2/session/apps/{app_id}", tags=["management"])
+reading = APIRouter(dependencies=[api_key(USERS_READ)])
+writing = APIRouter(dependencies=[api_key(USERS_WRITE)])
+sessions = APIRouter(dependencies=[api_key(SESSIONS)])
+
+
+async def user_answer(
+    context: AppContext, user: User, status: int = 200, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """One user as the management API answers with it, with its provider identities."""
+    [view] = user_views([user], await context.users.identities([user]))
+    return JSONResponse(view, status_code=status, headers={**NO_STORE, **(headers or {})})
 
 
 # Bodies ------------------------------------------------------------------------------------
@@ -87,69 +97,8 @@ class RevokeSessionsBody(BaseModel):
     )
 
 
-# Answers (for the OpenAPI document; the routes build the JSON themselves) ------------------
-class IdentifierView(BaseModel):
-    type: str
-    value: str
-    verified: bool = Field(description="Whether a code, or the backend, proved it.")
-
-
-class IdentityView(BaseModel):
-    provider: str = Field(description="The social-login provider's name, e.g. google.")
-    subject: str = Field(description="The provider's id for the person.")
-    email: str | None
-    email_verified: bool = Field(description="Whether the provider vouched for the address.")
-    created_at: str = Field(description="RFC 3339, UTC.")
-    last_login_at: str = Field(description="RFC 3339, UTC.")
-
-
-class UserView(BaseModel):
-    id: str
-    identifiers: list[IdentifierView]
-    email_verified: bool = Field(description="Some e-mail address of the user is proven.")
-    phone_verified: bool = Field(description="Some phone number of the user is proven.")
-    profile: dict[str, Any]
-    has_password: bool
-    created_at: str = Field(description="RFC 3339, UTC.")
-    updated_at: str = Field(description="RFC 3339, UTC.")
-    disabled: bool
-    identities: list[IdentityView] = Field(description="Social-login accounts linked to it.")
-    status: str = Field(description="`active`, or `inactive` (disabled).")
-    scopes: list[str]
-    external_id: str | None
-
-
-class UserList(BaseModel):
-    users: list[UserView]
-    total: int
-    limit: int
-    offset: int
-
-
-class SessionView(BaseModel):
-    id: str
-    device_type: str
-    device_model: str
-    os_version: str
-    country_code: str
-    created_at: str
-    last_seen_at: str
-    expires_at: str
-
-
-class SessionList(BaseModel):
-    sessions: list[SessionView]
-    total: int
-    limit: int
-    offset: int
-
-
-class Revoked(BaseModel):
-    revoked: int
-
-
 # Routes ------------------------------------------------------------------------------------
-@router.post(
+@writing.post(
     "/users",
     operation_id="create_user",
     status_code=201,
@@ -159,14 +108,12 @@ class Revoked(BaseModel):
 )
 async def create_user_route(request: Request, app_id: str) -> JSONResponse:
     """Create a user with identifiers, a profile and optionally a password."""
-    await api_key_caller(request, app_id, USERS_WRITE)
     context = context_of(request)
     body = await read_json(request, CreateUserBody)
     parsed = [
         (parse_identifier({"type": i.type, "value": i.value}), i.verified) for i in body.identifiers
     ]
-    user = await create_user(
-        context,
+    user = await context.users.create(
         [identifier for identifier, _ in parsed],
         profile=body.profile,
         password=body.password,
@@ -174,14 +121,11 @@ async def create_user_route(request: Request, app_id: str) -> JSONResponse:
         external_id=body.external_id,
         scopes=body.scopes,
     )
-    return JSONResponse(
-        (await user_views(context.db, [user]))[0],
-        status_code=201,
-        headers={**NO_STORE, "Location": f"/v2/session/apps/{app_id}/users/{user.id}"},
-    )
+    location = f"/v2/session/apps/{app_id}/users/{user.id}"
+    return await user_answer(context, user, 201, {"Location": location})
 
 
-@router.get(
+@reading.get(
     "/users",
     operation_id="list_users",
     response_model=UserList,
@@ -199,21 +143,18 @@ async def list_users(
     ),
 ) -> JSONResponse:
     """Users, oldest first; or the one user holding an identifier."""
-    await api_key_caller(request, app_id, USERS_READ)
     context = context_of(request)
     limit, offset = paging(request)
     if identifier_type is None and identifier_value is None:
-        users, total = await context.db.users.list(limit=limit, offset=offset)
+        users, total = await context.users.page(limit=limit, offset=offset)
     elif identifier_type is None or identifier_value is None:
         raise BadRequest("identifier_type and identifier_value go together.")
     else:
         wanted = parse_identifier({"type": identifier_type, "value": identifier_value})
-        found = await context.db.users.find_by_identifier(wanted)
-        total = 0 if found is None else 1
-        users = [found] if found is not None and offset == 0 else []
+        users, total = await context.users.holding(wanted, offset=offset)
     return JSONResponse(
         {
-            "users": await user_views(context.db, users),
+            "users": user_views(users, await context.users.identities(users)),
             "total": total,
             "limit": limit,
             "offset": offset,
@@ -222,7 +163,7 @@ async def list_users(
     )
 
 
-@router.get(
+@reading.get(
     "/users/{user_id}",
     operation_id="get_user",
     response_model=UserView,
@@ -230,13 +171,11 @@ async def list_users(
 )
 async def get_user(request: Request, app_id: str, user_id: str) -> JSONResponse:
     """One user."""
-    await api_key_caller(request, app_id, USERS_READ)
     context = context_of(request)
-    user = await existing_user(context, user_id)
-    return JSONResponse((await user_views(context.db, [user]))[0], headers=NO_STORE)
+    return await user_answer(context, await context.users.existing(user_id))
 
 
-@router.patch(
+@writing.patch(
     "/users/{user_id}",
     operation_id="update_user",
     response_model=UserView,
@@ -245,16 +184,15 @@ async def get_user(request: Request, app_id: str, user_id: str) -> JSONResponse:
 )
 async def update_user_route(request: Request, app_id: str, user_id: str) -> JSONResponse:
     """Merge into the profile (RFC 7396), and disable (revoking every session) or enable."""
-    await api_key_caller(request, app_id, USERS_WRITE)
     context = context_of(request)
     body = await read_json(request, UpdateUserBody)
-    user = await update_user(context, user_id, profile_patch=body.profile, disabled=body.disabled)
+    user = await context.users.update(user_id, profile_patch=body.profile, disabled=body.disabled)
     if user is None:
         raise NotFound("No such user.")
-    return JSONResponse((await user_views(context.db, [user]))[0], headers=NO_STORE)
+    return await user_answer(context, user)
 
 
-@router.delete(
+@writing.delete(
     "/users/{user_id}",
     operation_id="delete_user",
     status_code=204,
@@ -263,13 +201,12 @@ async def update_user_route(request: Request, app_id: str, user_id: str) -> JSON
 )
 async def delete_user_route(request: Request, app_id: str, user_id: str) -> Response:
     """Delete a user with their identifiers, after revoking every session."""
-    await api_key_caller(request, app_id, USERS_WRITE)
-    if not await delete_user(context_of(request), user_id):
+    if not await context_of(request).users.delete(user_id):
         raise NotFound("No such user.")
     return Response(status_code=204)
 
 
-@router.put(
+@writing.put(
     "/users/{user_id}/password",
     operation_id="set_user_password",
     response_model=UserView,
@@ -281,16 +218,17 @@ async def set_password_route(request: Request, app_id: str, user_id: str) -> JSO
 
     A backend has no current session to spare, so the choice is all or none.
     """
-    await api_key_caller(request, app_id, USERS_WRITE)
     context = context_of(request)
     body = await read_json(request, PasswordBody)
-    user = await set_password(context, user_id, body.password, revoke_sessions=body.revoke_sessions)
+    user = await context.users.set_password(
+        user_id, body.password, revoke_sessions=body.revoke_sessions
+    )
     if user is None:
         raise NotFound("No such user.")
-    return JSONResponse((await user_views(context.db, [user]))[0], headers=NO_STORE)
+    return await user_answer(context, user)
 
 
-@router.get(
+@sessions.get(
     "/users/{user_id}/sessions",
     operation_id="list_user_sessions",
     response_model=SessionList,
@@ -299,24 +237,15 @@ async def set_password_route(request: Request, app_id: str, user_id: str) -> JSO
 )
 async def list_user_sessions(request: Request, app_id: str, user_id: str) -> JSONResponse:
     """The user's live sessions, newest first: the shape of ``/v1/session/me/list``."""
-    await api_key_caller(request, app_id, SESSIONS)
     context = context_of(request)
     limit, offset = paging(request)
-    await existing_user(context, user_id)
+    await context.users.existing(user_id)
     rows, total = await context.sessions.list(user_id, limit=limit, offset=offset)
-    idle = context.settings.session_idle_timeout
-    return JSONResponse(
-        {
-            "sessions": [session_view(r, idle) for r in rows],
-            "total": total,
-            "limit": limit,
-            "offset": offset,
-        },
-        headers=NO_STORE,
-    )
+    page = session_page(rows, total, limit=limit, offset=offset, ends_at=context.sessions.ends_at)
+    return JSONResponse(page, headers=NO_STORE)
 
 
-@router.post(
+@sessions.post(
     "/users/{user_id}/sessions/revoke",
     operation_id="revoke_user_sessions",
     response_model=Revoked,
@@ -325,16 +254,12 @@ async def list_user_sessions(request: Request, app_id: str, user_id: str) -> JSO
 )
 async def revoke_user_sessions(request: Request, app_id: str, user_id: str) -> JSONResponse:
     """Revoke every live session of the user, or the one ``session_id`` names."""
-    await api_key_caller(request, app_id, SESSIONS)
     context = context_of(request)
     body = await read_json(request, RevokeSessionsBody)
-    await existing_user(context, user_id)
-    if body.session_id is None:
-        revoked = await context.sessions.revoke_user(user_id, reason="admin")
-    elif await context.db.sessions.revoke(
-        body.session_id, reason="admin", now=context.clock.now(), user_id=user_id
-    ):
-        revoked = 1
-    else:
-        raise NotFound("The user has no live session with this id.")
+    revoked = await context.users.revoke_session(user_id, body.session_id)
     return JSONResponse({"revoked": revoked})
+
+
+router = APIRouter(prefix="/v2/session/apps/{app_id}", tags=["management"])
+for _part in (writing, reading, sessions):
+    router.include_router(_part)

@@ -12,18 +12,19 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from sessile.api_scopes import WEBHOOKS
 from sessile.errors import NotFound
-from sessile.events.endpoints import activate_webhook, create_webhook, existing_webhook
-from sessile.http.api_docs import NO_STORE, errors, json_body
-from sessile.http.api_key import api_key_caller
+from sessile.http.api_key import api_key
 from sessile.http.bodies import read_json
 from sessile.http.context import context_of
+from sessile.http.openapi import NO_STORE, errors, json_body
 from sessile.http.views import rfc3339
 from sessile.store.events import QueuedEvent
 from sessile.store.webhooks import Webhook
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/v2/session/apps/{app_id}", tags=["webhooks"])
+router = APIRouter(
+    prefix="/v2/session/apps/{app_id}", tags=["webhooks"], dependencies=[api_key(WEBHOOKS)]
+)
 
 EventType = Literal[
     "user.created",
@@ -153,10 +154,8 @@ def _answer(webhook: Webhook, status: int = 200) -> JSONResponse:
 )
 async def create(request: Request, app_id: str) -> JSONResponse:
     """Register an endpoint; it receives events once activated."""
-    await api_key_caller(request, app_id, WEBHOOKS)
     body = await read_json(request, CreateWebhookBody)
-    webhook, secret = await create_webhook(
-        context_of(request),
+    webhook, secret = await context_of(request).endpoints.create(
         url=body.url,
         events=body.events,
         verification_token=body.verification_token,
@@ -169,8 +168,7 @@ async def create(request: Request, app_id: str) -> JSONResponse:
 @router.get("/webhooks", operation_id="list_webhooks", response_model=WebhookList)
 async def list_all(request: Request, app_id: str) -> JSONResponse:
     """Every endpoint, oldest first."""
-    await api_key_caller(request, app_id, WEBHOOKS)
-    webhooks = await context_of(request).db.webhooks.list()
+    webhooks = await context_of(request).endpoints.all()
     return JSONResponse({"webhooks": [_view(w) for w in webhooks]}, headers=NO_STORE)
 
 
@@ -181,8 +179,7 @@ async def list_all(request: Request, app_id: str) -> JSONResponse:
     responses=errors(404),
 )
 async def get(request: Request, app_id: str, webhook_id: str) -> JSONResponse:
-    await api_key_caller(request, app_id, WEBHOOKS)
-    return _answer(await existing_webhook(context_of(request), webhook_id))
+    return _answer(await context_of(request).endpoints.existing(webhook_id))
 
 
 @router.patch(
@@ -194,18 +191,10 @@ async def get(request: Request, app_id: str, webhook_id: str) -> JSONResponse:
 )
 async def update(request: Request, app_id: str, webhook_id: str) -> JSONResponse:
     """Change the event filter, or the URL (which needs a new activation)."""
-    await api_key_caller(request, app_id, WEBHOOKS)
     body = await read_json(request, UpdateWebhookBody)
-    context = context_of(request)
-    current = await existing_webhook(context, webhook_id)
-    values: dict[str, Any] = {}
-    if body.events is not None:
-        values["events"] = list(dict.fromkeys(body.events))
-    if body.url is not None and body.url != current.url:
-        values.update(url=body.url, active=False)
-    updated = await context.db.webhooks.update(webhook_id, now=context.clock.now(), **values)
-    if updated is None:
-        raise NotFound("No such webhook.")
+    updated = await context_of(request).endpoints.update(
+        webhook_id, url=body.url, events=body.events
+    )
     return _answer(updated)
 
 
@@ -218,8 +207,7 @@ async def update(request: Request, app_id: str, webhook_id: str) -> JSONResponse
 )
 async def delete(request: Request, app_id: str, webhook_id: str) -> Response:
     """Remove an endpoint with its queued events and dead letters."""
-    await api_key_caller(request, app_id, WEBHOOKS)
-    if not await context_of(request).db.webhooks.delete(webhook_id):
+    if not await context_of(request).endpoints.delete(webhook_id):
         raise NotFound("No such webhook.")
     return Response(status_code=204)
 
@@ -233,8 +221,7 @@ async def delete(request: Request, app_id: str, webhook_id: str) -> Response:
 async def activate(request: Request, app_id: str, webhook_id: str) -> JSONResponse:
     """Send the activation challenge (a GET with ``event=activate``, ``verification_token``,
     ``challenge`` and ``app_id``); the endpoint is active once it echoes the challenge."""
-    await api_key_caller(request, app_id, WEBHOOKS)
-    return _answer(await activate_webhook(context_of(request), webhook_id))
+    return _answer(await context_of(request).endpoints.activate(webhook_id))
 
 
 @router.get(
@@ -245,10 +232,7 @@ async def activate(request: Request, app_id: str, webhook_id: str) -> JSONRespon
 )
 async def dead_letters(request: Request, app_id: str, webhook_id: str) -> JSONResponse:
     """Events that were given up on after the retry horizon, oldest first (at most 100)."""
-    await api_key_caller(request, app_id, WEBHOOKS)
-    context = context_of(request)
-    await existing_webhook(context, webhook_id)
-    rows = await context.db.events.dead_letters(webhook_id)
+    rows = await context_of(request).endpoints.dead_letters(webhook_id)
     return JSONResponse({"events": [_dead_letter(r) for r in rows]}, headers=NO_STORE)
 
 
@@ -261,11 +245,6 @@ async def dead_letters(request: Request, app_id: str, webhook_id: str) -> JSONRe
 )
 async def redeliver(request: Request, app_id: str, webhook_id: str) -> JSONResponse:
     """Queue dead letters again, with a fresh retry horizon."""
-    await api_key_caller(request, app_id, WEBHOOKS)
     body = await read_json(request, RedeliverBody)
-    context = context_of(request)
-    await existing_webhook(context, webhook_id)
-    count = await context.db.events.redeliver(
-        webhook_id, now=context.clock.now(), event_ids=body.event_ids
-    )
+    count = await context_of(request).endpoints.redeliver(webhook_id, body.event_ids)
     return JSONResponse({"redelivered": count})

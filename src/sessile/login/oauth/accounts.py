@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 from sessile.clock import Clock
 from sessile.config import Settings
-from sessile.errors import Conflict, IdentifierAlreadyExists, InvalidIdentifier, Unauthorized
+from sessile.errors import Conflict, IdentifierAlreadyExists, InvalidIdentifier
 from sessile.identifiers import normalize_email
+from sessile.login.admission import admitted
 from sessile.login.oauth.profile import ProviderProfile
 from sessile.login.otp import OtpResult
 from sessile.login.ownership import Ownership
@@ -64,7 +65,7 @@ class Accounts:
         identity = await self._db.identities.find(profile.provider, profile.subject)
         if identity is not None:
             user = await self._db.users.get(identity.user_id)
-            _check_enabled(user)
+            admitted(user)
             await self._db.identities.touch(
                 profile.provider, profile.subject, now=self._clock.now()
             )
@@ -75,7 +76,7 @@ class Accounts:
         existing = await self._db.users.find_by_identifier(email)
         if existing is not None:
             if profile.email_verified and self._settings.oauth_allow_email_account_merge:
-                _check_enabled(existing)
+                admitted(existing)
                 await self._attach(existing, profile, email)
                 log.info(
                     "provider identity linked by verified e-mail", extra={"user_id": existing.id}
@@ -105,7 +106,7 @@ class Accounts:
             if identity is None:
                 raise Conflict("The sign-in raced with another; try again.")
             found = await self._db.users.get(identity.user_id)
-            _check_enabled(found)
+            admitted(found)
             assert found is not None
             return found
         return user
@@ -146,12 +147,7 @@ class Accounts:
                 user = await self._db.users.find_by_identifier(email)
                 if user is None:
                     raise
-        _check_enabled(user)
+        admitted(user)
         await self._attach(user, profile, email)
         log.info("provider identity linked after a code", extra={"user_id": user.id})
         return OtpResult(user.id, auth_method(profile.provider))
-
-
-def _check_enabled(user: User | None) -> None:
-    if user is None or user.disabled_at is not None:
-        raise Unauthorized("This account can't log in.")

@@ -15,7 +15,6 @@ Core §3.1), on the wire of Prelude's SDK.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import secrets
@@ -25,6 +24,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sessile.clock import Clock
 from sessile.config import Settings
+from sessile.crypto import secret_hash
 from sessile.errors import (
     BadRequest,
     InvalidOAuthState,
@@ -47,10 +47,6 @@ log = logging.getLogger("sessile.login")
 
 CALLBACK_PATH = "/v1/session/login/oauth/{provider}/callback"
 _ERROR_CODE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-
-
-def _hash(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
 
 
 def with_params(url: str, params: Mapping[str, str]) -> str:
@@ -135,9 +131,9 @@ class OAuthLogin:
         now = self._clock.now()
         await self._db.oauth_states.create(
             OAuthState(
-                state_hash=_hash(state),
+                state_hash=secret_hash(state),
                 provider=provider_name,
-                binder_hash=_hash(binder),
+                binder_hash=secret_hash(binder),
                 redirect_uri=redirect_uri,
                 client_code_challenge=code_challenge,
                 code_verifier=verifier,
@@ -155,10 +151,10 @@ class OAuthLogin:
         expired or foreign one. Checked before anything else in the callback."""
         if not state or len(state) > 200:
             raise InvalidOAuthState("The sign-in answer has no usable state.")
-        row = await self._db.oauth_states.get(_hash(state))
+        row = await self._db.oauth_states.get(secret_hash(state))
         if row is None or row.provider != provider_name:
             raise InvalidOAuthState("This sign-in is unknown; start again.")
-        if not binder or not secrets.compare_digest(row.binder_hash, _hash(binder)):
+        if not binder or not secrets.compare_digest(row.binder_hash, secret_hash(binder)):
             log.warning("oauth state from another browser", extra={"provider": provider_name})
             raise InvalidOAuthState("This sign-in was started in another browser.")
         if not await self._db.oauth_states.consume(row.state_hash, now=self._clock.now()):

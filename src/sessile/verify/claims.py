@@ -1,4 +1,7 @@
-"""Access-token claims (RFC 9068 §2.2, RFC 7519 §4.1): plain values in, typed claims out."""
+"""Access-token claims (RFC 9068 §2.2, RFC 7519 §4.1): plain values in, typed claims out.
+
+The one claims module: the verifier and sessile's own access-token check both use it.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The events a webhook endpoint can subscribe to (Prelude's names)."""
+"""The events a webhook endpoint can subscribe to (Prelude's names); the stores record
+them, the webhook worker delivers them."""
 
 from __future__ import annotations
 

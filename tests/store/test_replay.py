@@ -11,8 +11,9 @@ import pytest
 import sqlalchemy as sa
 from redis.asyncio import Redis
 
-from sessile.dpop import RedisReplayStore, ReplayStore, SqlReplayStore
+from sessile.dpop import ReplayStore
 from sessile.store.database import Database
+from sessile.store.replay import RedisReplayStore, SqlReplayStore
 from sessile.store.schema import dpop_replay
 
 JKT = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"

@@ -1,4 +1,5 @@
-"""The DPoP replay cache, RFC 9449 §11.1: each ``(jkt, jti)`` is accepted once.
+"""The DPoP replay cache's stores (``sessile.dpop.replay_cache.ReplayStore``), RFC 9449
+§11.1: each ``(jkt, jti)`` is accepted once.
 
 A pair is kept until ``expires_at``, the end of the window in which its proof
 could still be accepted; after that the proof fails its freshness check anyway.
@@ -9,29 +10,19 @@ the database (DESIGN §3.7).
 from __future__ import annotations
 
 import math
-from typing import Protocol
 
 import sqlalchemy as sa
 from redis.asyncio import Redis
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from sessile.config import Settings
+from sessile.dpop.replay_cache import ReplayStore
 from sessile.store.drivers import Driver
 from sessile.store.drivers.base import compile_statement
 from sessile.store.schema import dpop_replay
 
-__all__ = ["RedisReplayStore", "ReplayStore", "SqlReplayStore"]
-
-
-class ReplayStore(Protocol):
-    async def remember(self, jkt: str, jti: str, *, expires_at: float, now: float) -> bool:
-        """Record ``(jkt, jti)`` until ``expires_at``.
-
-        Return True when the pair is new (or its record has expired), False
-        when it was already recorded: the proof is a replay. Atomic across
-        processes.
-        """
-        ...
+__all__ = ["RedisReplayStore", "SqlReplayStore", "create_replay_store"]
 
 
 class SqlReplayStore:
@@ -98,3 +89,11 @@ class RedisReplayStore:
         ttl_ms = max(1, math.ceil((expires_at - now) * 1000)) + self._margin_ms
         created = await self._client.set(self.key(jkt, jti), b"1", nx=True, px=ttl_ms)
         return bool(created)
+
+
+def create_replay_store(settings: Settings, engine: AsyncEngine, driver: Driver) -> ReplayStore:
+    """Redis when ``redis_url`` is configured, else the database (DESIGN §3.7)."""
+    if settings.redis_url:
+        client: Redis = Redis.from_url(settings.redis_url)
+        return RedisReplayStore(client, prefix=f"sessile:{settings.app_id}:dpop:jti:")
+    return SqlReplayStore(engine, driver)

@@ -11,19 +11,14 @@ import pytest
 
 from sessile.clock import FixedClock
 from sessile.config import Settings
-from sessile.dpop import (
-    DPoPVerifier,
-    RedisReplayStore,
-    SqlReplayStore,
-    create_replay_store,
-    jwk_thumbprint,
-)
+from sessile.http.dpop import DPoPVerifier
 from sessile.shared_secrets import SharedSecrets
 from sessile.store.database import Database
 from sessile.store.migrate import upgrade
+from sessile.store.replay import RedisReplayStore, SqlReplayStore, create_replay_store
 from tests.dpop.app import ROUTE, create_app
 from tests.dpop.conftest import T0
-from tests.dpop.proofs import ProofKey
+from tests.dpop.proofs import ProofKey, rfc7638
 
 PUBLIC_URL = "https://sessile.test"
 URL = PUBLIC_URL + ROUTE
@@ -88,7 +83,7 @@ async def test_nonce_round_trip_then_success(server: Server) -> None:
     nonce = first.headers["DPoP-Nonce"]
     second = await server.post(key.proof(iat=T0, nonce=nonce, jti="j"))
     assert second.status_code == 200
-    assert second.json() == {"jkt": jwk_thumbprint(key.public_jwk), "jti": "j", "htu": URL}
+    assert second.json() == {"jkt": rfc7638(key.public_jwk), "jti": "j", "htu": URL}
     assert second.headers["DPoP-Nonce"] == nonce
 
 
@@ -97,7 +92,7 @@ async def test_every_failure_carries_a_nonce(server: Server) -> None:
     assert_error(await server.post(None), "missing_dpop_proof")
     assert_error(await server.post("x.y.z"), "invalid_dpop_proof")
     nonce = (await server.post(None)).headers["DPoP-Nonce"]
-    bound = jwk_thumbprint(ProofKey().public_jwk)
+    bound = rfc7638(ProofKey().public_jwk)
     mismatch = await server.post(key.proof(iat=T0, nonce=nonce), **{"x-test-expected-jkt": bound})
     assert_error(mismatch, "dpop_key_mismatch")
 

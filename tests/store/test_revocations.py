@@ -29,24 +29,3 @@ async def test_revocations_feed_rows(database: Database) -> None:
     assert await database.revocations.after(rows[1].seq, limit=100) == rows[2:]
     assert await database.revocations.purge(before=22.5) == 2
     assert await database.revocations.after(0, limit=100) == rows[2:]
-
-
-async def test_api_keys(database: Database) -> None:
-    key, secret = await database.api_keys.create("backend", now=1.0)
-    assert secret.startswith(f"sk_{key.id}_")
-    found = await database.api_keys.authenticate(secret, now=2.0)
-    assert found is not None
-    assert found.id == key.id
-    assert (
-        await database.api_keys.authenticate(
-            secret[:-1] + ("A" if secret[-1] != "A" else "B"), now=2.0
-        )
-        is None
-    )
-    assert await database.api_keys.authenticate("sk_nope", now=2.0) is None
-    [listed] = await database.api_keys.list()
-    assert listed.last_used_at == 2.0
-    assert secret not in repr(listed)
-    assert await database.api_keys.revoke(key.id, now=3.0)
-    assert await database.api_keys.authenticate(secret, now=4.0) is None
-    assert not await database.api_keys.revoke(key.id, now=5.0)

@@ -4,7 +4,7 @@ The HTTP layer's side of :mod:`sessile.dpop.proof`: read the ``DPoP`` headers,
 build the endpoint URL from the configured public URL, and put a fresh
 ``DPoP-Nonce`` on every response of a DPoP route, success or failure::
 
-    proof = await dpop.verify(request, "/v1/session/refresh", expected_jkt=session.jkt)
+    proof = await dpop.verify(request)  # htu: the public URL of the matched route
     ...
     return JSONResponse(body, headers=await dpop.nonce_headers())
 
@@ -20,8 +20,6 @@ import hashlib
 from typing import Protocol
 
 from fastapi.responses import JSONResponse
-from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -29,15 +27,28 @@ from sessile.clock import Clock
 from sessile.config import Settings
 from sessile.dpop.nonce import NonceIssuer
 from sessile.dpop.proof import ProofPolicy, ValidatedProof, check_proof, validate_proof
-from sessile.dpop.replay import RedisReplayStore, ReplayStore, SqlReplayStore
+from sessile.dpop.replay_cache import ReplayStore
 from sessile.errors import InvalidDPoPProof, SessileError
 from sessile.http.errors import error_response
-from sessile.store.drivers import Driver
 
-__all__ = ["NONCE_SECRET_NAME", "DPoPVerifier", "SecretSource", "create_replay_store"]
+__all__ = [
+    "NONCE_SECRET_NAME",
+    "DPoPVerifier",
+    "SecretSource",
+    "endpoint_path",
+]
 
 #: The :class:`~sessile.shared_secrets.SharedSecrets` name of the nonce HMAC key.
 NONCE_SECRET_NAME = "dpop-nonce"
+
+
+def endpoint_path(request: Request) -> str:
+    """The path of the route that matched ``request``: the endpoint its proof's ``htu``
+    must name, so no route restates its own path."""
+    path = getattr(request.scope.get("route"), "path", None)
+    if not isinstance(path, str):
+        raise RuntimeError("a DPoP proof is checked inside a route")
+    return path
 
 
 class SecretSource(Protocol):
@@ -75,9 +86,10 @@ class DPoPVerifier:
         return self._nonces
 
     async def verify(
-        self, request: Request, path: str, expected_jkt: str | None = None
+        self, request: Request, path: str | None = None, expected_jkt: str | None = None
     ) -> ValidatedProof:
-        """Validate the request's proof for the endpoint at ``path`` under the public URL.
+        """Validate the request's proof for the endpoint at ``path`` under the public URL
+        (by default the path of the route that matched the request).
 
         Raises a :class:`~sessile.errors.DPoPError`; answer it with
         :meth:`error_response` so the client gets a nonce to retry with.
@@ -85,7 +97,7 @@ class DPoPVerifier:
         return await validate_proof(
             request.headers.getlist("dpop"),
             method=request.method,
-            url=self._settings.url(path),
+            url=self._settings.url(path or endpoint_path(request)),
             clock=self._clock,
             nonces=await self.nonces(),
             replay=self._replay,
@@ -93,13 +105,13 @@ class DPoPVerifier:
             expected_jkt=expected_jkt,
         )
 
-    async def check(self, request: Request, path: str) -> ValidatedProof:
+    async def check(self, request: Request, path: str | None = None) -> ValidatedProof:
         """:meth:`verify` without the replay check: for ``/refresh``, whose rotation
         carries the proof's replay check in its own write (DESIGN §3.7)."""
         return check_proof(
             request.headers.getlist("dpop"),
             method=request.method,
-            url=self._settings.url(path),
+            url=self._settings.url(path or endpoint_path(request)),
             clock=self._clock,
             nonces=await self.nonces(),
             policy=self._policy,
@@ -117,7 +129,9 @@ class DPoPVerifier:
         ):
             raise InvalidDPoPProof("The DPoP proof has been used before.")
 
-    async def verify_challenge_proof(self, request: Request, path: str) -> ValidatedProof:
+    async def verify_challenge_proof(
+        self, request: Request, path: str | None = None
+    ) -> ValidatedProof:
         """A step-up proof, whose ``jti`` is the challenge token's (DESIGN §12).
 
         Prelude's SDK signs these without a nonce and never retries them, so freshness
@@ -127,7 +141,7 @@ class DPoPVerifier:
         proof = check_proof(
             request.headers.getlist("dpop"),
             method=request.method,
-            url=self._settings.url(path),
+            url=self._settings.url(path or endpoint_path(request)),
             clock=self._clock,
             nonces=await self.nonces(),
             policy=dataclasses.replace(self._policy, nonce_required=False),
@@ -155,11 +169,3 @@ class DPoPVerifier:
     async def error_response(self, error: SessileError) -> JSONResponse:
         """The usual JSON error response, plus ``DPoP-Nonce``."""
         return error_response(error, headers=await self.nonce_headers())
-
-
-def create_replay_store(settings: Settings, engine: AsyncEngine, driver: Driver) -> ReplayStore:
-    """Redis when ``redis_url`` is configured, else the database (DESIGN §3.7)."""
-    if settings.redis_url:
-        client: Redis = Redis.from_url(settings.redis_url)
-        return RedisReplayStore(client, prefix=f"sessile:{settings.app_id}:dpop:jti:")
-    return SqlReplayStore(engine, driver)

@@ -1,0 +1,32 @@
+"""``/login/finalize`` (DESIGN §6): a challenge token becomes a session bound to the key
+of the proof that presents it."""
+
+from __future__ import annotations
+
+from sessile.errors import BadRequest
+from sessile.login.admission import admitted
+from sessile.sessions import ChallengeTokens, ClientFacts, IssuedTokens, SessionService
+from sessile.store.users import UserStore
+
+__all__ = ["LoginFinalizer"]
+
+
+class LoginFinalizer:
+    def __init__(
+        self, challenges: ChallengeTokens, users: UserStore, sessions: SessionService
+    ) -> None:
+        self._challenges = challenges
+        self._users = users
+        self._sessions = sessions
+
+    async def finalize(
+        self, token: str, code_verifier: str | None, *, jkt: str, client: ClientFacts
+    ) -> IssuedTokens:
+        """Spend the challenge token and open a session for its user, if they may log in."""
+        challenge = await self._challenges.redeem(token, code_verifier)
+        if challenge is None:
+            raise BadRequest("The challenge token is invalid, used or expired.")
+        user = admitted(await self._users.get(challenge.user_id))
+        return await self._sessions.create(
+            user_id=user.id, jkt=jkt, auth_method=challenge.auth_method, client=client
+        )
