@@ -39,8 +39,20 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
 
 
 def _dsn(url: str) -> str:
-    """The libpq URL asyncpg takes, from SQLAlchemy's ``postgresql+asyncpg://`` one."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    """The libpq URL asyncpg takes, from SQLAlchemy's ``postgresql+asyncpg://`` one.
+
+    SQLAlchemy writes several hosts as ``?host=a:1&host=b:2``; asyncpg reads only the
+    last of those, so they go back into the libpq form ``a:1,b:2``.
+    """
+    parsed = make_url(url).set(drivername="postgresql")
+    hosts = parsed.query.get("host")
+    if not isinstance(hosts, tuple):
+        return parsed.render_as_string(hide_password=False)
+    rendered = parsed.difference_update_query(["host"]).render_as_string(hide_password=False)
+    scheme, _, rest = rendered.partition("://")
+    credentials, _, path = rest.rpartition("@") if "@" in rest else ("", "", rest)
+    prefix = f"{credentials}@" if credentials else ""
+    return f"{scheme}://{prefix}{','.join(hosts)}{path}"
 
 
 class _Connections:
