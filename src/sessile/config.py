@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     database_url: str = ""
     redis_url: str | None = None
+    # The longest a database statement, a connection attempt or a wait for a pooled
+    # connection may take before the request answers 503; Redis calls get the same bound.
+    database_timeout: float = Field(default=10.0, gt=0, le=300)
     secret_key: SecretStr | None = None
     cors_origins: CommaList = []
     delivery: Literal["outbox", "smtp", "webhook"] = "outbox"

@@ -98,7 +98,7 @@ class AppContext:
             settings.secret_key.get_secret_value() if settings.secret_key else None,
             settings.data_dir,
         )
-        db = Database.from_url(settings.sqlalchemy_url)
+        db = Database.from_url(settings.sqlalchemy_url, timeout=settings.database_timeout)
         ring = KeyRing(
             db.keys,
             server_secret,
@@ -129,7 +129,12 @@ class AppContext:
         )
         passwords = Passwords.from_settings(settings)
         challenges = ChallengeTokens(db.challenges, clock)
-        limits = RateLimits(db.engine, settings.redis_url, prefix=f"sessile:{settings.app_id}")
+        limits = RateLimits(
+            db.engine,
+            settings.redis_url,
+            prefix=f"sessile:{settings.app_id}",
+            timeout=settings.database_timeout,
+        )
         sender = DeliveryQueue(
             db.deliveries,
             create_sender(settings),

@@ -160,6 +160,9 @@ class DPoPVerifier:
 def create_replay_store(settings: Settings, engine: AsyncEngine, driver: Driver) -> ReplayStore:
     """Redis when ``redis_url`` is configured, else the database (DESIGN §3.7)."""
     if settings.redis_url:
-        client: Redis = Redis.from_url(settings.redis_url)
+        bound = settings.database_timeout
+        client: Redis = Redis.from_url(
+            settings.redis_url, socket_timeout=bound, socket_connect_timeout=bound
+        )
         return RedisReplayStore(client, prefix=f"sessile:{settings.app_id}:dpop:jti:")
     return SqlReplayStore(engine, driver)

@@ -65,9 +65,10 @@ class _Connections:
     a list pop and a release a list append.
     """
 
-    def __init__(self, dsn: str, size: int) -> None:
+    def __init__(self, dsn: str, size: int, timeout: float) -> None:
         self._dsn = dsn
         self._size = size
+        self._timeout = timeout
         self._open = 0
         self._idle: list[asyncpg.Connection] = []
         self._waiters: deque[asyncio.Future[asyncpg.Connection | None]] = deque()
@@ -78,24 +79,28 @@ class _Connections:
         if self._open >= self._size:
             waiter = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)
-            try:
-                conn = await waiter
-            except asyncio.CancelledError:
-                # Handed a connection (or its place) just as the caller gave up: pass it on.
-                if waiter.done() and not waiter.cancelled():
-                    handed = waiter.result()
-                    if handed is not None:
-                        self.release(handed)
-                    else:
-                        self._hand_over(None)
-                raise
+            # Bounded: when the database is slow, requests fail (503) rather than queue up.
+            async with asyncio.timeout(self._timeout):
+                try:
+                    conn = await waiter
+                except asyncio.CancelledError:
+                    # Handed a connection (or its place) just as the caller gave up: pass it on.
+                    if waiter.done() and not waiter.cancelled():
+                        handed = waiter.result()
+                        if handed is not None:
+                            self.release(handed)
+                        else:
+                            self._hand_over(None)
+                    raise
             if conn is not None:
                 return conn
         # Below the size, or a broken connection's place was handed over: open one.
         self._open += 1
         try:
             # timeout: a stopped server fails fast, not after the OS gives up.
-            return await asyncpg.connect(self._dsn, timeout=5, command_timeout=30)
+            return await asyncpg.connect(
+                self._dsn, timeout=min(5.0, self._timeout), command_timeout=self._timeout
+            )
         except BaseException:
             self._open -= 1
             self._hand_over(None)
@@ -135,8 +140,8 @@ class _Connections:
 class PostgresDriver:
     dialect: Dialect = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
 
-    def __init__(self, url: str, *, max_size: int = 10) -> None:
-        self._connections = _Connections(_dsn(url), max_size)
+    def __init__(self, url: str, *, max_size: int = 10, timeout: float = 30.0) -> None:
+        self._connections = _Connections(_dsn(url), max_size, timeout)
 
     async def rows(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
         try:
