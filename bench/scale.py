@@ -56,11 +56,12 @@ SESSION_COLUMNS = (
 def _session_rows(
     start: int, stop: int, now: float, user: str | None = None
 ) -> Iterator[tuple[Any, ...]]:
-    jkt = "k" * 43
+    tag = "m" if user else ""
     for n in range(start, stop):
+        jkt = f"{n:042d}{tag}"  # a key of its own: the rotation looks up the key's sessions
         owner = user or f"usr_scale{n // SESSIONS_PER_USER:09d}"
         yield (
-            f"ses_scale{n:010d}{'m' if user else ''}", owner, jkt, "password",
+            f"ses_scale{n:010d}{tag}", owner, jkt, "password",
             f"{n:064x}", 1, now - n % 86_400, now - n % 3_600, now + 86_400 * 60, "desktop",
             "127.0.0.1", "Mozilla/5.0 (X11; Linux x86_64) bench",
         )  # fmt: skip
