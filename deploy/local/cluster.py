@@ -175,7 +175,8 @@ class Cluster:
             self.primary.start()
             self.standby = Postgres("replica")
             self.standby.replicate(self.primary)
-            self.standby.start()
+            # Back to the primary within a second of its restart: until then commits wait.
+            self.standby.start(wal_retrieve_retry_interval="1s")
             self.primary.stop()
             # A commit returns once the replica has flushed it: what a client was told
             # survives the primary's loss.
@@ -189,6 +190,15 @@ class Cluster:
             f"postgresql+asyncpg://postgres@/{DATABASE}?{host_query}"
             "&target_session_attrs=read-write"
         )
+
+    def unhandled(self) -> list[str]:
+        """The nodes' log lines of errors that became 500s."""
+        return [
+            line
+            for node in self.nodes
+            for line in node.output().splitlines()
+            if "unhandled error" in line
+        ]
 
     def stop(self) -> None:
         self.nginx.stop()

@@ -33,6 +33,10 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncpg.AdminShutdownError,
     asyncpg.OperatorInterventionError,
     asyncpg.InsufficientResourcesError,
+    # The connection's protocol state is lost (a statement cut short by a timeout or a
+    # server shutdown, then a rollback on it), or no host of a multi-host URL is writable
+    # yet (a failover under way): the connection is dropped and the request answers 503.
+    asyncpg.InternalClientError,
     OSError,
     asyncio.TimeoutError,
 )
