@@ -26,7 +26,7 @@ def require_topology() -> None:
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Cluster]:
-    """nginx, 3 nodes × 2 workers, a PostgreSQL primary with a synchronous replica and
+    """nginx, 3 nodes of 2 workers, a PostgreSQL primary with a synchronous replica and
     Redis, all of the test's own: stopping them harms no other test."""
     require_topology()
     with Cluster(env={"SESSILE_DATABASE_TIMEOUT": str(DATABASE_TIMEOUT)}) as running:
