@@ -193,12 +193,11 @@ class Cluster:
 
     def unhandled(self) -> list[str]:
         """The nodes' log lines of errors that became 500s."""
-        return [
-            line
-            for node in self.nodes
-            for line in node.output().splitlines()
-            if "unhandled error" in line
-        ]
+        return self.logged("unhandled error")
+
+    def logged(self, text: str) -> list[str]:
+        """The nodes' log lines that hold ``text``."""
+        return [line for node in self.nodes for line in node.output().splitlines() if text in line]
 
     def stop(self) -> None:
         self.nginx.stop()

@@ -34,6 +34,7 @@ class Answer:
     code: str
     seconds: float
     retry_after: str | None = None
+    message: str = ""
     at: float = field(default_factory=time.monotonic)
 
 
@@ -75,9 +76,9 @@ async def _post(
     return response, time.monotonic() - started, nonce
 
 
-def _code(response: httpx.Response) -> str:
+def _code(response: httpx.Response, field: str = "code") -> str:
     try:
-        return str(response.json().get("code", ""))
+        return str(response.json().get(field, ""))
     except ValueError:
         return ""
 
@@ -86,7 +87,12 @@ def _answer(what: str, response: httpx.Response | None, seconds: float) -> Answe
     if response is None:
         return Answer(what, 0, "no_answer", seconds)
     return Answer(
-        what, response.status_code, _code(response), seconds, response.headers.get("Retry-After")
+        what,
+        response.status_code,
+        _code(response),
+        seconds,
+        response.headers.get("Retry-After"),
+        _code(response, "message"),
     )
 
 

@@ -28,7 +28,10 @@ async def _start(
 ) -> tuple[Sessions, list[Session], list[str]]:
     sessions = Sessions(cluster.url, cluster.database_url)
     async with httpx.AsyncClient(timeout=30) as http:
-        logged_in = await sessions.log_in(http, clients)
+        try:
+            logged_in = await sessions.log_in(http, clients)
+        except AssertionError as error:
+            raise AssertionError(f"{error}; {cluster.logged('unavailable')[-3:]}") from None
     return sessions, logged_in, await sessions.challenges(logins)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+import asyncpg
 import pytest
 import sqlalchemy as sa
 
@@ -55,4 +56,23 @@ async def test_a_wait_for_a_pooled_connection_gives_up_in_time(own_postgres_url:
         assert await driver.rows(SLEEP, {"s": 0.0}) == [(None,)]
         assert driver.open_connections() == 1
     finally:
+        await driver.close()
+
+
+async def test_a_connection_the_server_closed_while_idle_is_not_used(
+    own_postgres_url: str,
+) -> None:
+    pid = compile_statement(sa.select(sa.func.pg_backend_pid()), PostgresDriver.dialect)
+    driver = PostgresDriver(own_postgres_url, max_size=2, timeout=5.0)
+    admin = await asyncpg.connect(own_postgres_url.replace("+asyncpg", ""))
+    try:
+        [(first,)] = await driver.rows(pid, {})
+        # The server ends the idle connection, as a restart or a failover does.
+        assert await admin.fetchval("SELECT pg_terminate_backend($1)", first)
+        await asyncio.sleep(0.3)
+        [(second,)] = await driver.rows(pid, {})  # no 503: a new connection serves it
+        assert second != first
+        assert driver.open_connections() == 1
+    finally:
+        await admin.close()
         await driver.close()

@@ -78,8 +78,14 @@ class _Connections:
         self._waiters: deque[asyncio.Future[asyncpg.Connection | None]] = deque()
 
     async def acquire(self) -> asyncpg.Connection:
-        if self._idle:
-            return self._idle.pop()
+        while self._idle:
+            conn = self._idle.pop()
+            if not conn.is_closed():
+                return conn
+            # Closed while idle (the server restarted or failed over): drop it, so that no
+            # request fails on it once the database is back.
+            conn.terminate()
+            self._open -= 1
         if self._open >= self._size:
             waiter = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)
