@@ -11,7 +11,8 @@ temporary folder, a free port) and a replica made with ``pg_basebackup``, in syn
 replication; the nodes connect with a libpq multi-host URL and
 ``target_session_attrs=read-write``, so after the replica is promoted they find it by
 themselves. With ``--postgres`` the nodes use that server instead (an existing one, such
-as the machine's at 5432) and no replica is made. Likewise ``--redis``. nginx is
+as the machine's at 5432; the database must exist: ``createdb sessile``) and no replica is
+made. Likewise ``--redis``. nginx is
 installed from Debian's package when it is missing. Ctrl-C stops everything it started
 and removes its folders. The fault tests (tests/deploy/) use this module with servers of
 their own, so that stopping them harms nothing else.
