@@ -21,6 +21,7 @@ from typing import Protocol
 
 from fastapi.responses import JSONResponse
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
@@ -161,8 +162,12 @@ def create_replay_store(settings: Settings, engine: AsyncEngine, driver: Driver)
     """Redis when ``redis_url`` is configured, else the database (DESIGN §3.7)."""
     if settings.redis_url:
         bound = settings.database_timeout
+        # A connection Redis closed (a restart) is reopened once, not failed on.
         client: Redis = Redis.from_url(
-            settings.redis_url, socket_timeout=bound, socket_connect_timeout=bound
+            settings.redis_url,
+            socket_timeout=bound,
+            socket_connect_timeout=bound,
+            retry_on_error=[RedisConnectionError],
         )
         return RedisReplayStore(client, prefix=f"sessile:{settings.app_id}:dpop:jti:")
     return SqlReplayStore(engine, driver)

@@ -15,6 +15,7 @@ from limits.aio.strategies import (
     MovingWindowRateLimiter,
     RateLimiter,
 )
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sessile.errors import RateLimited
@@ -46,6 +47,8 @@ class RateLimits:
                 key_prefix=f"{prefix}:limits",
                 socket_timeout=timeout,
                 socket_connect_timeout=timeout,
+                # A connection Redis closed (a restart) is reopened once, not failed on.
+                retry_on_error=[RedisConnectionError],  # type: ignore[arg-type]
             )
             self._limiter = MovingWindowRateLimiter(storage)
         else:
