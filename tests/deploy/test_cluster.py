@@ -1,7 +1,8 @@
 """Faults under load on the local topology (deploy/local): a node killed, PostgreSQL
-restarted, Redis stopped, a failover to the replica. Each runs a bounded load of real
-refreshes and logins through nginx, then checks what every client saw and that every
-session is still whole: alive, at the generation its client holds (none rotated twice)."""
+restarted, Redis stopped, a slow database (a node behind a latency proxy), a failover to
+the replica. Each runs a bounded load of real refreshes (and logins, through nginx), then
+checks what every client saw and that every session is still whole: alive, at the
+generation its client holds (none rotated twice)."""
 
 from __future__ import annotations
 
