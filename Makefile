@@ -48,8 +48,8 @@ run: setup demo
 		$(VENV)/bin/sessile serve --host $(HOST) --port $(PORT) --demo --demo-outbox
 
 lint-python: python
-	$(VENV)/bin/ruff check src tests bench
-	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/ruff check src tests bench deploy
+	$(VENV)/bin/ruff format --check src tests bench deploy
 	$(VENV)/bin/mypy
 
 # The demo's types come from the built SDK, so both are built before they are linted.
@@ -68,8 +68,8 @@ test-js: demo
 test: lint test-python test-js
 
 format: setup
-	$(VENV)/bin/ruff format src tests bench
-	$(VENV)/bin/ruff check --fix src tests bench
+	$(VENV)/bin/ruff format src tests bench deploy
+	$(VENV)/bin/ruff check --fix src tests bench deploy
 
 clean:
 	rm -rf $(TOOLS) $(VENV) var $(addsuffix /node_modules,$(NPM_PROJECTS)) sdk/js/dist demo/dist

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     database_url: str = ""
     redis_url: str | None = None
+    # The longest a database statement, a connection attempt or a wait for a pooled
+    # connection may take before the request answers 503; Redis calls get the same bound.
+    database_timeout: float = Field(default=10.0, gt=0, le=300)
     secret_key: SecretStr | None = None
     cors_origins: CommaList = []
     delivery: Literal["outbox", "smtp", "webhook"] = "outbox"
@@ -72,7 +75,8 @@ class Settings(BaseSettings):
     session_idle_timeout: int = Field(default=30 * _DAY, ge=60)
     session_absolute_lifetime: int = Field(default=90 * _DAY, ge=60)
     # Ended sessions (revoked, expired or idle) are deleted this long after they ended, in
-    # batches of ``session_purge_batch`` rows, at most ``_max_batches`` per maintenance run.
+    # batches of ``session_purge_batch`` rows, at most ``_max_batches`` per maintenance run;
+    # every other purged table (sessile.cleanup) is deleted in the same bounded batches.
     session_retention: int = Field(default=30 * _DAY, ge=0)
     session_purge_batch: int = Field(default=1_000, ge=1, le=100_000)
     session_purge_max_batches: int = Field(default=20, ge=1, le=10_000)

@@ -9,6 +9,7 @@ from sessile.access_tokens import AccessTokens
 from sessile.api_keys import ApiKeys
 from sessile.audit_trail import AuditTrail
 from sessile.claims import combined, identity_claims_from
+from sessile.cleanup import purge_expired
 from sessile.clock import Clock, SystemClock
 from sessile.config import Settings
 from sessile.crypto import load_or_create_secret
@@ -35,6 +36,7 @@ from sessile.sessions.revocation_feed import RevocationFeed
 from sessile.shared_secrets import SharedSecrets
 from sessile.stepup import AccountChanges, DecisionHook, StepUp, StepUpTokens
 from sessile.store.database import Database
+from sessile.store.purge import one_node_at_a_time
 from sessile.store.replay import create_replay_store
 from sessile.users import UserService
 
@@ -82,29 +84,26 @@ class AppContext:
     custom_claims: CustomClaims
 
     async def maintain(self) -> None:
-        """Scheduled work: key rotation, and dropping rows nothing can need any more."""
+        """Scheduled work: key rotation, and dropping rows nothing can need any more.
+
+        Every node reloads its key ring; the clean-up runs on one node at a time (the
+        others skip the round), in bounded batches (sessile.cleanup).
+        """
         await self.ring.ensure()
-        now = self.clock.now()
-        await self.db.challenges.purge(now=now)
-        await self.db.otp.purge(now=now)
-        await self.db.oauth_states.purge(now=now)
-        await self.db.stepup.purge(now=now)
-        await self.db.revocations.purge(before=now - self.settings.access_token_ttl - 300)
-        await self.limits.purge(now=now)
-        await self.db.deliveries.purge(settled_before=now - self.settings.delivery_retention)
-        await self.db.audit.purge(before=now - self.settings.audit_retention)
-        await self.db.events.purge(delivered_before=now - self.settings.event_retention)
-        await self.db.login_failures.purge(
-            updated_before=now - self.settings.lockout_max - 86_400, now=now
-        )
-        purged = await self.db.sessions.purge_ended(
-            before=now - self.settings.session_retention,
-            idle_timeout=self.settings.session_idle_timeout,
-            batch_size=self.settings.session_purge_batch,
-            max_batches=self.settings.session_purge_max_batches,
-        )
+        async with one_node_at_a_time(self.db.engine) as mine:
+            if not mine:
+                return
+            now = self.clock.now()
+            counts = await purge_expired(self.db.engine, self.settings, now)
+            counts["sessions"] = await self.db.sessions.purge_ended(
+                before=now - self.settings.session_retention,
+                idle_timeout=self.settings.session_idle_timeout,
+                batch_size=self.settings.session_purge_batch,
+                max_batches=self.settings.session_purge_max_batches,
+            )
+        purged = {name: count for name, count in counts.items() if count}
         if purged:
-            log.info("ended sessions purged", extra={"count": purged})
+            log.info("expired rows purged", extra={"counts": purged})
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> AppContext:
@@ -113,7 +112,7 @@ class AppContext:
             settings.secret_key.get_secret_value() if settings.secret_key else None,
             settings.data_dir,
         )
-        db = Database.from_url(settings.sqlalchemy_url)
+        db = Database.from_url(settings.sqlalchemy_url, timeout=settings.database_timeout)
         ring = KeyRing(
             db.keys,
             server_secret,
@@ -145,7 +144,12 @@ class AppContext:
         passwords = Passwords.from_settings(settings)
         audit = AuditTrail(db.audit, clock)
         challenges = ChallengeTokens(db.challenges, clock)
-        limits = RateLimits(db.engine, settings.redis_url, prefix=f"sessile:{settings.app_id}")
+        limits = RateLimits(
+            db.engine,
+            settings.redis_url,
+            prefix=f"sessile:{settings.app_id}",
+            timeout=settings.database_timeout,
+        )
         sender = DeliveryQueue(
             db.deliveries,
             create_sender(settings),

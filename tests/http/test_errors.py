@@ -45,3 +45,16 @@ async def test_jwks_and_metadata(make_client: AppClient) -> None:
     assert meta.json()["issuer"] == "https://auth.test"
     assert meta.json()["jwks_uri"] == "https://auth.test/.well-known/jwks.json"
     assert meta.json()["dpop_signing_alg_values_supported"] == ["ES256"]
+
+
+async def test_redis_down_fails_closed_with_503(make_client: AppClient) -> None:
+    # Nothing listens on port 1: the rate limit of a code login can't be counted.
+    async with make_client(redis_url="redis://127.0.0.1:1/0", database_timeout=2) as (http, _):
+        response = await http.post(
+            "/v1/session/login/otp",
+            json={"identifier": {"type": "email_address", "value": "a@example.com"}},
+        )
+    assert response.status_code == 503
+    assert response.json()["code"] == "service_unavailable"
+    assert "replay cache or rate limiter" in response.json()["message"]
+    assert int(response.headers["Retry-After"]) >= 1

@@ -99,3 +99,27 @@ async def test_two_limiters_on_one_redis_share_counts(redis_url: str) -> None:
     await two.hit("2/minute", "otp-id", "shared")
     with pytest.raises(RateLimited):
         await one.hit("2/minute", "otp-id", "shared")
+
+
+async def test_redis_restarted_is_reconnected_not_failed_on(tmp_path: Path) -> None:
+    """A Redis restart closes every pooled connection; the next call opens a new one."""
+    import shutil
+
+    from deploy.local.services import Redis as RedisServer
+
+    from tests import services
+
+    if shutil.which("redis-server") is None:
+        services.missing("redis-server", "it is not installed")
+    server = RedisServer()
+    server.start()
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}")
+    try:
+        limits = RateLimits(engine, server.url, prefix=secrets.token_hex(4), timeout=2)
+        await limits.hit("5/minute", "before")
+        server.stop()
+        server.start()
+        await limits.hit("5/minute", "after")  # no ConnectionError on a closed connection
+    finally:
+        server.stop()
+        await engine.dispose()

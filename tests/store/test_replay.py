@@ -98,3 +98,29 @@ class TestRedisReplayStore(ReplayStoreContract):
         await store.remember(JKT, "a", expires_at=now + 120, now=now)
         ttl_ms = await store._client.pttl(store.key(JKT, "a"))
         assert 119_000 < ttl_ms <= 120_000
+
+
+async def test_the_redis_replay_store_survives_a_redis_restart() -> None:
+    import shutil
+
+    from deploy.local.services import Redis as RedisServer
+
+    from sessile.config import load_settings
+    from sessile.dpop.http import create_replay_store
+    from tests import services
+
+    if shutil.which("redis-server") is None:
+        services.missing("redis-server", "it is not installed")
+    server = RedisServer()
+    server.start()
+    try:
+        settings = load_settings(secret_key="s" * 48, redis_url=server.url, database_timeout=2)
+        store = create_replay_store(settings, None, None)  # type: ignore[arg-type]
+        now = time.time()
+        assert await store.remember("k", "one", expires_at=now + 60, now=now)
+        server.stop()
+        server.start()
+        assert await store.remember("k", "two", expires_at=now + 60, now=now)
+        assert not await store.remember("k", "two", expires_at=now + 60, now=now)
+    finally:
+        server.stop()

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
@@ -33,6 +34,8 @@ __all__ = ["error_response", "handle_exception", "install_error_handlers"]
 log = logging.getLogger("sessile.http")
 
 _METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
+#: Seconds a client waits before retrying a 503: a database restart or failover takes a few.
+_RETRY_AFTER_UNAVAILABLE = 2
 
 _BY_STATUS: Mapping[int, type[SessileError]] = {
     400: BadRequest,
@@ -62,6 +65,8 @@ def error_response(error: SessileError, headers: Mapping[str, str] | None = None
         )
     if isinstance(error, RateLimited):
         out["Retry-After"] = str(error.retry_after)
+    elif isinstance(error, ServiceUnavailable):
+        out.setdefault("Retry-After", str(_RETRY_AFTER_UNAVAILABLE))
     return JSONResponse(body, status_code=error.status, headers=out)
 
 
@@ -105,6 +110,15 @@ async def _database_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(ServiceUnavailable())
 
 
+async def _redis_error(_request: Request, exc: Exception) -> JSONResponse:
+    # The replay cache and the rate limits fail closed: a proof or a login is refused,
+    # never let through unchecked.
+    log.error("redis unavailable", extra={"error": type(exc).__name__})
+    return error_response(
+        ServiceUnavailable("The replay cache or rate limiter is unavailable; retry later.")
+    )
+
+
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return error_response(Internal())
@@ -116,6 +130,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     for db_error in (OperationalError, InterfaceError, DBAPIError, ConnectionError, OSError):
         app.add_exception_handler(db_error, _database_error)
+    app.add_exception_handler(RedisError, _redis_error)
     app.add_exception_handler(Exception, _unexpected)
 
 

@@ -15,6 +15,7 @@ from limits.aio.strategies import (
     MovingWindowRateLimiter,
     RateLimiter,
 )
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sessile.errors import RateLimited
@@ -25,7 +26,12 @@ __all__ = ["RateLimits"]
 
 class RateLimits:
     def __init__(
-        self, engine: AsyncEngine, redis_url: str | None = None, *, prefix: str = "sessile"
+        self,
+        engine: AsyncEngine,
+        redis_url: str | None = None,
+        *,
+        prefix: str = "sessile",
+        timeout: float = 10.0,
     ) -> None:
         storage: Storage
         self._limiter: RateLimiter
@@ -34,7 +40,16 @@ class RateLimits:
             uri = redis_url.replace("redis://", "async+redis://", 1).replace(
                 "rediss://", "async+rediss://", 1
             )
-            storage = RedisStorage(uri, implementation="redispy", key_prefix=f"{prefix}:limits")
+            # Redis down: a limited call answers 503 (http/errors.py), never goes unlimited.
+            storage = RedisStorage(
+                uri,
+                implementation="redispy",
+                key_prefix=f"{prefix}:limits",
+                socket_timeout=timeout,
+                socket_connect_timeout=timeout,
+                # A connection Redis closed (a restart) is reopened once, not failed on.
+                retry_on_error=[RedisConnectionError],  # type: ignore[arg-type]
+            )
             self._limiter = MovingWindowRateLimiter(storage)
         else:
             self._sql = SqlRateLimitStorage(engine)

@@ -32,9 +32,13 @@ __all__ = ["Database"]
 class Database:
     """The engine serves schema, migrations and cold paths; the driver the hot statements."""
 
-    def __init__(self, engine: AsyncEngine, driver: Driver | None = None) -> None:
+    def __init__(
+        self, engine: AsyncEngine, driver: Driver | None = None, *, timeout: float = 30.0
+    ) -> None:
         self.engine = engine
-        self.driver = driver or create_driver(engine.url.render_as_string(hide_password=False))
+        self.driver = driver or create_driver(
+            engine.url.render_as_string(hide_password=False), timeout=timeout
+        )
         self.users = UserStore(engine)
         self.sessions = SessionStore(engine, self.driver)
         self.challenges = ChallengeStore(engine)
@@ -55,8 +59,9 @@ class Database:
         self.config = AppConfigStore(engine)
 
     @classmethod
-    def from_url(cls, url: str) -> Database:
-        return cls(create_engine(url))
+    def from_url(cls, url: str, *, timeout: float = 30.0) -> Database:
+        """``timeout`` bounds each statement, connection attempt and pool wait (seconds)."""
+        return cls(create_engine(url, timeout=timeout), timeout=timeout)
 
     async def ping(self) -> None:
         """Raise if the database can't answer a trivial query."""

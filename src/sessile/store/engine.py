@@ -12,8 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 __all__ = ["create_engine"]
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """Create the engine; for SQLite, create the file's folder and turn on WAL."""
+def create_engine(url: str, *, timeout: float = 30.0, **kwargs: Any) -> AsyncEngine:
+    """Create the engine; for SQLite, create the file's folder and turn on WAL.
+
+    On PostgreSQL, ``timeout`` bounds each statement, each connection attempt and each
+    wait for a pooled connection, so a slow or stopped server fails requests, not hangs.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -24,8 +28,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
-    # asyncpg's per-connection timeout makes a stopped server fail fast, not hang.
-    connect_args = {"timeout": 5, "command_timeout": 30}
+    kwargs.setdefault("pool_timeout", timeout)
+    connect_args = {"timeout": min(5.0, timeout), "command_timeout": timeout}
     return create_async_engine(url, connect_args=connect_args, **kwargs)
 
 

@@ -13,6 +13,7 @@ import math
 
 import sqlalchemy as sa
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -94,6 +95,13 @@ class RedisReplayStore:
 def create_replay_store(settings: Settings, engine: AsyncEngine, driver: Driver) -> ReplayStore:
     """Redis when ``redis_url`` is configured, else the database (DESIGN §3.7)."""
     if settings.redis_url:
-        client: Redis = Redis.from_url(settings.redis_url)
+        bound = settings.database_timeout
+        # A connection Redis closed (a restart) is reopened once, not failed on.
+        client: Redis = Redis.from_url(
+            settings.redis_url,
+            socket_timeout=bound,
+            socket_connect_timeout=bound,
+            retry_on_error=[RedisConnectionError],
+        )
         return RedisReplayStore(client, prefix=f"sessile:{settings.app_id}:dpop:jti:")
     return SqlReplayStore(engine, driver)

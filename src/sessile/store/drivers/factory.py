@@ -11,7 +11,7 @@ from sessile.store.drivers.sqlite import SqliteDriver
 __all__ = ["create_driver"]
 
 
-def create_driver(url: str) -> Driver:
+def create_driver(url: str, *, timeout: float = 30.0) -> Driver:
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
@@ -19,5 +19,5 @@ def create_driver(url: str) -> Driver:
             raise ValueError("the hot statements need an SQLite file, not an in-memory database")
         return SqliteDriver(parsed.database)
     if backend == "postgresql":
-        return PostgresDriver(url)
+        return PostgresDriver(url, timeout=timeout)
     raise ValueError(f"unsupported database {backend!r}")

@@ -33,14 +33,30 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncpg.AdminShutdownError,
     asyncpg.OperatorInterventionError,
     asyncpg.InsufficientResourcesError,
+    # The connection's protocol state is lost (a statement cut short by a timeout or a
+    # server shutdown, then a rollback on it), or no host of a multi-host URL is writable
+    # yet (a failover under way): the connection is dropped and the request answers 503.
+    asyncpg.InternalClientError,
     OSError,
     asyncio.TimeoutError,
 )
 
 
 def _dsn(url: str) -> str:
-    """The libpq URL asyncpg takes, from SQLAlchemy's ``postgresql+asyncpg://`` one."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    """The libpq URL asyncpg takes, from SQLAlchemy's ``postgresql+asyncpg://`` one.
+
+    SQLAlchemy writes several hosts as ``?host=a:1&host=b:2``; asyncpg reads only the
+    last of those, so they go back into the libpq form ``a:1,b:2``.
+    """
+    parsed = make_url(url).set(drivername="postgresql")
+    hosts = parsed.query.get("host")
+    if not isinstance(hosts, tuple):
+        return parsed.render_as_string(hide_password=False)
+    rendered = parsed.difference_update_query(["host"]).render_as_string(hide_password=False)
+    scheme, _, rest = rendered.partition("://")
+    credentials, _, path = rest.rpartition("@") if "@" in rest else ("", "", rest)
+    prefix = f"{credentials}@" if credentials else ""
+    return f"{scheme}://{prefix}{','.join(hosts)}{path}"
 
 
 class _Connections:
@@ -53,37 +69,48 @@ class _Connections:
     a list pop and a release a list append.
     """
 
-    def __init__(self, dsn: str, size: int) -> None:
+    def __init__(self, dsn: str, size: int, timeout: float) -> None:
         self._dsn = dsn
         self._size = size
+        self._timeout = timeout
         self._open = 0
         self._idle: list[asyncpg.Connection] = []
         self._waiters: deque[asyncio.Future[asyncpg.Connection | None]] = deque()
 
     async def acquire(self) -> asyncpg.Connection:
-        if self._idle:
-            return self._idle.pop()
+        while self._idle:
+            conn = self._idle.pop()
+            if not conn.is_closed():
+                return conn
+            # Closed while idle (the server restarted or failed over): drop it, so that no
+            # request fails on it once the database is back.
+            conn.terminate()
+            self._open -= 1
         if self._open >= self._size:
             waiter = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)
-            try:
-                conn = await waiter
-            except asyncio.CancelledError:
-                # Handed a connection (or its place) just as the caller gave up: pass it on.
-                if waiter.done() and not waiter.cancelled():
-                    handed = waiter.result()
-                    if handed is not None:
-                        self.release(handed)
-                    else:
-                        self._hand_over(None)
-                raise
+            # Bounded: when the database is slow, requests fail (503) rather than queue up.
+            async with asyncio.timeout(self._timeout):
+                try:
+                    conn = await waiter
+                except asyncio.CancelledError:
+                    # Handed a connection (or its place) just as the caller gave up: pass it on.
+                    if waiter.done() and not waiter.cancelled():
+                        handed = waiter.result()
+                        if handed is not None:
+                            self.release(handed)
+                        else:
+                            self._hand_over(None)
+                    raise
             if conn is not None:
                 return conn
         # Below the size, or a broken connection's place was handed over: open one.
         self._open += 1
         try:
             # timeout: a stopped server fails fast, not after the OS gives up.
-            return await asyncpg.connect(self._dsn, timeout=5, command_timeout=30)
+            return await asyncpg.connect(
+                self._dsn, timeout=min(5.0, self._timeout), command_timeout=self._timeout
+            )
         except BaseException:
             self._open -= 1
             self._hand_over(None)
@@ -123,8 +150,8 @@ class _Connections:
 class PostgresDriver:
     dialect: Dialect = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
 
-    def __init__(self, url: str, *, max_size: int = 10) -> None:
-        self._connections = _Connections(_dsn(url), max_size)
+    def __init__(self, url: str, *, max_size: int = 10, timeout: float = 30.0) -> None:
+        self._connections = _Connections(_dsn(url), max_size, timeout)
 
     async def rows(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
         try:
