@@ -106,7 +106,7 @@ async def test_the_redis_replay_store_survives_a_redis_restart() -> None:
     from deploy.local.services import Redis as RedisServer
 
     from sessile.config import load_settings
-    from sessile.dpop.http import create_replay_store
+    from sessile.store.replay import create_replay_store
     from tests import services
 
     if shutil.which("redis-server") is None:
