@@ -193,7 +193,7 @@ class AppContext:
             shared_secrets=shared_secrets,
             ring=ring,
             access_tokens=access_tokens,
-            replay=create_replay_store(settings, db.engine, db.driver),
+            replay=create_replay_store(settings, db.driver),
             sessions=sessions,
             users=UserService(db, passwords, sessions, clock),
             api_keys=ApiKeys(db.api_keys, audit, clock),

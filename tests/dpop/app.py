@@ -34,10 +34,8 @@ def create_app(verifier: DPoPVerifier, database: Database | None = None) -> Fast
 
     @app.post(ROUTE)
     async def refresh(request: Request) -> Response:
-        # Tests pass the session's bound key here; the real route reads it from the session.
-        expected_jkt = request.headers.get("x-test-expected-jkt")
         try:
-            proof = await verifier.verify(request, ROUTE, expected_jkt=expected_jkt)
+            proof = await verifier.verify(request, ROUTE)
         except DPoPError as error:
             return await verifier.error_response(error)
         body = {"jkt": proof.jkt, "jti": proof.jti, "htu": proof.htu}
@@ -62,6 +60,6 @@ def from_env() -> FastAPI:
         settings,
         clock=clock,
         secrets=secrets,
-        replay=create_replay_store(settings, database.engine, database.driver),
+        replay=create_replay_store(settings, database.driver),
     )
     return create_app(verifier, database)

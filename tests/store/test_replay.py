@@ -11,6 +11,8 @@ import pytest
 import sqlalchemy as sa
 from redis.asyncio import Redis
 
+from sessile.cleanup import purge_expired
+from sessile.config import load_settings
 from sessile.dpop import ReplayStore
 from sessile.store.database import Database
 from sessile.store.replay import RedisReplayStore, SqlReplayStore
@@ -57,27 +59,18 @@ class ReplayStoreContract:
 class TestSqlReplayStore(ReplayStoreContract):
     @pytest.fixture
     def store(self, database: Database) -> SqlReplayStore:
-        return SqlReplayStore(database.engine, database.driver)
+        return SqlReplayStore(database.driver)
 
-    async def test_purge_deletes_expired_rows_only(self, database: Database) -> None:
-        store = SqlReplayStore(database.engine, database.driver, purge_interval=3600)
+    async def test_the_clean_up_deletes_expired_rows_only(self, database: Database) -> None:
+        store = SqlReplayStore(database.driver)
         now = time.time()
         await store.remember(JKT, "old", expires_at=now - 10, now=now - 20)
         await store.remember(JKT, "live", expires_at=now + 60, now=now)
-        assert await store.purge(now) == 1
+        purged = await purge_expired(database.engine, load_settings(secret_key="s" * 48), now)
+        assert purged["dpop_replay"] == 1
         async with database.engine.connect() as conn:
             rows = (await conn.execute(sa.select(dpop_replay.c.jti))).scalars().all()
         assert rows == ["live"]
-
-    async def test_remember_purges_now_and_then(self, database: Database) -> None:
-        store = SqlReplayStore(database.engine, database.driver, purge_interval=60)
-        now = time.time()
-        await store.remember(JKT, "a", expires_at=now + 1, now=now)
-        await store.remember(JKT, "b", expires_at=now + 100, now=now + 30)  # no purge yet
-        await store.remember(JKT, "c", expires_at=now + 100, now=now + 61)  # purges "a"
-        async with database.engine.connect() as conn:
-            rows = (await conn.execute(sa.select(dpop_replay.c.jti))).scalars().all()
-        assert sorted(rows) == ["b", "c"]
 
 
 class TestRedisReplayStore(ReplayStoreContract):
@@ -115,7 +108,7 @@ async def test_the_redis_replay_store_survives_a_redis_restart() -> None:
     server.start()
     try:
         settings = load_settings(secret_key="s" * 48, redis_url=server.url, database_timeout=2)
-        store = create_replay_store(settings, None, None)  # type: ignore[arg-type]
+        store = create_replay_store(settings, None)  # type: ignore[arg-type]
         now = time.time()
         assert await store.remember("k", "one", expires_at=now + 60, now=now)
         server.stop()

@@ -24,7 +24,7 @@ from sessile.config import Settings
 from sessile.dpop.htu import normalize_htu
 from sessile.dpop.nonce import NonceIssuer
 from sessile.dpop.replay_cache import ReplayStore
-from sessile.errors import DPoPKeyMismatch, InvalidDPoPProof, MissingDPoPProof, UseDPoPNonce
+from sessile.errors import InvalidDPoPProof, MissingDPoPProof, UseDPoPNonce
 from sessile.jose import HeaderError, check_header
 
 __all__ = ["ProofPolicy", "ValidatedProof", "check_proof", "validate_proof"]
@@ -227,12 +227,12 @@ def check_proof(
     clock: Clock,
     nonces: NonceIssuer,
     policy: ProofPolicy,
-    expected_jkt: str | None = None,
 ) -> ValidatedProof:
     """Apply RFC 9449 §4.3 checks 1-11, except replay, to the request's ``DPoP`` headers.
 
     ``url`` is the endpoint URL built from the configured public URL, never
-    from ``Host``. Raises a :class:`~sessile.errors.DPoPError`.
+    from ``Host``. Raises a :class:`~sessile.errors.DPoPError`. Check 12, the key
+    bound to the token, is the session's: its rotation takes only its own key's proof.
     """
     value = _single_header(headers, policy)
     proof_key, payload = _verified_jws(value, policy)
@@ -245,8 +245,6 @@ def check_proof(
     if normalize_htu(claims["htu"]) != expected_htu:
         raise InvalidDPoPProof('The proof\'s "htu" does not match the endpoint URL.')
     jkt = proof_key.jkt
-    if expected_jkt is not None and jkt != expected_jkt:
-        raise DPoPKeyMismatch()
     nonce: str | None = claims.get("nonce")
     iat: float = claims["iat"]
     expires_at = _freshness(iat, nonce, clock.now(), nonces, policy)
@@ -271,7 +269,6 @@ async def validate_proof(
     nonces: NonceIssuer,
     replay: ReplayStore,
     policy: ProofPolicy,
-    expected_jkt: str | None = None,
 ) -> ValidatedProof:
     """:func:`check_proof`, then the replay check (RFC 9449 §11.1) on ``(jkt, jti)``."""
     proof = check_proof(
@@ -281,7 +278,6 @@ async def validate_proof(
         clock=clock,
         nonces=nonces,
         policy=policy,
-        expected_jkt=expected_jkt,
     )
     first_use = await replay.remember(
         proof.jkt, proof.jti, expires_at=proof.expires_at, now=clock.now()

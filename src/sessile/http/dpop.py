@@ -11,16 +11,21 @@ build the endpoint URL from the configured public URL, and put a fresh
 and for any :class:`~sessile.errors.SessileError` raised on that route::
 
     return await dpop.error_response(error)
+
+A route declared with :class:`DPoPRoute` gets both for free: its answer, or its
+error's, carries ``DPoP-Nonce``. :func:`dpop_of` finds the app's verifier.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-from typing import Protocol
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol
 
 from fastapi.responses import JSONResponse
-from starlette.requests import Request
+from fastapi.routing import APIRoute
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
 from sessile.clock import Clock
@@ -29,12 +34,15 @@ from sessile.dpop.nonce import NonceIssuer
 from sessile.dpop.proof import ProofPolicy, ValidatedProof, check_proof, validate_proof
 from sessile.dpop.replay_cache import ReplayStore
 from sessile.errors import InvalidDPoPProof, SessileError
+from sessile.http.context import context_of
 from sessile.http.errors import error_response
 
 __all__ = [
     "NONCE_SECRET_NAME",
+    "DPoPRoute",
     "DPoPVerifier",
     "SecretSource",
+    "dpop_of",
     "endpoint_path",
 ]
 
@@ -85,9 +93,7 @@ class DPoPVerifier:
             )
         return self._nonces
 
-    async def verify(
-        self, request: Request, path: str | None = None, expected_jkt: str | None = None
-    ) -> ValidatedProof:
+    async def verify(self, request: Request, path: str | None = None) -> ValidatedProof:
         """Validate the request's proof for the endpoint at ``path`` under the public URL
         (by default the path of the route that matched the request).
 
@@ -102,7 +108,6 @@ class DPoPVerifier:
             nonces=await self.nonces(),
             replay=self._replay,
             policy=self._policy,
-            expected_jkt=expected_jkt,
         )
 
     async def check(self, request: Request, path: str | None = None) -> ValidatedProof:
@@ -169,3 +174,44 @@ class DPoPVerifier:
     async def error_response(self, error: SessileError) -> JSONResponse:
         """The usual JSON error response, plus ``DPoP-Nonce``."""
         return error_response(error, headers=await self.nonce_headers())
+
+
+def dpop_of(request: HTTPConnection) -> DPoPVerifier:
+    """The app's DPoP verifier: made from its context on first use, then kept."""
+    state = request.app.state
+    try:
+        verifier: DPoPVerifier = state.dpop
+    except AttributeError:
+        context = context_of(request)
+        verifier = state.dpop = DPoPVerifier(
+            context.settings,
+            clock=context.clock,
+            secrets=context.shared_secrets,
+            replay=context.replay,
+        )
+    return verifier
+
+
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+class DPoPRoute(APIRoute):
+    """A route whose every response, success or error, carries ``DPoP-Nonce``."""
+
+    def get_route_handler(self) -> Handler:
+        handle = super().get_route_handler()
+
+        async def with_nonce(request: Request) -> Response:
+            return await self.answer(request, handle)
+
+        return with_nonce
+
+    @staticmethod
+    async def answer(request: Request, handle: Handler) -> Response:
+        """``handle``'s response, or its :class:`SessileError`'s, with ``DPoP-Nonce``."""
+        dpop = dpop_of(request)
+        try:
+            response = await handle(request)
+        except SessileError as error:
+            return await dpop.error_response(error)
+        return await dpop.add_nonce(response)

@@ -20,7 +20,7 @@ from starlette._utils import get_route_path
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
-from sessile.http.dpop_route import DPoPRoute
+from sessile.http.dpop import DPoPRoute
 from sessile.http.errors import handle_exception
 
 __all__ = ["HotRoutes"]

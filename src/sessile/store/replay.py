@@ -15,7 +15,6 @@ import sqlalchemy as sa
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sessile.config import Settings
 from sessile.dpop.replay_cache import ReplayStore
@@ -27,19 +26,16 @@ __all__ = ["RedisReplayStore", "SqlReplayStore", "create_replay_store"]
 
 
 class SqlReplayStore:
-    """Insert-if-absent on the primary key of ``dpop_replay``; expired rows are purged.
-
-    The insert runs on the database driver itself (every DPoP request runs it); the
-    purge, a few times a minute, on the engine.
+    """Insert-if-absent on the primary key of ``dpop_replay``, on the database driver
+    itself (every DPoP request runs it). An expired row is taken over; the scheduled
+    clean-up (:mod:`sessile.cleanup`) deletes the others in bounded batches, off the
+    request path.
     """
 
-    def __init__(
-        self, engine: AsyncEngine, driver: Driver, *, purge_interval: float = 60.0
-    ) -> None:
-        dialect = engine.dialect.name
+    def __init__(self, driver: Driver) -> None:
+        dialect = driver.dialect.name
         if dialect not in ("sqlite", "postgresql"):
             raise ValueError(f"unsupported database dialect {dialect!r}")
-        self._engine = engine
         self._driver = driver
         insert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(dpop_replay).values(
             jkt=sa.bindparam("jkt"), jti=sa.bindparam("jti"), expires_at=sa.bindparam("exp")
@@ -53,22 +49,11 @@ class SqlReplayStore:
             ).returning(dpop_replay.c.expires_at),
             driver.dialect,
         )
-        self._purge_interval = purge_interval
-        self._last_purge = -math.inf
 
     async def remember(self, jkt: str, jti: str, *, expires_at: float, now: float) -> bool:
         values = {"jkt": jkt, "jti": jti, "exp": expires_at, "now": now}
         rows = await self._driver.rows(self._statement, values)
-        if now - self._last_purge >= self._purge_interval:
-            self._last_purge = now
-            await self.purge(now)
         return len(rows) == 1
-
-    async def purge(self, now: float) -> int:
-        """Delete the records that expired before ``now``; return how many."""
-        async with self._engine.begin() as conn:
-            result = await conn.execute(dpop_replay.delete().where(dpop_replay.c.expires_at < now))
-        return result.rowcount
 
 
 class RedisReplayStore:
@@ -92,7 +77,7 @@ class RedisReplayStore:
         return bool(created)
 
 
-def create_replay_store(settings: Settings, engine: AsyncEngine, driver: Driver) -> ReplayStore:
+def create_replay_store(settings: Settings, driver: Driver) -> ReplayStore:
     """Redis when ``redis_url`` is configured, else the database (DESIGN §3.7)."""
     if settings.redis_url:
         bound = settings.database_timeout
@@ -104,4 +89,4 @@ def create_replay_store(settings: Settings, engine: AsyncEngine, driver: Driver)
             retry_on_error=[RedisConnectionError],
         )
         return RedisReplayStore(client, prefix=f"sessile:{settings.app_id}:dpop:jti:")
-    return SqlReplayStore(engine, driver)
+    return SqlReplayStore(driver)

@@ -11,9 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sessile.errors import InvalidIdentifier
 from sessile.http.bodies import read_json
 from sessile.http.client_facts import client_facts
-from sessile.http.context import context_of, dpop_of
+from sessile.http.context import context_of
 from sessile.http.cookies import clear_verification, read_verification, set_verification
-from sessile.http.dpop_route import DPoPRoute
+from sessile.http.dpop import DPoPRoute, dpop_of
 from sessile.http.routes.session import PREFIX, tokens_response
 from sessile.identifiers import parse_identifier
 from sessile.store.users import Identifier

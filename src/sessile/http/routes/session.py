@@ -9,9 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sessile.errors import BadRequest, SessileError, Unauthorized
 from sessile.http.bodies import read_json
 from sessile.http.client_facts import client_facts
-from sessile.http.context import context_of, dpop_of
+from sessile.http.context import context_of
 from sessile.http.cookies import clear_refresh, read_refresh, set_refresh, set_verification
-from sessile.http.dpop_route import DPoPRoute
+from sessile.http.dpop import DPoPRoute, dpop_of
 from sessile.sessions import IssuedTokens
 from sessile.sessions.refresh_tokens import parse_token
 

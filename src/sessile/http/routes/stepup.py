@@ -17,8 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sessile.http.bearer import bearer_caller
 from sessile.http.bodies import read_json
 from sessile.http.client_facts import client_facts
-from sessile.http.context import context_of, dpop_of
+from sessile.http.context import context_of
 from sessile.http.cookies import clear_verification, read_verification, set_verification
+from sessile.http.dpop import dpop_of
 from sessile.http.routes.session import PREFIX
 
 __all__ = ["router"]
