@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import asyncio
 
+from sessile.cleanup import purge_expired
+from sessile.config import load_settings
 from sessile.store.database import Database
 from sessile.store.keys import SigningKeyRow
 
@@ -24,7 +26,8 @@ async def test_challenge_expires(database: Database) -> None:
         "hash-2", user_id=user.id, auth_method="otp", now=10.0, expires_at=70.0
     )
     assert await database.challenges.consume("hash-2", now=70.0) is None
-    assert await database.challenges.purge(now=71.0) == 1
+    purged = await purge_expired(database.engine, load_settings(secret_key="s" * 48), 71.0)
+    assert purged["challenge_tokens"] == 1
 
 
 async def test_concurrent_consumers_get_one_winner(database: Database) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from sessile.cleanup import purge_expired
+from sessile.config import load_settings
 from sessile.store.database import Database
 from sessile.store.events import record_event
 from sessile.store.schema import users
@@ -85,7 +87,9 @@ async def test_dead_letters_are_redelivered_and_delivered_rows_purged(
     await database.events.dead_letter(a.seq, now=21.0, error="HTTP 500")
     await database.events.delivered([b.seq], now=21.0)
     assert [d.event_id for d in await database.events.dead_letters("web_1")] == [a.event_id]
-    assert await database.events.purge(delivered_before=22.0) == 1
+    settings = load_settings(secret_key="s" * 48)
+    purged = await purge_expired(database.engine, settings, 22.0 + settings.event_retention)
+    assert purged["webhook_events"] == 1
     assert await database.events.redeliver("web_1", now=30.0, event_ids=["evt_other"]) == 0
     assert await database.events.redeliver("web_1", now=30.0) == 1
     [again] = await database.events.claim(now=30.0, lease=60.0, limit=10)

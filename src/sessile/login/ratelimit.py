@@ -71,7 +71,3 @@ class RateLimits:
     async def clear(self, rate: str, *keys: str) -> None:
         for item in self._items(rate):
             await self._limiter.clear(item, *keys)
-
-    async def purge(self, *, now: float) -> int:
-        """Drop expired database counters (Redis expires its own)."""
-        return 0 if self._sql is None else await self._sql.purge(now=now)

@@ -83,11 +83,3 @@ class AuditStore:
         async with self._engine.connect() as conn:
             rows = await conn.execute(query.order_by(audit_events.c.id).limit(limit))
             return [AuditEvent(**r._asdict()) for r in rows]
-
-    async def purge(self, *, before: float, limit: int = 1000) -> int:
-        old = sa.select(audit_events.c.id).where(audit_events.c.at < before).limit(limit)
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                audit_events.delete().where(audit_events.c.id.in_(old.scalar_subquery()))
-            )
-        return result.rowcount

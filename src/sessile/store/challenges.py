@@ -66,10 +66,3 @@ class ChallengeStore:
             )
             row = result.first()
         return None if row is None else Challenge(row.user_id, row.auth_method, row.code_challenge)
-
-    async def purge(self, *, now: float) -> int:
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                challenge_tokens.delete().where(challenge_tokens.c.expires_at <= now)
-            )
-        return result.rowcount

@@ -133,19 +133,3 @@ class DeliveryStore:
                 .limit(limit)
             )
             return [_delivery(r) for r in rows]
-
-    async def purge(self, *, settled_before: float, limit: int = 1000) -> int:
-        """Drop settled rows older than ``settled_before``, a bounded batch at a time."""
-        old = (
-            sa.select(deliveries.c.id)
-            .where(
-                deliveries.c.next_attempt_at.is_(None),
-                deliveries.c.created_at < settled_before,
-            )
-            .limit(limit)
-        )
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                deliveries.delete().where(deliveries.c.id.in_(old.scalar_subquery()))
-            )
-        return result.rowcount

@@ -235,19 +235,3 @@ class EventStore:
                 )
             ).one()
         return OutboxStats(int(row[0]), row[1], int(row[2]), int(row[3]))
-
-    async def purge(self, *, delivered_before: float, limit: int = 1000) -> int:
-        """Drop delivered rows older than ``delivered_before``, a bounded batch at a time;
-        dead letters stay until they are redelivered or their endpoint is deleted."""
-        old = (
-            sa.select(webhook_events.c.seq)
-            .where(
-                webhook_events.c.sent_at.is_not(None), webhook_events.c.sent_at < delivered_before
-            )
-            .limit(limit)
-        )
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                webhook_events.delete().where(webhook_events.c.seq.in_(old.scalar_subquery()))
-            )
-        return result.rowcount

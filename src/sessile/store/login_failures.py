@@ -78,17 +78,3 @@ class LoginFailureStore:
         async with self._engine.begin() as conn:
             result = await conn.execute(login_failures.delete().where(_key(identifier)))
         return result.rowcount == 1
-
-    async def purge(self, *, updated_before: float, now: float) -> int:
-        """Drop counts nobody added to for a while, unless they still hold a lock."""
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                login_failures.delete().where(
-                    login_failures.c.updated_at < updated_before,
-                    sa.or_(
-                        login_failures.c.locked_until.is_(None),
-                        login_failures.c.locked_until <= now,
-                    ),
-                )
-            )
-        return result.rowcount

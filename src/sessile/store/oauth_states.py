@@ -55,10 +55,3 @@ class OAuthStateStore:
                 .values(consumed_at=now)
             )
         return result.rowcount == 1
-
-    async def purge(self, *, now: float) -> int:
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                oauth_states.delete().where(oauth_states.c.expires_at <= now)
-            )
-        return result.rowcount

@@ -134,10 +134,3 @@ class OtpStore:
                 return False
             await DeliveryStore.add(conn, message)
         return True
-
-    async def purge(self, *, now: float) -> int:
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                otp_challenges.delete().where(otp_challenges.c.expires_at <= now)
-            )
-        return result.rowcount

@@ -78,12 +78,3 @@ class SqlRateLimitStorage(Storage):
     async def clear(self, key: str) -> None:
         async with self._engine.begin() as conn:
             await conn.execute(rate_limits.delete().where(rate_limits.c.key == key))
-
-    async def purge(self, *, now: float, limit: int = 1000) -> int:
-        """Drop a bounded batch of counters whose window has passed."""
-        old = sa.select(rate_limits.c.key).where(rate_limits.c.expires_at <= now).limit(limit)
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                rate_limits.delete().where(rate_limits.c.key.in_(old.scalar_subquery()))
-            )
-        return result.rowcount

@@ -35,11 +35,3 @@ class RevocationStore:
                 )
             ).all()
         return [Revocation(r.seq, r.user_id, r.session_id, r.revoked_at) for r in rows]
-
-    async def purge(self, *, before: float) -> int:
-        """Drop rows no live access token can need any more."""
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                revocations.delete().where(revocations.c.revoked_at < before)
-            )
-        return result.rowcount

@@ -104,8 +104,3 @@ class StepUpStore:
             ),
             redeemed_at=now,
         )
-
-    async def purge(self, *, now: float) -> int:
-        async with self._engine.begin() as conn:
-            result = await conn.execute(table.delete().where(table.c.expires_at <= now))
-        return result.rowcount
