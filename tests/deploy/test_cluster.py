@@ -14,8 +14,8 @@ from deploy.local.cluster import DATABASE, Cluster, Node
 from deploy.local.services import HOST, free_port
 
 from tests.deploy.conftest import DATABASE_TIMEOUT
-from tests.deploy.latency import LatencyProxy
 from tests.deploy.load import Load, Session, Sessions, login, refresh
+from tests.proxy import TcpProxy
 
 pytestmark = [pytest.mark.cluster, pytest.mark.postgres, pytest.mark.redis]
 
@@ -142,7 +142,7 @@ async def test_redis_down_fails_closed(cluster: Cluster) -> None:
 
 async def test_a_slow_database_times_out_without_piling_up(cluster: Cluster) -> None:
     assert cluster.primary is not None
-    proxy = LatencyProxy(HOST, cluster.primary.port)
+    proxy = TcpProxy(HOST, cluster.primary.port)
     await proxy.start()
     port = free_port()
     node = Node(port, 1, cluster.root / "slow-node", {
