@@ -225,6 +225,7 @@ class AppContext:
                     backoff_base=settings.event_backoff_base,
                     backoff_max=settings.event_backoff_max,
                     retry_horizon=settings.event_retry_horizon,
+                    allow_private_urls=settings.event_allow_private_urls,
                 ),
             ),
             endpoints=Webhooks(

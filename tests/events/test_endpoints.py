@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from sessile.events.endpoints import public_address
 from tests.http.conftest import AppClient
 
 APP = "https://auth.test/v2/session/apps/default"
@@ -21,25 +20,6 @@ PRIVATE = [
     "http://0.0.0.0/hook",
     "http://100.64.0.1/hook",
 ]
-
-
-@pytest.mark.parametrize(
-    ("address", "public"),
-    [
-        ("8.8.8.8", True),
-        ("2606:4700:4700::1111", True),
-        ("127.0.0.1", False),
-        ("10.0.0.1", False),
-        ("169.254.169.254", False),
-        ("::1", False),
-        ("fe80::1%eth0", False),
-        ("::ffff:10.0.0.1", False),
-        ("224.0.0.1", False),
-        ("0.0.0.0", False),
-    ],
-)
-def test_public_address(address: str, public: bool) -> None:
-    assert public_address(address) is public
 
 
 async def _register(make_client: AppClient, url: str, **settings: object) -> tuple[int, str]:

@@ -9,15 +9,13 @@ integer). Only then does it receive events.
 An endpoint's URL may not point into the server's own networks (loopback, private,
 link-local and other non-public addresses) unless the operator allows it
 (``SESSILE_EVENT_ALLOW_PRIVATE_URLS``): a key holder must not make the server probe them.
+It is checked here when the URL is set, and again on every call (:mod:`.egress`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
 import json
 import secrets
-import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -26,12 +24,13 @@ import httpx
 
 from sessile.clock import Clock
 from sessile.errors import BadRequest, NotFound
+from sessile.events import egress
 from sessile.events.worker import secret_box
 from sessile.ids import new_id
 from sessile.store.events import EventStore, OutboxStats, QueuedEvent
 from sessile.store.webhooks import Webhook, WebhookStore
 
-__all__ = ["EndpointPolicy", "Webhooks", "public_address"]
+__all__ = ["EndpointPolicy", "Webhooks"]
 
 
 @dataclass(frozen=True)
@@ -41,15 +40,6 @@ class EndpointPolicy:
     timeout: float
     #: Whether an endpoint may point at a loopback or private address (tests, labs).
     allow_private_urls: bool = False
-
-
-def public_address(address: str) -> bool:
-    """Whether an IP address is one the public internet routes (not loopback, private,
-    link-local, multicast, reserved or unspecified)."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
 
 
 class Webhooks:
@@ -129,7 +119,9 @@ class Webhooks:
             "app_id": self._policy.app_id,
         }
         try:
-            async with httpx.AsyncClient(timeout=self._policy.timeout) as client:
+            async with egress.client(
+                timeout=self._policy.timeout, allow_private=self._policy.allow_private_urls
+            ) as client:
                 response = await client.get(webhook.url, params=params)
         except httpx.HTTPError as exc:
             raise BadRequest("The endpoint could not be reached for its activation.") from exc
@@ -155,24 +147,19 @@ class Webhooks:
         return await self._events.stats()
 
     async def _check_url(self, url: str) -> None:
+        """Refuse a non-public endpoint when it is registered; delivery checks again."""
         if self._policy.allow_private_urls:
             return
         host = urlsplit(url).hostname or ""
         try:
-            addresses = [str(ipaddress.ip_address(host))]
-        except ValueError:
-            try:
-                found = await asyncio.get_running_loop().getaddrinfo(
-                    host, None, type=socket.SOCK_STREAM
-                )
-            except OSError as exc:
-                raise BadRequest(f"The webhook host {host!r} does not resolve.") from exc
-            addresses = [str(info[4][0]) for info in found]
-        if not addresses or not all(public_address(a) for a in addresses):
+            await egress.resolve_public(host)
+        except OSError as exc:
+            raise BadRequest(f"The webhook host {host!r} does not resolve.") from exc
+        except egress.NonPublicAddress as exc:
             raise BadRequest(
                 "The webhook URL points at a loopback, private or otherwise non-public "
                 "address (SESSILE_EVENT_ALLOW_PRIVATE_URLS allows it)."
-            )
+            ) from exc
 
 
 def _echoes(text: str, challenge: int) -> bool:
