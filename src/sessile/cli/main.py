@@ -110,6 +110,9 @@ def _serve(
         ssl_keyfile=tls_key,
         log_config=uvicorn_log_config(log_level),
         server_header=False,
+        # uvicorn.access logs at WARNING only (logs.py): its per-request line is never
+        # written, so it is not built either.
+        access_log=False,
         proxy_headers=False,
     )
 

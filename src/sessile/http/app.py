@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 
@@ -45,12 +46,22 @@ log = logging.getLogger("sessile.app")
 _MAINTENANCE_INTERVAL = 300.0
 
 
-def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, clock: Clock | None = None, *, freeze_at_startup: bool = False
+) -> FastAPI:
+    """The app. ``freeze_at_startup`` is for a server process, which keeps one app for
+    its whole life: see :func:`create_app_from_env`."""
     context = AppContext.build(settings, clock)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await context.ring.ensure()
+        if freeze_at_startup:
+            # What startup built (modules, routes, models, the context) lives as long as
+            # the process: out of the collector's sight, full collections stay short,
+            # and so does the latency tail they add (bench/refresh.py --latency).
+            gc.collect()
+            gc.freeze()
         tasks = [
             asyncio.create_task(_maintain(context)),
             asyncio.create_task(context.sender.run()),
@@ -123,4 +134,4 @@ def create_app_from_env() -> FastAPI:
     """Entry point for uvicorn workers: settings come from the environment."""
     settings = load_settings()
     configure_logging(settings.log_level)
-    return create_app(settings)
+    return create_app(settings, freeze_at_startup=True)
