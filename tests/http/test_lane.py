@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 import sqlalchemy as sa
 from prometheus_client import REGISTRY
@@ -61,3 +63,35 @@ async def test_a_database_error_on_the_engine_answers_503_and_keeps_the_session(
         client.tokens = current
         await client.refresh()  # the failed revocation ended nothing
         assert (await client.list_sessions())["total"] == 1
+
+
+async def _chunks(count: int, size: int) -> AsyncIterator[bytes]:
+    for _ in range(count):
+        yield b" " * size
+
+
+async def test_an_oversized_refresh_body_is_refused_declared_or_streamed(
+    make_client: AppClient,
+) -> None:
+    async with make_client(max_body_bytes=1024) as (http, app):
+        context = app.state.context
+        user = await context.db.users.create(now=context.clock.now())
+        client = AsyncSessionClient(BASE, http=http)
+        await client.finalize(await context.challenges.issue(user_id=user.id, auth_method="otp"))
+        url = BASE + REFRESH["route"]
+        declared = await http.post(url, content=b" " * 2048)
+        # A streamed body is read by the endpoint, after the proof: inside the DPoP wrapping.
+        proof = client.key.proof("POST", url, nonce=client.nonce)
+        streamed = await http.post(url, content=_chunks(4, 512), headers={"DPoP": proof})
+    assert (declared.status_code, declared.json()["code"]) == (413, "payload_too_large")
+    assert (streamed.status_code, streamed.json()["code"]) == (413, "payload_too_large")
+    assert "DPoP-Nonce" in streamed.headers
+
+
+async def test_a_cross_site_refresh_is_refused_before_the_endpoint(make_client: AppClient) -> None:
+    async with make_client() as (http, _app):
+        response = await http.post(
+            BASE + REFRESH["route"], headers={"Origin": "https://evil.example"}
+        )
+    assert (response.status_code, response.json()["code"]) == (403, "forbidden")
+    assert "DPoP-Nonce" not in response.headers
