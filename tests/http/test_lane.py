@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from prometheus_client import REGISTRY
 
 from sessile.client import AsyncSessionClient, SessionClientError
+from sessile.context import AppContext
 from tests.apps import AppClient
 
 BASE = "https://auth.test"
@@ -22,12 +24,18 @@ def _requests(status: str) -> float:
     )
 
 
+async def _logged_in(http: httpx.AsyncClient, context: AppContext) -> AsyncSessionClient:
+    """A client holding a fresh session of a new user."""
+    user = await context.db.users.create(now=context.clock.now())
+    client = AsyncSessionClient(BASE, http=http)
+    await client.finalize(await context.challenges.issue(user_id=user.id, auth_method="otp"))
+    return client
+
+
 async def test_refresh_metrics_carry_the_route_template(make_client: AppClient) -> None:
     async with make_client() as (http, app):
         context = app.state.context
-        user = await context.db.users.create(now=context.clock.now())
-        client = AsyncSessionClient(BASE, http=http)
-        await client.finalize(await context.challenges.issue(user_id=user.id, auth_method="otp"))
+        client = await _logged_in(http, context)
         ok = _requests("200")
         await client.refresh()
         await client.refresh()
@@ -46,9 +54,7 @@ async def test_a_database_error_on_the_engine_answers_503_and_keeps_the_session(
     # the hot path's driver, so its error is SQLAlchemy's, mapped by the app's handlers.
     async with make_client(refresh_grace=0) as (http, app):
         context = app.state.context
-        user = await context.db.users.create(now=context.clock.now())
-        client = AsyncSessionClient(BASE, http=http)
-        await client.finalize(await context.challenges.issue(user_id=user.id, auth_method="otp"))
+        client = await _logged_in(http, context)
         replaced = client.tokens
         await client.refresh()
         current = client.tokens
@@ -75,9 +81,7 @@ async def test_an_oversized_refresh_body_is_refused_declared_or_streamed(
 ) -> None:
     async with make_client(max_body_bytes=1024) as (http, app):
         context = app.state.context
-        user = await context.db.users.create(now=context.clock.now())
-        client = AsyncSessionClient(BASE, http=http)
-        await client.finalize(await context.challenges.issue(user_id=user.id, auth_method="otp"))
+        client = await _logged_in(http, context)
         url = BASE + REFRESH["route"]
         declared = await http.post(url, content=b" " * 2048)
         # A streamed body is read by the endpoint, after the proof: inside the DPoP wrapping.
