@@ -8,11 +8,12 @@ one stops it with a message that names the setting.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import os
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -489,3 +490,13 @@ def load_settings(toml_file: str | Path | None = None, **overrides: Any) -> Sett
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from None
     finally:
         _toml_override.reset(token)
+
+
+Policy = TypeVar("Policy")
+
+
+def policy_from(settings: Settings, cls: type[Policy]) -> Policy:
+    """A service's policy: dataclass ``cls``, its fields read from the settings of the same
+    names, so a service gets what it uses and nothing else."""
+    assert dataclasses.is_dataclass(cls)
+    return cls(**{f.name: getattr(settings, f.name) for f in dataclasses.fields(cls)})

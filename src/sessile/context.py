@@ -11,7 +11,7 @@ from sessile.audit_trail import AuditTrail
 from sessile.claims import combined, identity_claims_from
 from sessile.cleanup import purge_expired
 from sessile.clock import Clock, SystemClock
-from sessile.config import Settings
+from sessile.config import Settings, policy_from
 from sessile.crypto import load_or_create_secret
 from sessile.custom_claims import CustomClaims
 from sessile.delivery import create_sender
@@ -20,10 +20,10 @@ from sessile.dpop import ReplayStore
 from sessile.events.endpoints import EndpointPolicy, Webhooks
 from sessile.events.worker import WebhookPolicy, WebhookWorker
 from sessile.keys import KeyRing
-from sessile.login.email_password import EmailPasswordLogin
+from sessile.login.email_password import EmailPasswordLogin, PasswordLoginPolicy
 from sessile.login.finalize import LoginFinalizer
 from sessile.login.lockout import Lockout, LockoutPolicy
-from sessile.login.oauth.accounts import Accounts
+from sessile.login.oauth.accounts import AccountLinkPolicy, Accounts
 from sessile.login.oauth.flow import OAuthLogin
 from sessile.login.oauth.providers import Providers
 from sessile.login.otp import OtpLogin
@@ -35,6 +35,7 @@ from sessile.sessions.client_info import ClientLocator
 from sessile.sessions.revocation_feed import RevocationFeed
 from sessile.shared_secrets import SharedSecrets
 from sessile.stepup import AccountChanges, DecisionHook, StepUp, StepUpTokens
+from sessile.stepup.service import StepUpPolicy
 from sessile.store.database import Database
 from sessile.store.purge import one_node_at_a_time
 from sessile.store.replay import create_replay_store
@@ -161,7 +162,7 @@ class AppContext:
         lockout = Lockout(db.login_failures, clock, LockoutPolicy.from_settings(settings))
         ownership = Ownership(db, sessions, clock)
         otp = OtpLogin(db, sender, limits, lockout, ownership, shared_secrets, clock, settings)
-        accounts = Accounts(db, ownership, clock, settings)
+        accounts = Accounts(db, ownership, clock, policy_from(settings, AccountLinkPolicy))
         otp.complete_with("oauth_link", accounts.complete_link)
         oauth = OAuthLogin(
             db, Providers(settings.oauth), accounts, otp, challenges, limits, clock, settings
@@ -184,7 +185,7 @@ class AppContext:
             sessions,
             DecisionHook.from_settings(settings) if settings.stepup_mode == "delegated" else None,
             clock,
-            settings,
+            policy_from(settings, StepUpPolicy),
         )
         return cls(
             settings=settings,
@@ -205,7 +206,14 @@ class AppContext:
             sender=sender,
             otp=otp,
             email_password=EmailPasswordLogin(
-                db, passwords, challenges, limits, lockout, otp, clock, settings
+                db,
+                passwords,
+                challenges,
+                limits,
+                lockout,
+                otp,
+                clock,
+                policy_from(settings, PasswordLoginPolicy),
             ),
             lockout=lockout,
             ownership=ownership,

@@ -13,7 +13,6 @@ import logging
 from dataclasses import dataclass
 
 from sessile.clock import Clock
-from sessile.config import Settings
 from sessile.errors import Forbidden, InvalidPassword
 from sessile.login.admission import may_log_in
 from sessile.login.lockout import Lockout
@@ -39,6 +38,16 @@ class SignUp:
     verification_token: str | None = None
 
 
+@dataclass(frozen=True)
+class PasswordLoginPolicy:
+    """What password login and sign-up read from the settings."""
+
+    password_rate_per_ip: str
+    password_rate_per_identifier: str
+    password_signup: bool
+    signup_verify_email: bool
+
+
 class EmailPasswordLogin:
     def __init__(
         self,
@@ -49,7 +58,7 @@ class EmailPasswordLogin:
         lockout: Lockout,
         otp: OtpLogin,
         clock: Clock,
-        settings: Settings,
+        policy: PasswordLoginPolicy,
     ) -> None:
         self._db = db
         self._passwords = passwords
@@ -58,14 +67,12 @@ class EmailPasswordLogin:
         self._lockout = lockout
         self._otp = otp
         self._clock = clock
-        self._settings = settings
+        self._policy = policy
 
     async def login(self, identifier: Identifier, password: str, *, ip: str | None) -> str:
         """A challenge token for the right password; InvalidPassword for anything else."""
-        await self._limits.hit(self._settings.password_rate_per_ip, "pw-ip", ip or "-")
-        await self._limits.hit(
-            self._settings.password_rate_per_identifier, "pw-id", identifier.value
-        )
+        await self._limits.hit(self._policy.password_rate_per_ip, "pw-ip", ip or "-")
+        await self._limits.hit(self._policy.password_rate_per_identifier, "pw-id", identifier.value)
         await self._lockout.check(identifier)
         user = await self._db.users.find_by_identifier(identifier)
         # Unknown users check a dummy hash, so the answer takes as long either way.
@@ -84,16 +91,16 @@ class EmailPasswordLogin:
             raise InvalidPassword()
         await self._lockout.succeeded(identifier)
         await self._limits.clear(
-            self._settings.password_rate_per_identifier, "pw-id", identifier.value
+            self._policy.password_rate_per_identifier, "pw-id", identifier.value
         )
         return await self._challenges.issue(user_id=user.id, auth_method="password")
 
     async def sign_up(self, identifier: Identifier, password: str, *, ip: str | None) -> SignUp:
-        if not self._settings.password_signup:
+        if not self._policy.password_signup:
             raise Forbidden("Sign-up is closed.")
-        await self._limits.hit(self._settings.password_rate_per_ip, "pw-ip", ip or "-")
+        await self._limits.hit(self._policy.password_rate_per_ip, "pw-ip", ip or "-")
         password_hash = await self._passwords.hash(password)
-        if self._settings.signup_verify_email:
+        if self._policy.signup_verify_email:
             token = await self._otp.start_signup(identifier, password_hash, ip=ip)
             return SignUp(verification_token=token)
         user = await self._db.users.create(

@@ -9,11 +9,12 @@ is current; every state change is a conditional update, so a token or step count
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sessile.clock import Clock
-from sessile.config import Settings
+from sessile.config import StepKind
 from sessile.dpop.proof import ValidatedProof
 from sessile.errors import (
     BadCheckCode,
@@ -50,6 +51,16 @@ StepResult = tuple[str, str]
 """A proven step: the new challenge token and the verification token for continue."""
 
 
+@dataclass(frozen=True)
+class StepUpPolicy:
+    """What step-up reads from the settings."""
+
+    app_id: str
+    stepup_scopes: Mapping[str, Sequence[StepKind]]
+    stepup_challenge_ttl: int
+    stepup_grant_ttl: int
+
+
 class StepUp:
     def __init__(
         self,
@@ -61,7 +72,7 @@ class StepUp:
         sessions: SessionService,
         hook: DecisionHook | None,
         clock: Clock,
-        settings: Settings,
+        policy: StepUpPolicy,
     ) -> None:
         self._db = db
         self._tokens = tokens
@@ -71,7 +82,7 @@ class StepUp:
         self._sessions = sessions
         self._hook = hook
         self._clock = clock
-        self._settings = settings
+        self._policy = policy
 
     # Asking ----------------------------------------------------------------------------------
     async def request(
@@ -84,7 +95,7 @@ class StepUp:
         user_agent: str | None,
     ) -> tuple[str, str | None]:
         """``(status, challenge token)``; the status is ``continue``, ``review`` or ``block``."""
-        steps = configured_steps(self._settings.stepup_scopes, scope)
+        steps = configured_steps(self._policy.stepup_scopes, scope)
         checked_metadata = check_metadata(metadata)
         user = await self._db.users.get(session.user_id)
         if user is None:
@@ -93,7 +104,7 @@ class StepUp:
         if self._hook is not None:
             decision = await self._hook.decide(
                 {
-                    "app_id": self._settings.app_id,
+                    "app_id": self._policy.app_id,
                     "user_id": user.id,
                     "session_id": session.id,
                     "scope": scope,
@@ -121,7 +132,7 @@ class StepUp:
             token_jti="",
             otp_id=None,
             created_at=now,
-            expires_at=now + self._settings.stepup_challenge_ttl,
+            expires_at=now + self._policy.stepup_challenge_ttl,
             redeemed_at=None,
         )
         signed = await self._tokens.challenge(challenge, checked=0, position=0)
@@ -278,7 +289,7 @@ class StepUp:
             challenge, now=now
         ):
             raise TokenReused("This step-up token has already been used.")
-        until = now + self._settings.stepup_grant_ttl
+        until = now + self._policy.stepup_grant_ttl
         if not await self._db.sessions.grant(
             session_id, scope=challenge.scope, until=until, jkt=jkt, now=now
         ):

@@ -15,7 +15,6 @@ import logging
 from dataclasses import dataclass
 
 from sessile.clock import Clock
-from sessile.config import Settings
 from sessile.errors import Conflict, IdentifierAlreadyExists, InvalidIdentifier
 from sessile.identifiers import normalize_email
 from sessile.login.admission import admitted
@@ -44,17 +43,26 @@ class Reached:
     prove: Identifier | None = None
 
 
+@dataclass(frozen=True)
+class AccountLinkPolicy:
+    """How a provider's e-mail may reach an account (Prelude's settings of those names)."""
+
+    oauth_use_email_as_identifier: bool
+    oauth_allow_email_account_merge: bool
+    oauth_verify_email: bool
+
+
 class Accounts:
     def __init__(
-        self, db: Database, ownership: Ownership, clock: Clock, settings: Settings
+        self, db: Database, ownership: Ownership, clock: Clock, policy: AccountLinkPolicy
     ) -> None:
         self._db = db
         self._ownership = ownership
         self._clock = clock
-        self._settings = settings
+        self._policy = policy
 
     def _email(self, profile: ProviderProfile) -> Identifier | None:
-        if not profile.email or not self._settings.oauth_use_email_as_identifier:
+        if not profile.email or not self._policy.oauth_use_email_as_identifier:
             return None
         try:
             return Identifier("email_address", normalize_email(profile.email))
@@ -75,7 +83,7 @@ class Accounts:
             return Reached(user_id=(await self._new_user(profile, None)).id)
         existing = await self._db.users.find_by_identifier(email)
         if existing is not None:
-            if profile.email_verified and self._settings.oauth_allow_email_account_merge:
+            if profile.email_verified and self._policy.oauth_allow_email_account_merge:
                 admitted(existing)
                 await self._attach(existing, profile, email)
                 log.info(
@@ -83,7 +91,7 @@ class Accounts:
                 )
                 return Reached(user_id=existing.id)
             return Reached(prove=email)
-        if not profile.email_verified and self._settings.oauth_verify_email:
+        if not profile.email_verified and self._policy.oauth_verify_email:
             return Reached(prove=email)
         try:
             user = await self._new_user(profile, email)
