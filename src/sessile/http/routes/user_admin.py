@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from sessile.api_scopes import SESSIONS, USERS_READ, USERS_WRITE
-from sessile.errors import BadRequest, NotFound
+from sessile.errors import BadRequest
 from sessile.http.api_key import api_key
 from sessile.http.bodies import read_json
 from sessile.http.context import context_of
@@ -123,8 +123,6 @@ async def update_profile(request: Request, app_id: str, user_id: str) -> JSONRes
     body = await read_json(request, ProfileBody)
     context = context_of(request)
     user = await context.users.update(user_id, profile_patch=body.profile)
-    if user is None:
-        raise NotFound("No such user.")
     return await user_answer(context, user)
 
 
@@ -140,8 +138,6 @@ async def set_status(request: Request, app_id: str, user_id: str) -> JSONRespons
     body = await read_json(request, StatusBody)
     context = context_of(request)
     user = await context.users.update(user_id, disabled=body.status == "inactive")
-    if user is None:
-        raise NotFound("No such user.")
     return await user_answer(context, user)
 
 
@@ -157,8 +153,6 @@ async def set_external_id(request: Request, app_id: str, user_id: str) -> JSONRe
     body = await read_json(request, ExternalIdBody)
     context = context_of(request)
     user = await context.users.set_fields(user_id, external_id=body.external_id)
-    if user is None:
-        raise NotFound("No such user.")
     return await user_answer(context, user)
 
 
@@ -174,8 +168,6 @@ async def set_scopes(request: Request, app_id: str, user_id: str) -> JSONRespons
     body = await read_json(request, ScopesBody)
     context = context_of(request)
     user = await context.users.set_fields(user_id, scopes=body.scopes)
-    if user is None:
-        raise NotFound("No such user.")
     return await user_answer(context, user)
 
 

@@ -35,9 +35,15 @@ sessions = APIRouter(dependencies=[api_key(SESSIONS)])
 
 
 async def user_answer(
-    context: AppContext, user: User, status: int = 200, headers: dict[str, str] | None = None
+    context: AppContext,
+    user: User | None,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    """One user as the management API answers with it, with its provider identities."""
+    """One user as the management API answers with it, with its provider identities;
+    ``not_found`` when a service found no such user (``None``)."""
+    if user is None:
+        raise NotFound("No such user.")
     [view] = user_views([user], await context.users.identities([user]))
     return JSONResponse(view, status_code=status, headers={**NO_STORE, **(headers or {})})
 
@@ -187,8 +193,6 @@ async def update_user_route(request: Request, app_id: str, user_id: str) -> JSON
     context = context_of(request)
     body = await read_json(request, UpdateUserBody)
     user = await context.users.update(user_id, profile_patch=body.profile, disabled=body.disabled)
-    if user is None:
-        raise NotFound("No such user.")
     return await user_answer(context, user)
 
 
@@ -223,8 +227,6 @@ async def set_password_route(request: Request, app_id: str, user_id: str) -> JSO
     user = await context.users.set_password(
         user_id, body.password, revoke_sessions=body.revoke_sessions
     )
-    if user is None:
-        raise NotFound("No such user.")
     return await user_answer(context, user)
 
 
