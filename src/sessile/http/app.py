@@ -14,7 +14,7 @@ from sessile import __version__
 from sessile.clock import Clock
 from sessile.config import Settings, load_settings
 from sessile.context import AppContext
-from sessile.http.edge import ALLOWED_HEADERS, EXPOSED_HEADERS, Edge
+from sessile.http.edge import Edge
 from sessile.http.errors import install_error_handlers
 from sessile.http.lane import HotRoutes
 from sessile.http.openapi import install_openapi
@@ -39,7 +39,7 @@ from sessile.http.routes.demo import install_demo
 from sessile.logs import configure_logging
 from sessile.metrics import count_pool_use
 
-__all__ = ["ALLOWED_HEADERS", "EXPOSED_HEADERS", "create_app", "create_app_from_env"]
+__all__ = ["create_app", "create_app_from_env"]
 
 log = logging.getLogger("sessile.app")
 
