@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from sessile.store.engine import any_due
 from sessile.store.schema import deliveries
 
 __all__ = ["Delivery", "DeliveryStore"]
@@ -82,6 +83,8 @@ class DeliveryStore:
             .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
             .limit(limit)
         )
+        if not await any_due(self._engine, due):
+            return []
         if self._engine.dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)
         async with self._engine.begin() as conn:

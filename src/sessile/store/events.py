@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from sessile.ids import new_id
+from sessile.store.engine import any_due
 from sessile.store.schema import webhook_events, webhooks
 
 __all__ = ["EventStore", "OutboxStats", "QueuedEvent", "record_event"]
@@ -146,6 +147,8 @@ class EventStore:
             .order_by(webhook_events.c.seq)
             .limit(limit)
         )
+        if not await any_due(self._engine, due):
+            return []
         if self._engine.dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True, of=webhook_events)
         async with self._engine.begin() as conn:
