@@ -41,7 +41,7 @@ class ClientLocator:
 
     def client_ip(self, peer: str | None, headers: Mapping[str, str]) -> str | None:
         """The peer, or, behind trusted proxies, the nearest untrusted hop of X-Forwarded-For."""
-        if not self._is_trusted(peer):
+        if not self._trusted or not self._is_trusted(peer):
             return peer
         hops = [h.strip() for h in headers.get("x-forwarded-for", "").split(",") if h.strip()]
         for hop in reversed(hops):
