@@ -18,6 +18,10 @@ Without ``--anchor`` it drives ``--workers`` server workers as hard as it can
 ``--latency`` it then offers 70 % of sessile's maximum rate, open loop, and prints
 p50, p99 and the event loop's worst stall (``bench/probe.py``).
 
+``--floor`` adds two more servers to the turns (``bench/floor.py``): uvicorn with a
+bare answer, and uvicorn with one proof verify, one SQLite write and one ES256 sign
+and nothing else, the least any refresh can cost on this stack.
+
 ``--routes`` measures CPU per login finalize and per session list; ``--src`` runs
 the server from another source tree, to compare before and after.
 
@@ -182,6 +186,17 @@ def start_baseline(workers: int) -> Server:
         str(ROOT / "bench"),
     ]  # fmt: skip
     return start("crypto-only", command, port=port, ready="/")
+
+
+def start_floor(bare: bool) -> Server:
+    """``bench/floor.py``: a refresh's bare minimum on this stack, or (``bare``) none."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", "floor:app", "--host", HOST, "--port", str(port),
+        "--log-level", "warning", "--no-server-header", "--app-dir", str(ROOT / "bench"),
+    ]  # fmt: skip
+    env = {**os.environ, **({"FLOOR_BARE": "1"} if bare else {})}
+    return start("bare server" if bare else "floor", command, port=port, ready="/", env=env)
 
 
 def start_anchor() -> Server:
@@ -435,6 +450,7 @@ def run_anchor(args: argparse.Namespace, workdir: Path) -> list[dict[str, dict[s
     n = per_slot(args, args.seconds)
     names = ["crypto-only", "sessile", "oidc-provider"]
     names += ["sessile (granian)"] if args.granian else []
+    names += ["floor", "bare server"] if args.floor else []
     servers: dict[str, tuple[Server, Callable[[], list[Slot]]]] = {}
     rounds: list[dict[str, dict[str, Any]]] = []
     try:
@@ -448,6 +464,9 @@ def run_anchor(args: argparse.Namespace, workdir: Path) -> list[dict[str, dict[s
                 make = partial(sessile_sessions, server, env, args.sessions, n)
             elif name == "crypto-only":
                 server = start_baseline(1)
+                make = partial(baseline_slots, server, args.sessions, n)
+            elif name in ("floor", "bare server"):
+                server = start_floor(bare=name == "bare server")
                 make = partial(baseline_slots, server, args.sessions, n)
             else:
                 server = start_anchor()
@@ -488,6 +507,12 @@ def report_anchor(rounds: list[dict[str, dict[str, Any]]], store: str) -> None:
         f"crypto-only / sessile CPU per refresh:   {statistics.median(from_crypto):.2f}"
         f" (goal >= 0.70; rounds {', '.join(f'{x:.2f}' for x in from_crypto)})"
     )
+    if "floor" in cpu:
+        floor = [f / a for f, a in zip(cpu["floor"], cpu["oidc-provider"], strict=True)]
+        print(
+            f"floor / oidc-provider CPU per refresh:   {statistics.median(floor):.2f}"
+            f" (rounds {', '.join(f'{x:.2f}' for x in floor)})"
+        )
 
 
 def profile(args: argparse.Namespace, server: Server) -> subprocess.Popen[bytes] | None:
@@ -607,6 +632,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
     parser.add_argument("--src", help="run the server from this source tree (its src/)")
     parser.add_argument("--profile", help="with --anchor: py-spy's raw samples of sessile here")
+    parser.add_argument(
+        "--floor", action="store_true",
+        help="with --anchor: bench/floor.py too (uvicorn + verify + write + sign, nothing else)",
+    )  # fmt: skip
     parser.add_argument(
         "--granian", action="store_true", help="with --anchor: sessile under granian too"
     )

@@ -38,6 +38,11 @@ RevokeTarget = Literal["all", "others", "mine", "session"]
 
 _SUCCESSOR_SECRET = "refresh-successor"
 _INVALID = "The refresh token is invalid, expired or revoked."
+#: Each outcome's counter, found once: one is counted on every refresh.
+_REFRESHED = {
+    outcome: REFRESHES.labels(outcome=outcome)
+    for outcome in ("rotated", "grace", "reuse_revoked", "key_mismatch", "expired", "forged")
+}
 _REPLAYED = "The DPoP proof has been used before."
 
 
@@ -171,7 +176,7 @@ class SessionService:
         token = parse_token(presented)
         if token is None:
             await self._take_proof(proof, replay, now)
-            REFRESHES.labels(outcome="forged").inc()
+            _REFRESHED["forged"].inc()
             raise Unauthorized(_INVALID)
         key = await self._secrets.get(_SUCCESSOR_SECRET)
         presented_hash = hash_token(token)
@@ -192,7 +197,7 @@ class SessionService:
         # The common case, a live session's current token with its key, in one statement.
         rotated = await rotate((proof.iat, proof.jti))
         if rotated is not None:
-            REFRESHES.labels(outcome="rotated").inc()
+            _REFRESHED["rotated"].inc()
             return await self._issue(rotated, following, now)
 
         # Otherwise the proof goes through the replay store, then find out why: a proof
@@ -203,14 +208,14 @@ class SessionService:
         if row is not None and token.generation == row.generation:
             rotated = await rotate(None)
             if rotated is not None:
-                REFRESHES.labels(outcome="rotated").inc()
+                _REFRESHED["rotated"].inc()
                 return await self._issue(rotated, following, now)
             row = await self._db.sessions.get(token.session_id)  # rotated meanwhile
         if row is None or not self._alive(row, now):
-            REFRESHES.labels(outcome="expired").inc()
+            _REFRESHED["expired"].inc()
             raise Unauthorized(_INVALID)
         if row.jkt != proof.jkt:
-            REFRESHES.labels(outcome="key_mismatch").inc()
+            _REFRESHED["key_mismatch"].inc()
             raise DPoPKeyMismatch()
 
         if token.generation == row.generation - 1 and presented_hash == row.previous_hash:
@@ -220,7 +225,7 @@ class SessionService:
                 and hash_token(following) == row.refresh_hash
             ):
                 await self._db.sessions.touch(row.id, now=now)
-                REFRESHES.labels(outcome="grace").inc()
+                _REFRESHED["grace"].inc()
                 return await self._issue(row, following, now)
 
         if reaches(key, token, generation=row.generation, token_hash=row.refresh_hash):
@@ -231,7 +236,7 @@ class SessionService:
                 user_id=row.user_id,
                 data={"session_id": row.id, "generation": token.generation},
             )
-            REFRESHES.labels(outcome="reuse_revoked").inc()
+            _REFRESHED["reuse_revoked"].inc()
             log.warning(
                 "refresh token reuse: session revoked",
                 extra={
@@ -241,7 +246,7 @@ class SessionService:
                 },
             )
         else:
-            REFRESHES.labels(outcome="forged").inc()
+            _REFRESHED["forged"].inc()
         raise Unauthorized(_INVALID)
 
     async def _take_proof(self, proof: ValidatedProof, replay: ReplayStore, now: float) -> None:
