@@ -4,9 +4,15 @@ through the replay store. Over HTTP, against a real server on SQLite and Postgre
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import contextlib
+import json
+import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
+import asyncpg
 import httpx
 import pytest
 
@@ -146,3 +152,68 @@ def test_a_proof_spent_on_a_bad_token_never_rotates(server: LiveServer) -> None:
     assert forged.status_code == 401
     _refused(_refresh(server, token, proof), "invalid_dpop_proof")
     _ok(_refresh(server, token, _proof(server, client, time.time() + 2)))
+
+
+@contextlib.asynccontextmanager
+async def _in_flight(
+    database_url: str, session_id: str, *, iat: float, jti: str
+) -> AsyncIterator[Callable[[], Awaitable[None]]]:
+    """What a rotation of ``session_id`` with a proof writes, not yet committed: the
+    proof becomes the session's newest. Yields the commit."""
+    if database_url.startswith("sqlite"):
+        conn = sqlite3.connect(database_url.split("///", 1)[1], isolation_level=None, timeout=30)
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(_TAKE_PROOF.format("?", "?", "?"), (iat, jti, session_id))
+
+        async def commit_sqlite() -> None:
+            conn.execute("COMMIT")
+
+        try:
+            yield commit_sqlite
+        finally:
+            conn.close()
+        return
+    pg = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+    transaction = pg.transaction()
+    await transaction.start()
+    await pg.execute(_TAKE_PROOF.format("$1", "$2", "$3"), iat, jti, session_id)
+    try:
+        yield transaction.commit
+    finally:
+        await pg.close()
+
+
+_TAKE_PROOF = (
+    "UPDATE sessions SET prev_proof_iat = last_proof_iat, prev_proof_jti = last_proof_jti,"
+    " last_proof_iat = {}, last_proof_jti = {} WHERE id = {}"
+)
+
+
+@pytest.mark.parametrize("presented", ["current", "previous"])
+async def test_a_proof_in_flight_on_one_session_is_refused_on_another_of_its_key(
+    server: LiveServer, presented: str
+) -> None:
+    """A rotation of one session has taken a proof and not yet committed. The same proof
+    on another session of the key waits for it, then is refused: on the common path
+    (that session's current token) and on the slow path (its previous one, the grace)."""
+    key = DPoPKey.generate()
+    first, other = _login(server, key), _login(server, key)
+    now = time.time()
+    token = _token(other)
+    if presented == "previous":
+        _ok(_refresh(server, token, _proof(server, other, now + 1)))
+    proof = _proof(server, first, now + 5)
+    claims = json.loads(base64.urlsafe_b64decode(proof.split(".")[1] + "=="))
+    session_id = _token(first).split(".")[0]
+    async with (
+        _in_flight(server.database_url, session_id, iat=claims["iat"], jti=claims["jti"]) as commit,
+        httpx.AsyncClient(timeout=30) as http,
+    ):
+        answer = asyncio.create_task(
+            http.post(server.url + REFRESH, headers={"DPoP": proof, "X-Refresh-Token": token})
+        )
+        await asyncio.sleep(0.5)
+        assert not answer.done(), answer.result().text  # it waits for the rotation in flight
+        await commit()
+        response = await answer
+    _refused(response, "invalid_dpop_proof")

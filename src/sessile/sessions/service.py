@@ -255,15 +255,13 @@ class SessionService:
         the newest of the key's, so the common path never takes it."""
         if not await replay.remember(proof.jkt, proof.jti, expires_at=proof.expires_at, now=now):
             raise InvalidDPoPProof(_REPLAYED)
-        sessions = self._db.sessions
-        seen = await sessions.proof_seen(proof.jkt, iat=proof.iat, jti=proof.jti)
+        seen = await self._db.sessions.take_proof(proof.jkt, iat=proof.iat, jti=proof.jti)
         if seen:
             raise InvalidDPoPProof(_REPLAYED)
         if seen is not None:
             # Older than the last two refreshes: perhaps a replay. A client holding the
             # key signs a new proof.
             raise UseDPoPNonce("The DPoP proof is older than this key's last refreshes.")
-        await sessions.take_proof(proof.jkt, iat=proof.iat, jti=proof.jti)
 
     async def logout(self, presented: str | None, *, jkt: str) -> bool:
         """Revoke the session the token names; True if one was revoked."""

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sessile import event_types as event
 from sessile.store.audit import record_audit
 from sessile.store.drivers import Driver, Row, Statement
-from sessile.store.drivers.base import compile_statement
+from sessile.store.drivers.base import One, Steps, compile_statement
 from sessile.store.events import record_event
 from sessile.store.schema import revocations, sessions
 
@@ -124,8 +124,6 @@ def _rotation(*conditions: sa.ColumnElement[bool], **values: Any) -> sa.Update:
     )
 
 
-_same_key = sessions.alias("same_key")
-
 # A proof becomes a session's newest; the newest before it is kept too.
 _TAKE_PROOF = {
     "prev_proof_iat": sessions.c.last_proof_iat,
@@ -133,11 +131,22 @@ _TAKE_PROOF = {
     "last_proof_iat": _p("iat"),
     "last_proof_jti": _p("jti"),
 }
+# The rows of a proof's key, locked in one order (PostgreSQL; SQLite has one writer at a
+# time): a statement that reads the key's proofs after this waits for any rotation of
+# the key still in flight, and reads what it wrote. Without the lock, two rotations
+# of two sessions of one key could each take the same proof, neither seeing the other.
+LOCK_KEY = (
+    sa.select(sessions.c.id, sessions.c.last_proof_iat)
+    .where(sessions.c.jkt == _p("jkt"))
+    .order_by(sessions.c.id)
+    .with_for_update()
+)
+_key_rows = LOCK_KEY.cte("key_rows")
 # The common refresh: the proof must be newer than every refresh proof its key's
 # sessions took, and becomes this session's newest. One write carries the rotation
 # and the proof's replay check (DESIGN §3.7, §11).
 ROTATE_WITH_PROOF = _rotation(
-    ~sa.exists().where(_same_key.c.jkt == _p("jkt"), _same_key.c.last_proof_iat >= _p("iat")),
+    ~sa.exists().where(_key_rows.c.last_proof_iat >= _p("iat")),
     **_TAKE_PROOF,
 )
 # The slow path's rotation, once the proof went through the replay store.
@@ -193,6 +202,7 @@ class _Compiled:
         self.get = c(GET)
         self.list_page = c(LIST_PAGE)
         self.list_count = c(LIST_COUNT)
+        self.lock_key = c(LOCK_KEY)
         self.proof_seen = c(PROOF_SEEN)
         self.proof_taken = c(PROOF_TAKEN)
 
@@ -266,17 +276,26 @@ class SessionStore:
         rows = await self._driver.rows(statement, params)
         return _session(rows[0]) if rows else None
 
-    async def proof_seen(self, jkt: str, *, iat: float, jti: str) -> bool | None:
-        """True when one of ``jkt``'s sessions took this refresh proof; False when one
-        may have (it is older than a session's previous); None when none did."""
-        rows = await self._driver.rows(self._sql.proof_seen, {"jkt": jkt, "iat": iat, "jti": jti})
-        if not rows:
-            return None
-        return any(bool(row[0]) for row in rows)
+    async def take_proof(self, jkt: str, *, iat: float, jti: str) -> bool | None:
+        """The slow path's proof: None once it is the newest of ``jkt``'s sessions, so no
+        rotation takes it again; or, taking nothing, True when one of them took it, and
+        False when one may have (it is older than a session's previous).
 
-    async def take_proof(self, jkt: str, *, iat: float, jti: str) -> None:
-        """Make a proof the slow path took the newest of its key's sessions."""
-        await self._driver.rows(self._sql.proof_taken, {"jkt": jkt, "iat": iat, "jti": jti})
+        One transaction, under the key's lock: a rotation of the key in flight commits
+        first, and what it took is seen.
+        """
+        sql = self._sql
+        params = {"jkt": jkt, "iat": iat, "jti": jti}
+
+        def steps() -> Steps[bool | None]:
+            yield One(sql.lock_key, params)
+            seen = yield One(sql.proof_seen, params)
+            if seen:
+                return any(bool(row[0]) for row in seen)
+            yield One(sql.proof_taken, params)
+            return None
+
+        return await self._driver.transaction(steps())
 
     async def grant(
         self, session_id: str, *, scope: str, until: float, jkt: str, now: float
