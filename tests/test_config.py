@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from sessile.config import ConfigError, load_settings, policy_from
+from sessile.config import ConfigError, load_settings
+from sessile.config.policies import policy_from
 from sessile.login.email_password import PasswordLoginPolicy
 from sessile.login.oauth.accounts import AccountLinkPolicy
 from sessile.stepup.service import StepUpPolicy

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sessile.clock import Clock
-from sessile.config import StepKind
+from sessile.config.settings import StepKind
 from sessile.dpop.proof import ValidatedProof
 from sessile.errors import (
     BadCheckCode,
