@@ -41,7 +41,7 @@ from sessile.stepup.tokens import CHALLENGE_TYP, VERIFICATION_TYP, BadToken, Ste
 from sessile.store.database import Database
 from sessile.store.sessions import SessionRow
 from sessile.store.stepup import StepUpChallenge
-from sessile.store.users import Identifier
+from sessile.store.user_identifiers import Identifier
 
 __all__ = ["StepResult", "StepUp"]
 
