@@ -16,7 +16,7 @@ from sessile.login.otp import OtpLogin
 from sessile.login.passwords import Passwords
 from sessile.sessions import SessionService
 from sessile.store.database import Database
-from sessile.store.sessions import SessionRow
+from sessile.store.session_rows import SessionRow
 from sessile.store.user_identifiers import Identifier
 from sessile.store.users import User
 

@@ -39,7 +39,7 @@ from sessile.stepup.hook import DecisionHook
 from sessile.stepup.policy import OTP_STEPS, check_metadata, configured_steps, steps_for
 from sessile.stepup.tokens import CHALLENGE_TYP, VERIFICATION_TYP, BadToken, StepUpTokens
 from sessile.store.database import Database
-from sessile.store.sessions import SessionRow
+from sessile.store.session_rows import SessionRow
 from sessile.store.stepup import StepUpChallenge
 from sessile.store.user_identifiers import Identifier
 
