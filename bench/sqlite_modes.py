@@ -29,7 +29,7 @@ import sqlalchemy as sa  # noqa: E402
 from sessile.store.drivers.base import compile_statement  # noqa: E402
 from sessile.store.drivers.sqlite import SqliteDriver, _rows  # noqa: E402
 from sessile.store.schema import metadata  # noqa: E402
-from sessile.store.sessions import ROTATE_WITH_PROOF  # noqa: E402
+from sessile.store.session_statements import ROTATE_WITH_PROOF  # noqa: E402
 
 
 class ThreadDriver(SqliteDriver):

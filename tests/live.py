@@ -22,7 +22,8 @@ from sessile.audit_trail import AuditTrail
 from sessile.clock import SystemClock
 from sessile.sessions import ChallengeTokens
 from sessile.store.database import Database
-from sessile.store.users import Identifier, User
+from sessile.store.user_identifiers import Identifier
+from sessile.store.users import User
 from tests.server import SECRET_KEY, RunningServer, run_server
 
 __all__ = ["LiveServer", "live_server", "live_server_for_param"]

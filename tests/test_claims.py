@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from sessile.claims import identity_claims
-from sessile.store.users import Identifier, User
+from sessile.store.user_identifiers import Identifier
+from sessile.store.users import User
 
 EMAIL = Identifier("email_address", "ada@example.com")
 OTHER_EMAIL = Identifier("email_address", "ada@work.example")

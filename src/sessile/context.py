@@ -11,7 +11,8 @@ from sessile.audit_trail import AuditTrail
 from sessile.claims import combined, identity_claims_from
 from sessile.cleanup import purge_expired
 from sessile.clock import Clock, SystemClock
-from sessile.config import Settings, policy_from
+from sessile.config import Settings
+from sessile.config.policies import policy_from
 from sessile.crypto import load_or_create_secret
 from sessile.custom_claims import CustomClaims
 from sessile.delivery import create_sender

@@ -9,7 +9,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from sessile.errors import InvalidIdentifier
-from sessile.store.users import Identifier
+from sessile.store.user_identifiers import Identifier
 
 __all__ = ["IDENTIFIER_TYPES", "parse_identifier"]
 

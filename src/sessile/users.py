@@ -14,7 +14,8 @@ from sessile.login.passwords import Passwords
 from sessile.sessions import SessionService
 from sessile.store.database import Database
 from sessile.store.identities import Identity
-from sessile.store.users import Identifier, User
+from sessile.store.user_identifiers import Identifier
+from sessile.store.users import User
 
 __all__ = ["SCOPE", "UNSET", "UserService"]
 
@@ -135,9 +136,7 @@ class UserService:
         if await self._db.users.get(user_id) is None:
             return None
         password_hash = None if password is None else await self._passwords.hash(password)
-        if not await self._db.users.set_password_hash(
-            user_id, password_hash, now=self._clock.now()
-        ):
+        if not await self._db.passwords.set_hash(user_id, password_hash, now=self._clock.now()):
             return None
         if revoke_sessions:
             await self._sessions.revoke_user(user_id, reason="password_changed")
@@ -145,7 +144,7 @@ class UserService:
 
     async def add_identifier(self, user_id: str, identifier: Identifier, *, proven: bool) -> User:
         """Give the user another identifier (``proven`` when the operator vouches for it)."""
-        if not await self._db.users.add_identifier(
+        if not await self._db.identifiers.add(
             user_id, identifier, now=self._clock.now(), proven=proven
         ):
             raise NotFound("No such user.")
@@ -153,7 +152,7 @@ class UserService:
 
     async def remove_identifier(self, user_id: str, identifier: Identifier) -> User:
         await self.existing(user_id)
-        if not await self._db.users.remove_identifier(user_id, identifier, now=self._clock.now()):
+        if not await self._db.identifiers.remove(user_id, identifier, now=self._clock.now()):
             raise NotFound("The user does not hold this identifier.")
         return await self.existing(user_id)
 

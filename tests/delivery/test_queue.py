@@ -16,7 +16,7 @@ from sessile.delivery.queue import DeliveryQueue
 from sessile.errors import DeliveryFailed
 from sessile.store.database import Database
 from sessile.store.deliveries import DeliveryStore
-from sessile.store.users import Identifier
+from sessile.store.user_identifiers import Identifier
 from tests.delivery.receivers import webhook_inbox
 from tests.live import LiveServer, live_server
 from tests.server import free_port

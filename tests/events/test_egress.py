@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from sessile.events import egress
-from sessile.identifiers import Identifier
 from sessile.store.schema import webhook_events
+from sessile.store.user_identifiers import Identifier
 from tests.events.receiver import VERIFICATION_TOKEN, receiver
 from tests.http.conftest import AppClient
 

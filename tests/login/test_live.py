@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from sessile.client import SessionClient, SessionClientError
-from sessile.store.users import Identifier
+from sessile.store.user_identifiers import Identifier
 from tests.live import LiveServer
 
 

@@ -11,7 +11,7 @@ import jwt
 import pytest
 
 from sessile.client import SessionClient, SessionClientError
-from sessile.store.users import Identifier
+from sessile.store.user_identifiers import Identifier
 from tests.live import LiveServer, live_server
 
 VICTIM = "victim@example.com"

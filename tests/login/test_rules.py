@@ -11,7 +11,7 @@ import pytest
 
 import sessile.login.passwords as passwords_module
 from sessile.clock import FixedClock
-from sessile.store.users import Identifier
+from sessile.store.user_identifiers import Identifier
 from tests.http.conftest import AppClient
 from tests.http.session_client import BASE, InProcessClient
 

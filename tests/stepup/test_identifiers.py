@@ -10,7 +10,7 @@ from sessile import event_types as event
 from sessile.client import SessionClient
 from sessile.events.worker import secret_box
 from sessile.store.database import Database
-from sessile.store.users import Identifier
+from sessile.store.user_identifiers import Identifier
 from sessile.store.webhooks import Webhook
 from tests.live import LiveServer
 from tests.server import SECRET_KEY

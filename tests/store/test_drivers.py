@@ -18,7 +18,7 @@ from sessile.store.drivers.postgres import PostgresDriver
 from sessile.store.drivers.sqlite import SqliteDriver
 from sessile.store.migrate import upgrade
 from sessile.store.schema import sessions
-from sessile.store.sessions import GET
+from sessile.store.session_statements import GET
 from tests.apps import AppClient
 from tests.proxy import TcpProxy
 

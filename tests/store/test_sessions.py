@@ -3,7 +3,7 @@ from __future__ import annotations
 import dataclasses
 
 from sessile.store.database import Database
-from sessile.store.sessions import SessionRow
+from sessile.store.session_rows import SessionRow
 
 
 async def _user(database: Database) -> str:

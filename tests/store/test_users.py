@@ -6,7 +6,8 @@ import pytest
 
 from sessile.errors import IdentifierAlreadyExists
 from sessile.store.database import Database
-from sessile.store.users import Identifier, merge_patch
+from sessile.store.user_identifiers import Identifier
+from sessile.store.users import merge_patch
 
 EMAIL = Identifier("email_address", "ada@example.com")
 PHONE = Identifier("phone_number", "+33612345678")
@@ -110,19 +111,6 @@ async def test_update_merges_the_profile_and_sets_disabled(database: Database) -
     assert enabled.disabled_at is None
 
     assert await database.users.update("usr_missing", now=6.0, disabled=True) is None
-
-
-async def test_set_and_clear_the_password_hash(database: Database) -> None:
-    user = await database.users.create(now=1.0, password_hash="old")
-    assert await database.users.set_password_hash(user.id, "new", now=2.0)
-    loaded = await database.users.get(user.id)
-    assert loaded is not None
-    assert (loaded.password_hash, loaded.updated_at) == ("new", 2.0)
-    assert await database.users.set_password_hash(user.id, None, now=3.0)
-    cleared = await database.users.get(user.id)
-    assert cleared is not None
-    assert cleared.password_hash is None
-    assert not await database.users.set_password_hash("usr_missing", "x", now=4.0)
 
 
 def test_merge_patch_follows_rfc_7396() -> None:

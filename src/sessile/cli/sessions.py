@@ -8,7 +8,7 @@ import click
 
 from sessile.cli.common import run_with_context, settings_from
 from sessile.context import AppContext
-from sessile.store.sessions import SessionRow
+from sessile.store.session_rows import SessionRow
 
 __all__ = ["sessions"]
 

@@ -10,7 +10,7 @@ from sessile.audit import acting_as
 from sessile.errors import Unauthorized
 from sessile.http.context import context_of
 from sessile.jose import BearerError, bearer_token
-from sessile.store.sessions import SessionRow
+from sessile.store.session_rows import SessionRow
 
 __all__ = ["Caller", "bearer_caller"]
 

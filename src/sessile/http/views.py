@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from sessile.store.identities import Identity
-from sessile.store.sessions import SessionRow
+from sessile.store.session_rows import SessionRow
 from sessile.store.users import User
 
 __all__ = [

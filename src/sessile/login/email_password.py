@@ -22,7 +22,7 @@ from sessile.login.ratelimit import RateLimits
 from sessile.login.trail import login_failed
 from sessile.sessions import ChallengeTokens
 from sessile.store.database import Database
-from sessile.store.users import Identifier
+from sessile.store.user_identifiers import Identifier
 
 __all__ = ["EmailPasswordLogin", "SignUp"]
 

@@ -18,7 +18,7 @@ from sessile.clock import Clock
 from sessile.config import Settings
 from sessile.errors import RateLimited
 from sessile.store.login_failures import LoginFailureStore
-from sessile.store.users import Identifier
+from sessile.store.user_identifiers import Identifier
 
 __all__ = ["Lockout", "LockoutPolicy"]
 

@@ -48,7 +48,8 @@ from sessile.pkce import verifier_matches
 from sessile.shared_secrets import SharedSecrets
 from sessile.store.database import Database
 from sessile.store.otp import OtpChallenge
-from sessile.store.users import Identifier, User
+from sessile.store.user_identifiers import Identifier
+from sessile.store.users import User
 
 __all__ = ["OtpLogin", "OtpResult"]
 

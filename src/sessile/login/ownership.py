@@ -14,7 +14,8 @@ import logging
 from sessile.clock import Clock
 from sessile.sessions import SessionService
 from sessile.store.database import Database
-from sessile.store.users import Identifier, User
+from sessile.store.user_identifiers import Identifier
+from sessile.store.users import User
 
 __all__ = ["Ownership"]
 
@@ -34,9 +35,9 @@ class Ownership:
         """Record that the user proved ``identifier``; on the account's first proof, drop an
         unproven sign-up's password and end the sessions it made."""
         now = self._clock.now()
-        if not await self._db.users.prove(user.id, identifier, now=now):
+        if not await self._db.identifiers.prove(user.id, identifier, now=now):
             return
-        if not await self._db.users.drop_unproven_password(user.id, now=now):
+        if not await self._db.passwords.drop_unproven(user.id, now=now):
             return
         ended = await self._sessions.revoke_user(
             user.id, reason=UNPROVEN_SIGNUP, auth_method="password"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sessile.metrics import LOGINS
 from sessile.store.database import Database
-from sessile.store.users import Identifier
+from sessile.store.user_identifiers import Identifier
 
 __all__ = ["code_sent", "login_failed"]
 

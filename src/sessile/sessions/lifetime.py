@@ -2,12 +2,12 @@
 timeout without a refresh, whichever comes first; a revoked session has ended.
 
 Plain values only. The store's list and rotation statements say the same in SQL
-(``store.sessions._live``), with ``idle_since = now - idle_timeout``.
+(``store.session_statements.live_condition``), with ``idle_since = now - idle_timeout``.
 """
 
 from __future__ import annotations
 
-from sessile.store.sessions import SessionRow
+from sessile.store.session_rows import SessionRow
 
 __all__ = ["ends_at", "is_live"]
 

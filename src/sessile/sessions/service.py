@@ -28,7 +28,7 @@ from sessile.sessions.refresh_tokens import (
 )
 from sessile.shared_secrets import SharedSecrets
 from sessile.store.database import Database
-from sessile.store.sessions import SessionRow
+from sessile.store.session_rows import SessionRow
 
 __all__ = ["ClientFacts", "IssuedTokens", "RevokeTarget", "SessionPolicy", "SessionService"]
 

@@ -16,8 +16,9 @@ from sessile.login.otp import OtpLogin
 from sessile.login.passwords import Passwords
 from sessile.sessions import SessionService
 from sessile.store.database import Database
-from sessile.store.sessions import SessionRow
-from sessile.store.users import Identifier, User
+from sessile.store.session_rows import SessionRow
+from sessile.store.user_identifiers import Identifier
+from sessile.store.users import User
 
 __all__ = ["AccountChanges", "scope_for_identifier"]
 
@@ -75,7 +76,7 @@ class AccountChanges:
         """Set the password (policy enforced); end the other sessions when so configured;
         tell the user. Returns how many sessions ended."""
         password_hash = await self._passwords.hash(password)
-        if not await self._db.users.set_password_hash(
+        if not await self._db.passwords.set_hash(
             session.user_id, password_hash, now=self._clock.now()
         ):
             raise NotFound("No such user.")
@@ -132,7 +133,7 @@ class AccountChanges:
             raise BadCheckCode("This code was sent for another account.")
         allowed(challenge.identifier_type)
         identifier = Identifier(challenge.identifier_type, challenge.identifier_value)
-        if not await self._db.users.add_identifier(
+        if not await self._db.identifiers.add(
             session.user_id, identifier, now=self._clock.now(), proven=True
         ):
             raise Unauthorized("The session has ended.")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sessile.clock import Clock
-from sessile.config import StepKind
+from sessile.config.settings import StepKind
 from sessile.dpop.proof import ValidatedProof
 from sessile.errors import (
     BadCheckCode,
@@ -39,9 +39,9 @@ from sessile.stepup.hook import DecisionHook
 from sessile.stepup.policy import OTP_STEPS, check_metadata, configured_steps, steps_for
 from sessile.stepup.tokens import CHALLENGE_TYP, VERIFICATION_TYP, BadToken, StepUpTokens
 from sessile.store.database import Database
-from sessile.store.sessions import SessionRow
+from sessile.store.session_rows import SessionRow
 from sessile.store.stepup import StepUpChallenge
-from sessile.store.users import Identifier
+from sessile.store.user_identifiers import Identifier
 
 __all__ = ["StepResult", "StepUp"]
 

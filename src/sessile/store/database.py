@@ -18,6 +18,7 @@ from sessile.store.keys import SigningKeyStore
 from sessile.store.login_failures import LoginFailureStore
 from sessile.store.oauth_states import OAuthStateStore
 from sessile.store.otp import OtpStore
+from sessile.store.passwords import PasswordStore
 from sessile.store.revocations import RevocationStore
 from sessile.store.secrets import ServerSecretStore
 from sessile.store.sessions import SessionStore
@@ -40,6 +41,7 @@ class Database:
             engine.url.render_as_string(hide_password=False), timeout=timeout
         )
         self.users = UserStore(engine)
+        self.passwords = PasswordStore(engine)
         self.sessions = SessionStore(engine, self.driver)
         self.challenges = ChallengeStore(engine)
         self.keys = SigningKeyStore(engine)

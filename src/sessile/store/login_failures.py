@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sessile.store.schema import login_failures
-from sessile.store.users import Identifier
+from sessile.store.user_identifiers import Identifier
 
 __all__ = ["FailureCount", "LoginFailureStore"]
 

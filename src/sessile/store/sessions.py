@@ -1,13 +1,12 @@
 """Session rows: creation, conditional rotation, revocation, listing (DESIGN §5).
 
-The statements a refresh, a list or a revoke runs on every call go through the
-database driver itself (:mod:`sessile.store.drivers`); creation and the refresh's
-slow path stay on the engine.
+The statements a refresh, a list or a revoke runs on every call
+(:mod:`sessile.store.session_statements`) go through the database driver itself
+(:mod:`sessile.store.drivers`); creation and the refresh's slow path stay on the engine.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,70 +14,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from sessile import event_types as event
 from sessile.store.audit import record_audit
-from sessile.store.drivers import Driver, Row, Statement
-from sessile.store.drivers.base import One, Steps, compile_statement
+from sessile.store.drivers import Driver, Row
+from sessile.store.drivers.base import One, Steps
 from sessile.store.events import record_event
 from sessile.store.schema import revocations, sessions
+from sessile.store.session_rows import SessionRow
+from sessile.store.session_statements import Compiled, live_condition
 
-__all__ = ["SessionRow", "SessionStore"]
-
-
-@dataclass(frozen=True)
-class SessionRow:
-    id: str
-    user_id: str
-    jkt: str
-    auth_method: str
-    refresh_hash: str
-    generation: int
-    previous_hash: str | None
-    rotated_at: float | None
-    created_at: float
-    last_seen_at: float
-    expires_at: float
-    revoked_at: float | None
-    revoked_reason: str | None
-    device_type: str
-    device_model: str | None
-    os_version: str | None
-    browser: str | None
-    country_code: str | None
-    ip: str | None
-    user_agent: str | None
-    last_proof_iat: float | None = None
-    last_proof_jti: str | None = None
-    prev_proof_iat: float | None = None
-    prev_proof_jti: str | None = None
-    #: A scope granted by a step-up, and until when (DESIGN §12).
-    granted_scope: str | None = None
-    granted_until: float | None = None
-
-    def granted(self, now: float) -> str | None:
-        """The granted scope while it lasts, else None."""
-        if self.granted_scope and self.granted_until is not None and self.granted_until > now:
-            return self.granted_scope
-        return None
-
-
-#: What the statements that read or rotate a session return, named from SessionRow:
-#: a column added to both is returned by all of them.
-RETURNED = tuple(sessions.c[f.name] for f in fields(SessionRow))
+__all__ = ["SessionStore"]
 
 
 def _session(row: Row) -> SessionRow:
     return SessionRow(*row)
-
-
-def _p(name: str) -> sa.BindParameter[Any]:
-    return sa.bindparam(name)
-
-
-def _live() -> sa.ColumnElement[bool]:
-    return sa.and_(
-        sessions.c.revoked_at.is_(None),
-        sessions.c.expires_at > _p("now"),
-        sessions.c.last_seen_at > _p("idle_since"),
-    )
 
 
 async def _revoked_event(
@@ -100,118 +47,11 @@ async def _revoked_event(
     )
 
 
-def _rotation(*conditions: sa.ColumnElement[bool], **values: Any) -> sa.Update:
-    """Rotate a live session whose current token and key these are; return the new row."""
-    return (
-        sessions.update()
-        .where(
-            sessions.c.id == _p("id"),
-            sessions.c.generation == _p("generation"),
-            sessions.c.refresh_hash == _p("hash"),
-            sessions.c.jkt == _p("jkt"),
-            _live(),
-            *conditions,
-        )
-        .values(
-            generation=_p("next_generation"),
-            previous_hash=_p("hash"),
-            refresh_hash=_p("new_hash"),
-            rotated_at=_p("now"),
-            last_seen_at=_p("now"),
-            **values,
-        )
-        .returning(*RETURNED)
-    )
-
-
-# A proof becomes a session's newest; the newest before it is kept too.
-_TAKE_PROOF = {
-    "prev_proof_iat": sessions.c.last_proof_iat,
-    "prev_proof_jti": sessions.c.last_proof_jti,
-    "last_proof_iat": _p("iat"),
-    "last_proof_jti": _p("jti"),
-}
-# The rows of a proof's key, locked in one order (PostgreSQL; SQLite has one writer at a
-# time): a statement that reads the key's proofs after this waits for any rotation of
-# the key still in flight, and reads what it wrote. Without the lock, two rotations
-# of two sessions of one key could each take the same proof, neither seeing the other.
-LOCK_KEY = (
-    sa.select(sessions.c.id, sessions.c.last_proof_iat)
-    .where(sessions.c.jkt == _p("jkt"))
-    .order_by(sessions.c.id)
-    .with_for_update()
-)
-_key_rows = LOCK_KEY.cte("key_rows")
-# The common refresh: the proof must be newer than every refresh proof its key's
-# sessions took, and becomes this session's newest. One write carries the rotation
-# and the proof's replay check (DESIGN §3.7, §11).
-ROTATE_WITH_PROOF = _rotation(
-    ~sa.exists().where(_key_rows.c.last_proof_iat >= _p("iat")),
-    **_TAKE_PROOF,
-)
-# The slow path's rotation, once the proof went through the replay store.
-ROTATE = _rotation()
-GET = sa.select(*RETURNED).where(sessions.c.id == _p("id"))
-# A page and the total in one statement; an empty page counts apart.
-LIST_PAGE = (
-    sa.select(*RETURNED, sa.func.count().over().label("total"))
-    .where(sessions.c.user_id == _p("user_id"), _live())
-    .order_by(sessions.c.created_at.desc(), sessions.c.id.desc())
-    .limit(_p("limit"))
-    .offset(_p("offset"))
-)
-LIST_COUNT = (
-    sa.select(sa.func.count())
-    .select_from(sessions)
-    .where(sessions.c.user_id == _p("user_id"), _live())
-)
-# The rotation's proofs are strictly newer each time, so of those a session took, the
-# ones not older than its previous are exactly its last two. Did one of the key's
-# sessions take this proof (the jti), or may it have (older than the previous)?
-PROOF_SEEN = sa.select(
-    sa.or_(sessions.c.last_proof_jti == _p("jti"), sessions.c.prev_proof_jti == _p("jti"))
-).where(
-    sessions.c.jkt == _p("jkt"),
-    sa.or_(
-        sessions.c.last_proof_jti == _p("jti"),
-        sessions.c.prev_proof_jti == _p("jti"),
-        sessions.c.prev_proof_iat > _p("iat"),
-    ),
-)
-# A proof the slow path took becomes the newest of its key's sessions that had none
-# as new, so the rotation never takes it again.
-PROOF_TAKEN = (
-    sessions.update()
-    .where(
-        sessions.c.jkt == _p("jkt"),
-        sa.or_(sessions.c.last_proof_iat.is_(None), sessions.c.last_proof_iat < _p("iat")),
-    )
-    .values(**_TAKE_PROOF)
-)
-
-
-class _Compiled:
-    """Every statement above, compiled once for the driver's dialect."""
-
-    def __init__(self, driver: Driver) -> None:
-        def c(statement: sa.ClauseElement) -> Statement:
-            return compile_statement(statement, driver.dialect)
-
-        self.rotate_with_proof = c(ROTATE_WITH_PROOF)
-        self.rotate = c(ROTATE)
-        self.get = c(GET)
-        self.list_page = c(LIST_PAGE)
-        self.list_count = c(LIST_COUNT)
-        self.lock_key = c(LOCK_KEY)
-        self.proof_seen = c(PROOF_SEEN)
-        self.proof_taken = c(PROOF_TAKEN)
-
-
 class SessionStore:
     def __init__(self, engine: AsyncEngine, driver: Driver) -> None:
         self._engine = engine
         self._driver = driver
-        self._sql = _Compiled(driver)
+        self._sql = Compiled(driver)
 
     async def create(self, row: SessionRow) -> None:
         async with self._engine.begin() as conn:
@@ -417,7 +257,7 @@ class SessionStore:
 
         The revocation feed gets a row per session, in the same transaction.
         """
-        live = sa.and_(sessions.c.user_id == user_id, _live())
+        live = sa.and_(sessions.c.user_id == user_id, live_condition())
         async with self._engine.begin() as conn:
             surplus = (
                 await conn.execute(

@@ -1,25 +1,137 @@
-"""Removing a user's own identifier from inside a session (DESIGN §12), never the last.
-
-Adding one goes through ``UserStore.add_identifier``, like the management API's."""
+"""A user's identifiers (DESIGN §6): adding one, proving one, and removing one, either
+by the operator or from inside a session (DESIGN §12), where the last one stays."""
 
 from __future__ import annotations
 
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from sessile import event_types as event
+from sessile.errors import IdentifierAlreadyExists
+from sessile.store.audit import record_audit
+from sessile.store.events import record_event
 from sessile.store.schema import identifiers, users
-from sessile.store.users import Identifier, record_identifier_removed
 
-__all__ = ["IdentifierStore", "Removal"]
+__all__ = ["Identifier", "IdentifierStore", "Removal", "identifier_doc"]
 
 Removal = Literal["removed", "last", "missing"]
+
+
+@dataclass(frozen=True)
+class Identifier:
+    type: str
+    value: str
+
+
+def identifier_doc(identifier: Identifier, verified: bool) -> dict[str, Any]:
+    """An identifier as the lifecycle events carry it."""
+    return {"type": identifier.type, "value": identifier.value, "verified": verified}
+
+
+async def _record_removed(
+    conn: AsyncConnection, user_id: str, identifier: Identifier, *, verified: bool, now: float
+) -> None:
+    """The event and the audit row of a removed identifier, in the removal's transaction."""
+    await record_event(
+        conn,
+        event.IDENTIFIER_DELETED,
+        user_id=user_id,
+        payload={"identifier": identifier_doc(identifier, verified)},
+        now=now,
+    )
+    await record_audit(
+        conn, "identifier.removed", now=now, user_id=user_id, data={"type": identifier.type}
+    )
 
 
 class IdentifierStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+
+    async def add(self, user_id: str, identifier: Identifier, *, now: float, proven: bool) -> bool:
+        """Give the user another identifier; False when there is no such user, and
+        IdentifierAlreadyExists when someone holds it."""
+        try:
+            async with self._engine.begin() as conn:
+                touched = await conn.execute(
+                    users.update().where(users.c.id == user_id).values(updated_at=now)
+                )
+                if touched.rowcount != 1:
+                    return False
+                await record_event(
+                    conn,
+                    event.IDENTIFIER_CREATED,
+                    user_id=user_id,
+                    payload={"identifier": identifier_doc(identifier, proven)},
+                    now=now,
+                )
+                await record_audit(
+                    conn,
+                    "identifier.added",
+                    now=now,
+                    user_id=user_id,
+                    data={"type": identifier.type, "verified": proven},
+                )
+                await conn.execute(
+                    identifiers.insert().values(
+                        type=identifier.type,
+                        value=identifier.value,
+                        user_id=user_id,
+                        created_at=now,
+                        verified_at=now if proven else None,
+                    )
+                )
+        except IntegrityError as exc:
+            raise IdentifierAlreadyExists() from exc
+        return True
+
+    async def prove(self, user_id: str, identifier: Identifier, *, now: float) -> bool:
+        """Mark the user's identifier proven; True only for its first proof."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                identifiers.update()
+                .where(
+                    identifiers.c.type == identifier.type,
+                    identifiers.c.value == identifier.value,
+                    identifiers.c.user_id == user_id,
+                    identifiers.c.verified_at.is_(None),
+                )
+                .values(verified_at=now)
+            )
+            if result.rowcount == 1:
+                await record_audit(
+                    conn,
+                    "identifier.proven",
+                    now=now,
+                    user_id=user_id,
+                    data={"type": identifier.type},
+                )
+        return result.rowcount == 1
+
+    async def remove(self, user_id: str, identifier: Identifier, *, now: float) -> bool:
+        """Take an identifier from the user; False when the user does not hold it."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                identifiers.delete()
+                .where(
+                    identifiers.c.type == identifier.type,
+                    identifiers.c.value == identifier.value,
+                    identifiers.c.user_id == user_id,
+                )
+                .returning(identifiers.c.verified_at)
+            )
+            removed = result.first()
+            if removed is None:
+                return False
+            await conn.execute(users.update().where(users.c.id == user_id).values(updated_at=now))
+            await _record_removed(
+                conn, user_id, identifier, verified=removed[0] is not None, now=now
+            )
+        return True
 
     async def remove_unless_last(
         self, user_id: str, identifier: Identifier, *, now: float
@@ -54,7 +166,7 @@ class IdentifierStore:
                 identifiers.delete().where(mine).returning(identifiers.c.verified_at)
             )
             verified_at = removed.scalar()
-            await record_identifier_removed(
+            await _record_removed(
                 conn, user_id, identifier, verified=verified_at is not None, now=now
             )
         return "removed"

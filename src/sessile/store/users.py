@@ -1,4 +1,6 @@
-"""Users and their identifiers."""
+"""Users: the user record with its profile, external id and scopes, read together with
+the user's identifiers. The identifiers themselves are kept by
+:mod:`sessile.store.user_identifiers`, the password hash by :mod:`sessile.store.passwords`."""
 
 from __future__ import annotations
 
@@ -13,17 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sessile import event_types as event
 from sessile.errors import Conflict, IdentifierAlreadyExists
 from sessile.ids import new_id
-from sessile.store.audit import record_audit
 from sessile.store.events import record_event
 from sessile.store.schema import identifiers, users
+from sessile.store.user_identifiers import Identifier, identifier_doc
 
-__all__ = ["Identifier", "User", "UserStore", "merge_patch", "record_identifier_removed"]
-
-
-@dataclass(frozen=True)
-class Identifier:
-    type: str
-    value: str
+__all__ = ["User", "UserStore", "merge_patch"]
 
 
 @dataclass(frozen=True)
@@ -87,26 +83,6 @@ def _user(row: sa.Row[Any], idents: _Identifiers) -> User:
         password_unproven=bool(row.password_unproven),
         external_id=row.external_id,
         scopes=tuple(row.scopes or ()),
-    )
-
-
-def _identifier_doc(identifier: Identifier, verified: bool) -> dict[str, Any]:
-    return {"type": identifier.type, "value": identifier.value, "verified": verified}
-
-
-async def record_identifier_removed(
-    conn: AsyncConnection, user_id: str, identifier: Identifier, *, verified: bool, now: float
-) -> None:
-    """The event and the audit row of a removed identifier, in the removal's transaction."""
-    await record_event(
-        conn,
-        event.IDENTIFIER_DELETED,
-        user_id=user_id,
-        payload={"identifier": _identifier_doc(identifier, verified)},
-        now=now,
-    )
-    await record_audit(
-        conn, "identifier.removed", now=now, user_id=user_id, data={"type": identifier.type}
     )
 
 
@@ -174,7 +150,7 @@ class UserStore:
                     event.USER_CREATED,
                     user_id=user_id,
                     payload={
-                        "identifiers": [_identifier_doc(i, i in proven) for i in identifiers_],
+                        "identifiers": [identifier_doc(i, i in proven) for i in identifiers_],
                         "profile": dict(profile or {}),
                         "external_id": external_id,
                     },
@@ -289,128 +265,12 @@ class UserStore:
                 await conn.execute(users.update().where(users.c.id == user_id).values(**values))
             return await self._get(conn, user_id)
 
-    async def set_password_hash(
-        self, user_id: str, password_hash: str | None, *, now: float
-    ) -> bool:
-        """Replace (or, with None, remove) the password hash; False when there is no such user.
-
-        A password set here (by the operator, or by the user inside a session) is the
-        account's own, so it is no longer an unproven sign-up's.
-        """
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                users.update()
-                .where(users.c.id == user_id)
-                .values(password_hash=password_hash, password_unproven=False, updated_at=now)
-            )
-            if result.rowcount == 1:
-                kind = "password.changed" if password_hash else "password.removed"
-                await record_audit(conn, kind, now=now, user_id=user_id)
-        return result.rowcount == 1
-
-    async def prove(self, user_id: str, identifier: Identifier, *, now: float) -> bool:
-        """Mark the user's identifier proven; True only for its first proof."""
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                identifiers.update()
-                .where(
-                    identifiers.c.type == identifier.type,
-                    identifiers.c.value == identifier.value,
-                    identifiers.c.user_id == user_id,
-                    identifiers.c.verified_at.is_(None),
-                )
-                .values(verified_at=now)
-            )
-            if result.rowcount == 1:
-                await record_audit(
-                    conn,
-                    "identifier.proven",
-                    now=now,
-                    user_id=user_id,
-                    data={"type": identifier.type},
-                )
-        return result.rowcount == 1
-
-    async def drop_unproven_password(self, user_id: str, *, now: float) -> bool:
-        """Remove a password that an unproven sign-up set; True if there was one."""
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                users.update()
-                .where(users.c.id == user_id, users.c.password_unproven.is_(True))
-                .values(password_hash=None, password_unproven=False, updated_at=now)
-            )
-            if result.rowcount == 1:
-                await record_audit(
-                    conn, "password.removed", now=now, user_id=user_id, data={"unproven": True}
-                )
-        return result.rowcount == 1
-
     async def delete(self, user_id: str, *, now: float) -> bool:
         async with self._engine.begin() as conn:
             result = await conn.execute(users.delete().where(users.c.id == user_id))
             if result.rowcount == 1:
                 await record_event(conn, event.USER_DELETED, user_id=user_id, payload={}, now=now)
         return result.rowcount == 1
-
-    async def add_identifier(
-        self, user_id: str, identifier: Identifier, *, now: float, proven: bool
-    ) -> bool:
-        """Give the user another identifier; False when there is no such user, and
-        IdentifierAlreadyExists when someone holds it."""
-        try:
-            async with self._engine.begin() as conn:
-                touched = await conn.execute(
-                    users.update().where(users.c.id == user_id).values(updated_at=now)
-                )
-                if touched.rowcount != 1:
-                    return False
-                await record_event(
-                    conn,
-                    event.IDENTIFIER_CREATED,
-                    user_id=user_id,
-                    payload={"identifier": _identifier_doc(identifier, proven)},
-                    now=now,
-                )
-                await record_audit(
-                    conn,
-                    "identifier.added",
-                    now=now,
-                    user_id=user_id,
-                    data={"type": identifier.type, "verified": proven},
-                )
-                await conn.execute(
-                    identifiers.insert().values(
-                        type=identifier.type,
-                        value=identifier.value,
-                        user_id=user_id,
-                        created_at=now,
-                        verified_at=now if proven else None,
-                    )
-                )
-        except IntegrityError as exc:
-            raise IdentifierAlreadyExists() from exc
-        return True
-
-    async def remove_identifier(self, user_id: str, identifier: Identifier, *, now: float) -> bool:
-        """Take an identifier from the user; False when the user does not hold it."""
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                identifiers.delete()
-                .where(
-                    identifiers.c.type == identifier.type,
-                    identifiers.c.value == identifier.value,
-                    identifiers.c.user_id == user_id,
-                )
-                .returning(identifiers.c.verified_at)
-            )
-            removed = result.first()
-            if removed is None:
-                return False
-            await conn.execute(users.update().where(users.c.id == user_id).values(updated_at=now))
-            await record_identifier_removed(
-                conn, user_id, identifier, verified=removed[0] is not None, now=now
-            )
-        return True
 
     async def set_fields(
         self,

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from sessile.client import SessionClient, SessionClientError
-from sessile.store.users import Identifier
+from sessile.store.user_identifiers import Identifier
 from tests.live import LiveServer
 from tests.login.oauth.conftest import DISABLED, NEW, RESENDER, sign_in
 from tests.oauth.browser import APP_CALLBACK, Browser, pkce_pair

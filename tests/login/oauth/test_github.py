@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from sessile.client import SessionClient
-from sessile.store.users import Identifier
+from sessile.store.user_identifiers import Identifier
 from tests.live import LiveServer
 from tests.oauth.browser import Browser, pkce_pair
 from tests.oauth.sessile import oauth_server

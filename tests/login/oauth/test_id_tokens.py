@@ -10,7 +10,7 @@ import pytest
 from joserfc.jwk import ECKey
 
 from sessile.client import SessionClient
-from sessile.store.users import Identifier
+from sessile.store.user_identifiers import Identifier
 from tests.live import LiveServer
 from tests.oauth.browser import Browser, pkce_pair
 from tests.oauth.sessile import oauth_server

@@ -9,7 +9,7 @@ import jwt
 import pytest
 
 from sessile.client import SessionClient, SessionClientError
-from sessile.store.users import Identifier
+from sessile.store.user_identifiers import Identifier
 from tests.live import LiveServer
 from tests.login.oauth.conftest import FRESH_UNVERIFIED, LINKS, NEW, UNVERIFIED, sign_in
 from tests.oauth.browser import pkce_pair

@@ -16,7 +16,7 @@ from sessile.http.cookies import clear_verification, read_verification, set_veri
 from sessile.http.dpop import DPoPRoute, dpop_of
 from sessile.http.routes.session import PREFIX, tokens_response
 from sessile.identifiers import parse_identifier
-from sessile.store.users import Identifier
+from sessile.store.user_identifiers import Identifier
 
 __all__ = ["dpop_router", "router"]
 

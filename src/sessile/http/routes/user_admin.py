@@ -21,7 +21,7 @@ from sessile.http.openapi import NO_STORE, errors, json_body
 from sessile.http.routes.users import IdentifierBody, user_answer
 from sessile.http.views import UserView, user_views
 from sessile.identifiers import parse_identifier
-from sessile.store.users import Identifier
+from sessile.store.user_identifiers import Identifier
 from sessile.users import SCOPE
 
 __all__ = ["router"]

@@ -23,7 +23,8 @@ from sessile.login.otp import OtpResult
 from sessile.login.ownership import Ownership
 from sessile.store.database import Database
 from sessile.store.otp import OtpChallenge
-from sessile.store.users import Identifier, User
+from sessile.store.user_identifiers import Identifier
+from sessile.store.users import User
 
 __all__ = ["Accounts", "Reached", "auth_method"]
 

@@ -1,48 +1,32 @@
-"""Settings: ``SESSILE_*`` environment variables, or a TOML file (DESIGN §9).
+"""Every setting, its default and its bounds, the checks that tie settings together,
+and the values derived from them (DESIGN §9).
 
-Precedence, highest first: explicit keyword arguments, environment variables,
-the TOML file named by ``SESSILE_CONFIG`` (or passed to :func:`load_settings`),
-then the defaults below. Every value is validated when the server starts; a bad
-one stops it with a message that names the setting.
+The checks of single values are in :mod:`sessile.config.validators`, where the values
+come from in :mod:`sessile.config.sources`.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import ipaddress
-import os
-from contextvars import ContextVar
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
-from urllib.parse import urlsplit
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
-    TomlConfigSettingsSource,
 )
 
-from sessile import oauth_config
+from sessile.config import sources, validators
 from sessile.oauth_config import OAuthProviderSettings
 
-__all__ = ["ConfigError", "Settings", "load_settings"]
+__all__ = ["CommaList", "Settings", "StepKind"]
 
 CommaList = Annotated[list[str], NoDecode]
 StepKind = Literal["email_otp", "sms_otp", "password"]
 
 _DAY = 86_400
-#: The least length of ``SESSILE_SECRET_KEY``, in bytes of UTF-8.
-MIN_SECRET_KEY_BYTES = 32
-
-#: A TOML file named by the caller of load_settings, ahead of SESSILE_CONFIG.
-_toml_override: ContextVar[str | None] = ContextVar("sessile_toml_override", default=None)
-
-
-class ConfigError(Exception):
-    """Raised when the settings can't be loaded; the message names each bad setting."""
 
 
 class Settings(BaseSettings):
@@ -250,130 +234,29 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_file = _toml_override.get() or os.environ.get("SESSILE_CONFIG")
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        if toml_file:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
-        return tuple(sources)
+        return sources.ordered_sources(settings_cls, init_settings, env_settings)
 
-    @model_validator(mode="before")
-    @classmethod
-    def _oauth_from_environ(cls, data: Any) -> Any:
-        """``SESSILE_OAUTH_<PROVIDER>_<FIELD>`` over ``[oauth.<provider>]``, field by field."""
-        from_env = oauth_config.from_environ(os.environ)
-        if not from_env or not isinstance(data, dict):
-            return data
-        merged = {name: dict(fields) for name, fields in (data.get("oauth") or {}).items()}
-        for name, fields in from_env.items():
-            merged.setdefault(name, {}).update(fields)
-        return {**data, "oauth": merged}
+    _oauth_from_environ = model_validator(mode="before")(sources.oauth_from_environ)
 
-    @field_validator("oauth")
-    @classmethod
-    def _check_providers(
-        cls, value: dict[str, OAuthProviderSettings]
-    ) -> dict[str, OAuthProviderSettings]:
-        for name in value:
-            if not oauth_config.PROVIDER_NAME.match(name):
-                raise ValueError(f"{name!r} is not a provider name like google or my_idp")
-        return value
-
-    @field_validator("oauth_redirect_uris")
-    @classmethod
-    def _check_redirect_uris(cls, value: list[str]) -> list[str]:
-        for uri in value:
-            parts = urlsplit(uri)
-            if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment:
-                raise ValueError(f"{uri!r} is not an absolute http(s) URL without a fragment")
-        return value
-
-    @field_validator(
+    _check_providers = field_validator("oauth")(validators.check_providers)
+    _check_redirect_uris = field_validator("oauth_redirect_uris")(validators.check_redirect_uris)
+    _split_commas = field_validator(
         "cors_origins", "trusted_proxies", "dpop_algorithms", "oauth_redirect_uris", mode="before"
-    )
-    @classmethod
-    def _split_commas(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [item.strip() for item in value.split(",") if item.strip()]
-        return value
-
-    @field_validator("password_breached_url")
-    @classmethod
-    def _check_breached_url(cls, value: str | None) -> str | None:
-        if value and urlsplit(value).scheme not in ("http", "https"):
-            raise ValueError("must be an http(s) URL such as https://api.pwnedpasswords.com/range")
-        return value or None
-
-    @field_validator("public_url")
-    @classmethod
-    def _check_public_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("must be an absolute http(s) URL such as https://auth.example.com")
-        if parts.query or parts.fragment:
-            raise ValueError("must not carry a query or fragment")
-        return value.rstrip("/")
-
-    @field_validator("cors_origins")
-    @classmethod
-    def _check_origins(cls, value: list[str]) -> list[str]:
-        for origin in value:
-            parts = urlsplit(origin)
-            if (
-                parts.scheme not in ("http", "https")
-                or not parts.hostname
-                or parts.path not in ("", "/")
-            ):
-                raise ValueError(f"{origin!r} is not an origin like https://app.example.com")
-        return [origin.rstrip("/") for origin in value]
-
-    @field_validator("trusted_proxies")
-    @classmethod
-    def _check_proxies(cls, value: list[str]) -> list[str]:
-        for network in value:
-            try:
-                ipaddress.ip_network(network, strict=False)
-            except ValueError as exc:
-                raise ValueError(f"{network!r} is not an IP address or CIDR network") from exc
-        return value
-
-    @field_validator("dpop_algorithms")
-    @classmethod
-    def _check_algorithms(cls, value: list[str]) -> list[str]:
-        allowed = {"ES256", "ES384", "ES512", "EdDSA", "PS256", "RS256"}
-        if not value:
-            raise ValueError("must name at least one algorithm")
-        for alg in value:
-            if alg not in allowed:
-                raise ValueError(
-                    f"{alg!r} is not allowed; choose from {', '.join(sorted(allowed))}"
-                )
-        return value
-
-    @field_validator("database_url")
-    @classmethod
-    def _check_database_url(cls, value: str) -> str:
-        if value and not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
-        return value
-
-    @field_validator(
+    )(validators.split_commas)
+    _check_breached_url = field_validator("password_breached_url")(validators.check_breached_url)
+    _check_public_url = field_validator("public_url")(validators.check_public_url)
+    _check_origins = field_validator("cors_origins")(validators.check_origins)
+    _check_proxies = field_validator("trusted_proxies")(validators.check_proxies)
+    _check_algorithms = field_validator("dpop_algorithms")(validators.check_algorithms)
+    _check_database_url = field_validator("database_url")(validators.check_database_url)
+    _check_rate = field_validator(
         "otp_rate_per_identifier",
         "otp_rate_per_ip",
         "password_rate_per_identifier",
         "password_rate_per_ip",
         "oauth_rate_per_ip",
-    )
-    @classmethod
-    def _check_rate(cls, value: str) -> str:
-        from limits import parse_many
-
-        try:
-            parse_many(value)
-        except ValueError as exc:
-            raise ValueError(f"{value!r} is not a rate such as '5/10 minutes'") from exc
-        return value
-
-    @field_validator(
+    )(validators.check_rate)
+    _check_template = field_validator(
         "email_subject",
         "email_text",
         "sms_text",
@@ -381,36 +264,9 @@ class Settings(BaseSettings):
         "signup_notice_text",
         "password_changed_subject",
         "password_changed_text",
-    )
-    @classmethod
-    def _check_template(cls, value: str) -> str:
-        try:
-            value.format(code="0", app_name="x", minutes=1)
-        except (KeyError, IndexError, ValueError) as exc:
-            raise ValueError(
-                f"unusable template ({exc}); use {{code}}, {{app_name}}, {{minutes}}"
-            ) from exc
-        return value
-
-    @field_validator("secret_key")
-    @classmethod
-    def _check_secret_key(cls, value: SecretStr | None) -> SecretStr | None:
-        # HKDF derives every at-rest key from it; SecretBox refuses less than 256 bits.
-        # An empty value means "unset": the generated file is used.
-        raw = value.get_secret_value().encode() if value is not None else b""
-        if raw and len(raw) < MIN_SECRET_KEY_BYTES:
-            raise ValueError(
-                f"must be at least {MIN_SECRET_KEY_BYTES} bytes; make one with"
-                " `python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
-            )
-        return value
-
-    @field_validator("geoip_db")
-    @classmethod
-    def _check_geoip(cls, value: Path | None) -> Path | None:
-        if value is not None and not value.is_file():
-            raise ValueError(f"{value} is not a readable file")
-        return value
+    )(validators.check_template)
+    _check_secret_key = field_validator("secret_key")(validators.check_secret_key)
+    _check_geoip = field_validator("geoip_db")(validators.check_geoip)
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Settings:
@@ -472,31 +328,3 @@ class Settings(BaseSettings):
     def url(self, path: str) -> str:
         """The absolute URL of ``path`` under the public URL, never taken from ``Host``."""
         return self.public_url + path
-
-
-def load_settings(toml_file: str | Path | None = None, **overrides: Any) -> Settings:
-    """Load and validate; raise :class:`ConfigError` naming each bad setting."""
-    if toml_file is not None and not Path(toml_file).is_file():
-        raise ConfigError(f"config file {toml_file}: not found")
-    token = _toml_override.set(str(toml_file) if toml_file is not None else None)
-    try:
-        return Settings(**overrides)
-    except ValidationError as exc:
-        lines = []
-        for error in exc.errors():
-            location = "_".join(str(part) for part in error["loc"]) or "settings"
-            name = f"SESSILE_{location.upper()}" if error["loc"] else location
-            lines.append(f"{name}: {error['msg']}")
-        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from None
-    finally:
-        _toml_override.reset(token)
-
-
-Policy = TypeVar("Policy")
-
-
-def policy_from(settings: Settings, cls: type[Policy]) -> Policy:
-    """A service's policy: dataclass ``cls``, its fields read from the settings of the same
-    names, so a service gets what it uses and nothing else."""
-    assert dataclasses.is_dataclass(cls)
-    return cls(**{f.name: getattr(settings, f.name) for f in dataclasses.fields(cls)})

@@ -1,17 +1,12 @@
 from __future__ import annotations
 
-import dataclasses
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from sessile.config import ConfigError, load_settings, policy_from
-from sessile.login.email_password import PasswordLoginPolicy
-from sessile.login.oauth.accounts import AccountLinkPolicy
-from sessile.stepup.service import StepUpPolicy
+from sessile.config import ConfigError, load_settings
 
 
 def test_defaults_are_valid() -> None:
@@ -81,20 +76,3 @@ def test_serve_with_a_bad_setting_exits_with_a_clear_message(tmp_path: Path) -> 
     assert "SESSILE_ACCESS_TOKEN_TTL" in result.stderr
     assert "greater than or equal to 30" in result.stderr
     assert not (tmp_path / "sessile.db").exists()
-
-
-@pytest.mark.parametrize("policy", [AccountLinkPolicy, PasswordLoginPolicy, StepUpPolicy])
-def test_a_service_policy_reads_the_settings_of_its_field_names(policy: type[Any]) -> None:
-    settings = load_settings(secret_key="s" * 48, password_signup=False, stepup_grant_ttl=77)
-    made = policy_from(settings, policy)
-    for field in dataclasses.fields(policy):
-        assert getattr(made, field.name) == getattr(settings, field.name)
-
-
-def test_a_policy_field_the_settings_lack_fails_at_once() -> None:
-    @dataclasses.dataclass(frozen=True)
-    class Unknown:
-        no_such_setting: int
-
-    with pytest.raises(AttributeError):
-        policy_from(load_settings(secret_key="s" * 48), Unknown)
