@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -30,9 +32,14 @@ async def client(make_client: AppClient, clock: FixedClock) -> AsyncIterator[InP
 
 
 async def _outbox(client: InProcessClient) -> list[dict[str, Any]]:
-    """The outbox once the delivery queue has sent what is due (the worker's own step)."""
+    """The outbox once the delivery queue has sent what is due: by the worker's own step,
+    or by the app's worker, which may have claimed a message first."""
     while await client.context.sender.deliver_due():
         pass
+    deadline = time.monotonic() + 10
+    while await client.context.db.deliveries.pending():
+        assert time.monotonic() < deadline, "the delivery queue did not drain"
+        await asyncio.sleep(0.01)
     return _read_outbox(client.context.settings.outbox_file)
 
 

@@ -5,8 +5,9 @@ async engine on aiosqlite. Running it on the loop is safe only while it can't
 wait: the loop's connection has no busy timeout, so when another process holds
 the write lock the statement fails at once, and runs again on a worker thread
 whose connection waits for the lock. The loop's connection never checkpoints the
-WAL either (a checkpoint writes pages and syncs); the worker thread does it
-every few hundred writes.
+WAL either (a checkpoint writes pages and syncs): a thread of its own does it every
+few hundred writes, so that no statement waiting for the lock queues behind a
+checkpoint's sync.
 """
 
 from __future__ import annotations
@@ -93,6 +94,8 @@ class SqliteDriver:
         # One thread, one connection: statements that must wait for the lock queue there.
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="sessile-sqlite")
         self._thread_conn: sqlite3.Connection | None = None
+        self._checkpointer = ThreadPoolExecutor(1, thread_name_prefix="sessile-checkpoint")
+        self._checkpoint_conn: sqlite3.Connection | None = None
         self._writes = 0
         self._checkpoint: Future[None] | None = None
 
@@ -104,8 +107,18 @@ class SqliteDriver:
             )
         return self._thread_conn
 
+    # On the checkpoint thread ---------------------------------------------------------
     def _checkpoint_now(self) -> None:
-        self._waiting_conn().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        if self._checkpoint_conn is None:
+            self._checkpoint_conn = _connect(
+                self._path, busy_timeout_ms=_THREAD_BUSY_TIMEOUT_MS, autocheckpoint=False
+            )
+        self._checkpoint_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+    def _close_checkpoint_conn(self) -> None:
+        if self._checkpoint_conn is not None:
+            self._checkpoint_conn.close()
+            self._checkpoint_conn = None
 
     async def _on_thread(self, work: Any, *args: Any) -> Any:
         def run() -> Any:
@@ -124,7 +137,7 @@ class SqliteDriver:
         if self._writes % _CHECKPOINT_EVERY == 0 and (
             self._checkpoint is None or self._checkpoint.done()
         ):
-            self._checkpoint = self._thread.submit(self._checkpoint_now)
+            self._checkpoint = self._checkpointer.submit(self._checkpoint_now)
 
     async def rows(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
         try:
@@ -165,8 +178,11 @@ class SqliteDriver:
                 self._thread_conn.close()
                 self._thread_conn = None
 
-        await asyncio.get_running_loop().run_in_executor(self._thread, close_thread_conn)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._thread, close_thread_conn)
+        await loop.run_in_executor(self._checkpointer, self._close_checkpoint_conn)
         self._thread.shutdown(wait=False)
+        self._checkpointer.shutdown(wait=False)
 
 
 def _unavailable(error: sqlite3.Error) -> ServiceUnavailable:
