@@ -3,11 +3,14 @@
 A statement on one row costs about 17 µs here, against about 1.2 ms through the
 async engine on aiosqlite. Running it on the loop is safe only while it can't
 wait: the loop's connection has no busy timeout, so when another process holds
-the write lock the statement fails at once, and runs again on a worker thread
-whose connection waits for the lock. The loop's connection never checkpoints the
-WAL either (a checkpoint writes pages and syncs): a thread of its own does it every
-few hundred writes, so that no statement waiting for the lock queues behind a
-checkpoint's sync.
+the write lock the statement fails at once, and is tried again after a short
+sleep on the loop (0.5 ms, doubling to 50 ms, for 30 s at most). The loop serves
+other requests meanwhile. An earlier design ran such statements again on a
+worker thread whose connection waited for the lock; each one then also waited
+for the GIL, and under two busy workers that hand-off made the latency tail.
+
+The loop's connection never checkpoints the WAL either (a checkpoint writes
+pages and syncs): a thread of its own does it every few hundred writes.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -31,8 +34,11 @@ log = logging.getLogger("sessile.store")
 
 T = TypeVar("T")
 
-#: How long the worker thread's connection waits for another process's write lock.
-_THREAD_BUSY_TIMEOUT_MS = 30_000
+#: How long a statement waits for another process's write lock.
+_BUSY_TIMEOUT_MS = 30_000
+#: The first wait before a statement is tried again, and the longest one.
+_FIRST_RETRY = 0.0005
+_LONGEST_RETRY = 0.05
 #: Loop-connection statements between two WAL checkpoints on the worker thread.
 _CHECKPOINT_EVERY = 500
 
@@ -91,27 +97,16 @@ class SqliteDriver:
     def __init__(self, path: str) -> None:
         self._path = path
         self._loop_conn: sqlite3.Connection | None = None
-        # One thread, one connection: statements that must wait for the lock queue there.
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="sessile-sqlite")
-        self._thread_conn: sqlite3.Connection | None = None
         self._checkpointer = ThreadPoolExecutor(1, thread_name_prefix="sessile-checkpoint")
         self._checkpoint_conn: sqlite3.Connection | None = None
         self._writes = 0
         self._checkpoint: Future[None] | None = None
 
-    # On the worker thread ---------------------------------------------------------------
-    def _waiting_conn(self) -> sqlite3.Connection:
-        if self._thread_conn is None:
-            self._thread_conn = _connect(
-                self._path, busy_timeout_ms=_THREAD_BUSY_TIMEOUT_MS, autocheckpoint=True
-            )
-        return self._thread_conn
-
     # On the checkpoint thread ---------------------------------------------------------
     def _checkpoint_now(self) -> None:
         if self._checkpoint_conn is None:
             self._checkpoint_conn = _connect(
-                self._path, busy_timeout_ms=_THREAD_BUSY_TIMEOUT_MS, autocheckpoint=False
+                self._path, busy_timeout_ms=_BUSY_TIMEOUT_MS, autocheckpoint=False
             )
         self._checkpoint_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
@@ -119,12 +114,6 @@ class SqliteDriver:
         if self._checkpoint_conn is not None:
             self._checkpoint_conn.close()
             self._checkpoint_conn = None
-
-    async def _on_thread(self, work: Any, *args: Any) -> Any:
-        def run() -> Any:
-            return work(self._waiting_conn(), *args)
-
-        return await asyncio.get_running_loop().run_in_executor(self._thread, run)
 
     # On the loop ----------------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -139,30 +128,34 @@ class SqliteDriver:
         ):
             self._checkpoint = self._checkpointer.submit(self._checkpoint_now)
 
+    async def _when_free(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """``work`` on the loop's connection, tried again while another process holds the
+        write lock: the loop serves other requests between tries, and the lock, held for
+        a statement or two, is usually free at the first retry."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + _BUSY_TIMEOUT_MS / 1000
+        delay = _FIRST_RETRY
+        while True:
+            try:
+                return work(self._conn())
+            except sqlite3.OperationalError as error:
+                if not _busy(error) or loop.time() >= deadline:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _LONGEST_RETRY)
+
     async def rows(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
         try:
-            try:
-                rows = _rows(self._conn(), statement, params)
-            except sqlite3.OperationalError as error:
-                if not _busy(error):
-                    raise
-                rows = await self._on_thread(_rows, statement, params)
+            rows = await self._when_free(lambda conn: _rows(conn, statement, params))
         except sqlite3.Error as error:
             raise _unavailable(error) from error
         self._ran()
         return rows
 
     async def transaction(self, steps: Steps[T]) -> T:
-        conn = self._conn()
+        # BEGIN IMMEDIATE takes the lock before any step runs, so a busy try ran nothing.
         try:
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as error:
-                if not _busy(error):
-                    raise
-                result: T = await self._on_thread(_transaction, steps)
-            else:
-                result = _in_transaction(conn, steps)
+            result = await self._when_free(lambda conn: _transaction(conn, steps))
         except sqlite3.Error as error:
             raise _unavailable(error) from error
         self._ran()
@@ -172,16 +165,9 @@ class SqliteDriver:
         if self._loop_conn is not None:
             self._loop_conn.close()
             self._loop_conn = None
-
-        def close_thread_conn() -> None:
-            if self._thread_conn is not None:
-                self._thread_conn.close()
-                self._thread_conn = None
-
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._thread, close_thread_conn)
-        await loop.run_in_executor(self._checkpointer, self._close_checkpoint_conn)
-        self._thread.shutdown(wait=False)
+        await asyncio.get_running_loop().run_in_executor(
+            self._checkpointer, self._close_checkpoint_conn
+        )
         self._checkpointer.shutdown(wait=False)
 
 
