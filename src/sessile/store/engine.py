@@ -38,7 +38,7 @@ async def any_due(engine: AsyncEngine, due: sa.Select[Any]) -> bool:
 
     A worker polls its queue every second or so, and the queue is nearly always empty.
     Claiming writes, so on SQLite the claim holds the database's one write lock for its
-    round trips to the driver's thread, and every refresh meanwhile waits for it; this
+    round trips to aiosqlite's thread, and every refresh meanwhile waits for it; this
     read takes no lock, and the claim runs only when there is work.
     """
     async with engine.connect() as conn:

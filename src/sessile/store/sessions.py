@@ -1,8 +1,9 @@
 """Session rows: creation, conditional rotation, revocation, listing (DESIGN §5).
 
-The statements a refresh, a list or a revoke runs on every call
-(:mod:`sessile.store.session_statements`) go through the database driver itself
-(:mod:`sessile.store.drivers`); creation and the refresh's slow path stay on the engine.
+The statements a refresh or a list runs on every call, and the refresh's proof checks
+on its slow path (:mod:`sessile.store.session_statements`), go through the database
+driver itself (:mod:`sessile.store.drivers`). Creation, revocations (whose event and
+audit rows commit with them), the grace's touch and step-up grants stay on the engine.
 """
 
 from __future__ import annotations
