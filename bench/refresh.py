@@ -494,25 +494,23 @@ def report_anchor(rounds: list[dict[str, dict[str, Any]]], store: str) -> None:
         print(f"round {turn} of {len(rounds)}")
         report(results)
     cpu = {name: [r[name]["cpu_ms"] for r in rounds] for name in rounds[0]}
-    to_anchor = [s / a for s, a in zip(cpu["sessile"], cpu["oidc-provider"], strict=True)]
-    from_crypto = [c / s for c, s in zip(cpu["crypto-only"], cpu["sessile"], strict=True)]
     print(f"store: {store}; one server process each; median of {len(rounds)} rounds")
     for name, figures in cpu.items():
         print(f"  {name:20} CPU per refresh {statistics.median(figures):.3f} ms")
-    print(
-        f"sessile / oidc-provider CPU per refresh: {statistics.median(to_anchor):.2f}"
-        f" (goal <= 0.33; rounds {', '.join(f'{x:.2f}' for x in to_anchor)})"
-    )
-    print(
-        f"crypto-only / sessile CPU per refresh:   {statistics.median(from_crypto):.2f}"
-        f" (goal >= 0.70; rounds {', '.join(f'{x:.2f}' for x in from_crypto)})"
-    )
-    if "floor" in cpu:
-        floor = [f / a for f, a in zip(cpu["floor"], cpu["oidc-provider"], strict=True)]
+
+    def ratio(top: str, bottom: str, goal: str) -> None:
+        """The median over rounds of ``top``'s CPU per refresh over ``bottom``'s."""
+        per_round = [t / b for t, b in zip(cpu[top], cpu[bottom], strict=True)]
+        label = f"{top} / {bottom} CPU per refresh:"
         print(
-            f"floor / oidc-provider CPU per refresh:   {statistics.median(floor):.2f}"
-            f" (rounds {', '.join(f'{x:.2f}' for x in floor)})"
+            f"{label:41}{statistics.median(per_round):.2f}"
+            f" ({goal}rounds {', '.join(f'{x:.2f}' for x in per_round)})"
         )
+
+    ratio("sessile", "oidc-provider", "goal <= 0.33; ")
+    ratio("crypto-only", "sessile", "goal >= 0.70; ")
+    if "floor" in cpu:
+        ratio("floor", "oidc-provider", "")
 
 
 def profile(args: argparse.Namespace, server: Server) -> subprocess.Popen[bytes] | None:
