@@ -3,11 +3,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import httpx
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request, Response
 
 from sessile.http.edge import Edge
 from sessile.http.errors import install_error_handlers
-from sessile.http.lane import HotRoutes
 from sessile.sessions.client_info import ClientLocator
 
 
@@ -20,14 +19,17 @@ def _client(max_bytes: int) -> httpx.AsyncClient:
     async def echo_length(request: Request) -> dict[str, int]:
         return {"length": len(await request.body())}
 
+    @app.get("/varied")
+    async def varied() -> Response:
+        return Response(b"", headers={"Vary": "Accept-Encoding"})
+
     app.add_middleware(
         Edge,
-        owner=app,
         locator=ClientLocator([], None, None),
         max_body_bytes=max_bytes,
         public_url="http://test",
-        cors_origins=[],
-        hot=HotRoutes(APIRouter(), []),
+        cors_origins=["https://app.test"],
+        lane=None,
     )
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
 
@@ -56,3 +58,17 @@ async def test_bad_content_length_is_refused() -> None:
     async with _client(2048) as client:
         response = await client.post("/", content=b"{}", headers={"Content-Length": "banana"})
     assert response.status_code == 413
+
+
+async def test_every_response_varies_on_origin_in_one_header() -> None:
+    async with _client(2048) as client:
+        plain = await client.post("/", content=b"")
+        varied = await client.get("/varied")
+        allowed = await client.get("/varied", headers={"Origin": "https://app.test"})
+        other = await client.get("/varied", headers={"Origin": "https://evil.test"})
+    assert plain.headers.get_list("vary") == ["Origin"]
+    assert varied.headers.get_list("vary") == ["Accept-Encoding, Origin"]
+    assert "access-control-allow-origin" not in varied.headers
+    assert allowed.headers["access-control-allow-origin"] == "https://app.test"
+    assert allowed.headers.get_list("vary") == ["Accept-Encoding, Origin"]
+    assert "access-control-allow-origin" not in other.headers

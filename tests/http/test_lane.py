@@ -1,4 +1,4 @@
-"""The refresh answered by HotRoutes, ahead of FastAPI's router: same rules, same errors."""
+"""The refresh answered by RefreshLane, ahead of FastAPI's router: same rules, same errors."""
 
 from __future__ import annotations
 
@@ -99,3 +99,81 @@ async def test_a_cross_site_refresh_is_refused_before_the_endpoint(make_client: 
         )
     assert (response.status_code, response.json()["code"]) == (403, "forbidden")
     assert "DPoP-Nonce" not in response.headers
+
+
+async def test_the_lane_and_the_route_answer_alike(make_client: AppClient) -> None:
+    # No body: the lane answers. A body: the route does. Both in header mode, then in
+    # cookie mode, from an allowed origin.
+    async with make_client(cors_origins=["https://app.test"]) as (http, app):
+        context = app.state.context
+        client = await _logged_in(http, context)
+        url = BASE + REFRESH["route"]
+        refresh = client.tokens.refresh_token or ""
+        answers = []
+        for body in (b"", b"{}"):
+            proof = client.key.proof("POST", url, nonce=client.nonce)
+            answer = await http.post(
+                url,
+                content=body,
+                headers={
+                    "DPoP": proof,
+                    "X-Refresh-Token": refresh,
+                    "Origin": "https://app.test",
+                },
+            )
+            assert answer.status_code == 200, answer.text
+            refresh = answer.headers["x-refresh-token"]
+            answers.append(answer)
+        lane, route = answers
+        assert sorted(lane.json()) == sorted(route.json()) == ["access_token", "expires_at"]
+        ignored = {"date", "content-length", "x-refresh-token", "x-refresh-token-expires-at"}
+        assert {(name, value) for name, value in lane.headers.items() if name not in ignored} - {
+            ("dpop-nonce", lane.headers["dpop-nonce"])
+        } == {(name, value) for name, value in route.headers.items() if name not in ignored} - {
+            ("dpop-nonce", route.headers["dpop-nonce"])
+        }
+        assert lane.headers["access-control-allow-origin"] == "https://app.test"
+        assert lane.headers["cache-control"] == "no-store"
+        assert lane.headers["dpop-nonce"]
+
+        # Cookie mode: the token in the cookie, the new one in Set-Cookie, both ways.
+        cookie_name = context.settings.cookie_name
+        cookies = []
+        for body in (b"", b"{}"):
+            proof = client.key.proof("POST", url, nonce=client.nonce)
+            answer = await http.post(
+                url,
+                content=body,
+                headers={
+                    "DPoP": proof,
+                    "Cookie": f"{cookie_name}={refresh}",
+                },
+            )
+            assert answer.status_code == 200, answer.text
+            assert "x-refresh-token" not in answer.headers
+            set_cookie = answer.headers["set-cookie"]
+            assert set_cookie.startswith(f"{cookie_name}=ses_")
+            refresh = set_cookie.split(";")[0].split("=", 1)[1]
+            cookies.append(set_cookie.split(";", 1)[1])
+            http.cookies.clear()
+        assert cookies[0] == cookies[1]  # the same attributes and lifetime
+
+
+@pytest.mark.parametrize("body", [b"", b"{}"], ids=["lane", "route"])
+async def test_a_refused_refresh_uses_its_proof_up(make_client: AppClient, body: bytes) -> None:
+    # Refused after the proof's checks (no refresh token): the proof is spent, so the
+    # rotation, which reads only the key's sessions, must not take it afterwards.
+    async with make_client() as (http, app):
+        client = await _logged_in(http, app.state.context)
+        url = BASE + REFRESH["route"]
+        proof = client.key.proof("POST", url, nonce=client.nonce)
+        first = await http.post(url, content=body, headers={"DPoP": proof})
+        assert (first.status_code, first.json()["code"]) == (401, "unauthorized")
+        again = await http.post(
+            url,
+            content=body,
+            headers={"DPoP": proof, "X-Refresh-Token": client.tokens.refresh_token or ""},
+        )
+        assert (again.status_code, again.json()["code"]) == (401, "invalid_dpop_proof")
+        assert "DPoP-Nonce" in again.headers
+        await client.refresh()  # a new proof still works, on the same token

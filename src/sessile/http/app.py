@@ -16,7 +16,7 @@ from sessile.config import Settings, load_settings
 from sessile.context import AppContext
 from sessile.http.edge import Edge
 from sessile.http.errors import install_error_handlers
-from sessile.http.lane import HotRoutes
+from sessile.http.lane import RefreshLane
 from sessile.http.openapi import install_openapi
 from sessile.http.routes import (
     account,
@@ -109,12 +109,11 @@ def create_app(
         install_demo(app, settings)
     app.add_middleware(
         Edge,
-        owner=app,
         locator=context.locator,
         max_body_bytes=settings.max_body_bytes,
         public_url=settings.public_url,
         cors_origins=settings.cors_origins,
-        hot=HotRoutes(session.router, [session.PREFIX + "/refresh"]),
+        lane=RefreshLane(app, session.router, session.PREFIX + "/refresh"),
     )
     count_pool_use(context.db.engine)
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from starlette.requests import Request
+from starlette.requests import Request, cookie_parser
 from starlette.responses import Response
 
 from sessile.config import Settings
@@ -15,8 +15,11 @@ __all__ = [
     "VERIFICATION_HEADER",
     "clear_refresh",
     "clear_verification",
+    "header_mode",
+    "presented_refresh",
     "read_refresh",
     "read_verification",
+    "refresh_headers",
     "set_refresh",
     "set_verification",
 ]
@@ -28,15 +31,29 @@ REFRESH_MODE_HEADER = "X-Refresh-Token-Mode"
 
 
 def wants_header_mode(request: Request) -> bool:
-    return (
-        REFRESH_HEADER.lower() in request.headers
-        or request.headers.get(REFRESH_MODE_HEADER, "").lower() == "header"
+    return header_mode(
+        request.headers.get(REFRESH_HEADER), request.headers.get(REFRESH_MODE_HEADER)
     )
+
+
+def header_mode(refresh_header: str | None, mode_header: str | None) -> bool:
+    """Whether the new refresh token goes back in headers: the client sent its token in
+    ``X-Refresh-Token``, or asked with ``X-Refresh-Token-Mode: header``."""
+    return refresh_header is not None or (mode_header or "").lower() == "header"
 
 
 def read_refresh(request: Request, settings: Settings) -> str | None:
     """The refresh token from ``X-Refresh-Token`` (header mode) or the cookie."""
     return request.headers.get(REFRESH_HEADER) or request.cookies.get(settings.cookie_name)
+
+
+def presented_refresh(
+    refresh_header: str | None, cookie_header: str | None, settings: Settings
+) -> str | None:
+    """:func:`read_refresh` on the first ``X-Refresh-Token`` and ``Cookie`` header values."""
+    if refresh_header:
+        return refresh_header
+    return cookie_parser(cookie_header).get(settings.cookie_name) if cookie_header else None
 
 
 VERIFICATION_HEADER = "X-Verification-Token"
@@ -50,6 +67,17 @@ def _cookie(settings: Settings, value: str, max_age: int, name: str | None = Non
     return "; ".join(parts)
 
 
+def refresh_headers(
+    settings: Settings, *, header_mode: bool, token: str, expires_at: float, now: float
+) -> list[tuple[str, str]]:
+    """The response headers that hand back a new refresh token: ``X-Refresh-Token`` and
+    its expiry in header mode, else the cookie."""
+    if header_mode:
+        return [(REFRESH_HEADER, token), (REFRESH_EXPIRES_HEADER, str(int(expires_at)))]
+    max_age = max(0, math.floor(expires_at - now))
+    return [("Set-Cookie", _cookie(settings, token, max_age))]
+
+
 def set_refresh(
     request: Request,
     response: Response,
@@ -60,12 +88,14 @@ def set_refresh(
     now: float,
 ) -> None:
     """Hand the new refresh token back the way the client sent (or asked for) it."""
-    if wants_header_mode(request):
-        response.headers[REFRESH_HEADER] = token
-        response.headers[REFRESH_EXPIRES_HEADER] = str(int(expires_at))
-        return
-    max_age = max(0, math.floor(expires_at - now))
-    response.headers.append("Set-Cookie", _cookie(settings, token, max_age))
+    for name, value in refresh_headers(
+        settings,
+        header_mode=wants_header_mode(request),
+        token=token,
+        expires_at=expires_at,
+        now=now,
+    ):
+        response.headers.append(name, value)
 
 
 def clear_refresh(response: Response, settings: Settings) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, Protocol
 
 from fastapi.responses import JSONResponse
@@ -112,11 +112,23 @@ class DPoPVerifier:
 
     async def check(self, request: Request, path: str | None = None) -> ValidatedProof:
         """:meth:`verify` without the replay check: for ``/refresh``, whose rotation
-        carries the proof's replay check in its own write (DESIGN §3.7)."""
-        return check_proof(
+        carries the proof's replay check in its own write, and whose refusals spend the
+        proof through the session service (DESIGN §3.7)."""
+        return await self.check_headers(
             request.headers.getlist("dpop"),
             method=request.method,
-            url=self._settings.url(path or endpoint_path(request)),
+            path=path or endpoint_path(request),
+        )
+
+    async def check_headers(
+        self, headers: Sequence[str], *, method: str, path: str
+    ) -> ValidatedProof:
+        """:meth:`check` on the request's ``DPoP`` header values, for a route served
+        without a :class:`~starlette.requests.Request` (:mod:`sessile.http.lane`)."""
+        return check_proof(
+            headers,
+            method=method,
+            url=self._settings.url(path),
             clock=self._clock,
             nonces=await self.nonces(),
             policy=self._policy,
@@ -125,14 +137,6 @@ class DPoPVerifier:
     @property
     def replay(self) -> ReplayStore:
         return self._replay
-
-    async def remember(self, proof: ValidatedProof) -> None:
-        """The replay check :meth:`check` left out; InvalidDPoPProof for a replayed proof."""
-        now = self._clock.now()
-        if not await self._replay.remember(
-            proof.jkt, proof.jti, expires_at=proof.expires_at, now=now
-        ):
-            raise InvalidDPoPProof("The DPoP proof has been used before.")
 
     async def verify_challenge_proof(
         self, request: Request, path: str | None = None

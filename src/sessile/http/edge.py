@@ -8,8 +8,7 @@ For every HTTP request, in this order:
 3. CORS, by Starlette's ``CORSMiddleware``: preflights answered, and the CORS headers
    on every other response;
 4. the origin check on state-changing frontend calls (:mod:`sessile.http.origins`);
-5. the hot routes straight to their endpoints (:mod:`sessile.http.lane`); the rest
-   to FastAPI's router.
+5. a refresh with no body to :mod:`sessile.http.lane`; the rest to FastAPI's router.
 
 One layer, not five: each layer costs an await and a wrapped ``send`` per message,
 and on the refresh, sessile's most frequent call, the stack of layers and the router
@@ -22,7 +21,6 @@ import functools
 import time
 from collections.abc import Iterable
 
-from fastapi import FastAPI
 from prometheus_client import Counter, Histogram
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
@@ -31,7 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from sessile.audit import set_request_facts
 from sessile.errors import Forbidden, PayloadTooLarge
 from sessile.http.errors import error_response
-from sessile.http.lane import HotRoutes
+from sessile.http.lane import RefreshLane
 from sessile.http.origins import OriginCheck
 from sessile.metrics import REQUEST_SECONDS, REQUESTS
 from sessile.sessions.client_info import ClientLocator
@@ -62,12 +60,11 @@ class Edge:
         self,
         app: ASGIApp,
         *,
-        owner: FastAPI,
         locator: ClientLocator,
         max_body_bytes: int,
         public_url: str,
         cors_origins: Iterable[str],
-        hot: HotRoutes,
+        lane: RefreshLane | None,
     ) -> None:
         self._app = app
         self._locator = locator
@@ -83,8 +80,7 @@ class Edge:
             max_age=600,
         )
         self._origins = OriginCheck(allowed=[public_url, *cors_origins])
-        self._hot = hot
-        self._owner = owner
+        self._lane = lane
         # The labelled series, found once each: route templates, methods and statuses are
         # few, and ``labels()`` checks and locks on every call.
         self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
@@ -126,11 +122,20 @@ class Edge:
             await self._cors.preflight_response(request_headers=headers)(scope, receive, send)
             return
         response_started = False
+        cross_origin = "origin" in headers
 
         async def answering(message: Message) -> None:
             nonlocal response_started
-            response_started = response_started or message["type"] == "http.response.start"
-            await self._cors.send(message, send=send, request_headers=headers)
+            if message["type"] != "http.response.start":
+                await send(message)
+                return
+            response_started = True
+            if cross_origin:
+                await self._cors.send(message, send=send, request_headers=headers)
+                return
+            # No Origin: all CORSMiddleware would do is add Origin to Vary.
+            message["headers"] = _vary_origin(message.get("headers", ()))
+            await send(message)
 
         refusal = self._origins.refusal(scope)
         if refusal is not None:
@@ -138,7 +143,7 @@ class Edge:
             return
         limited = functools.partial(self._receive_within, receive, [0])
         try:
-            if not await self._hot.serve(self._owner, scope, limited, answering):
+            if self._lane is None or not await self._lane.serve(scope, limited, answering):
                 await self._app(scope, limited, answering)
         except PayloadTooLarge:
             if response_started:
@@ -166,6 +171,13 @@ class Edge:
             )
         series[0].inc()
         series[1].observe(seconds)
+
+
+def _vary_origin(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """``raw`` response headers with ``Origin`` added to ``Vary``, in one ``Vary`` header."""
+    kept = [(name, value) for name, value in raw if name.lower() != b"vary"]
+    varies = [value for name, value in raw if name.lower() == b"vary"]
+    return [*kept, (b"vary", b", ".join([*varies, b"Origin"]))]
 
 
 def _within(declared: str, max_bytes: int) -> bool:

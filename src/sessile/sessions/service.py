@@ -249,19 +249,29 @@ class SessionService:
             _REFRESHED["forged"].inc()
         raise Unauthorized(_INVALID)
 
+    async def spend_proof(self, proof: ValidatedProof, replay: ReplayStore) -> None:
+        """Use up a refresh proof whose refresh was refused before its rotation (no token,
+        a bad body, a step-up token refused). InvalidDPoPProof if it was used before."""
+        await self._spend(proof, replay, self._clock.now())
+
     async def _take_proof(self, proof: ValidatedProof, replay: ReplayStore, now: float) -> None:
-        """The refresh's slow path: accept ``proof`` once in the replay store, never when
-        one of its key's sessions took it, or may have, in the common path; then make it
-        the newest of the key's, so the common path never takes it."""
+        """The refresh's slow path: accept ``proof`` once; never when one of its key's
+        sessions took it, or may have, in the common path."""
+        if not await self._spend(proof, replay, now):
+            # Older than the last two refreshes: perhaps a replay. A client holding the
+            # key signs a new proof.
+            raise UseDPoPNonce("The DPoP proof is older than this key's last refreshes.")
+
+    async def _spend(self, proof: ValidatedProof, replay: ReplayStore, now: float) -> bool:
+        """Record ``proof`` in the replay store, then make it the newest of its key's
+        sessions, so the common path, which reads only those, never takes it. False when
+        it is older than the key's last two refresh proofs, which the rows cannot tell."""
         if not await replay.remember(proof.jkt, proof.jti, expires_at=proof.expires_at, now=now):
             raise InvalidDPoPProof(_REPLAYED)
         seen = await self._db.sessions.take_proof(proof.jkt, iat=proof.iat, jti=proof.jti)
         if seen:
             raise InvalidDPoPProof(_REPLAYED)
-        if seen is not None:
-            # Older than the last two refreshes: perhaps a replay. A client holding the
-            # key signs a new proof.
-            raise UseDPoPNonce("The DPoP proof is older than this key's last refreshes.")
+        return seen is None
 
     async def logout(self, presented: str | None, *, jkt: str) -> bool:
         """Revoke the session the token names; True if one was revoked."""

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from sessile.context import AppContext
+from sessile.dpop.proof import ValidatedProof
 from sessile.errors import BadRequest, SessileError, Unauthorized
 from sessile.http.bodies import read_json
 from sessile.http.client_facts import client_facts
@@ -15,7 +19,7 @@ from sessile.http.dpop import DPoPRoute, dpop_of
 from sessile.sessions import IssuedTokens
 from sessile.sessions.refresh_tokens import parse_token
 
-__all__ = ["PREFIX", "router"]
+__all__ = ["PREFIX", "RefreshBody", "rotate", "router", "tokens_response"]
 
 PREFIX = "/v1/session"
 router = APIRouter(prefix=PREFIX, route_class=DPoPRoute, tags=["session"])
@@ -72,31 +76,48 @@ async def finalize(request: Request) -> JSONResponse:
     return tokens_response(request, issued)
 
 
-@router.post("/refresh")
-async def refresh(request: Request) -> JSONResponse:
-    """Rotate the refresh token and mint an access token."""
-    context = context_of(request)
-    # The proof's replay check rides in the rotation (SessionService.refresh).
-    proof = await dpop_of(request).check(request)
+async def rotate(
+    context: AppContext,
+    proof: ValidatedProof,
+    presented: str | None,
+    body: Callable[[], Awaitable[RefreshBody]],
+) -> IssuedTokens:
+    """The refresh once its proof passed every check but replay: read the body, redeem a
+    step-up token if it holds one, then rotate. The proof's replay check rides in the
+    rotation (SessionService.refresh); a refusal before it uses the proof up, as on
+    every DPoP route. For this route and for :class:`~sessile.http.lane.RefreshLane`.
+    """
     try:
-        body = await read_json(request, RefreshBody)
-        presented = read_refresh(request, context.settings)
+        step_up_token = (await body()).step_up_token
         if not presented:
             raise Unauthorized("No refresh token: log in first.")
-        if body.step_up_token:
+        if step_up_token:
             # The slower path of a step-up: grant the scope to the session the refresh
             # token names (held by this proof's key), then rotate as usual; the new access
             # token reads the grant from the rotated row.
             named = parse_token(presented)
             if named is None:
                 raise Unauthorized("The refresh token is invalid, expired or revoked.")
-            await context.stepup.redeem(
-                body.step_up_token, session_id=named.session_id, jkt=proof.jkt
-            )
+            await context.stepup.redeem(step_up_token, session_id=named.session_id, jkt=proof.jkt)
     except SessileError:
-        await dpop_of(request).remember(proof)  # used up, as on every DPoP route
+        # Used up in the replay store and on its key's sessions: the common path, which
+        # reads only the sessions, must not take it later either.
+        await context.sessions.spend_proof(proof, context.replay)
         raise
-    issued = await context.sessions.refresh(presented, proof=proof, replay=context.replay)
+    return await context.sessions.refresh(presented, proof=proof, replay=context.replay)
+
+
+@router.post("/refresh")
+async def refresh(request: Request) -> JSONResponse:
+    """Rotate the refresh token and mint an access token.
+
+    :class:`~sessile.http.lane.RefreshLane` answers the requests with no body, which are
+    nearly all of them, ahead of FastAPI; this route answers the rest.
+    """
+    context = context_of(request)
+    proof = await dpop_of(request).check(request)
+    presented = read_refresh(request, context.settings)
+    issued = await rotate(context, proof, presented, lambda: read_json(request, RefreshBody))
     return tokens_response(request, issued)
 
 
