@@ -81,6 +81,9 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not JSON")
 
 
+_CLAIMS_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def _single_header(headers: Sequence[str], policy: ProofPolicy) -> str:
     if not headers:
         raise MissingDPoPProof()
@@ -170,7 +173,7 @@ def _verified_jws(value: str, policy: ProofPolicy) -> tuple[_ProofKey, bytes]:
 
 def _claims(payload: bytes, policy: ProofPolicy) -> dict[str, Any]:
     try:
-        claims = json.loads(payload, parse_constant=_reject_constant)
+        claims = _CLAIMS_DECODER.decode(payload.decode("utf-8"))
     except (ValueError, RecursionError) as exc:
         raise InvalidDPoPProof("The proof's payload is not JSON.") from exc
     if not isinstance(claims, dict):

@@ -11,11 +11,11 @@ database keeps only SHA-256 hashes.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import re
 import secrets
 from dataclasses import dataclass
+from functools import cached_property
 
 from sessile.crypto import secret_hash
 
@@ -42,6 +42,11 @@ class RefreshToken:
     secret: bytes
 
     def __str__(self) -> str:
+        return self.text
+
+    @cached_property
+    def text(self) -> str:
+        """The token as the client holds it; once per token, as it is hashed and sent."""
         encoded = base64.urlsafe_b64encode(self.secret).rstrip(b"=").decode()
         return f"{self.session_id}.{self.generation}.{encoded}"
 
@@ -64,9 +69,7 @@ def hash_token(token: RefreshToken) -> str:
 
 def successor(key: bytes, token: RefreshToken) -> RefreshToken:
     message = f"{token.session_id}.{token.generation}.".encode() + token.secret
-    return RefreshToken(
-        token.session_id, token.generation + 1, hmac.new(key, message, hashlib.sha256).digest()
-    )
+    return RefreshToken(token.session_id, token.generation + 1, hmac.digest(key, message, "sha256"))
 
 
 def reaches(key: bytes, token: RefreshToken, *, generation: int, token_hash: str) -> bool:
