@@ -177,3 +177,25 @@ async def test_a_refused_refresh_uses_its_proof_up(make_client: AppClient, body:
         assert (again.status_code, again.json()["code"]) == (401, "invalid_dpop_proof")
         assert "DPoP-Nonce" in again.headers
         await client.refresh()  # a new proof still works, on the same token
+
+
+async def test_the_first_of_two_refresh_tokens_is_the_one_held_to_the_key(
+    make_client: AppClient,
+) -> None:
+    # As Starlette reads headers: the first one counts, and it must be the proof key's.
+    async with make_client() as (http, app):
+        context = app.state.context
+        alice = await _logged_in(http, context)
+        mallory = await _logged_in(http, context)
+        url = BASE + REFRESH["route"]
+        answer = await http.post(
+            url,
+            headers=[
+                ("DPoP", alice.key.proof("POST", url, nonce=alice.nonce)),
+                ("X-Refresh-Token", mallory.tokens.refresh_token or ""),
+                ("X-Refresh-Token", alice.tokens.refresh_token or ""),
+            ],
+        )
+        assert (answer.status_code, answer.json()["code"]) == (401, "dpop_key_mismatch")
+        await alice.refresh()
+        await mallory.refresh()
