@@ -175,8 +175,9 @@ class Edge:
 
 def _vary_origin(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     """``raw`` response headers with ``Origin`` added to ``Vary``, in one ``Vary`` header."""
-    kept = [(name, value) for name, value in raw if name.lower() != b"vary"]
-    varies = [value for name, value in raw if name.lower() == b"vary"]
+    headers = list(raw)
+    kept = [(name, value) for name, value in headers if name.lower() != b"vary"]
+    varies = [value for name, value in headers if name.lower() == b"vary"]
     return [*kept, (b"vary", b", ".join([*varies, b"Origin"]))]
 
 
