@@ -186,3 +186,27 @@ async def test_the_first_of_two_refresh_tokens_is_the_one_held_to_the_key(
         assert (answer.status_code, answer.json()["code"]) == (401, "dpop_key_mismatch")
         await alice.refresh()
         await mallory.refresh()
+
+
+async def test_a_proof_spent_before_the_login_never_rotates_the_new_session(
+    make_client: AppClient,
+) -> None:
+    # A page asks for a refresh before anyone logs in with its key: refused, and its
+    # proof spent while the key has no session to mark. The session that login opens
+    # next must not take that proof either.
+    async with make_client() as (http, app):
+        context = app.state.context
+        client = AsyncSessionClient(BASE, http=http)
+        url = BASE + REFRESH["route"]
+        first = await http.post(url, headers={"DPoP": client.key.proof("POST", url)})
+        assert first.json()["code"] == "use_dpop_nonce"
+        early = client.key.proof("POST", url, nonce=first.headers["DPoP-Nonce"])
+        refused = await http.post(url, headers={"DPoP": early})
+        assert (refused.status_code, refused.json()["code"]) == (401, "unauthorized")
+        user = await context.db.users.create(now=context.clock.now())
+        await client.finalize(await context.challenges.issue(user_id=user.id, auth_method="otp"))
+        replayed = await http.post(
+            url, headers={"DPoP": early, "X-Refresh-Token": client.tokens.refresh_token or ""}
+        )
+        assert (replayed.status_code, replayed.json()["code"]) == (401, "invalid_dpop_proof")
+        await client.refresh()  # a new proof still rotates the session

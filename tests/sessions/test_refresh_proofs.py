@@ -85,7 +85,8 @@ def test_the_last_proof_replayed_with_the_new_token_is_refused(server: LiveServe
 def test_an_older_proof_with_the_current_token_is_refused(server: LiveServer) -> None:
     client = _login(server)
     now = time.time()
-    proofs = [_proof(server, client, now + i) for i in range(3)]
+    # A second past the login's own proof, which the new session holds as its newest.
+    proofs = [_proof(server, client, now + 1 + i) for i in range(3)]
     token = _token(client)
     for proof in proofs:
         token = _ok(_refresh(server, token, proof))
@@ -94,7 +95,7 @@ def test_an_older_proof_with_the_current_token_is_refused(server: LiveServer) ->
     # An older one may be a replay too; a client holding the key signs a new proof.
     _refused(_refresh(server, token, proofs[0]), "use_dpop_nonce")
     _refused(_refresh(server, token, proofs[0]), "invalid_dpop_proof")
-    _ok(_refresh(server, token, _proof(server, client, now + 3)))
+    _ok(_refresh(server, token, _proof(server, client, now + 4)))
 
 
 def test_a_proof_signed_just_before_the_winner_gets_the_grace(server: LiveServer) -> None:

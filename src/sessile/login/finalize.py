@@ -20,13 +20,24 @@ class LoginFinalizer:
         self._sessions = sessions
 
     async def finalize(
-        self, token: str, code_verifier: str | None, *, jkt: str, client: ClientFacts
+        self,
+        token: str,
+        code_verifier: str | None,
+        *,
+        jkt: str,
+        client: ClientFacts,
+        newest_proof: tuple[float, str] | None = None,
     ) -> IssuedTokens:
-        """Spend the challenge token and open a session for its user, if they may log in."""
+        """Spend the challenge token and open a session for its user, if they may log in
+        (``newest_proof``: see :meth:`SessionService.create`)."""
         challenge = await self._challenges.redeem(token, code_verifier)
         if challenge is None:
             raise BadRequest("The challenge token is invalid, used or expired.")
         user = admitted(await self._users.get(challenge.user_id))
         return await self._sessions.create(
-            user_id=user.id, jkt=jkt, auth_method=challenge.auth_method, client=client
+            user_id=user.id,
+            jkt=jkt,
+            auth_method=challenge.auth_method,
+            client=client,
+            newest_proof=newest_proof,
         )

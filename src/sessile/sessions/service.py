@@ -114,8 +114,21 @@ class SessionService:
 
     # Operations ----------------------------------------------------------------------------
     async def create(
-        self, *, user_id: str, jkt: str, auth_method: str, client: ClientFacts
+        self,
+        *,
+        user_id: str,
+        jkt: str,
+        auth_method: str,
+        client: ClientFacts,
+        newest_proof: tuple[float, str] | None = None,
     ) -> IssuedTokens:
+        """Open a session bound to ``jkt``.
+
+        ``newest_proof`` is the ``iat`` and ``jti`` of the proof that opened it, made the
+        session's newest: the common rotation then takes no refresh proof its client
+        signed before, such as one spent by a refused refresh while the key had no
+        session to mark (DESIGN §3.7).
+        """
         now = self._clock.now()
         session_id = new_id("ses")
         refresh = first_token(session_id)
@@ -140,6 +153,8 @@ class SessionService:
             country_code=client.country_code,
             ip=client.ip,
             user_agent=(client.user_agent or "")[:512] or None,
+            last_proof_iat=newest_proof[0] if newest_proof else None,
+            last_proof_jti=newest_proof[1] if newest_proof else None,
         )
         await self._db.sessions.create(row)
         LOGINS.labels(method=auth_method, result="success").inc()

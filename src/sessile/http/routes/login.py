@@ -89,6 +89,7 @@ async def check_otp(request: Request) -> JSONResponse:
         jkt=proof.jkt,
         auth_method=result.auth_method,
         client=client_facts(request),
+        newest_proof=(proof.iat, proof.jti),
     )
     response = tokens_response(request, issued)
     clear_verification(response, context.settings)

@@ -71,7 +71,11 @@ async def finalize(request: Request) -> JSONResponse:
         set_verification(pending, context.settings, body.challenge_token)
         return pending
     issued = await context.finalizer.finalize(
-        body.challenge_token, body.code_verifier, jkt=proof.jkt, client=client_facts(request)
+        body.challenge_token,
+        body.code_verifier,
+        jkt=proof.jkt,
+        client=client_facts(request),
+        newest_proof=(proof.iat, proof.jti),
     )
     return tokens_response(request, issued)
 
