@@ -44,13 +44,16 @@ def header_mode(refresh_header: str | None, mode_header: str | None) -> bool:
 
 def read_refresh(request: Request, settings: Settings) -> str | None:
     """The refresh token from ``X-Refresh-Token`` (header mode) or the cookie."""
-    return request.headers.get(REFRESH_HEADER) or request.cookies.get(settings.cookie_name)
+    return presented_refresh(
+        request.headers.get(REFRESH_HEADER), request.headers.get("cookie"), settings
+    )
 
 
 def presented_refresh(
     refresh_header: str | None, cookie_header: str | None, settings: Settings
 ) -> str | None:
-    """:func:`read_refresh` on the first ``X-Refresh-Token`` and ``Cookie`` header values."""
+    """The refresh token from the first ``X-Refresh-Token`` header's value, else from the
+    refresh cookie in the first ``Cookie`` header's value."""
     if refresh_header:
         return refresh_header
     return cookie_parser(cookie_header).get(settings.cookie_name) if cookie_header else None

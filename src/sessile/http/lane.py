@@ -89,7 +89,8 @@ class RefreshLane:
                 proof = await dpop.check_headers(proofs, method="POST", path=self._path)
                 presented = presented_refresh(refresh, cookie, context.settings)
                 issued = await rotate(context, proof, presented, _no_body)
-                nonce = (await dpop.nonces()).issue(context.clock.now())
+                now = context.clock.now()
+                nonce = (await dpop.nonces()).issue(now)
             except SessileError as error:
                 await (await dpop.error_response(error))(scope, receive, send)
                 return True
@@ -115,7 +116,7 @@ class RefreshLane:
                 header_mode=header_mode(refresh, mode),
                 token=issued.refresh_token,
                 expires_at=issued.refresh_expires_at,
-                now=context.clock.now(),
+                now=now,
             )
         ]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
