@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import ssl
 import subprocess
 import sys
@@ -101,3 +102,21 @@ def test_a_short_secret_key_is_a_settings_error(tmp_path: Path) -> None:
     assert "at least 32 bytes" in served.stderr
     assert "Traceback" not in served.stderr
     assert not (tmp_path / "sessile.db").exists()
+
+
+def test_a_port_taken_by_another_listener_fails_clearly(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "sessile", "serve", "--port", str(port), "--workers", "2"],
+            env={**os.environ, "SESSILE_DATA_DIR": str(tmp_path), "SESSILE_SECRET_KEY": "s" * 48},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert result.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr

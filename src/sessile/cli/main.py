@@ -58,8 +58,7 @@ def serve(
     demo_outbox: bool,
 ) -> None:
     """Migrate the database, then serve the API."""
-    import uvicorn
-
+    from sessile.cli.serving import APP, serve_app
     from sessile.logs import configure_logging
 
     if bool(tls_cert) != bool(tls_key):
@@ -73,7 +72,15 @@ def serve(
     run_with_context(settings, _prepare)
     metrics_dir = _multiprocess_metrics(workers)
     try:
-        _serve(uvicorn, host, port, workers, tls_cert, tls_key, settings.log_level)
+        serve_app(
+            APP,
+            host=host,
+            port=port,
+            workers=workers,
+            tls_cert=tls_cert,
+            tls_key=tls_key,
+            log_level=settings.log_level,
+        )
     finally:
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
@@ -87,34 +94,6 @@ def _multiprocess_metrics(workers: int) -> str | None:
     folder = tempfile.mkdtemp(prefix="sessile-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
     return folder
-
-
-def _serve(
-    uvicorn: Any,
-    host: str,
-    port: int,
-    workers: int,
-    tls_cert: str | None,
-    tls_key: str | None,
-    log_level: str,
-) -> None:
-    from sessile.logs import uvicorn_log_config
-
-    uvicorn.run(
-        "sessile.http.app:create_app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        ssl_certfile=tls_cert,
-        ssl_keyfile=tls_key,
-        log_config=uvicorn_log_config(log_level),
-        server_header=False,
-        # uvicorn.access logs at WARNING only (logs.py): its per-request line is never
-        # written, so it is not built either.
-        access_log=False,
-        proxy_headers=False,
-    )
 
 
 async def _prepare(context: AppContext) -> None:
