@@ -34,3 +34,8 @@ async def refresh(request: Request) -> JSONResponse:
 
 
 app = Starlette(routes=[Route("/v1/session/refresh", refresh, methods=["POST"])])
+
+
+def create_app() -> Starlette:
+    """The same app, as ``bench/serve.py`` takes it."""
+    return app

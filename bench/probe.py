@@ -1,10 +1,11 @@
 """sessile's app with an event-loop stall probe, for ``bench/refresh.py --latency``.
 
 A task wakes every 5 ms and records how late it woke; at shutdown each worker
-writes its worst delay while ``$SESSILE_BENCH_PROBE/measuring`` existed to
-``$SESSILE_BENCH_PROBE/<pid>.json``. Served by uvicorn
-with ``--factory probe:create_app``; the probe's own wake-ups cost a little CPU, so
-the CPU figures come from runs without it.
+writes to ``$SESSILE_BENCH_PROBE/<pid>.json``, for the time
+``$SESSILE_BENCH_PROBE/measuring`` existed, its worst delay, the CPU its loop's thread
+used over that delay, and the CPU the worker used in all. Served by
+``bench/serve.py probe:create_app``; the probe's own wake-ups cost a little CPU, so the
+CPU figures come from runs without it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +29,7 @@ def create_app() -> Any:
 
     @contextlib.asynccontextmanager
     async def lifespan(application: Any) -> Any:
-        worst = [0.0]
+        seen = {"worst_stall_ms": 0.0, "worst_stall_cpu_ms": 0.0, "cpu_s": 0.0}
         folder = Path(os.environ["SESSILE_BENCH_PROBE"])
 
         async def watch() -> None:
@@ -35,11 +37,19 @@ def create_app() -> Any:
             measuring = False
             for turn in range(1 << 62):
                 if turn % 100 == 0:  # twice a second: is the measured window open?
-                    measuring = (folder / "measuring").exists()
-                started = loop.time()
+                    now_measuring = (folder / "measuring").exists()
+                    if now_measuring != measuring:  # the worker's CPU while it is open
+                        sign = -1 if now_measuring else 1
+                        seen["cpu_s"] += sign * time.process_time()
+                    measuring = now_measuring
+                started, ran = loop.time(), time.thread_time()
                 await asyncio.sleep(_INTERVAL)
-                if measuring:
-                    worst[0] = max(worst[0], loop.time() - started - _INTERVAL)
+                late = loop.time() - started - _INTERVAL
+                if measuring and late * 1000 > seen["worst_stall_ms"]:
+                    # The loop's own thread CPU over the stall: near its length when the
+                    # loop was busy, near nothing when the process was off the CPU.
+                    seen["worst_stall_ms"] = late * 1000
+                    seen["worst_stall_cpu_ms"] = (time.thread_time() - ran) * 1000
 
         async with inner(application) as state:
             task = asyncio.create_task(watch())
@@ -47,8 +57,10 @@ def create_app() -> Any:
                 yield state
             finally:
                 task.cancel()
+                if seen["cpu_s"] < 0:  # still open at shutdown
+                    seen["cpu_s"] += time.process_time()
                 out = folder / f"{os.getpid()}.json"
-                out.write_text(json.dumps({"worst_stall_ms": worst[0] * 1000}))
+                out.write_text(json.dumps(seen))
 
     app.router.lifespan_context = lifespan
     return app

@@ -14,9 +14,13 @@ side and take turns, ``--rounds`` times; it prints each round's figures and the
 median of each round's two ratios (DESIGN §11).
 
 Without ``--anchor`` it drives ``--workers`` server workers as hard as it can
-(requests/s, p50, p99) beside the crypto-only endpoint on as many workers; with
-``--latency`` it then offers 70 % of sessile's maximum rate, open loop, and prints
-p50, p99 and the event loop's worst stall (``bench/probe.py``).
+(requests/s, p50, p99) beside the crypto-only endpoint on as many workers, each served
+as ``sessile serve`` serves (``bench/serve.py``: a listener per worker). With
+``--latency`` it then offers each server 70 % of its own maximum rate, open loop, as
+Poisson arrivals (every connection a client sending at random gaps), and prints p50,
+p99, sessile's worst event-loop stall with the CPU its loop ran meanwhile, and each
+sessile worker's CPU (``bench/probe.py``). The crypto-only endpoint under the same
+offer is the control: what the machine and the load generator add to any server.
 
 ``--floor`` adds two more servers to the turns (``bench/floor.py``): uvicorn with a
 bare answer, and uvicorn with one proof verify, one SQLite write and one ES256 sign
@@ -38,6 +42,7 @@ import asyncio
 import json
 import multiprocessing
 import os
+import random
 import resource
 import secrets
 import shutil
@@ -71,7 +76,7 @@ SECRET = "bench-secret-" + "b" * 40
 HOST = "127.0.0.1"
 CONCURRENCY_PER_PROCESS = 64
 #: Proofs are signed ahead for up to this many requests per second.
-MAX_RATE = 4000
+MAX_RATE = 8000
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -171,9 +176,8 @@ def start_sessile(
         subprocess.run([sys.executable, "-m", "sessile", "db", "upgrade"], env=env, check=True)
         env["SESSILE_BENCH_PROBE"] = str(probe)
         command = [
-            sys.executable, "-m", "uvicorn", "probe:create_app", "--factory", "--app-dir",
-            str(ROOT / "bench"), "--host", HOST, "--port", str(port), "--workers", str(workers),
-            "--log-level", "warning", "--no-server-header",
+            sys.executable, str(ROOT / "bench" / "serve.py"), "probe:create_app", "--host", HOST,
+            "--port", str(port), "--workers", str(workers),
         ]  # fmt: skip
     return start("sessile", command, port=port, ready="/healthz", env=env)
 
@@ -185,6 +189,11 @@ def start_baseline(workers: int) -> Server:
         str(port), "--workers", str(workers), "--log-level", "warning", "--app-dir",
         str(ROOT / "bench"),
     ]  # fmt: skip
+    if workers > 1:  # served as sessile's workers are: a listener each
+        command = [
+            sys.executable, str(ROOT / "bench" / "serve.py"), "crypto_baseline:create_app",
+            "--host", HOST, "--port", str(port), "--workers", str(workers),
+        ]  # fmt: skip
     return start("crypto-only", command, port=port, ready="/")
 
 
@@ -259,11 +268,15 @@ def _request(slot: Slot, host: str) -> bytes | None:
 
 async def _connection(
     host: str, port: int, slots: list[Slot], deadline: float, interval: float | None,
-    result: dict[str, Any],
+    result: dict[str, Any], seed: int,
 ) -> None:  # fmt: skip
     reader, writer = await asyncio.open_connection(host, port)
     turn = 0
     scheduled = time.perf_counter()
+    # Open loop: each connection is a client that sends at random (exponential) gaps of
+    # ``interval`` on average, so together they arrive as a Poisson stream, as many
+    # independent tabs do. Seeded: every run offers the same pattern.
+    gaps = random.Random(seed)
     try:
         while time.monotonic() < deadline:
             slot = slots[turn % len(slots)]
@@ -273,7 +286,7 @@ async def _connection(
                 result["exhausted"] += 1
                 break
             if interval is not None:  # open loop: latency counts from the scheduled time
-                scheduled += interval
+                scheduled += gaps.expovariate(1 / interval)
                 await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
             else:
                 scheduled = time.perf_counter()
@@ -303,7 +316,7 @@ async def _connection(
 
 def _generator(
     base: str, slots: list[Slot], seconds: float, rate: float | None, out: Any, go: Any,
-    ready: Any,
+    ready: Any, seed: int,
 ) -> None:  # fmt: skip
     ready.put(True)
     go.wait()
@@ -318,7 +331,7 @@ def _generator(
         deadline = time.monotonic() + seconds
         # Each connection owns its slots, so a rotated token is always used in order.
         await asyncio.gather(*(
-            _connection(host, port, slots[i::connections], deadline, interval, result)
+            _connection(host, port, slots[i::connections], deadline, interval, result, seed + i)
             for i in range(connections)
         ))  # fmt: skip
 
@@ -340,9 +353,10 @@ def load(
     share_rate = rate / processes if rate else None
     workers = [
         multiprocessing.Process(
-            target=_generator, args=(server.base, share, seconds, share_rate, out, go, ready)
+            target=_generator,
+            args=(server.base, share, seconds, share_rate, out, go, ready, n * 1000),
         )
-        for share in shares
+        for n, share in enumerate(shares)
     ]
     for worker in workers:
         worker.start()
@@ -533,6 +547,10 @@ def run_throughput(args: argparse.Namespace, workdir: Path) -> dict[str, dict[st
         results["crypto-only"] = load(
             baseline, baseline_slots(baseline, args.sessions, n), args.seconds, args.processes
         )
+        if args.latency:  # the same offer and generator on a server that does only crypto
+            rate = 0.7 * results["crypto-only"]["rps"]
+            slots = baseline_slots(baseline, args.sessions, n)
+            results["crypto-only @70%"] = load(baseline, slots, args.seconds, args.processes, rate)
     finally:
         baseline.stop()
     probe = workdir / "probe"
@@ -553,8 +571,10 @@ def run_throughput(args: argparse.Namespace, workdir: Path) -> dict[str, dict[st
     finally:
         server.stop()
     if args.latency:
-        stalls = [json.loads(p.read_text())["worst_stall_ms"] for p in probe.glob("*.json")]
-        results["sessile @70%"]["worst_stall_ms"] = max(stalls, default=float("nan"))
+        workers = [json.loads(p.read_text()) for p in sorted(probe.glob("*.json"))]
+        worst = max(workers, key=lambda w: w["worst_stall_ms"], default=None)
+        results["sessile @70%"]["worst_stall"] = worst
+        results["sessile @70%"]["worker_cpu_s"] = [round(w["cpu_s"], 2) for w in workers]
     return results
 
 
@@ -610,8 +630,14 @@ def report(results: dict[str, dict[str, Any]]) -> None:
         )
         if r["errors"]:
             print(f"    last error: {r['last_error']}")
-        if "worst_stall_ms" in r:
-            print(f"    worst event-loop stall: {r['worst_stall_ms']:.2f} ms")
+        if r.get("worst_stall"):
+            stall = r["worst_stall"]
+            print(
+                f"    worst event-loop stall: {stall['worst_stall_ms']:.2f} ms, of which the"
+                f" loop's thread ran {stall['worst_stall_cpu_ms']:.2f} ms"
+            )
+        if "worker_cpu_s" in r:
+            print(f"    each worker's CPU seconds while measured: {r['worker_cpu_s']}")
 
 
 def main() -> None:

@@ -39,6 +39,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 import refresh  # noqa: E402
 from deploy.local.services import Postgres  # noqa: E402
 
+from sessile.api_keys import ApiKeys  # noqa: E402
+from sessile.audit_trail import AuditTrail  # noqa: E402
 from sessile.client import SessionClient  # noqa: E402
 from sessile.clock import SystemClock  # noqa: E402
 from sessile.sessions import ChallengeTokens  # noqa: E402
@@ -155,7 +157,8 @@ async def _many_and_feed(dsn: str, url: str) -> tuple[str, str]:
     db = Database.from_url(url)
     try:
         clock = SystemClock()
-        api_key = (await db.api_keys.create("scale", now=clock.now()))[1]
+        keys = ApiKeys(db.api_keys, AuditTrail(db.audit, clock), clock)
+        api_key = (await keys.create("scale"))[1]
         challenge = await ChallengeTokens(db.challenges, clock).issue(
             user_id="usr_scalemany", auth_method="password"
         )
