@@ -575,7 +575,26 @@ def run_throughput(args: argparse.Namespace, workdir: Path) -> dict[str, dict[st
         worst = max(workers, key=lambda w: w["worst_stall_ms"], default=None)
         results["sessile @70%"]["worst_stall"] = worst
         results["sessile @70%"]["worker_cpu_s"] = [round(w["cpu_s"], 2) for w in workers]
+    for name in ("crypto-only @70%", "sessile @70%"):
+        if name in results:  # each worker a queue of its own, at the load it carried
+            r = results[name]
+            r["ideal_ratio"] = ideal_ratio(r["rps"] * r["cpu_ms"] / 1000 / args.workers)
     return results
+
+
+def ideal_ratio(utilization: float, arrivals: int = 200_000) -> float:
+    """p99 / p50 of the time in a queue served in a fixed time (M/D/1) at
+    ``utilization``, by simulation: what a server with no noise at all would show
+    under Poisson arrivals."""
+    gaps = random.Random(0)
+    now = free = 0.0
+    times = []
+    for _ in range(arrivals):
+        now += gaps.expovariate(utilization)  # service takes 1
+        free = max(now, free) + 1
+        times.append(free - now)
+    times.sort()
+    return times[int(arrivals * 0.99)] / times[arrivals // 2]
 
 
 def run_routes(args: argparse.Namespace, workdir: Path) -> dict[str, dict[str, Any]]:
@@ -638,6 +657,11 @@ def report(results: dict[str, dict[str, Any]]) -> None:
             )
         if "worker_cpu_s" in r:
             print(f"    each worker's CPU seconds while measured: {r['worker_cpu_s']}")
+        if "ideal_ratio" in r:
+            print(
+                f"    p99 / p50 {r['p99'] / r['p50']:.1f}; a server with no noise at this"
+                f" load (M/D/1): {r['ideal_ratio']:.1f}"
+            )
 
 
 def main() -> None:
