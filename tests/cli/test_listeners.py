@@ -8,6 +8,7 @@ import os
 import pickle
 import signal
 import socket
+import subprocess
 import time
 from collections import Counter
 from pathlib import Path
@@ -137,3 +138,37 @@ def test_the_address_pickles_as_a_listener_of_its_own(tmp_path: Path) -> None:
                 pass
         finally:
             worker.close()
+
+
+_TRY_TO_LISTEN = """
+import socket, sys
+sock = socket.socket()
+sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+try:
+    sock.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(3)
+"""
+
+
+# The other user can't reach this virtualenv's interpreter (it may live under /root).
+_SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="switching to another user needs root")
+@pytest.mark.skipif(not os.path.exists(_SYSTEM_PYTHON), reason="needs the system's python3")
+def test_only_the_servers_own_user_can_listen_beside_its_workers(tmp_path: Path) -> None:
+    with run_server(tmp_path, args=("--workers", "2")) as server:
+        port = _port(server)
+        _wait_for_listeners(port, 2)
+        # The kernel lets only sockets of the same user join a SO_REUSEPORT group: another
+        # user's process can't take a share of the connections (nor could it before).
+        other_user = subprocess.run(
+            [_SYSTEM_PYTHON, "-c", _TRY_TO_LISTEN, str(port)],
+            user=65534,
+            cwd="/",
+            timeout=30,
+            check=False,
+        )
+        assert other_user.returncode == 3
+        assert len(_listeners(port)) == 2
