@@ -4,7 +4,7 @@ With one socket shared by every worker, the worker that wakes first accepts ever
 connection waiting, and a connection stays with the worker that accepted it. A page,
 a proxy or a load balancer opens its keep-alive connections in a burst, so one
 worker can end up serving nearly all of them while the others idle: on two workers at
-70 % load, one served 89 % of the refreshes (``bench/refresh.py --workers 2 --latency``).
+70 % load, one used 89 % of the CPU the two spent (``bench/refresh.py --workers 2 --latency``).
 
 On Linux, each worker binds a socket of its own to the address with ``SO_REUSEPORT``,
 and the kernel hands each new connection to one of them by a hash of its addresses.
@@ -50,9 +50,8 @@ class SharedAddress(socket.socket):
     def hold(cls, host: str, port: int) -> SharedAddress:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         held = _reuse_port_socket(family, (host, port))
-        # Keep the bound descriptor, typed as this class (socket.socket's own idiom).
-        sock = cls(family, socket.SOCK_STREAM, fileno=held.detach())
-        return sock
+        # The same bound descriptor, as this class.
+        return cls(family, socket.SOCK_STREAM, fileno=held.detach())
 
     def __reduce__(self) -> tuple[Any, tuple[int, Any]]:
         # In the worker: a listener of its own on the very address (the port the
