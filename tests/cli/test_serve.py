@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import jwt as pyjwt
+import pytest
 
 from tests.server import run_server
 
@@ -73,17 +74,24 @@ def test_keys_cli_on_sqlite(tmp_path: Path) -> None:
     assert "signing" in line
 
 
-def test_dev_cert_and_tls(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_dev_cert_and_tls(tmp_path: Path, workers: str) -> None:
     made = _cli("dev-cert", "--out", str(tmp_path / "tls"), env={})
     assert made.returncode == 0, made.stderr
     cert, key = tmp_path / "tls" / "dev-cert.pem", tmp_path / "tls" / "dev-key.pem"
     assert oct(key.stat().st_mode & 0o777) == "0o600"
-    args = ("--tls-cert", str(cert), "--tls-key", str(key))
+    args = ("--tls-cert", str(cert), "--tls-key", str(key), "--workers", workers)
     with run_server(tmp_path / "data", args=args, scheme="https") as server:
         context = ssl.create_default_context(cafile=str(cert))
-        response = httpx.get(server.url + "/.well-known/jwks.json", verify=context, timeout=5)
-    assert response.status_code == 200
-    client = pyjwt.PyJWKSet.from_dict(response.json())
+        # Fresh connections, so that with two workers each listener is likely met.
+        responses = [
+            httpx.get(server.url + "/.well-known/jwks.json", verify=context, timeout=5)
+            for _ in range(8)
+        ]
+        with pytest.raises(httpx.HTTPError):  # TLS only: plain HTTP gets no answer
+            httpx.get(server.url.replace("https:", "http:") + "/healthz", timeout=5)
+    assert all(response.status_code == 200 for response in responses)
+    client = pyjwt.PyJWKSet.from_dict(responses[0].json())
     assert len(client.keys) == 1
 
 
