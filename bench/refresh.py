@@ -60,7 +60,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import asyncpg
 import httpx
+import redis
 
 ROOT = Path(__file__).resolve().parent.parent
 # With --src, set-up (users, challenges, logins) uses that tree too: its schema may differ.
@@ -87,28 +89,49 @@ def free_port() -> int:
 
 
 # Servers -------------------------------------------------------------------------------------
+def _stat(pid: int | str) -> list[str] | None:
+    """/proc/<pid>/stat after the command name: [2] is the process group, [11] and [12]
+    utime and stime in ticks. None once the process is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat[stat.rindex(")") + 2 :].split()
+
+
+def _ticks(fields: list[str]) -> int:
+    return int(fields[11]) + int(fields[12])
+
+
 @dataclass
 class Server:
-    """A server in a process group of its own, so its CPU can be read from /proc."""
+    """A server in a process group of its own, so its CPU can be read from /proc.
+
+    ``stores`` lists, when called, the processes of the database servers working for it
+    (PostgreSQL backends, Redis), which are not in its group: their CPU is read apart.
+    """
 
     name: str
     base: str
     process: subprocess.Popen[bytes]
+    stores: Callable[[], list[int]] | None = None
 
     def cpu_seconds(self) -> float:
         total = 0
         for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            fields = stat[stat.rindex(")") + 2 :].split()
-            # fields[2] is the process group; [11], [12] utime and stime in ticks.
-            if int(fields[2]) == self.process.pid:
-                total += int(fields[11]) + int(fields[12])
+            fields = _stat(entry.name) if entry.name.isdigit() else None
+            if fields is not None and int(fields[2]) == self.process.pid:
+                total += _ticks(fields)
         return total / TICKS
+
+    def store_ticks(self) -> dict[int, int]:
+        """Each database server process's CPU so far, in ticks."""
+        ticks = {}
+        for pid in self.stores() if self.stores else []:
+            fields = _stat(pid)
+            if fields is not None:
+                ticks[pid] = _ticks(fields)
+        return ticks
 
     def stop(self) -> None:
         try:
@@ -179,7 +202,36 @@ def start_sessile(
             sys.executable, str(ROOT / "bench" / "serve.py"), "probe:create_app", "--host", HOST,
             "--port", str(port), "--workers", str(workers),
         ]  # fmt: skip
-    return start("sessile", command, port=port, ready="/healthz", env=env)
+    server = start("sessile", command, port=port, ready="/healthz", env=env)
+    server.stores = store_processes(args)
+    return server
+
+
+def store_processes(args: argparse.Namespace) -> Callable[[], list[int]] | None:
+    """The processes of sessile's database servers: its PostgreSQL backends and Redis.
+    On SQLite the database works inside sessile's own processes, and is counted there."""
+    if not args.postgres and not args.redis:
+        return None
+
+    async def backends(url: str) -> list[int]:
+        conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            rows = await conn.fetch(
+                "SELECT pid FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        finally:
+            await conn.close()
+        return [int(row["pid"]) for row in rows]
+
+    def pids() -> list[int]:
+        found = asyncio.run(backends(args.postgres)) if args.postgres else []
+        if args.redis:
+            with redis.Redis.from_url(args.redis) as client:
+                found.append(int(client.info("server")["process_id"]))
+        return found
+
+    return pids
 
 
 def start_baseline(workers: int) -> Server:
@@ -362,12 +414,15 @@ def load(
         worker.start()
     for _ in workers:
         ready.get(timeout=120)
-    cpu_before = server.cpu_seconds()
+    cpu_before, stores_before = server.cpu_seconds(), server.store_ticks()
     started = time.monotonic()
     go.set()
     results = [out.get(timeout=seconds + 120) for _ in workers]
     elapsed = time.monotonic() - started
     server_cpu = server.cpu_seconds() - cpu_before
+    # A backend that started in the window counts whole: the pool opened it for the load.
+    stores_after = server.store_ticks()
+    store_cpu = sum(t - stores_before.get(pid, 0) for pid, t in stores_after.items()) / TICKS
     for worker in workers:
         worker.join(timeout=30)
     latencies = sorted(x for r in results for x in r["latencies"])
@@ -384,6 +439,7 @@ def load(
         "generator_cpu": [round(r["cpu"], 2) for r in results],
         "server_cores": server_cpu / elapsed,
         "cpu_ms": server_cpu / ok * 1000 if ok else float("nan"),
+        "store_cpu_ms": store_cpu / ok * 1000 if ok and server.stores else None,
     }
 
 
@@ -511,6 +567,17 @@ def report_anchor(rounds: list[dict[str, dict[str, Any]]], store: str) -> None:
     print(f"store: {store}; one server process each; median of {len(rounds)} rounds")
     for name, figures in cpu.items():
         print(f"  {name:20} CPU per refresh {statistics.median(figures):.3f} ms")
+    stores = [r["sessile"]["store_cpu_ms"] for r in rounds]
+    if None not in stores:
+        # What SQLite does inside sessile's process, PostgreSQL and Redis do in their own.
+        whole = [r["sessile"]["cpu_ms"] + figure for r, figure in zip(rounds, stores, strict=True)]
+        oidc = [r["oidc-provider"]["cpu_ms"] for r in rounds]
+        ratios = [w / o for w, o in zip(whole, oidc, strict=True)]
+        print(
+            f"  {'sessile + stores':20} CPU per refresh {statistics.median(whole):.3f} ms"
+            f" (its database servers: {statistics.median(stores):.3f} ms);"
+            f" / oidc-provider {statistics.median(ratios):.2f}"
+        )
 
     def ratio(top: str, bottom: str, goal: str) -> None:
         """The median over rounds of ``top``'s CPU per refresh over ``bottom``'s."""
