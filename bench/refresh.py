@@ -236,15 +236,15 @@ def store_processes(args: argparse.Namespace) -> Callable[[], list[int]] | None:
 
 def start_baseline(workers: int) -> Server:
     port = free_port()
-    command = [
-        sys.executable, "-m", "uvicorn", "crypto_baseline:app", "--host", HOST, "--port",
-        str(port), "--workers", str(workers), "--log-level", "warning", "--app-dir",
-        str(ROOT / "bench"),
-    ]  # fmt: skip
     if workers > 1:  # served as sessile's workers are: a listener each
         command = [
             sys.executable, str(ROOT / "bench" / "serve.py"), "crypto_baseline:create_app",
             "--host", HOST, "--port", str(port), "--workers", str(workers),
+        ]  # fmt: skip
+    else:  # as --anchor has always served it
+        command = [
+            sys.executable, "-m", "uvicorn", "crypto_baseline:app", "--host", HOST, "--port",
+            str(port), "--log-level", "warning", "--app-dir", str(ROOT / "bench"),
         ]  # fmt: skip
     return start("crypto-only", command, port=port, ready="/")
 
