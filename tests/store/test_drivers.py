@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -15,7 +16,7 @@ from sessile.errors import ServiceUnavailable
 from sessile.store.database import Database
 from sessile.store.drivers.base import compile_statement
 from sessile.store.drivers.postgres import PostgresDriver
-from sessile.store.drivers.sqlite import SqliteDriver
+from sessile.store.drivers.sqlite import CHECKPOINT_EVERY, SqliteDriver
 from sessile.store.migrate import upgrade
 from sessile.store.schema import sessions
 from sessile.store.session_statements import GET
@@ -54,6 +55,42 @@ async def test_sqlite_waits_for_another_writer_off_the_loop(tmp_path: Path) -> N
         other.close()
     finally:
         await database.close()
+
+
+async def test_sqlite_wal_stays_bounded_under_steady_writes(tmp_path: Path) -> None:
+    # A checkpoint that only copies what it can while writes keep coming never catches up:
+    # the log would never start over, and would grow by a page per write for as long as
+    # the load lasts.
+    path = tmp_path / "x.db"
+    setup = sqlite3.connect(path, isolation_level=None)
+    setup.execute("PRAGMA journal_mode=WAL")
+    setup.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER)")
+    setup.execute("INSERT INTO t VALUES (1, 0)")
+    setup.close()
+    table = sa.table("t", sa.column("id"), sa.column("n"))
+    bump = compile_statement(
+        table.update().where(table.c.id == sa.bindparam("id")).values(n=sa.bindparam("n")),
+        SqliteDriver.dialect,
+    )
+    driver = SqliteDriver(str(path))
+    writes = 16 * CHECKPOINT_EVERY
+    try:
+        largest = 0
+        for n in range(writes):
+            await driver.rows(bump, {"id": 1, "n": n})
+            # The rest of a request's work between two writes, on the loop as it would be.
+            time.sleep(0.0001)  # noqa: ASYNC251
+            if n % 100 == 0:
+                largest = max(largest, (tmp_path / "x.db-wal").stat().st_size)
+    finally:
+        await driver.close()
+    # Without a restart, a frame a write: 16 checkpoint intervals' worth. With one, the
+    # log holds the writes between two checkpoints, and those made while one waits.
+    frame = 4096 + 24
+    assert largest < 8 * CHECKPOINT_EVERY * frame, f"{largest} bytes of log after {writes} writes"
+    check = sqlite3.connect(path)
+    assert check.execute("SELECT n FROM t").fetchone() == (writes - 1,)
+    check.close()
 
 
 async def test_sqlite_errors_are_service_unavailable(tmp_path: Path) -> None:

@@ -11,7 +11,12 @@ wake-up and the GIL both ways, about a sixth more CPU per refresh at 70 % load
 on two workers (``bench/refresh.py --workers 2 --latency``).
 
 The loop's connection never checkpoints the WAL either (a checkpoint writes
-pages and syncs): a thread of its own does it every few hundred writes.
+pages and syncs): a thread of its own does it every few hundred writes. That
+checkpoint is a ``RESTART``: it holds back new writers while it copies, for the
+few milliseconds that takes (they wait on the loop, as for any writer), so that
+the next write starts the log over. A ``PASSIVE`` one copies what it can while
+the writes go on, never catches up under a steady load, and the log then grows
+by a page per write for as long as the load lasts (16 MB after 4,000 writes).
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from sqlalchemy.engine import Dialect
 from sessile.errors import ServiceUnavailable
 from sessile.store.drivers.base import Many, Row, Statement, Steps
 
-__all__ = ["SqliteDriver"]
+__all__ = ["CHECKPOINT_EVERY", "SqliteDriver"]
 
 log = logging.getLogger("sessile.store")
 
@@ -41,7 +46,10 @@ _BUSY_TIMEOUT_MS = 30_000
 _FIRST_RETRY = 0.0005
 _LONGEST_RETRY = 0.05
 #: Loop-connection statements between two WAL checkpoints on the checkpoint thread.
-_CHECKPOINT_EVERY = 500
+CHECKPOINT_EVERY = 500
+#: How long a checkpoint waits for a writer or a reader to finish, holding new writers
+#: back meanwhile. Past it, it copies what it can, and the next one tries again.
+_CHECKPOINT_WAIT_MS = 200
 
 
 def _connect(path: str, *, busy_timeout_ms: int, autocheckpoint: bool) -> sqlite3.Connection:
@@ -107,9 +115,9 @@ class SqliteDriver:
     def _checkpoint_now(self) -> None:
         if self._checkpoint_conn is None:
             self._checkpoint_conn = _connect(
-                self._path, busy_timeout_ms=_BUSY_TIMEOUT_MS, autocheckpoint=False
+                self._path, busy_timeout_ms=_CHECKPOINT_WAIT_MS, autocheckpoint=False
             )
-        self._checkpoint_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        self._checkpoint_conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
 
     def _close_checkpoint_conn(self) -> None:
         if self._checkpoint_conn is not None:
@@ -124,7 +132,7 @@ class SqliteDriver:
 
     def _ran(self) -> None:
         self._writes += 1
-        if self._writes % _CHECKPOINT_EVERY == 0 and (
+        if self._writes % CHECKPOINT_EVERY == 0 and (
             self._checkpoint is None or self._checkpoint.done()
         ):
             self._checkpoint = self._checkpointer.submit(self._checkpoint_now)
