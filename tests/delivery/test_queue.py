@@ -174,7 +174,13 @@ async def test_concurrent_workers_send_each_message_once(database: Database) -> 
             sent.append(message.to)
 
     queues = [
-        DeliveryQueue(DeliveryStore(database.engine), Slow(), SERVER_SECRET, clock, max_attempts=3)
+        DeliveryQueue(
+            DeliveryStore(database.engine, database.driver),
+            Slow(),
+            SERVER_SECRET,
+            clock,
+            max_attempts=3,
+        )
         for _ in range(4)
     ]
     for n in range(60):

@@ -4,6 +4,7 @@ head-of-line per user, retried, dead-lettered, redelivered and purged."""
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from sessile.cleanup import purge_expired
 from sessile.config import load_settings
@@ -75,6 +76,25 @@ async def test_a_claim_takes_only_the_oldest_unsettled_event_of_each_user(
     assert [e.seq for e in nxt] == [first[0].seq + 1]
     stats = await database.events.stats()
     assert (stats.pending, stats.dead) == (2, 0)
+
+
+async def test_an_idle_poll_reads_on_the_driver_and_leaves_the_engine_alone(
+    database: Database,
+) -> None:
+    # Each worker polls its queue every second or so; an empty queue costs one driver read.
+    checkouts: list[object] = []
+    sa.event.listen(database.engine.sync_engine, "checkout", lambda *a: checkouts.append(a))
+    await _webhook(database)
+    await _event(database, "usr_a")
+    checkouts.clear()
+    assert await database.events.claim(now=5.0, lease=60.0, limit=10) == []  # not due yet
+    assert await database.deliveries.claim(now=5.0, lease=60.0, limit=10) == []
+    assert checkouts == []
+    [claimed] = await database.events.claim(now=20.0, lease=60.0, limit=10)
+    assert claimed.user_id == "usr_a"
+    assert len(checkouts) == 1  # the claim itself writes on the engine
+    assert await database.events.claim(now=21.0, lease=60.0, limit=10) == []  # leased
+    assert len(checkouts) == 1
 
 
 async def test_dead_letters_are_redelivered_and_delivered_rows_purged(

@@ -54,9 +54,9 @@ class Database:
         self.oauth_states = OAuthStateStore(engine)
         self.stepup = StepUpStore(engine)
         self.identifiers = IdentifierStore(engine)
-        self.deliveries = DeliveryStore(engine)
+        self.deliveries = DeliveryStore(engine, self.driver)
         self.webhooks = WebhookStore(engine)
-        self.events = EventStore(engine)
+        self.events = EventStore(engine, self.driver)
         self.audit = AuditStore(engine)
         self.config = AppConfigStore(engine)
 

@@ -10,7 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from sessile.store.engine import any_due
+from sessile.store.drivers import Driver
+from sessile.store.drivers.base import QueueProbe
 from sessile.store.schema import deliveries
 
 __all__ = ["Delivery", "DeliveryStore"]
@@ -48,9 +49,25 @@ def _delivery(row: Any) -> Delivery:
     return Delivery(**row._asdict())
 
 
+#: The due messages, oldest first (binds ``now`` and ``limit``).
+_DUE = (
+    sa.select(deliveries.c.id)
+    .where(
+        deliveries.c.next_attempt_at <= sa.bindparam("now"),
+        sa.or_(
+            deliveries.c.leased_until.is_(None),
+            deliveries.c.leased_until <= sa.bindparam("now"),
+        ),
+    )
+    .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
+    .limit(sa.bindparam("limit"))
+)
+
+
 class DeliveryStore:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, driver: Driver) -> None:
         self._engine = engine
+        self._any_due = QueueProbe(driver, _DUE)
 
     @staticmethod
     async def add(conn: AsyncConnection, delivery: Delivery) -> None:
@@ -74,17 +91,10 @@ class DeliveryStore:
 
     async def claim(self, *, now: float, lease: float, limit: int) -> list[Delivery]:
         """Lease up to ``limit`` due messages, oldest first, counting an attempt on each."""
-        due = (
-            sa.select(deliveries.c.id)
-            .where(
-                deliveries.c.next_attempt_at <= now,
-                sa.or_(deliveries.c.leased_until.is_(None), deliveries.c.leased_until <= now),
-            )
-            .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
-            .limit(limit)
-        )
-        if not await any_due(self._engine, due):
+        params = {"now": now, "limit": limit}
+        if not await self._any_due(params):
             return []
+        due = _DUE
         if self._engine.dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)
         async with self._engine.begin() as conn:
@@ -92,7 +102,8 @@ class DeliveryStore:
                 deliveries.update()
                 .where(deliveries.c.id.in_(due.scalar_subquery()))
                 .values(leased_until=now + lease, attempts=deliveries.c.attempts + 1)
-                .returning(*_COLUMNS)
+                .returning(*_COLUMNS),
+                params,
             )
             return sorted((_delivery(r) for r in result), key=lambda d: (d.created_at, d.id))
 

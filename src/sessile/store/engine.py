@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-__all__ = ["any_due", "create_engine"]
+__all__ = ["create_engine"]
 
 
 def create_engine(url: str, *, timeout: float = 30.0, **kwargs: Any) -> AsyncEngine:
@@ -31,18 +31,6 @@ def create_engine(url: str, *, timeout: float = 30.0, **kwargs: Any) -> AsyncEng
     kwargs.setdefault("pool_timeout", timeout)
     connect_args = {"timeout": min(5.0, timeout), "command_timeout": timeout}
     return create_async_engine(url, connect_args=connect_args, **kwargs)
-
-
-async def any_due(engine: AsyncEngine, due: sa.Select[Any]) -> bool:
-    """Whether ``due`` finds a row, read without a write transaction.
-
-    A worker polls its queue every second or so, and the queue is nearly always empty.
-    Claiming writes, so on SQLite the claim holds the database's one write lock for its
-    round trips to aiosqlite's thread, and every refresh meanwhile waits for it; this
-    read takes no lock, and the claim runs only when there is work.
-    """
-    async with engine.connect() as conn:
-        return bool((await conn.execute(sa.select(due.exists()))).scalar())
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -19,7 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from sessile.ids import new_id
-from sessile.store.engine import any_due
+from sessile.store.drivers import Driver
+from sessile.store.drivers.base import QueueProbe
 from sessile.store.schema import webhook_events, webhooks
 
 __all__ = ["EventStore", "OutboxStats", "QueuedEvent", "record_event"]
@@ -118,37 +119,43 @@ def _event(row: Any) -> QueuedEvent:
     return QueuedEvent(**row._asdict())
 
 
+_EARLIER = webhook_events.alias("earlier")
+#: The due rows, each the oldest unsettled one of its user and endpoint, oldest first
+#: (binds ``now`` and ``limit``).
+_DUE = (
+    sa.select(webhook_events.c.seq)
+    .where(
+        webhook_events.c.next_attempt_at <= sa.bindparam("now"),
+        sa.or_(
+            webhook_events.c.leased_until.is_(None),
+            webhook_events.c.leased_until <= sa.bindparam("now"),
+        ),
+        ~sa.exists(
+            sa.select(_EARLIER.c.seq).where(
+                _EARLIER.c.webhook_id == webhook_events.c.webhook_id,
+                _EARLIER.c.user_id == webhook_events.c.user_id,
+                _EARLIER.c.seq < webhook_events.c.seq,
+                _EARLIER.c.next_attempt_at.is_not(None),
+            )
+        ),
+    )
+    .order_by(webhook_events.c.seq)
+    .limit(sa.bindparam("limit"))
+)
+
+
 class EventStore:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, driver: Driver) -> None:
         self._engine = engine
+        self._any_due = QueueProbe(driver, _DUE)
 
     async def claim(self, *, now: float, lease: float, limit: int) -> list[QueuedEvent]:
         """Lease up to ``limit`` due rows, each the oldest unsettled one of its user and
         endpoint, counting an attempt on each; oldest first."""
-        earlier = webhook_events.alias("earlier")
-        head_of_line = ~sa.exists(
-            sa.select(earlier.c.seq).where(
-                earlier.c.webhook_id == webhook_events.c.webhook_id,
-                earlier.c.user_id == webhook_events.c.user_id,
-                earlier.c.seq < webhook_events.c.seq,
-                earlier.c.next_attempt_at.is_not(None),
-            )
-        )
-        due = (
-            sa.select(webhook_events.c.seq)
-            .where(
-                webhook_events.c.next_attempt_at <= now,
-                sa.or_(
-                    webhook_events.c.leased_until.is_(None),
-                    webhook_events.c.leased_until <= now,
-                ),
-                head_of_line,
-            )
-            .order_by(webhook_events.c.seq)
-            .limit(limit)
-        )
-        if not await any_due(self._engine, due):
+        params = {"now": now, "limit": limit}
+        if not await self._any_due(params):
             return []
+        due = _DUE
         if self._engine.dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True, of=webhook_events)
         async with self._engine.begin() as conn:
@@ -156,7 +163,8 @@ class EventStore:
                 webhook_events.update()
                 .where(webhook_events.c.seq.in_(due.scalar_subquery()))
                 .values(leased_until=now + lease, attempts=webhook_events.c.attempts + 1)
-                .returning(*_COLUMNS)
+                .returning(*_COLUMNS),
+                params,
             )
             return sorted((_event(r) for r in result), key=lambda e: e.seq)
 
