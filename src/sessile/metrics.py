@@ -19,6 +19,7 @@ __all__ = [
     "REFRESHES",
     "REQUESTS",
     "REQUEST_SECONDS",
+    "SQLITE_CHECKPOINTS",
     "WEBHOOK_ATTEMPTS",
     "count_pool_use",
 ]
@@ -42,6 +43,12 @@ DELIVERIES = Counter(
 WEBHOOK_ATTEMPTS = Counter(
     "sessile_webhook_attempts", "Webhook event delivery attempts by result.", ["result"]
 )
+#: The SQLite driver's WAL checkpoints: ``restart`` or ``passive``, ``done`` or ``busy`` (a
+#: restart that a reader kept from finishing).
+SQLITE_CHECKPOINTS = Counter(
+    "sessile_sqlite_checkpoints", "SQLite WAL checkpoints by mode and result.",
+    ["mode", "result"],
+)  # fmt: skip
 DB_CONNECTIONS = Gauge(
     "sessile_db_pool_checked_out", "Database connections checked out of the pool.",
     multiprocess_mode="livesum",

@@ -10,11 +10,12 @@ from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
+from prometheus_client import REGISTRY
 
 from sessile.client import AsyncSessionClient, SessionClientError
 from sessile.errors import ServiceUnavailable
 from sessile.store.database import Database
-from sessile.store.drivers.base import compile_statement
+from sessile.store.drivers.base import Statement, compile_statement
 from sessile.store.drivers.postgres import PostgresDriver
 from sessile.store.drivers.sqlite import CHECKPOINT_EVERY, SqliteDriver
 from sessile.store.migrate import upgrade
@@ -57,40 +58,90 @@ async def test_sqlite_waits_for_another_writer_off_the_loop(tmp_path: Path) -> N
         await database.close()
 
 
-async def test_sqlite_wal_stays_bounded_under_steady_writes(tmp_path: Path) -> None:
-    # A checkpoint that only copies what it can while writes keep coming never catches up:
-    # the log would never start over, and would grow by a page per write for as long as
-    # the load lasts.
-    path = tmp_path / "x.db"
+def _counter(path: Path) -> Statement:
+    """A one-row table at ``path``, and the statement that sets its number."""
     setup = sqlite3.connect(path, isolation_level=None)
     setup.execute("PRAGMA journal_mode=WAL")
     setup.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER)")
     setup.execute("INSERT INTO t VALUES (1, 0)")
     setup.close()
     table = sa.table("t", sa.column("id"), sa.column("n"))
-    bump = compile_statement(
+    return compile_statement(
         table.update().where(table.c.id == sa.bindparam("id")).values(n=sa.bindparam("n")),
         SqliteDriver.dialect,
     )
-    driver = SqliteDriver(str(path))
+
+
+async def _write(driver: SqliteDriver, bump: Statement, writes: int, log: Path) -> int:
+    """Set the number ``writes`` times, as a busy server would; the largest log seen."""
+    largest = 0
+    for n in range(writes):
+        await driver.rows(bump, {"id": 1, "n": n})
+        # The rest of a request's work between two writes, on the loop as it would be.
+        time.sleep(0.0001)  # noqa: ASYNC251
+        if n % 100 == 0:
+            largest = max(largest, log.stat().st_size)  # noqa: ASYNC240
+    return largest
+
+
+def _checkpoints() -> dict[tuple[str, str], float]:
+    return {
+        (mode, result): REGISTRY.get_sample_value(
+            "sessile_sqlite_checkpoints_total", {"mode": mode, "result": result}
+        )
+        or 0.0
+        for mode in ("restart", "passive")
+        for result in ("done", "busy")
+    }
+
+
+async def test_sqlite_wal_stays_bounded_under_steady_writes(tmp_path: Path) -> None:
+    # A checkpoint that only copies what it can while writes keep coming never catches up:
+    # the log would never start over, and would grow by a page per write for as long as
+    # the load lasts.
+    bump = _counter(tmp_path / "x.db")
+    driver = SqliteDriver(str(tmp_path / "x.db"))
     writes = 16 * CHECKPOINT_EVERY
     try:
-        largest = 0
-        for n in range(writes):
-            await driver.rows(bump, {"id": 1, "n": n})
-            # The rest of a request's work between two writes, on the loop as it would be.
-            time.sleep(0.0001)  # noqa: ASYNC251
-            if n % 100 == 0:
-                largest = max(largest, (tmp_path / "x.db-wal").stat().st_size)
+        largest = await _write(driver, bump, writes, tmp_path / "x.db-wal")
     finally:
         await driver.close()
     # Without a restart, a frame a write: 16 checkpoint intervals' worth. With one, the
     # log holds the writes between two checkpoints, and those made while one waits.
     frame = 4096 + 24
     assert largest < 8 * CHECKPOINT_EVERY * frame, f"{largest} bytes of log after {writes} writes"
-    check = sqlite3.connect(path)
+    check = sqlite3.connect(tmp_path / "x.db")
     assert check.execute("SELECT n FROM t").fetchone() == (writes - 1,)
     check.close()
+
+
+async def test_sqlite_checkpoints_leave_a_lasting_reader_be(tmp_path: Path) -> None:
+    # A reader that stays (a backup, say) keeps the log from starting over whatever the
+    # checkpoint does; a restart that waits for it at every turn would only hold the
+    # writes back. After one that could not finish, the next ones copy what they can.
+    bump = _counter(tmp_path / "x.db")
+    reader = sqlite3.connect(tmp_path / "x.db", isolation_level=None, check_same_thread=False)
+    reader.execute("BEGIN")
+    assert reader.execute("SELECT n FROM t").fetchone() == (0,)
+    driver = SqliteDriver(str(tmp_path / "x.db"))
+    before = _checkpoints()
+    try:
+        await _write(driver, bump, 8 * CHECKPOINT_EVERY, tmp_path / "x.db-wal")
+        await driver.close()  # after the checkpoints under way
+        held = {key: count - before[key] for key, count in _checkpoints().items()}
+        assert held["restart", "done"] == 0
+        assert held["restart", "busy"] >= 1
+        assert held["passive", "done"] > held["restart", "busy"]
+        assert reader.execute("SELECT n FROM t").fetchone() == (0,)  # its snapshot held
+        reader.execute("COMMIT")
+        before = _checkpoints()
+        driver = SqliteDriver(str(tmp_path / "x.db"))
+        await _write(driver, bump, 12 * CHECKPOINT_EVERY, tmp_path / "x.db-wal")
+    finally:
+        await driver.close()
+        reader.close()
+    after = {key: count - before[key] for key, count in _checkpoints().items()}
+    assert after["restart", "done"] >= 1  # the reader gone, the log starts over again
 
 
 async def test_sqlite_errors_are_service_unavailable(tmp_path: Path) -> None:

@@ -17,6 +17,12 @@ few milliseconds that takes (they wait on the loop, as for any writer), so that
 the next write starts the log over. A ``PASSIVE`` one copies what it can while
 the writes go on, never catches up under a steady load, and the log then grows
 by a page per write for as long as the load lasts (16 MB after 4,000 writes).
+
+A ``RESTART`` also waits for the readers of older frames, up to 50 ms. A reader that
+stays longer (a backup, a replication tool) keeps the log from starting over
+whatever the checkpoint does, so after a ``RESTART`` that could not finish the next
+ones are ``PASSIVE``: one, then three, and so on doubling up to 63 between two tries.
+``sessile_sqlite_checkpoints{mode, result}`` counts them.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Dialect
 
 from sessile.errors import ServiceUnavailable
+from sessile.metrics import SQLITE_CHECKPOINTS
 from sessile.store.drivers.base import Many, Row, Statement, Steps
 
 __all__ = ["CHECKPOINT_EVERY", "SqliteDriver"]
@@ -45,11 +52,19 @@ _BUSY_TIMEOUT_MS = 30_000
 #: The first wait before a statement is tried again, and the longest one.
 _FIRST_RETRY = 0.0005
 _LONGEST_RETRY = 0.05
+#: Each checkpoint's counter, found once.
+_CHECKPOINTS = {
+    (mode, busy): SQLITE_CHECKPOINTS.labels(mode=mode, result="busy" if busy else "done")
+    for mode in ("restart", "passive")
+    for busy in (False, True)
+}
 #: Loop-connection statements between two WAL checkpoints on the checkpoint thread.
 CHECKPOINT_EVERY = 500
-#: How long a checkpoint waits for a writer or a reader to finish, holding new writers
-#: back meanwhile. Past it, it copies what it can, and the next one tries again.
-_CHECKPOINT_WAIT_MS = 200
+#: How long a RESTART checkpoint waits for a writer or a reader to finish, holding new
+#: writers back meanwhile. Past it, it copies what it can.
+_CHECKPOINT_WAIT_MS = 50
+#: The most PASSIVE checkpoints between two RESTART tries that could not finish.
+_MOST_PASSIVE = 63
 
 
 def _connect(path: str, *, busy_timeout_ms: int, autocheckpoint: bool) -> sqlite3.Connection:
@@ -110,6 +125,10 @@ class SqliteDriver:
         self._checkpoint_conn: sqlite3.Connection | None = None
         self._writes = 0
         self._checkpoint: Future[None] | None = None
+        # The checkpoint thread's own: RESTARTs that could not finish in a row, and the
+        # PASSIVE checkpoints still to run before the next try.
+        self._restarts_refused = 0
+        self._passive_left = 0
 
     # On the checkpoint thread ---------------------------------------------------------
     def _checkpoint_now(self) -> None:
@@ -117,7 +136,18 @@ class SqliteDriver:
             self._checkpoint_conn = _connect(
                 self._path, busy_timeout_ms=_CHECKPOINT_WAIT_MS, autocheckpoint=False
             )
-        self._checkpoint_conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
+        mode = "passive" if self._passive_left else "restart"
+        (busy, _log, _copied) = self._checkpoint_conn.execute(
+            f"PRAGMA wal_checkpoint({mode.upper()})"
+        ).fetchone()
+        _CHECKPOINTS[mode, bool(busy)].inc()
+        if mode == "passive":
+            self._passive_left -= 1
+        elif busy:  # a reader held on: leave it be for a while
+            self._restarts_refused += 1
+            self._passive_left = min(2**self._restarts_refused - 1, _MOST_PASSIVE)
+        else:
+            self._restarts_refused = 0
 
     def _close_checkpoint_conn(self) -> None:
         if self._checkpoint_conn is not None:
