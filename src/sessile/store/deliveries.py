@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from sessile.store.drivers import Driver
-from sessile.store.drivers.base import QueueProbe
+from sessile.store.engine import QueueProbe
 from sessile.store.schema import deliveries
 
 __all__ = ["Delivery", "DeliveryStore"]
@@ -67,7 +67,7 @@ _DUE = (
 class DeliveryStore:
     def __init__(self, engine: AsyncEngine, driver: Driver) -> None:
         self._engine = engine
-        self._any_due = QueueProbe(driver, _DUE)
+        self._any_due = QueueProbe(engine, driver, _DUE)
 
     @staticmethod
     async def add(conn: AsyncConnection, delivery: Delivery) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from sessile.ids import new_id
 from sessile.store.drivers import Driver
-from sessile.store.drivers.base import QueueProbe
+from sessile.store.engine import QueueProbe
 from sessile.store.schema import webhook_events, webhooks
 
 __all__ = ["EventStore", "OutboxStats", "QueuedEvent", "record_event"]
@@ -147,7 +147,7 @@ _DUE = (
 class EventStore:
     def __init__(self, engine: AsyncEngine, driver: Driver) -> None:
         self._engine = engine
-        self._any_due = QueueProbe(driver, _DUE)
+        self._any_due = QueueProbe(engine, driver, _DUE)
 
     async def claim(self, *, now: float, lease: float, limit: int) -> list[QueuedEvent]:
         """Lease up to ``limit`` due rows, each the oldest unsettled one of its user and

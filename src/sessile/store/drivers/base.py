@@ -15,17 +15,7 @@ from typing import Any, Protocol, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-__all__ = [
-    "Driver",
-    "Many",
-    "One",
-    "QueueProbe",
-    "Row",
-    "Statement",
-    "Step",
-    "Steps",
-    "compile_statement",
-]
+__all__ = ["Driver", "Many", "One", "Row", "Statement", "Step", "Steps", "compile_statement"]
 
 T = TypeVar("T")
 Row = tuple[Any, ...]
@@ -88,23 +78,3 @@ class Driver(Protocol):
         ...
 
     async def close(self) -> None: ...
-
-
-class QueueProbe:
-    """Whether a work queue has anything due: one read on the driver.
-
-    A worker polls its queue every second or so, and the queue is nearly always empty.
-    Through the engine each poll costs a few milliseconds of CPU (an idle server's
-    main cost); on the driver, some tens of microseconds. Claiming writes, so on SQLite
-    the claim also holds the one write lock: it runs, on the engine, only when this
-    read finds work.
-    """
-
-    def __init__(self, driver: Driver, due: sa.Select[Any]) -> None:
-        self._driver = driver
-        found = due.order_by(None).limit(None)  # any one row will do
-        self._statement = compile_statement(sa.select(found.exists()), driver.dialect)
-
-    async def __call__(self, params: Mapping[str, Any]) -> bool:
-        rows = await self._driver.rows(self._statement, params)
-        return bool(rows and rows[0][0])
