@@ -23,6 +23,7 @@ from sessile.delivery.base import Channel, Message, Sender
 from sessile.errors import DeliveryFailed
 from sessile.ids import new_id
 from sessile.metrics import DELIVERIES
+from sessile.polling import pause
 from sessile.store.deliveries import Delivery, DeliveryStore
 
 __all__ = ["DeliveryQueue"]
@@ -87,17 +88,20 @@ class DeliveryQueue:
     # The worker -------------------------------------------------------------------------------
     async def run(self) -> None:
         """Send due messages until cancelled; a failure is logged and retried later."""
+        failures = 0
         while True:
             try:
                 handled = await self.deliver_due()
+                failures = 0
             except Exception:
                 log.exception("delivery worker failed")
                 handled = 0
+                failures += 1
             if handled == 0:
                 # asyncio.timeout, not wait_for: Python 3.11's wait_for can lose a
                 # cancellation that meets the event being set, and hang shutdown.
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(_IDLE_POLL):
+                    async with asyncio.timeout(pause(_IDLE_POLL, failures)):
                         await self._wake.wait()
                 self._wake.clear()
 

@@ -23,6 +23,7 @@ from sessile.crypto import SecretBox
 from sessile.events import egress
 from sessile.ids import new_id
 from sessile.metrics import DELIVERIES, WEBHOOK_ATTEMPTS
+from sessile.polling import pause
 from sessile.store.events import EventStore, QueuedEvent
 from sessile.store.webhooks import Webhook, WebhookStore
 from sessile.verify._webhooks import SIGNATURE_HEADER, sign_webhook
@@ -74,14 +75,17 @@ class WebhookWorker:
             timeout=self._policy.timeout, allow_private=self._policy.allow_private_urls
         )
         try:
+            failures = 0
             while True:
                 try:
                     handled = await self.deliver_due()
+                    failures = 0
                 except Exception:
                     log.exception("webhook worker failed")
                     handled = 0
+                    failures += 1
                 if handled == 0:
-                    await asyncio.sleep(_IDLE_POLL)
+                    await asyncio.sleep(pause(_IDLE_POLL, failures))
         finally:
             with contextlib.suppress(Exception):
                 await self._client.aclose()
