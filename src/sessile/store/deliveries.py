@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from sessile.store.drivers import Driver
-from sessile.store.engine import QueueProbe
+from sessile.store.engine import QueueProbe, due_now
 from sessile.store.schema import deliveries
 
 __all__ = ["Delivery", "DeliveryStore"]
@@ -52,13 +52,7 @@ def _delivery(row: Any) -> Delivery:
 #: The due messages, oldest first (binds ``now`` and ``limit``).
 _DUE = (
     sa.select(deliveries.c.id)
-    .where(
-        deliveries.c.next_attempt_at <= sa.bindparam("now"),
-        sa.or_(
-            deliveries.c.leased_until.is_(None),
-            deliveries.c.leased_until <= sa.bindparam("now"),
-        ),
-    )
+    .where(due_now(deliveries))
     .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
     .limit(sa.bindparam("limit"))
 )

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from sessile.store.drivers.base import Driver, compile_statement
 
-__all__ = ["QueueProbe", "create_engine"]
+__all__ = ["QueueProbe", "create_engine", "due_now"]
 
 
 def create_engine(url: str, *, timeout: float = 30.0, **kwargs: Any) -> AsyncEngine:
@@ -34,6 +34,16 @@ def create_engine(url: str, *, timeout: float = 30.0, **kwargs: Any) -> AsyncEng
     kwargs.setdefault("pool_timeout", timeout)
     connect_args = {"timeout": min(5.0, timeout), "command_timeout": timeout}
     return create_async_engine(url, connect_args=connect_args, **kwargs)
+
+
+def due_now(queue: sa.Table) -> sa.ColumnElement[bool]:
+    """A queue's row is due: its next attempt has come, and no lease holds it (binds
+    ``now``)."""
+    now: sa.BindParameter[float] = sa.bindparam("now")
+    return sa.and_(
+        queue.c.next_attempt_at <= now,
+        sa.or_(queue.c.leased_until.is_(None), queue.c.leased_until <= now),
+    )
 
 
 class QueueProbe:

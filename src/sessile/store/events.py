@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from sessile.ids import new_id
 from sessile.store.drivers import Driver
-from sessile.store.engine import QueueProbe
+from sessile.store.engine import QueueProbe, due_now
 from sessile.store.schema import webhook_events, webhooks
 
 __all__ = ["EventStore", "OutboxStats", "QueuedEvent", "record_event"]
@@ -125,11 +125,7 @@ _EARLIER = webhook_events.alias("earlier")
 _DUE = (
     sa.select(webhook_events.c.seq)
     .where(
-        webhook_events.c.next_attempt_at <= sa.bindparam("now"),
-        sa.or_(
-            webhook_events.c.leased_until.is_(None),
-            webhook_events.c.leased_until <= sa.bindparam("now"),
-        ),
+        due_now(webhook_events),
         ~sa.exists(
             sa.select(_EARLIER.c.seq).where(
                 _EARLIER.c.webhook_id == webhook_events.c.webhook_id,
