@@ -17,7 +17,7 @@ from sessile.errors import ServiceUnavailable
 from sessile.store.database import Database
 from sessile.store.drivers.base import Statement, compile_statement
 from sessile.store.drivers.postgres import PostgresDriver
-from sessile.store.drivers.sqlite import CHECKPOINT_EVERY, SqliteDriver
+from sessile.store.drivers.sqlite import CHECKPOINT_EVERY, WAL_SIZE_LIMIT, SqliteDriver
 from sessile.store.migrate import upgrade
 from sessile.store.schema import sessions
 from sessile.store.session_statements import GET
@@ -126,7 +126,7 @@ async def test_sqlite_checkpoints_leave_a_lasting_reader_be(tmp_path: Path) -> N
     driver = SqliteDriver(str(tmp_path / "x.db"))
     before = _checkpoints()
     try:
-        await _write(driver, bump, 8 * CHECKPOINT_EVERY, tmp_path / "x.db-wal")
+        grown = await _write(driver, bump, 10 * CHECKPOINT_EVERY, tmp_path / "x.db-wal")
         await driver.close()  # after the checkpoints under way
         held = {key: count - before[key] for key, count in _checkpoints().items()}
         assert held["restart", "done"] == 0
@@ -137,11 +137,15 @@ async def test_sqlite_checkpoints_leave_a_lasting_reader_be(tmp_path: Path) -> N
         before = _checkpoints()
         driver = SqliteDriver(str(tmp_path / "x.db"))
         await _write(driver, bump, 12 * CHECKPOINT_EVERY, tmp_path / "x.db-wal")
+        size = (tmp_path / "x.db-wal").stat().st_size
     finally:
         await driver.close()
         reader.close()
     after = {key: count - before[key] for key, count in _checkpoints().items()}
     assert after["restart", "done"] >= 1  # the reader gone, the log starts over again
+    # ... and the file the reader made it grow to shrinks back.
+    assert grown > WAL_SIZE_LIMIT
+    assert size <= WAL_SIZE_LIMIT
 
 
 async def test_sqlite_errors_are_service_unavailable(tmp_path: Path) -> None:

@@ -41,7 +41,7 @@ from sessile.errors import ServiceUnavailable
 from sessile.metrics import SQLITE_CHECKPOINTS
 from sessile.store.drivers.base import Many, Row, Statement, Steps
 
-__all__ = ["CHECKPOINT_EVERY", "SqliteDriver"]
+__all__ = ["CHECKPOINT_EVERY", "WAL_SIZE_LIMIT", "SqliteDriver"]
 
 log = logging.getLogger("sessile.store")
 
@@ -60,6 +60,8 @@ _CHECKPOINTS = {
 }
 #: Loop-connection statements between two WAL checkpoints on the checkpoint thread.
 CHECKPOINT_EVERY = 500
+#: The WAL file's size once the log starts over: a few checkpoint intervals' writes.
+WAL_SIZE_LIMIT = 16 * 1024 * 1024
 #: How long a RESTART checkpoint waits for a writer or a reader to finish, holding new
 #: writers back meanwhile. Past it, it copies what it can.
 _CHECKPOINT_WAIT_MS = 50
@@ -75,6 +77,8 @@ def _connect(path: str, *, busy_timeout_ms: int, autocheckpoint: bool) -> sqlite
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+    # When the log starts over, a file grown past this (a reader held it) shrinks back.
+    conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
     if not autocheckpoint:
         conn.execute("PRAGMA wal_autocheckpoint=0")
     return conn
