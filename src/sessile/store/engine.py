@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from sessile.store.drivers.base import Driver, compile_statement
+from sessile.store.drivers.sqlite import WAL_SIZE_LIMIT
 
 __all__ = ["QueueProbe", "create_engine", "due_now"]
 
@@ -77,4 +78,5 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")  # as the driver's
     cursor.close()
