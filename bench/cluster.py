@@ -39,12 +39,22 @@ class Through:
     def base(self) -> str:
         return self.cluster.url
 
-    def cpu_seconds(self) -> float:
-        total = 0.0
+    @property
+    def stores(self) -> None:
+        """The cluster's PostgreSQL and Redis serve every node: their CPU is not read."""
+        return None
+
+    def cpu_times(self) -> tuple[float, float]:
+        user = system = 0.0
         for node in self.cluster.nodes:
             assert node.process is not None
-            total += refresh.Server("node", node.url, node.process).cpu_seconds()
-        return total
+            node_user, node_system = refresh.Server("node", node.url, node.process).cpu_times()
+            user += node_user
+            system += node_system
+        return user, system
+
+    def store_ticks(self) -> dict[int, int]:
+        return {}
 
 
 def measure(
@@ -56,10 +66,10 @@ def measure(
         server = Through(cluster)
         env = {"SESSILE_DATABASE_URL": database_url}
         n = refresh.per_slot(args, args.seconds)
-        refresh.load(server, refresh.sessile_sessions(server, env, args.sessions, n), 2,  # type: ignore[arg-type]
+        refresh.load(server, refresh.sessile_sessions(server, env, args.sessions, n), 2,
                      args.processes)  # fmt: skip
-        slots = refresh.sessile_sessions(server, env, args.sessions, n)  # type: ignore[arg-type]
-        return refresh.load(server, slots, args.seconds, args.processes)  # type: ignore[arg-type]
+        slots = refresh.sessile_sessions(server, env, args.sessions, n)
+        return refresh.load(server, slots, args.seconds, args.processes)
 
 
 def main() -> None:

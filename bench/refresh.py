@@ -57,7 +57,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 import asyncpg
@@ -103,6 +103,20 @@ def _ticks(fields: list[str]) -> int:
     return int(fields[11]) + int(fields[12])
 
 
+class Measured(Protocol):
+    """What ``load`` drives and reads: a base URL, and the CPU of the processes behind it."""
+
+    @property
+    def base(self) -> str: ...
+
+    @property
+    def stores(self) -> Callable[[], list[int]] | None: ...
+
+    def cpu_times(self) -> tuple[float, float]: ...
+
+    def store_ticks(self) -> dict[int, int]: ...
+
+
 @dataclass
 class Server:
     """A server in a process group of its own, so its CPU can be read from /proc.
@@ -117,12 +131,17 @@ class Server:
     stores: Callable[[], list[int]] | None = None
 
     def cpu_seconds(self) -> float:
-        total = 0
+        return sum(self.cpu_times())
+
+    def cpu_times(self) -> tuple[float, float]:
+        """The group's CPU so far: in user space, and in the kernel (system calls)."""
+        user = system = 0
         for entry in Path("/proc").iterdir():
             fields = _stat(entry.name) if entry.name.isdigit() else None
             if fields is not None and int(fields[2]) == self.process.pid:
-                total += _ticks(fields)
-        return total / TICKS
+                user += int(fields[11])
+                system += int(fields[12])
+        return user / TICKS, system / TICKS
 
     def store_ticks(self) -> dict[int, int]:
         """Each database server process's CPU so far, in ticks."""
@@ -395,7 +414,7 @@ def _generator(
 
 
 def load(
-    server: Server, slots: list[Slot], seconds: float, processes: int, rate: float | None = None
+    server: Measured, slots: list[Slot], seconds: float, processes: int, rate: float | None = None
 ) -> dict[str, Any]:
     """Drive ``server`` for ``seconds``; its CPU is read from /proc around the run."""
     ready: Any = multiprocessing.Queue()
@@ -414,12 +433,14 @@ def load(
         worker.start()
     for _ in workers:
         ready.get(timeout=120)
-    cpu_before, stores_before = server.cpu_seconds(), server.store_ticks()
+    cpu_before, stores_before = server.cpu_times(), server.store_ticks()
     started = time.monotonic()
     go.set()
     results = [out.get(timeout=seconds + 120) for _ in workers]
     elapsed = time.monotonic() - started
-    server_cpu = server.cpu_seconds() - cpu_before
+    cpu_after = server.cpu_times()
+    server_cpu = sum(cpu_after) - sum(cpu_before)
+    system_cpu = cpu_after[1] - cpu_before[1]
     # A backend that started in the window counts whole: the pool opened it for the load.
     stores_after = server.store_ticks()
     store_cpu = sum(t - stores_before.get(pid, 0) for pid, t in stores_after.items()) / TICKS
@@ -439,6 +460,7 @@ def load(
         "generator_cpu": [round(r["cpu"], 2) for r in results],
         "server_cores": server_cpu / elapsed,
         "cpu_ms": server_cpu / ok * 1000 if ok else float("nan"),
+        "system_ms": system_cpu / ok * 1000 if ok else float("nan"),
         "store_cpu_ms": store_cpu / ok * 1000 if ok and server.stores else None,
     }
 
@@ -467,7 +489,9 @@ async def _challenges(database_url: str, count: int, users: int) -> list[str]:
         await db.close()
 
 
-def sessile_sessions(server: Server, env: dict[str, str], count: int, per_slot: int) -> list[Slot]:
+def sessile_sessions(
+    server: Measured, env: dict[str, str], count: int, per_slot: int
+) -> list[Slot]:
     """Log ``count`` sessions in; sign each one's refresh proofs ahead."""
     challenges = asyncio.run(_challenges(env["SESSILE_DATABASE_URL"], count, count))
     slots = []
@@ -705,13 +729,14 @@ def run_routes(args: argparse.Namespace, workdir: Path) -> dict[str, dict[str, A
 
 def report(results: dict[str, dict[str, Any]]) -> None:
     print(
-        f"{'':22} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'CPU/req ms':>10} {'cores':>5}"
-        f" {'errors':>6} {'nonce':>5}  generator CPU (cores)"
+        f"{'':22} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'CPU/req ms':>10} {'(kernel)':>8}"
+        f" {'cores':>5} {'errors':>6} {'nonce':>5}  generator CPU (cores)"
     )
     for name, r in results.items():
         print(
             f"{name:22} {r['rps']:7.0f} {r['p50']:7.2f} {r['p99']:7.2f} {r['cpu_ms']:10.3f}"
-            f" {r['server_cores']:5.2f} {r['errors']:6d} {r['nonce_retries']:5d}"
+            f" {r['system_ms']:8.3f} {r['server_cores']:5.2f} {r['errors']:6d}"
+            f" {r['nonce_retries']:5d}"
             f"  {r['generator_cpu']}"
         )
         if r["errors"]:
