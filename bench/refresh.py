@@ -3,6 +3,7 @@
     .venv/bin/python bench/refresh.py --anchor [--postgres URL] [--redis URL]
     .venv/bin/python bench/refresh.py [--workers 2] [--latency] [--postgres URL] [--redis URL]
     .venv/bin/python bench/refresh.py --routes [--src OTHER/src]
+    .venv/bin/python bench/refresh.py --idle [--workers 1] [--src OTHER/src]
 
 ``--anchor`` measures server CPU per successful refresh, read from ``/proc`` for
 each server's process group, with one server process each: sessile (``sessile
@@ -26,8 +27,9 @@ offer is the control: what the machine and the load generator add to any server.
 bare answer, and uvicorn with one proof verify, one SQLite write and one ES256 sign
 and nothing else, the least any refresh can cost on this stack.
 
-``--routes`` measures CPU per login finalize and per session list; ``--src`` runs
-the server from another source tree, to compare before and after.
+``--routes`` measures CPU per login finalize and per session list; ``--idle`` the CPU
+a second of a server with no requests. ``--src`` runs the server from another source
+tree, to compare before and after.
 
 The load generator runs in its own processes, speaks HTTP/1.1 on raw asyncio
 streams to 127.0.0.1 only, and signs every proof before the clock starts. Each
@@ -688,6 +690,20 @@ def ideal_ratio(utilization: float, arrivals: int = 200_000) -> float:
     return times[int(arrivals * 0.99)] / times[arrivals // 2]
 
 
+def run_idle(args: argparse.Namespace, workdir: Path) -> float:
+    """CPU seconds a second of sessile serving no request (its workers' polls, timers),
+    over ``--seconds``, once it has started."""
+    server = start_sessile(args, workdir, args.workers)
+    try:
+        time.sleep(3)  # past start-up
+        seconds = float(args.seconds)
+        before = server.cpu_seconds()
+        time.sleep(seconds)
+        return (server.cpu_seconds() - before) / seconds
+    finally:
+        server.stop()
+
+
 def run_routes(args: argparse.Namespace, workdir: Path) -> dict[str, dict[str, Any]]:
     """CPU per login finalize and per session list, on one worker."""
     server = start_sessile(args, workdir, 1)
@@ -763,6 +779,7 @@ def main() -> None:
     parser.add_argument("--anchor", action="store_true", help="CPU per refresh vs oidc-provider")
     parser.add_argument("--latency", action="store_true", help="p50/p99 at 70%% of the maximum")
     parser.add_argument("--routes", action="store_true", help="CPU per finalize and per list")
+    parser.add_argument("--idle", action="store_true", help="CPU a second with no requests")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rounds", type=int, default=3, help="with --anchor: turns per server")
     parser.add_argument("--sessions", type=int, default=200, help="load clients (sessions)")
@@ -787,6 +804,9 @@ def main() -> None:
     try:
         if args.anchor:
             report_anchor(run_anchor(args, workdir), store)
+        elif args.idle:
+            print(f"idle: {run_idle(args, workdir) * 1000:.1f} ms of CPU a second")
+            print(f"store: {store}; {args.workers} workers")
         elif args.routes:
             report(run_routes(args, workdir))
             print(f"store: {store}; one worker")
