@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from sessile.store.drivers import Driver
-from sessile.store.engine import QueueProbe, due_now
+from sessile.store.engine import LeasedQueue, due_now
 from sessile.store.schema import deliveries
 
 __all__ = ["Delivery", "DeliveryStore"]
@@ -61,7 +61,7 @@ _DUE = (
 class DeliveryStore:
     def __init__(self, engine: AsyncEngine, driver: Driver) -> None:
         self._engine = engine
-        self._any_due = QueueProbe(engine, driver, _DUE)
+        self._queue = LeasedQueue(engine, driver, _DUE, key=deliveries.c.id, returning=_COLUMNS)
 
     @staticmethod
     async def add(conn: AsyncConnection, delivery: Delivery) -> None:
@@ -85,21 +85,8 @@ class DeliveryStore:
 
     async def claim(self, *, now: float, lease: float, limit: int) -> list[Delivery]:
         """Lease up to ``limit`` due messages, oldest first, counting an attempt on each."""
-        params = {"now": now, "limit": limit}
-        if not await self._any_due(params):
-            return []
-        due = _DUE
-        if self._engine.dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                deliveries.update()
-                .where(deliveries.c.id.in_(due.scalar_subquery()))
-                .values(leased_until=now + lease, attempts=deliveries.c.attempts + 1)
-                .returning(*_COLUMNS),
-                params,
-            )
-            return sorted((_delivery(r) for r in result), key=lambda d: (d.created_at, d.id))
+        claimed = await self._queue.claim(now=now, lease=lease, limit=limit)
+        return sorted((_delivery(r) for r in claimed), key=lambda d: (d.created_at, d.id))
 
     async def settle(self, delivery_id: str, *, now: float, sent: bool, error: str | None) -> None:
         """Sent, or given up on (dead-lettered); either way the payload goes."""

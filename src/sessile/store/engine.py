@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sessile.store.drivers.base import Driver, compile_statement
 from sessile.store.drivers.sqlite import WAL_SIZE_LIMIT
 
-__all__ = ["QueueProbe", "create_engine", "due_now"]
+__all__ = ["LeasedQueue", "create_engine", "due_now"]
 
 
 def create_engine(url: str, *, timeout: float = 30.0, **kwargs: Any) -> AsyncEngine:
@@ -47,29 +47,61 @@ def due_now(queue: sa.Table) -> sa.ColumnElement[bool]:
     )
 
 
-class QueueProbe:
-    """Whether a work queue has anything due, read without a write transaction.
+class LeasedQueue:
+    """A work queue whose due rows workers lease, so that any number of workers on any
+    number of nodes take each row once (``SKIP LOCKED`` on PostgreSQL; SQLite has one
+    writer at a time). :meth:`claim` leases up to ``limit`` rows of ``due`` and counts an
+    attempt on each.
 
     A worker polls its queue every second or so, and the queue is nearly always empty.
-    Claiming writes, so on SQLite a claim holds the one write lock: it runs only when
-    this read finds work. On SQLite the read runs on the driver's connection: through
-    the engine, each poll's hops to aiosqlite's thread cost a few milliseconds of CPU,
-    an idle server's main cost. On PostgreSQL it stays on the engine, so that background
-    polls never take one of the few driver connections that requests wait for.
+    Claiming writes, so on SQLite a claim holds the one write lock: it runs only when a
+    plain read finds a due row. On SQLite that read runs on the driver's connection:
+    through the engine, each poll's hops to aiosqlite's thread cost a few milliseconds of
+    CPU, an idle server's main cost. On PostgreSQL it stays on the engine, so that
+    background polls never take one of the few driver connections that requests wait for.
     """
 
-    def __init__(self, engine: AsyncEngine, driver: Driver, due: sa.Select[Any]) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        driver: Driver,
+        due: sa.Select[Any],
+        *,
+        key: sa.Column[Any],
+        returning: Sequence[sa.Column[Any]],
+    ) -> None:
+        """``due`` selects ``key`` of the rows to lease, oldest first, and binds ``now``
+        and ``limit``; a claim returns the ``returning`` columns of the leased rows."""
         self._engine = engine
-        self._query = sa.select(due.order_by(None).limit(None).exists())  # any row will do
+        self._probe = sa.select(due.order_by(None).limit(None).exists())  # any row will do
         self._driver = driver if driver.dialect.name == "sqlite" else None
-        self._statement = compile_statement(self._query, driver.dialect)
+        self._probe_on_driver = compile_statement(self._probe, driver.dialect)
+        queue = key.table
+        if engine.dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True, of=queue)
+        self._claim = (
+            queue.update()
+            .where(key.in_(due.scalar_subquery()))
+            .values(leased_until=sa.bindparam("lease_ends"), attempts=queue.c.attempts + 1)
+            .returning(*returning)
+        )
 
-    async def __call__(self, params: Mapping[str, Any]) -> bool:
+    async def any_due(self, now: float) -> bool:
+        """Whether a row is due at ``now``, read without a write transaction."""
         if self._driver is not None:
-            rows = await self._driver.rows(self._statement, params)
+            rows = await self._driver.rows(self._probe_on_driver, {"now": now})
             return bool(rows and rows[0][0])
         async with self._engine.connect() as conn:
-            return bool((await conn.execute(self._query, params)).scalar())
+            return bool((await conn.execute(self._probe, {"now": now})).scalar())
+
+    async def claim(self, *, now: float, lease: float, limit: int) -> list[sa.Row[Any]]:
+        """Lease up to ``limit`` due rows until ``now + lease``; their ``returning``
+        columns, in no set order."""
+        if not await self.any_due(now):
+            return []
+        params = {"now": now, "limit": limit, "lease_ends": now + lease}
+        async with self._engine.begin() as conn:
+            return list(await conn.execute(self._claim, params))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

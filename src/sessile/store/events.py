@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from sessile.ids import new_id
 from sessile.store.drivers import Driver
-from sessile.store.engine import QueueProbe, due_now
+from sessile.store.engine import LeasedQueue, due_now
 from sessile.store.schema import webhook_events, webhooks
 
 __all__ = ["EventStore", "OutboxStats", "QueuedEvent", "record_event"]
@@ -143,26 +143,15 @@ _DUE = (
 class EventStore:
     def __init__(self, engine: AsyncEngine, driver: Driver) -> None:
         self._engine = engine
-        self._any_due = QueueProbe(engine, driver, _DUE)
+        self._queue = LeasedQueue(
+            engine, driver, _DUE, key=webhook_events.c.seq, returning=_COLUMNS
+        )
 
     async def claim(self, *, now: float, lease: float, limit: int) -> list[QueuedEvent]:
         """Lease up to ``limit`` due rows, each the oldest unsettled one of its user and
         endpoint, counting an attempt on each; oldest first."""
-        params = {"now": now, "limit": limit}
-        if not await self._any_due(params):
-            return []
-        due = _DUE
-        if self._engine.dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True, of=webhook_events)
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                webhook_events.update()
-                .where(webhook_events.c.seq.in_(due.scalar_subquery()))
-                .values(leased_until=now + lease, attempts=webhook_events.c.attempts + 1)
-                .returning(*_COLUMNS),
-                params,
-            )
-            return sorted((_event(r) for r in result), key=lambda e: e.seq)
+        claimed = await self._queue.claim(now=now, lease=lease, limit=limit)
+        return sorted((_event(r) for r in claimed), key=lambda e: e.seq)
 
     async def delivered(self, seqs: Sequence[int], *, now: float) -> None:
         async with self._engine.begin() as conn:
