@@ -101,8 +101,9 @@ def _stat(pid: int | str) -> list[str] | None:
     return stat[stat.rindex(")") + 2 :].split()
 
 
-def _ticks(fields: list[str]) -> int:
-    return int(fields[11]) + int(fields[12])
+def _ticks(fields: list[str]) -> tuple[int, int]:
+    """utime and stime, in ticks."""
+    return int(fields[11]), int(fields[12])
 
 
 class Measured(Protocol):
@@ -141,8 +142,9 @@ class Server:
         for entry in Path("/proc").iterdir():
             fields = _stat(entry.name) if entry.name.isdigit() else None
             if fields is not None and int(fields[2]) == self.process.pid:
-                user += int(fields[11])
-                system += int(fields[12])
+                utime, stime = _ticks(fields)
+                user += utime
+                system += stime
         return user / TICKS, system / TICKS
 
     def store_ticks(self) -> dict[int, int]:
@@ -151,7 +153,7 @@ class Server:
         for pid in self.stores() if self.stores else []:
             fields = _stat(pid)
             if fields is not None:
-                ticks[pid] = _ticks(fields)
+                ticks[pid] = sum(_ticks(fields))
         return ticks
 
     def stop(self) -> None:
