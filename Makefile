@@ -1,7 +1,11 @@
 # sessile: `make run` serves the demo on SQLite; `make test` runs every check and test.
 # Both set up a fresh machine by themselves (Python 3.11, Node 20 and npm).
 
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# The operating system's own Python 3.11 first: distributions build it with profile-guided
+# and link-time optimization into a static executable, where a version manager's build
+# is often neither, and sessile then spends about an eighth more CPU per request
+# (docs/operations.md, "Which Python"). `make PYTHON=...` picks another.
+PYTHON ?= $(firstword $(wildcard /usr/bin/python3.11) $(shell command -v python3.11 || command -v python3))
 UV_VERSION := 0.13.9
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
