@@ -3,7 +3,7 @@ from __future__ import annotations
 import dataclasses
 
 from sessile.store.database import Database
-from sessile.store.session_rows import SessionRow
+from sessile.store.session_rows import Rotation, SessionRow
 
 
 async def _user(database: Database) -> str:
@@ -74,12 +74,18 @@ async def test_rotate_live_is_conditional(database: Database) -> None:
         is None
     )
 
-    row = await rotate("ses_a", generation=0, current_hash="h0-ses_a", jkt="jkt-ses_a", **common)
+    rotated = await rotate(
+        "ses_a", generation=0, current_hash="h0-ses_a", jkt="jkt-ses_a", **common
+    )
+    row = await database.sessions.get("ses_a")
     assert row is not None
     assert (row.generation, row.refresh_hash, row.previous_hash) == (1, "h1", "h0-ses_a")
     assert row.rotated_at == 20.0
     assert row.last_seen_at == 20.0
-    assert row == await database.sessions.get("ses_a")
+    # It returns what the new tokens need of the row, as the row now reads.
+    assert rotated == Rotation(
+        row.id, row.user_id, row.expires_at, row.granted_scope, row.granted_until
+    )
     # The same rotation again loses: the row has moved on.
     assert (
         await rotate("ses_a", generation=0, current_hash="h0-ses_a", jkt="jkt-ses_a", **common)

@@ -38,6 +38,8 @@ from sessile.http.routes.session import RefreshBody, rotate
 __all__ = ["RefreshLane"]
 
 _NO_BODY = RefreshBody()
+# Built once: ``json.dumps`` with any option builds an encoder on every call.
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 async def _no_body() -> RefreshBody:
@@ -98,10 +100,8 @@ class RefreshLane:
             response = await handle_exception(self._owner, Request(scope, receive), exc)
             await response(scope, receive, send)
             return True
-        body = json.dumps(
-            {"access_token": issued.access_token, "expires_at": issued.access_expires_at},
-            ensure_ascii=False,
-            separators=(",", ":"),
+        body = _JSON.encode(
+            {"access_token": issued.access_token, "expires_at": issued.access_expires_at}
         ).encode()
         headers = [
             (b"content-length", b"%d" % len(body)),

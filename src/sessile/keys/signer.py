@@ -22,6 +22,8 @@ from joserfc.jwk import ECKey
 __all__ = ["ES256Signer"]
 
 _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+# Built once: ``json.dumps`` with any option builds an encoder on every call.
+_JSON = json.JSONEncoder(separators=(",", ":"))
 
 
 def _b64(data: bytes) -> bytes:
@@ -39,10 +41,10 @@ class ES256Signer:
             raise ValueError("ES256 needs a private P-256 key")
         self._private = private
         header = {"alg": "ES256", "typ": typ, "kid": kid}
-        self._header = _b64(json.dumps(header, separators=(",", ":")).encode())
+        self._header = _b64(_JSON.encode(header).encode())
 
     def sign(self, claims: Mapping[str, Any]) -> str:
-        payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
+        payload = _b64(_JSON.encode(claims).encode())
         signing_input = self._header + b"." + payload
         r, s = decode_dss_signature(self._private.sign(signing_input, _ECDSA_SHA256))
         signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")

@@ -28,7 +28,7 @@ from sessile.sessions.refresh_tokens import (
 )
 from sessile.shared_secrets import SharedSecrets
 from sessile.store.database import Database
-from sessile.store.session_rows import SessionRow
+from sessile.store.session_rows import Rotation, SessionRow
 
 __all__ = ["ClientFacts", "IssuedTokens", "RevokeTarget", "SessionPolicy", "SessionService"]
 
@@ -93,10 +93,12 @@ class SessionService:
     def _alive(self, row: SessionRow, now: float) -> bool:
         return is_live(row, now, self._policy.idle_timeout)
 
-    def _refresh_expiry(self, row: SessionRow, now: float) -> float:
+    def _refresh_expiry(self, row: SessionRow | Rotation, now: float) -> float:
         return min(row.expires_at, now + self._policy.idle_timeout)
 
-    async def _issue(self, row: SessionRow, refresh: RefreshToken, now: float) -> IssuedTokens:
+    async def _issue(
+        self, row: SessionRow | Rotation, refresh: RefreshToken, now: float
+    ) -> IssuedTokens:
         access, exp = await self._access.issue(
             user_id=row.user_id,
             session_id=row.id,
@@ -197,7 +199,7 @@ class SessionService:
         presented_hash = hash_token(token)
         following = successor(key, token)
 
-        async def rotate(proof_seen: tuple[float, str] | None) -> SessionRow | None:
+        async def rotate(proof_seen: tuple[float, str] | None) -> Rotation | None:
             return await self._db.sessions.rotate_live(
                 token.session_id,
                 generation=token.generation,

@@ -1,10 +1,11 @@
-"""The session row: every column of a session, as the store writes and returns it."""
+"""The session row: every column of a session, as the store writes and returns it; and
+what a rotation returns of it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["SessionRow"]
+__all__ = ["Rotation", "SessionRow"]
 
 
 @dataclass(frozen=True)
@@ -42,3 +43,15 @@ class SessionRow:
         if self.granted_scope and self.granted_until is not None and self.granted_until > now:
             return self.granted_scope
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class Rotation:
+    """What a refresh's new tokens need of the session it rotated, and no more: the
+    statement returns five columns, not every one (``bench/refresh.py --anchor``)."""
+
+    id: str
+    user_id: str
+    expires_at: float
+    granted_scope: str | None
+    granted_until: float | None

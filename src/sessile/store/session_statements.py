@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sessile.store.drivers import Driver, Statement
 from sessile.store.drivers.base import compile_statement
 from sessile.store.schema import sessions
-from sessile.store.session_rows import SessionRow
+from sessile.store.session_rows import Rotation, SessionRow
 
 __all__ = [
     "GET",
@@ -24,6 +24,7 @@ __all__ = [
     "PROOF_TAKEN",
     "RETURNED",
     "ROTATE",
+    "ROTATED",
     "ROTATE_WITH_PROOF",
     "Compiled",
     "live_condition",
@@ -33,6 +34,8 @@ __all__ = [
 #: What the statements that read or rotate a session return, named from SessionRow:
 #: a column added to both is returned by all of them.
 RETURNED = tuple(sessions.c[f.name] for f in fields(SessionRow))
+#: What a rotation returns, named from Rotation.
+ROTATED = tuple(sessions.c[f.name] for f in fields(Rotation))
 
 
 def _p(name: str) -> sa.BindParameter[Any]:
@@ -50,7 +53,8 @@ def live_condition() -> sa.ColumnElement[bool]:
 
 
 def _rotation(*conditions: sa.ColumnElement[bool], **values: Any) -> sa.Update:
-    """Rotate a live session whose current token and key these are; return the new row."""
+    """Rotate a live session whose current token and key these are; return what its new
+    tokens need of it."""
     return (
         sessions.update()
         .where(
@@ -69,7 +73,7 @@ def _rotation(*conditions: sa.ColumnElement[bool], **values: Any) -> sa.Update:
             last_seen_at=_p("now"),
             **values,
         )
-        .returning(*RETURNED)
+        .returning(*ROTATED)
     )
 
 

@@ -19,7 +19,7 @@ from sessile.store.drivers import Driver, Row
 from sessile.store.drivers.base import One, Steps
 from sessile.store.events import record_event
 from sessile.store.schema import revocations, sessions
-from sessile.store.session_rows import SessionRow
+from sessile.store.session_rows import Rotation, SessionRow
 from sessile.store.session_statements import Compiled, live_condition
 
 __all__ = ["SessionStore"]
@@ -92,9 +92,9 @@ class SessionStore:
         now: float,
         idle_since: float,
         proof: tuple[float, str] | None = None,
-    ) -> SessionRow | None:
-        """Rotate a live session whose current token and key these are, and return the
-        updated row; None when anything differs.
+    ) -> Rotation | None:
+        """Rotate a live session whose current token and key these are, and return what
+        its new tokens need of it; None when anything differs.
 
         With ``proof`` (its ``iat`` and ``jti``), the refresh's common case: the proof
         must also be newer than every refresh proof of its key, and becomes the newest.
@@ -115,7 +115,7 @@ class SessionStore:
             params["iat"], params["jti"] = proof
             statement = self._sql.rotate_with_proof
         rows = await self._driver.rows(statement, params)
-        return _session(rows[0]) if rows else None
+        return Rotation(*rows[0]) if rows else None
 
     async def take_proof(self, jkt: str, *, iat: float, jti: str) -> bool | None:
         """The slow path's proof: None once it is the newest of ``jkt``'s sessions, so no
