@@ -1,11 +1,14 @@
 # sessile: `make run` serves the demo on SQLite; `make test` runs every check and test.
 # Both set up a fresh machine by themselves (Python 3.11, Node 20 and npm).
 
-# The operating system's own Python 3.11 first: distributions build it with profile-guided
-# and link-time optimization into a static executable, where a version manager's build
-# is often neither, and sessile then spends about an eighth more CPU per request
-# (docs/operations.md, "Which Python"). `make PYTHON=...` picks another.
-PYTHON ?= $(firstword $(wildcard /usr/bin/python3.11) $(shell command -v python3.11 || command -v python3))
+# uv is installed with the first Python 3.11 on the PATH. The project's environment
+# prefers the operating system's own: distributions build it with profile-guided and
+# link-time optimization into a static executable, where a version manager's build is
+# often neither, and sessile then spends about an eighth more CPU per request
+# (docs/operations.md, "Which Python"). uv makes that environment itself, so the
+# system's Python needs no venv package. `make PYTHON=...` picks another.
+BOOTSTRAP_PYTHON ?= $(shell command -v python3.11 || command -v python3)
+PYTHON ?= $(firstword $(wildcard /usr/bin/python3.11) $(BOOTSTRAP_PYTHON))
 UV_VERSION := 0.13.9
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
@@ -25,7 +28,7 @@ setup: python node
 python: $(VENV)/.synced
 
 $(UV):
-	$(PYTHON) -m venv $(TOOLS)
+	$(BOOTSTRAP_PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
 $(VENV)/.synced: $(UV) pyproject.toml uv.lock
