@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -54,13 +55,15 @@ def _scope(token: str, proof: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-async def sessile_refresh(refreshes: int, sessions: int) -> float:
-    """sessile's CPU seconds per refresh, every refresh a success."""
+async def sessile_refresh(refreshes: int, sessions: int, measured: int | None = None) -> float:
+    """sessile's CPU seconds per refresh, every refresh a success. ``measured`` runs only
+    that many of the rounds set up (``bench/instructions.py``)."""
     from sessile.client import AsyncSessionClient
     from sessile.http.app import create_app_from_env
 
     app = create_app_from_env()
     rounds = refreshes // sessions
+    ran = rounds if measured is None else measured
     async with app.router.lifespan_context(app):
         challenges = await refresh._challenges(
             os.environ["SESSILE_DATABASE_URL"], sessions, sessions
@@ -86,13 +89,13 @@ async def sessile_refresh(refreshes: int, sessions: int) -> float:
                 answer["token"] = dict(message["headers"]).get(b"x-refresh-token", b"").decode()
 
         started = time.process_time()
-        for turn in range(rounds):
+        for turn in range(ran):
             for token, proofs in clients:
                 await app(_scope(token[0], proofs[turn]), receive, send)
                 if answer["status"] != 200:
                     raise RuntimeError(f"a refresh answered {answer['status']}")
                 token[0] = answer["token"]
-        return (time.process_time() - started) / (rounds * sessions)
+        return (time.process_time() - started) / (ran * sessions)
 
 
 def floor_refresh(refreshes: int) -> float:
@@ -105,13 +108,10 @@ def floor_refresh(refreshes: int) -> float:
     return (time.process_time() - started) / refreshes
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
-    )
-    parser.add_argument("--refreshes", type=int, default=20_000)
-    parser.add_argument("--sessions", type=int, default=100)
-    args = parser.parse_args()
+@contextlib.contextmanager
+def sessile_on_sqlite() -> Iterator[None]:
+    """sessile's settings in the environment, on a migrated SQLite file that lasts as
+    long as the block."""
     with tempfile.TemporaryDirectory() as folder:
         os.environ.update({
             "SESSILE_DATA_DIR": folder,
@@ -120,7 +120,20 @@ def main() -> None:
             "SESSILE_DATABASE_URL": f"sqlite+aiosqlite:///{folder}/sessile.db",
             "SESSILE_LOG_LEVEL": "warning",
         })  # fmt: skip
-        subprocess.run([sys.executable, "-m", "sessile", "db", "upgrade"], check=True)
+        subprocess.run(
+            [sys.executable, "-m", "sessile", "db", "upgrade"], check=True, capture_output=True
+        )
+        yield
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--refreshes", type=int, default=20_000)
+    parser.add_argument("--sessions", type=int, default=100)
+    args = parser.parse_args()
+    with sessile_on_sqlite():
         sessile = asyncio.run(sessile_refresh(args.refreshes, args.sessions))
     floor_cost = floor_refresh(args.refreshes)
     print(f"sessile  CPU per refresh {sessile * 1e6:7.1f} µs (in-process, SQLite)")
