@@ -41,7 +41,7 @@ from sessile.errors import ServiceUnavailable
 from sessile.metrics import SQLITE_CHECKPOINTS
 from sessile.store.drivers.base import Many, Row, Statement, Steps
 
-__all__ = ["CHECKPOINT_EVERY", "WAL_SIZE_LIMIT", "SqliteDriver"]
+__all__ = ["CHECKPOINT_EVERY", "WAL_SIZE_LIMIT", "SqliteDriver", "connection_pragmas"]
 
 log = logging.getLogger("sessile.store")
 
@@ -69,16 +69,24 @@ _CHECKPOINT_WAIT_MS = 50
 _MOST_PASSIVE = 63
 
 
+def connection_pragmas(busy_timeout_ms: int) -> tuple[str, ...]:
+    """What every connection to the database file sets: the driver's and the engine's."""
+    return (
+        "PRAGMA journal_mode=WAL",
+        "PRAGMA synchronous=NORMAL",
+        "PRAGMA foreign_keys=ON",
+        f"PRAGMA busy_timeout={busy_timeout_ms}",
+        # When the log starts over, a file grown past this (a reader held it) shrinks back.
+        f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}",
+    )
+
+
 def _connect(path: str, *, busy_timeout_ms: int, autocheckpoint: bool) -> sqlite3.Connection:
     # isolation_level=None: sqlite3 opens no transaction by itself; one statement
     # commits on its own, and a transaction is an explicit BEGIN IMMEDIATE.
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
-    # When the log starts over, a file grown past this (a reader held it) shrinks back.
-    conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
+    for pragma in connection_pragmas(busy_timeout_ms):
+        conn.execute(pragma)
     if not autocheckpoint:
         conn.execute("PRAGMA wal_autocheckpoint=0")
     return conn
