@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from sessile.store.drivers.base import Driver, compile_statement
-from sessile.store.drivers.sqlite import WAL_SIZE_LIMIT
+from sessile.store.drivers.sqlite import connection_pragmas
 
 __all__ = ["LeasedQueue", "create_engine", "due_now"]
 
@@ -74,8 +74,12 @@ class LeasedQueue:
         and ``limit``; a claim returns the ``returning`` columns of the leased rows."""
         self._engine = engine
         self._probe = sa.select(due.order_by(None).limit(None).exists())  # any row will do
-        self._driver = driver if driver.dialect.name == "sqlite" else None
-        self._probe_on_driver = compile_statement(self._probe, driver.dialect)
+        # The probe compiled for the driver, on SQLite only: PostgreSQL's stays on the engine.
+        self._on_driver = (
+            (driver, compile_statement(self._probe, driver.dialect))
+            if driver.dialect.name == "sqlite"
+            else None
+        )
         queue = key.table
         if engine.dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True, of=queue)
@@ -88,8 +92,9 @@ class LeasedQueue:
 
     async def any_due(self, now: float) -> bool:
         """Whether a row is due at ``now``, read without a write transaction."""
-        if self._driver is not None:
-            rows = await self._driver.rows(self._probe_on_driver, {"now": now})
+        if self._on_driver is not None:
+            driver, probe = self._on_driver
+            rows = await driver.rows(probe, {"now": now})
             return bool(rows and rows[0][0])
         async with self._engine.connect() as conn:
             return bool((await conn.execute(self._probe, {"now": now})).scalar())
@@ -106,9 +111,6 @@ class LeasedQueue:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")  # as the driver's
+    for pragma in connection_pragmas(busy_timeout_ms=30_000):
+        cursor.execute(pragma)
     cursor.close()
