@@ -12,7 +12,10 @@ proof verify and one ES256 sign, no storage) and node-oidc-provider
 (``bench/anchor``: a public client, DPoP-bound refresh tokens rotated on every
 use, ES256 JWT access tokens; ``npm ci`` there first). The three run side by
 side and take turns, ``--rounds`` times; it prints each round's figures and the
-median of each round's two ratios (DESIGN §11).
+median of each round's two ratios (DESIGN §11). With ``--postgres`` or ``--redis``,
+sessile on SQLite takes its turns too, and the bench prints the median of each
+round's ratio of sessile with its database servers to sessile on SQLite: two
+stores compared in neighbouring minutes, not in two sittings.
 
 Without ``--anchor`` it drives ``--workers`` server workers as hard as it can
 (requests/s, p50, p99) beside the crypto-only endpoint on as many workers, each served
@@ -81,6 +84,8 @@ HOST = "127.0.0.1"
 CONCURRENCY_PER_PROCESS = 64
 #: Proofs are signed ahead for up to this many requests per second.
 MAX_RATE = 8000
+#: sessile on SQLite, when --anchor measures it on PostgreSQL or Redis: their yardstick.
+ON_SQLITE = "sessile on SQLite"
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -547,6 +552,7 @@ def run_anchor(args: argparse.Namespace, workdir: Path) -> list[dict[str, dict[s
     """
     n = per_slot(args, args.seconds)
     names = ["crypto-only", "sessile", "oidc-provider"]
+    names += [ON_SQLITE] if args.postgres or args.redis else []
     names += ["sessile (granian)"] if args.granian else []
     names += ["floor", "bare server"] if args.floor else []
     servers: dict[str, tuple[Server, Callable[[], list[Slot]]]] = {}
@@ -557,8 +563,12 @@ def run_anchor(args: argparse.Namespace, workdir: Path) -> list[dict[str, dict[s
             if name.startswith("sessile"):
                 data = workdir / name.replace(" ", "-").strip("()")
                 data.mkdir(exist_ok=True)
-                server = start_sessile(args, data, 1, granian=name.endswith("(granian)"))
-                env = sessile_env(args, data, server.base)
+                # sessile on SQLite, beside sessile on the stores given.
+                on = args
+                if name == ON_SQLITE:
+                    on = argparse.Namespace(**(vars(args) | {"postgres": None, "redis": None}))
+                server = start_sessile(on, data, 1, granian=name.endswith("(granian)"))
+                env = sessile_env(on, data, server.base)
                 make = partial(sessile_sessions, server, env, args.sessions, n)
             elif name == "crypto-only":
                 server = start_baseline(1)
@@ -606,6 +616,12 @@ def report_anchor(rounds: list[dict[str, dict[str, Any]]], store: str) -> None:
             f" (its database servers: {statistics.median(stores):.3f} ms);"
             f" / oidc-provider {statistics.median(ratios):.2f}"
         )
+        on_sqlite = [w / r[ON_SQLITE]["cpu_ms"] for r, w in zip(rounds, whole, strict=True)]
+        label = f"sessile + stores / {ON_SQLITE}:"
+        print(
+            f"{label:41}{statistics.median(on_sqlite):.2f}"
+            f" (goal <= 1.3; rounds {', '.join(f'{x:.2f}' for x in on_sqlite)})"
+        )
 
     def ratio(top: str, bottom: str, goal: str) -> None:
         """The median over rounds of ``top``'s CPU per refresh over ``bottom``'s."""
@@ -618,6 +634,8 @@ def report_anchor(rounds: list[dict[str, dict[str, Any]]], store: str) -> None:
 
     ratio("sessile", "oidc-provider", "goal <= 0.33; ")
     ratio("crypto-only", "sessile", "goal >= 0.70; ")
+    if ON_SQLITE in cpu:
+        ratio(ON_SQLITE, "oidc-provider", "goal <= 0.33; ")
     if "floor" in cpu:
         ratio("floor", "oidc-provider", "")
 
