@@ -617,9 +617,9 @@ def report_anchor(rounds: list[dict[str, dict[str, Any]]], store: str) -> None:
             f" / oidc-provider {statistics.median(ratios):.2f}"
         )
         on_sqlite = [w / r[ON_SQLITE]["cpu_ms"] for r, w in zip(rounds, whole, strict=True)]
-        label = f"sessile + stores / {ON_SQLITE}:"
+        label = f"sessile + stores / {ON_SQLITE} CPU per refresh:"
         print(
-            f"{label:41}{statistics.median(on_sqlite):.2f}"
+            f"{label:56}{statistics.median(on_sqlite):.2f}"
             f" (goal <= 1.3; rounds {', '.join(f'{x:.2f}' for x in on_sqlite)})"
         )
 
@@ -628,7 +628,7 @@ def report_anchor(rounds: list[dict[str, dict[str, Any]]], store: str) -> None:
         per_round = [t / b for t, b in zip(cpu[top], cpu[bottom], strict=True)]
         label = f"{top} / {bottom} CPU per refresh:"
         print(
-            f"{label:41}{statistics.median(per_round):.2f}"
+            f"{label:56}{statistics.median(per_round):.2f}"
             f" ({goal}rounds {', '.join(f'{x:.2f}' for x in per_round)})"
         )
 

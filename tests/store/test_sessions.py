@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
+import asyncpg
+import pytest
+
 from sessile.store.database import Database
+from sessile.store.drivers.postgres import _dsn
 from sessile.store.session_rows import Rotation, SessionRow
 
 
@@ -250,3 +255,86 @@ async def test_end_oldest_keeps_the_newest_live_sessions(database: Database) -> 
         )
         == []
     )
+
+
+async def _waiting_on_a_lock(conn: asyncpg.Connection) -> None:
+    """Return once another backend of this database waits for a row lock."""
+    for _ in range(500):
+        waiting = await conn.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND wait_event_type = 'Lock'"
+        )
+        if waiting:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("nothing waited for a lock")
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_revoke_user_locks_sessions_in_the_rotations_order(database: Database) -> None:
+    """A batch of rotations locks its keys' rows in id order; revoking all of a user's
+    sessions locks them in that order too, or the two could deadlock."""
+    user_id = await _user(database)
+    # Stored, and so scanned, in the other order than their ids.
+    await database.sessions.create(_session(user_id, "ses_z", 10.0))
+    await database.sessions.create(_session(user_id, "ses_a", 11.0))
+    rotation = await asyncpg.connect(_dsn(database.engine.url.render_as_string(False)))
+    try:
+        # As a batch of rotations would: ses_a, then ses_z, with the revocation between.
+        held = rotation.transaction()
+        await held.start()
+        await rotation.execute("SELECT id FROM sessions WHERE id = 'ses_a' FOR UPDATE")
+        revoking = asyncio.create_task(
+            database.sessions.revoke_user(user_id, reason="logout", now=20.0)
+        )
+        await _waiting_on_a_lock(rotation)
+        # The revocation holds nothing yet, so this doesn't deadlock.
+        await rotation.execute("SELECT id FROM sessions WHERE id = 'ses_z' FOR UPDATE")
+        await held.commit()
+        assert await revoking == 2
+    finally:
+        await rotation.close()
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_purge_leaves_a_session_a_rotation_holds(database: Database) -> None:
+    user_id = await _user(database)
+    for session_id in ("ses_a", "ses_b"):
+        await database.sessions.create(_session(user_id, session_id, 10.0, revoked_at=11.0))
+    rotation = await asyncpg.connect(_dsn(database.engine.url.render_as_string(False)))
+    purge = database.sessions.purge_ended
+    try:
+        async with rotation.transaction():
+            await rotation.execute("SELECT id FROM sessions WHERE id = 'ses_a' FOR UPDATE")
+            # It doesn't wait for the held row: it takes the other, and leaves that one.
+            done = purge(before=100.0, idle_timeout=DAY, batch_size=10, max_batches=1)
+            assert await asyncio.wait_for(done, 5) == 1
+            assert await database.sessions.get("ses_a") is not None
+            assert await database.sessions.get("ses_b") is None
+        assert await purge(before=100.0, idle_timeout=DAY, batch_size=10, max_batches=1) == 1
+        assert await database.sessions.get("ses_a") is None
+    finally:
+        await rotation.close()
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_deleting_a_user_locks_their_sessions_in_the_rotations_order(
+    database: Database,
+) -> None:
+    """The cascade deletes a user's sessions in its own order: they are locked first."""
+    user_id = await _user(database)
+    await database.sessions.create(_session(user_id, "ses_z", 10.0))
+    await database.sessions.create(_session(user_id, "ses_a", 11.0))
+    rotation = await asyncpg.connect(_dsn(database.engine.url.render_as_string(False)))
+    try:
+        held = rotation.transaction()
+        await held.start()
+        await rotation.execute("SELECT id FROM sessions WHERE id = 'ses_a' FOR UPDATE")
+        deleting = asyncio.create_task(database.users.delete(user_id, now=20.0))
+        await _waiting_on_a_lock(rotation)
+        await rotation.execute("SELECT id FROM sessions WHERE id = 'ses_z' FOR UPDATE")
+        await held.commit()
+        assert await deleting
+        assert await database.sessions.get("ses_z") is None
+    finally:
+        await rotation.close()

@@ -18,15 +18,26 @@ from sessile.store.audit import record_audit
 from sessile.store.drivers import Driver, Row
 from sessile.store.drivers.base import One, Steps
 from sessile.store.events import record_event
+from sessile.store.rotation_batches import RotationBatches
 from sessile.store.schema import revocations, sessions
 from sessile.store.session_rows import Rotation, SessionRow
 from sessile.store.session_statements import Compiled, live_condition
 
-__all__ = ["SessionStore"]
+__all__ = ["SessionStore", "lock_in_order"]
 
 
 def _session(row: Row) -> SessionRow:
     return SessionRow(*row)
+
+
+async def lock_in_order(conn: AsyncConnection, condition: sa.ColumnElement[bool]) -> None:
+    """Lock the sessions ``condition`` picks in the order the rotations lock their keys'
+    rows, before a statement that changes or deletes several of them (a cascade too). In
+    another order it could deadlock with a batch of rotations, which locks the rows of
+    many keys (:mod:`sessile.store.rotation_batches`). SQLite has one writer at a time."""
+    if conn.dialect.name != "sqlite":
+        lock = sa.select(sessions.c.id).where(condition).order_by(sessions.c.id)
+        await conn.execute(lock.with_for_update())
 
 
 async def _revoked_event(
@@ -53,6 +64,19 @@ class SessionStore:
         self._engine = engine
         self._driver = driver
         self._sql = Compiled(driver)
+        # PostgreSQL: rotations that would wait for a connection share one commit. Half
+        # the connections at most take rotations alone, so the rest of the hot path
+        # still finds one, and those waiting make larger batches.
+        self._batches = (
+            RotationBatches(
+                driver,
+                self._sql.rotate_with_proof,
+                self._sql.rotate_batch,
+                running=max(1, driver.concurrency // 2),
+            )
+            if self._sql.rotate_batch is not None
+            else None
+        )
 
     async def create(self, row: SessionRow) -> None:
         async with self._engine.begin() as conn:
@@ -110,11 +134,14 @@ class SessionStore:
             "now": now,
             "idle_since": idle_since,
         }
-        statement = self._sql.rotate
-        if proof is not None:
-            params["iat"], params["jti"] = proof
-            statement = self._sql.rotate_with_proof
-        rows = await self._driver.rows(statement, params)
+        if proof is None:
+            rows = await self._driver.rows(self._sql.rotate, params)
+            return Rotation(*rows[0]) if rows else None
+        params["iat"], params["jti"] = proof
+        if self._batches is not None:
+            row = await self._batches.rotate(params)
+            return Rotation(*row) if row is not None else None
+        rows = await self._driver.rows(self._sql.rotate_with_proof, params)
         return Rotation(*rows[0]) if rows else None
 
     async def take_proof(self, jkt: str, *, iat: float, jti: str) -> bool | None:
@@ -210,6 +237,7 @@ class SessionStore:
         if auth_method is not None:
             condition = sa.and_(condition, sessions.c.auth_method == auth_method)
         async with self._engine.begin() as conn:
+            await lock_in_order(conn, condition)
             revoked = list(
                 (
                     await conn.execute(
@@ -272,6 +300,7 @@ class SessionStore:
             ids = list(surplus)
             if not ids:
                 return []
+            await lock_in_order(conn, sessions.c.id.in_(ids))
             result = await conn.execute(
                 sessions.update()
                 .where(sessions.c.id.in_(ids), sessions.c.revoked_at.is_(None))
@@ -299,7 +328,15 @@ class SessionStore:
             sessions.c.expires_at < before,
             sessions.c.last_seen_at < before - idle_timeout,
         )
-        batch = sa.select(sessions.c.id).where(ended).limit(batch_size).scalar_subquery()
+        # A row a rotation holds is left for a later run: the purge never waits for one,
+        # so it can't wait on a rotation that waits on it.
+        batch = (
+            sa.select(sessions.c.id)
+            .where(ended)
+            .limit(batch_size)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
         statement = sessions.delete().where(sessions.c.id.in_(batch))
         purged = 0
         for _ in range(max_batches):

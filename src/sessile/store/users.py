@@ -16,7 +16,8 @@ from sessile import event_types as event
 from sessile.errors import Conflict, IdentifierAlreadyExists
 from sessile.ids import new_id
 from sessile.store.events import record_event
-from sessile.store.schema import identifiers, users
+from sessile.store.schema import identifiers, sessions, users
+from sessile.store.sessions import lock_in_order
 from sessile.store.user_identifiers import Identifier, identifier_doc
 
 __all__ = ["User", "UserStore", "merge_patch"]
@@ -267,6 +268,8 @@ class UserStore:
 
     async def delete(self, user_id: str, *, now: float) -> bool:
         async with self._engine.begin() as conn:
+            # The cascade deletes the user's sessions: locked first, as rotations lock them.
+            await lock_in_order(conn, sessions.c.user_id == user_id)
             result = await conn.execute(users.delete().where(users.c.id == user_id))
             if result.rowcount == 1:
                 await record_event(conn, event.USER_DELETED, user_id=user_id, payload={}, now=now)

@@ -1,0 +1,116 @@
+"""Common refreshes that would wait for a connection go to the database together.
+
+On PostgreSQL each rotation is a commit, and a commit waits for its WAL flush: under
+load most of a rotation's cost is the round trip and the flush, not the row. Up to
+``running`` rotations run at once, each alone (``ROTATE_WITH_PROOF``), as they would
+without this. Those that arrive while all of them run wait, and when one ends, the
+waiting go as one statement (``ROTATE_BATCH``): one round trip and one commit for all.
+Nothing waits that would not have waited for a connection anyway.
+
+Each row of a batch is checked as it would be alone (token, generation, key, liveness,
+the proof newer than every refresh proof of its key). Two rotations of one key never
+share a batch: the later one waits for the next, so a proof replayed on two sessions of
+one key is taken once, as the statement's lock on the key's rows ensures between
+statements.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Mapping
+from typing import Any
+
+from sessile.store.drivers import Driver, Row, Statement
+from sessile.store.session_statements import BATCH_COLUMNS, batch_parameter
+
+__all__ = ["RotationBatches"]
+
+#: The most rotations one statement carries.
+LARGEST = 64
+
+_Waiting = tuple[Mapping[str, Any], "asyncio.Future[Row | None]"]
+
+
+class RotationBatches:
+    def __init__(self, driver: Driver, one: Statement, many: Statement, *, running: int) -> None:
+        self._driver = driver
+        self._one = one
+        self._many = many
+        self._limit = running
+        self._running = 0
+        self._waiting: deque[_Waiting] = deque()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def rotate(self, params: Mapping[str, Any]) -> Row | None:
+        """The rotation's row, or None when the session didn't rotate (any check failed)."""
+        if self._running < self._limit:
+            self._running += 1
+            try:
+                rows = await self._driver.rows(self._one, params)
+            finally:
+                self._running -= 1
+                self._start_waiting()
+            return rows[0] if rows else None
+        future: asyncio.Future[Row | None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((params, future))
+        return await future
+
+    def _start_waiting(self) -> None:
+        while self._waiting and self._running < self._limit:
+            batch = self._next_batch()
+            if not batch:
+                return
+            self._running += 1
+            task = asyncio.get_running_loop().create_task(self._run(batch))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    def _next_batch(self) -> list[_Waiting]:
+        """The oldest waiting rotations, one per key, up to LARGEST."""
+        batch: list[_Waiting] = []
+        keys: set[str] = set()
+        later: deque[_Waiting] = deque()
+        while self._waiting:
+            params, future = entry = self._waiting.popleft()
+            if future.done():  # its request was cancelled
+                continue
+            if params["jkt"] in keys or len(batch) == LARGEST:
+                later.append(entry)
+                continue
+            keys.add(params["jkt"])
+            batch.append(entry)
+        self._waiting = later
+        return batch
+
+    async def _run(self, batch: list[_Waiting]) -> None:
+        try:
+            if len(batch) == 1:
+                rows = await self._driver.rows(self._one, batch[0][0])
+                results: list[Row | None] = [rows[0] if rows else None]
+            else:
+                arrays = {
+                    batch_parameter(name): [params[name] for params, _ in batch]
+                    for name in BATCH_COLUMNS
+                }
+                results = [None] * len(batch)
+                # Each row returned ends with its place in the batch, from 1.
+                for row in await self._driver.rows(self._many, arrays):
+                    results[row[-1] - 1] = row[:-1]
+        except BaseException as error:
+            for _, future in batch:
+                if future.done():
+                    continue
+                if isinstance(error, asyncio.CancelledError):
+                    future.cancel()
+                else:
+                    future.set_exception(error)
+            if not isinstance(error, Exception):
+                raise
+        else:
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+        finally:
+            self._running -= 1
+            self._start_waiting()

@@ -1,0 +1,189 @@
+"""Rotations that wait for a connection share a statement, each row checked as if alone.
+
+On PostgreSQL only (SQLite has no batches). The driver has two connections, so one
+rotation runs alone at a time and those that arrive meanwhile wait, then go together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from sessile.errors import ServiceUnavailable
+from sessile.store.database import Database
+from sessile.store.drivers import Row, Statement
+from sessile.store.drivers.postgres import PostgresDriver
+from sessile.store.engine import create_engine
+from sessile.store.migrate import upgrade
+from sessile.store.schema import metadata
+from sessile.store.session_rows import Rotation, SessionRow
+from sessile.store.sessions import SessionStore
+
+
+class Watched(PostgresDriver):
+    """The real driver, noting how many rows each rotation statement carried."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url, max_size=2)
+        self.carried: list[int] = []
+
+    async def rows(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
+        if statement.sql.lstrip().startswith("WITH key_rows"):
+            self.carried.append(len(params["id_batch"]) if "id_batch" in params else 1)
+        return await super().rows(statement, params)
+
+
+@pytest.fixture
+async def database(postgres_url: str) -> AsyncIterator[Database]:
+    db = Database(create_engine(postgres_url), Watched(postgres_url))
+    await upgrade(db.engine)
+    async with db.engine.begin() as conn:
+        names = ", ".join(t.name for t in metadata.sorted_tables)
+        await conn.execute(sa.text(f"TRUNCATE {names} CASCADE"))
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
+def _watched(database: Database) -> Watched:
+    assert isinstance(database.driver, Watched)
+    return database.driver
+
+
+async def _sessions(database: Database, count: int, **changes: Any) -> list[SessionRow]:
+    user_id = (await database.users.create(now=0.0)).id
+    rows = []
+    for n in range(count):
+        row = SessionRow(
+            id=f"ses_{n}", user_id=user_id, jkt=f"jkt-{n}", auth_method="otp",
+            refresh_hash=f"h0-{n}", generation=0, previous_hash=None, rotated_at=None,
+            created_at=10.0, last_seen_at=10.0, expires_at=1000.0, revoked_at=None,
+            revoked_reason=None, device_type="desktop", device_model=None, os_version=None,
+            browser=None, country_code=None, ip=None, user_agent=None,
+        )  # fmt: skip
+        row = dataclasses.replace(row, **changes.get(row.id, {}))
+        await database.sessions.create(row)
+        rows.append(row)
+    return rows
+
+
+def _rotate(
+    store: SessionStore,
+    row: SessionRow,
+    *,
+    iat: float = 20.0,
+    jti: str | None = None,
+    **changes: Any,
+) -> asyncio.Task[Rotation | None]:
+    args: dict[str, Any] = {
+        "generation": row.generation, "current_hash": row.refresh_hash, "jkt": row.jkt,
+        "new_hash": f"h1-{row.id}", "now": 20.0, "idle_since": 0.0,
+    }  # fmt: skip
+    args.update(changes)
+    proof = (iat, jti or f"jti-{row.id}")
+    return asyncio.create_task(store.rotate_live(row.id, proof=proof, **args))
+
+
+async def test_waiting_rotations_go_as_one_statement(database: Database) -> None:
+    rows = await _sessions(database, 8)
+    tasks = [_rotate(database.sessions, row) for row in rows]
+    results = await asyncio.gather(*tasks)
+
+    # The first ran alone; the seven that arrived meanwhile went together.
+    assert _watched(database).carried == [1, 7]
+    for row, rotated in zip(rows, results, strict=True):
+        after = await database.sessions.get(row.id)
+        assert after is not None
+        assert (after.generation, after.refresh_hash, after.previous_hash) == (
+            1, f"h1-{row.id}", row.refresh_hash,
+        )  # fmt: skip
+        assert (after.last_proof_iat, after.last_proof_jti) == (20.0, f"jti-{row.id}")
+        # Each caller gets its own session's rotation back.
+        assert rotated == Rotation(row.id, row.user_id, row.expires_at, None, None)
+
+
+async def test_each_row_of_a_batch_is_checked_as_if_alone(database: Database) -> None:
+    rows = await _sessions(
+        database, 9, ses_5={"revoked_at": 15.0, "revoked_reason": "logout"},
+        ses_6={"last_proof_iat": 25.0, "last_proof_jti": "newer"},
+    )  # fmt: skip
+    store = database.sessions
+    tasks = [
+        _rotate(store, rows[0]),  # runs alone, first
+        _rotate(store, rows[1]),  # the one valid rotation of the batch
+        _rotate(store, rows[2], current_hash="forged"),
+        _rotate(store, rows[3], generation=4),
+        _rotate(store, rows[4], jkt="another key"),
+        _rotate(store, rows[5]),  # revoked
+        _rotate(store, rows[6]),  # its key took a newer proof already
+        _rotate(store, rows[7], now=2000.0),  # past its end
+        _rotate(store, rows[8], idle_since=15.0),  # idle since its last use
+    ]
+    results = await asyncio.gather(*tasks)
+
+    assert [r is not None for r in results] == [True, True] + [False] * 7
+    assert _watched(database).carried == [1, 8]
+    for row in rows[2:]:
+        after = await database.sessions.get(row.id)
+        assert after is not None
+        assert (after.generation, after.refresh_hash) == (0, row.refresh_hash)
+        assert after.last_proof_jti == row.last_proof_jti
+
+
+async def test_a_proof_is_taken_once_by_the_sessions_of_its_key(database: Database) -> None:
+    shared = {"jkt": "one-key"}
+    rows = await _sessions(database, 4, ses_1=shared, ses_2=shared, ses_3=shared)
+    store = database.sessions
+    # ses_0 keeps the connection; the three sessions of one key wait, each with the same
+    # proof (a replay on the key's other sessions), and one of them with its token twice.
+    tasks = [_rotate(store, rows[0])]
+    tasks += [_rotate(store, row, iat=30.0, jti="replayed") for row in rows[1:]]
+    tasks += [_rotate(store, rows[1], iat=30.0, jti="replayed")]
+    results = await asyncio.gather(*tasks)
+
+    assert results[0] is not None
+    assert sum(r is not None for r in results[1:]) == 1
+    # A key's rotations never share a statement: each went alone, in turn.
+    assert _watched(database).carried == [1, 1, 1, 1, 1]
+    took = [await database.sessions.get(row.id) for row in rows[1:]]
+    assert sum(row is not None and row.last_proof_jti == "replayed" for row in took) == 1
+
+
+async def test_a_cancelled_waiter_leaves_the_rest_to_rotate(database: Database) -> None:
+    rows = await _sessions(database, 4)
+    tasks = [_rotate(database.sessions, row) for row in rows]
+    await asyncio.sleep(0)  # all four started; three wait
+    tasks[2].cancel()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+
+    assert isinstance(results[2], asyncio.CancelledError)
+    assert all(isinstance(r, Rotation) for i, r in enumerate(results) if i != 2)
+    assert _watched(database).carried == [1, 2]
+    untouched = await database.sessions.get("ses_2")
+    assert untouched is not None
+    assert untouched.generation == 0
+
+
+async def test_a_database_that_is_down_fails_each_waiter(postgres_url: str) -> None:
+    down = sa.make_url(postgres_url).set(host="127.0.0.1", port=9).render_as_string(False)
+    engine = create_engine(down)
+    store = SessionStore(engine, PostgresDriver(down, max_size=2, timeout=2.0))
+    row = SessionRow(
+        id="ses_x", user_id="u", jkt="k", auth_method="otp", refresh_hash="h", generation=0,
+        previous_hash=None, rotated_at=None, created_at=0.0, last_seen_at=0.0,
+        expires_at=1.0, revoked_at=None, revoked_reason=None, device_type="desktop",
+        device_model=None, os_version=None, browser=None, country_code=None, ip=None,
+        user_agent=None,
+    )  # fmt: skip
+    try:
+        keys = [dataclasses.replace(row, id=f"ses_{n}", jkt=f"k{n}") for n in range(4)]
+        results = await asyncio.gather(*(_rotate(store, r) for r in keys), return_exceptions=True)
+    finally:
+        await engine.dispose()
+    assert all(isinstance(r, ServiceUnavailable) for r in results), results
