@@ -4,11 +4,8 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from sessile.store.database import Database
-from sessile.store.migrate import upgrade
-from sessile.store.schema import metadata
 from tests import services
 from tests.apps import make_client
 from tests.live import LiveServer, live_server, live_server_for_param
@@ -79,12 +76,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 async def database(database_url: str) -> AsyncIterator[Database]:
     """A migrated, empty database (the shared PostgreSQL one is emptied first)."""
-    db = Database.from_url(database_url)
-    await upgrade(db.engine)
-    if db.engine.dialect.name == "postgresql":
-        async with db.engine.begin() as conn:
-            names = ", ".join(t.name for t in metadata.sorted_tables)
-            await conn.execute(sa.text(f"TRUNCATE {names} CASCADE"))
+    db = await services.ready(Database.from_url(database_url))
     try:
         yield db
     finally:

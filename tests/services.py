@@ -15,6 +15,11 @@ import socket
 from urllib.parse import urlsplit
 
 import pytest
+import sqlalchemy as sa
+
+from sessile.store.database import Database
+from sessile.store.migrate import upgrade
+from sessile.store.schema import metadata
 
 POSTGRES_URL = os.environ.get(
     "SESSILE_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -83,3 +88,13 @@ def create_postgres_database() -> str:
 def drop_postgres_database(url: str) -> None:
     name = url.rsplit("/", 1)[1]
     asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def ready(db: Database) -> Database:
+    """``db`` migrated and empty (a shared PostgreSQL database is emptied first)."""
+    await upgrade(db.engine)
+    if db.engine.dialect.name == "postgresql":
+        async with db.engine.begin() as conn:
+            names = ", ".join(t.name for t in metadata.sorted_tables)
+            await conn.execute(sa.text(f"TRUNCATE {names} CASCADE"))
+    return db

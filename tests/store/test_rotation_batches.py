@@ -19,10 +19,10 @@ from sessile.store.database import Database
 from sessile.store.drivers import Row, Statement
 from sessile.store.drivers.postgres import PostgresDriver
 from sessile.store.engine import create_engine
-from sessile.store.migrate import upgrade
-from sessile.store.schema import metadata
+from sessile.store.rotation_batches import LARGEST
 from sessile.store.session_rows import Rotation, SessionRow
 from sessile.store.sessions import SessionStore
+from tests import services
 
 
 class Watched(PostgresDriver):
@@ -40,11 +40,7 @@ class Watched(PostgresDriver):
 
 @pytest.fixture
 async def database(postgres_url: str) -> AsyncIterator[Database]:
-    db = Database(create_engine(postgres_url), Watched(postgres_url))
-    await upgrade(db.engine)
-    async with db.engine.begin() as conn:
-        names = ", ".join(t.name for t in metadata.sorted_tables)
-        await conn.execute(sa.text(f"TRUNCATE {names} CASCADE"))
+    db = await services.ready(Database(create_engine(postgres_url), Watched(postgres_url)))
     try:
         yield db
     finally:
@@ -106,6 +102,14 @@ async def test_waiting_rotations_go_as_one_statement(database: Database) -> None
         assert (after.last_proof_iat, after.last_proof_jti) == (20.0, f"jti-{row.id}")
         # Each caller gets its own session's rotation back.
         assert rotated == Rotation(row.id, row.user_id, row.expires_at, None, None)
+
+
+async def test_a_batch_carries_at_most_its_largest(database: Database) -> None:
+    rows = await _sessions(database, LARGEST + 6)
+    results = await asyncio.gather(*(_rotate(database.sessions, row) for row in rows))
+
+    assert _watched(database).carried == [1, LARGEST, 5]
+    assert [r.id if r else None for r in results] == [row.id for row in rows]
 
 
 async def test_each_row_of_a_batch_is_checked_as_if_alone(database: Database) -> None:

@@ -271,32 +271,6 @@ async def _waiting_on_a_lock(conn: asyncpg.Connection) -> None:
 
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
-async def test_revoke_user_locks_sessions_in_the_rotations_order(database: Database) -> None:
-    """A batch of rotations locks its keys' rows in id order; revoking all of a user's
-    sessions locks them in that order too, or the two could deadlock."""
-    user_id = await _user(database)
-    # Stored, and so scanned, in the other order than their ids.
-    await database.sessions.create(_session(user_id, "ses_z", 10.0))
-    await database.sessions.create(_session(user_id, "ses_a", 11.0))
-    rotation = await asyncpg.connect(_dsn(database.engine.url.render_as_string(False)))
-    try:
-        # As a batch of rotations would: ses_a, then ses_z, with the revocation between.
-        held = rotation.transaction()
-        await held.start()
-        await rotation.execute("SELECT id FROM sessions WHERE id = 'ses_a' FOR UPDATE")
-        revoking = asyncio.create_task(
-            database.sessions.revoke_user(user_id, reason="logout", now=20.0)
-        )
-        await _waiting_on_a_lock(rotation)
-        # The revocation holds nothing yet, so this doesn't deadlock.
-        await rotation.execute("SELECT id FROM sessions WHERE id = 'ses_z' FOR UPDATE")
-        await held.commit()
-        assert await revoking == 2
-    finally:
-        await rotation.close()
-
-
-@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 async def test_purge_leaves_a_session_a_rotation_holds(database: Database) -> None:
     user_id = await _user(database)
     for session_id in ("ses_a", "ses_b"):
@@ -318,23 +292,37 @@ async def test_purge_leaves_a_session_a_rotation_holds(database: Database) -> No
 
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
-async def test_deleting_a_user_locks_their_sessions_in_the_rotations_order(
-    database: Database,
+@pytest.mark.parametrize("act", ["revoke all", "delete the user"])
+async def test_a_users_sessions_are_locked_in_the_rotations_order(
+    database: Database, act: str
 ) -> None:
-    """The cascade deletes a user's sessions in its own order: they are locked first."""
+    """A batch of rotations locks its keys' rows in id order. Revoking all of a user's
+    sessions, or deleting the user (whose cascade deletes them in its own order), locks
+    them in that order first, or the two could deadlock."""
     user_id = await _user(database)
+    # Stored, and so scanned, in the other order than their ids.
     await database.sessions.create(_session(user_id, "ses_z", 10.0))
     await database.sessions.create(_session(user_id, "ses_a", 11.0))
     rotation = await asyncpg.connect(_dsn(database.engine.url.render_as_string(False)))
     try:
+        # As a batch of rotations would: ses_a, then ses_z, with the other between.
         held = rotation.transaction()
         await held.start()
         await rotation.execute("SELECT id FROM sessions WHERE id = 'ses_a' FOR UPDATE")
-        deleting = asyncio.create_task(database.users.delete(user_id, now=20.0))
+        acting = asyncio.create_task(
+            database.sessions.revoke_user(user_id, reason="logout", now=20.0)
+            if act == "revoke all"
+            else database.users.delete(user_id, now=20.0)
+        )
         await _waiting_on_a_lock(rotation)
+        # The other holds nothing yet, so this doesn't deadlock.
         await rotation.execute("SELECT id FROM sessions WHERE id = 'ses_z' FOR UPDATE")
         await held.commit()
-        assert await deleting
-        assert await database.sessions.get("ses_z") is None
+        await acting
     finally:
         await rotation.close()
+    after = [await database.sessions.get(session_id) for session_id in ("ses_a", "ses_z")]
+    if act == "delete the user":
+        assert after == [None, None]
+    else:
+        assert [row.revoked_at if row else None for row in after] == [20.0, 20.0]

@@ -17,6 +17,7 @@ statements.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections import deque
 from collections.abc import Mapping
 from typing import Any
@@ -62,7 +63,11 @@ class RotationBatches:
             if not batch:
                 return
             self._running += 1
-            task = asyncio.get_running_loop().create_task(self._run(batch))
+            # A context of its own: the batch belongs to none of its requests (their
+            # facts would otherwise follow it into the logs).
+            task = asyncio.get_running_loop().create_task(
+                self._run(batch), context=contextvars.Context()
+            )
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
