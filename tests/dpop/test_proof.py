@@ -225,6 +225,8 @@ _MISSING = object()
         {"jti": ""},
         {"jti": "x" * 256},
         {"jti": None},
+        {"jti": "a\x00b"},
+        {"jti": "a\ud800b"},
         {"iat": _MISSING},
         {"iat": "1700000000"},
         {"iat": True},

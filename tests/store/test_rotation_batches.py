@@ -11,6 +11,7 @@ import dataclasses
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+import asyncpg
 import pytest
 import sqlalchemy as sa
 
@@ -157,6 +158,22 @@ async def test_a_proof_is_taken_once_by_the_sessions_of_its_key(database: Databa
     assert _watched(database).carried == [1, 1, 1, 1, 1]
     took = [await database.sessions.get(row.id) for row in rows[1:]]
     assert sum(row is not None and row.last_proof_jti == "replayed" for row in took) == 1
+
+
+async def test_a_row_the_database_refuses_fails_alone(database: Database) -> None:
+    """A proof's jti that no database stores (the proof's checks refuse it before) fails
+    the batch's statement: its rows then go alone, and only that caller sees the error."""
+    rows = await _sessions(database, 4)
+    store = database.sessions
+    tasks = [_rotate(store, row, jti="nul\x00" if row.id == "ses_2" else None) for row in rows]
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+
+    assert isinstance(results[2], asyncpg.DataError), results[2]
+    assert [isinstance(r, Rotation) for r in results] == [True, True, False, True]
+    assert _watched(database).carried == [1, 3, 1, 1, 1]
+    untouched = await database.sessions.get("ses_2")
+    assert untouched is not None
+    assert untouched.generation == 0
 
 
 async def test_a_cancelled_waiter_leaves_the_rest_to_rotate(database: Database) -> None:

@@ -171,6 +171,20 @@ def _verified_jws(value: str, policy: ProofPolicy) -> tuple[_ProofKey, bytes]:
     return proof_key, claims
 
 
+def _storable(text: str) -> bool:
+    """Text every store keeps as it is: PostgreSQL's text has no NUL, and UTF-8 (every
+    store's encoding) has no lone surrogate, which JSON's ``\\ud800`` escapes can give.
+    The replay store and the session row keep a proof's ``jti``: one that no database
+    takes would fail the statement, and with it a batch of other clients' rotations."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _claims(payload: bytes, policy: ProofPolicy) -> dict[str, Any]:
     try:
         claims = _CLAIMS_DECODER.decode(payload.decode("utf-8"))
@@ -183,6 +197,8 @@ def _claims(payload: bytes, policy: ProofPolicy) -> dict[str, Any]:
         raise InvalidDPoPProof(
             f'"jti" must be a string of 1 to {policy.max_jti_length} characters.'
         )
+    if not _storable(jti):
+        raise InvalidDPoPProof('"jti" holds a NUL character or a lone surrogate.')
     iat = claims.get("iat")
     if isinstance(iat, bool) or not isinstance(iat, int | float):
         raise InvalidDPoPProof('"iat" must be a number.')

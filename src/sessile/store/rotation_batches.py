@@ -22,6 +22,7 @@ from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
+from sessile.errors import ServiceUnavailable
 from sessile.store.drivers import Driver, Row, Statement
 from sessile.store.session_statements import BATCH_COLUMNS, batch_parameter
 
@@ -92,30 +93,54 @@ class RotationBatches:
         try:
             if len(batch) == 1:
                 rows = await self._driver.rows(self._one, batch[0][0])
-                results: list[Row | None] = [rows[0] if rows else None]
+                _settle(batch[0][1], rows[0] if rows else None)
             else:
-                arrays = {
-                    batch_parameter(name): [params[name] for params, _ in batch]
-                    for name in BATCH_COLUMNS
-                }
-                results = [None] * len(batch)
-                # Each row returned ends with its place in the batch, from 1.
-                for row in await self._driver.rows(self._many, arrays):
-                    results[row[-1] - 1] = row[:-1]
+                await self._together(batch)
         except BaseException as error:
             for _, future in batch:
-                if future.done():
-                    continue
-                if isinstance(error, asyncio.CancelledError):
-                    future.cancel()
-                else:
-                    future.set_exception(error)
+                _fail(future, error)
             if not isinstance(error, Exception):
                 raise
-        else:
-            for (_, future), result in zip(batch, results, strict=True):
-                if not future.done():
-                    future.set_result(result)
         finally:
             self._running -= 1
             self._start_waiting()
+
+    async def _together(self, batch: list[_Waiting]) -> None:
+        arrays = {
+            batch_parameter(name): [params[name] for params, _ in batch] for name in BATCH_COLUMNS
+        }
+        try:
+            rows = await self._driver.rows(self._many, arrays)
+        except ServiceUnavailable:
+            raise
+        except Exception:
+            # The database refused the statement for a row's sake (its data): each row goes
+            # alone, so that only its own caller sees the error.
+            for params, future in batch:
+                try:
+                    alone = await self._driver.rows(self._one, params)
+                except Exception as error:
+                    _fail(future, error)
+                else:
+                    _settle(future, alone[0] if alone else None)
+            return
+        results: list[Row | None] = [None] * len(batch)
+        # Each row returned ends with its place in the batch, from 1.
+        for row in rows:
+            results[row[-1] - 1] = row[:-1]
+        for (_, future), result in zip(batch, results, strict=True):
+            _settle(future, result)
+
+
+def _settle(future: asyncio.Future[Row | None], result: Row | None) -> None:
+    if not future.done():  # its request was cancelled
+        future.set_result(result)
+
+
+def _fail(future: asyncio.Future[Row | None], error: BaseException) -> None:
+    if future.done():
+        return
+    if isinstance(error, asyncio.CancelledError):
+        future.cancel()
+    else:
+        future.set_exception(error)
