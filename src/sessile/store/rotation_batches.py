@@ -5,7 +5,8 @@ load most of a rotation's cost is the round trip and the flush, not the row. Up 
 ``running`` rotations run at once, each alone (``ROTATE_WITH_PROOF``), as they would
 without this. Those that arrive while all of them run wait, and when one ends, the
 waiting go as one statement (``ROTATE_BATCH``): one round trip and one commit for all.
-Nothing waits that would not have waited for a connection anyway.
+At low load nothing waits; under load a rotation waits for a running statement to end,
+as it would otherwise wait for a free connection.
 
 Each row of a batch is checked as it would be alone (token, generation, key, liveness,
 the proof newer than every refresh proof of its key). Two rotations of one key never
