@@ -50,11 +50,10 @@ class RotationBatches:
         if self._running < self._limit:
             self._running += 1
             try:
-                rows = await self._driver.rows(self._one, params)
+                return await self._alone(params)
             finally:
                 self._running -= 1
                 self._start_waiting()
-            return rows[0] if rows else None
         future: asyncio.Future[Row | None] = asyncio.get_running_loop().create_future()
         self._waiting.append((params, future))
         return await future
@@ -93,8 +92,7 @@ class RotationBatches:
     async def _run(self, batch: list[_Waiting]) -> None:
         try:
             if len(batch) == 1:
-                rows = await self._driver.rows(self._one, batch[0][0])
-                _settle(batch[0][1], rows[0] if rows else None)
+                _settle(batch[0][1], await self._alone(batch[0][0]))
             else:
                 await self._together(batch)
         except BaseException as error:
@@ -105,6 +103,10 @@ class RotationBatches:
         finally:
             self._running -= 1
             self._start_waiting()
+
+    async def _alone(self, params: Mapping[str, Any]) -> Row | None:
+        rows = await self._driver.rows(self._one, params)
+        return rows[0] if rows else None
 
     async def _together(self, batch: list[_Waiting]) -> None:
         arrays = {
@@ -119,11 +121,11 @@ class RotationBatches:
             # alone, so that only its own caller sees the error.
             for params, future in batch:
                 try:
-                    alone = await self._driver.rows(self._one, params)
+                    row = await self._alone(params)
                 except Exception as error:
                     _fail(future, error)
                 else:
-                    _settle(future, alone[0] if alone else None)
+                    _settle(future, row)
             return
         results: list[Row | None] = [None] * len(batch)
         # Each row returned ends with its place in the batch, from 1.
