@@ -32,22 +32,24 @@ from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import refresh  # noqa: E402
 
 from sessile.store import migrate  # noqa: E402
 from sessile.store.database import Database  # noqa: E402
 from sessile.store.drivers.postgres import _dsn  # noqa: E402
 from sessile.store.session_rows import SessionRow  # noqa: E402
 
-TICKS = os.sysconf("SC_CLK_TCK")
-
 
 def _backend_cpu(pids: list[int]) -> float:
-    total = 0
+    """The backends' CPU so far, in seconds, read as the refresh bench reads a server's."""
+    ticks = 0
     for pid in pids:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / TICKS
+        fields = refresh._stat(pid)
+        if fields is not None:
+            ticks += sum(refresh._ticks(fields))
+    return ticks / refresh.TICKS
 
 
 def _session(user_id: str, n: int, now: float) -> SessionRow:
