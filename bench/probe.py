@@ -3,7 +3,8 @@
 A task wakes every 5 ms and records how late it woke; at shutdown each worker
 writes to ``$SESSILE_BENCH_PROBE/<pid>.json``, for the time
 ``$SESSILE_BENCH_PROBE/measuring`` existed, its worst delay, the CPU its loop's thread
-used over that delay, and the CPU the worker used in all. Served by
+used over that delay, the CPU the worker used in all, and its statements' waits for the
+SQLite write lock (the ``sessile_sqlite_lock_wait_seconds`` histogram's buckets). Served by
 ``bench/serve.py probe:create_app``; the probe's own wake-ups cost a little CPU, so the
 CPU figures come from runs without it.
 """
@@ -18,9 +19,26 @@ import time
 from pathlib import Path
 from typing import Any
 
+from prometheus_client import REGISTRY
+
 from sessile.http.app import create_app_from_env
 
 _INTERVAL = 0.005
+
+
+def _lock_waits() -> dict[str, float]:
+    """This worker's waits for the SQLite write lock so far: each bucket's count, by ``le``."""
+    for family in REGISTRY.collect():
+        if family.name == "sessile_sqlite_lock_wait_seconds":
+            return {s.labels["le"]: s.value for s in family.samples if s.name.endswith("_bucket")}
+    return {}
+
+
+def _add(seen: dict[str, Any], sign: int) -> None:
+    """Open (``sign`` -1) or close (+1) the measured window on the worker's counts."""
+    seen["cpu_s"] += sign * time.process_time()
+    for le, count in _lock_waits().items():
+        seen["lock_waits"][le] = seen["lock_waits"].get(le, 0.0) + sign * count
 
 
 def create_app() -> Any:
@@ -29,7 +47,9 @@ def create_app() -> Any:
 
     @contextlib.asynccontextmanager
     async def lifespan(application: Any) -> Any:
-        seen = {"worst_stall_ms": 0.0, "worst_stall_cpu_ms": 0.0, "cpu_s": 0.0}
+        seen: dict[str, Any] = {
+            "worst_stall_ms": 0.0, "worst_stall_cpu_ms": 0.0, "cpu_s": 0.0, "lock_waits": {},
+        }  # fmt: skip
         folder = Path(os.environ["SESSILE_BENCH_PROBE"])
 
         async def watch() -> None:
@@ -38,9 +58,8 @@ def create_app() -> Any:
             for turn in range(1 << 62):
                 if turn % 100 == 0:  # twice a second: is the measured window open?
                     now_measuring = (folder / "measuring").exists()
-                    if now_measuring != measuring:  # the worker's CPU while it is open
-                        sign = -1 if now_measuring else 1
-                        seen["cpu_s"] += sign * time.process_time()
+                    if now_measuring != measuring:  # the worker's counts while it is open
+                        _add(seen, -1 if now_measuring else 1)
                     measuring = now_measuring
                 started, ran = loop.time(), time.thread_time()
                 await asyncio.sleep(_INTERVAL)
@@ -58,7 +77,7 @@ def create_app() -> Any:
             finally:
                 task.cancel()
                 if seen["cpu_s"] < 0:  # still open at shutdown
-                    seen["cpu_s"] += time.process_time()
+                    _add(seen, 1)
                 out = folder / f"{os.getpid()}.json"
                 out.write_text(json.dumps(seen))
 

@@ -685,6 +685,10 @@ def run_throughput(args: argparse.Namespace, workdir: Path) -> dict[str, dict[st
         worst = max(workers, key=lambda w: w["worst_stall_ms"], default=None)
         results["sessile @70%"]["worst_stall"] = worst
         results["sessile @70%"]["worker_cpu_s"] = [round(w["cpu_s"], 2) for w in workers]
+        results["sessile @70%"]["lock_waits"] = {
+            le: sum(w["lock_waits"].get(le, 0.0) for w in workers)
+            for le in workers[0]["lock_waits"]
+        } if workers else {}  # fmt: skip
     for name in ("crypto-only @70%", "sessile @70%"):
         if name in results:  # each worker a queue of its own, at the load it carried
             r = results[name]
@@ -782,11 +786,31 @@ def report(results: dict[str, dict[str, Any]]) -> None:
             )
         if "worker_cpu_s" in r:
             print(f"    each worker's CPU seconds while measured: {r['worker_cpu_s']}")
+        if r.get("lock_waits"):
+            print(f"    {_lock_waits(r['lock_waits'], r['ok'])}")
         if "ideal_ratio" in r:
             print(
                 f"    p99 / p50 {r['p99'] / r['p50']:.1f}; a server with no noise at this"
                 f" load (M/D/1): {r['ideal_ratio']:.1f}"
             )
+
+
+def _lock_waits(buckets: dict[str, float], refreshes: int) -> str:
+    """The SQLite write-lock waits of a run, from the histogram's cumulative buckets."""
+    waited = buckets.get("+Inf", 0.0)
+    if not waited:
+        return "no statement waited for the SQLite write lock"
+    bounds = sorted((float(le), count) for le, count in buckets.items())
+
+    def at_most(share: float) -> str:
+        bound = next(le for le, count in bounds if count >= share * waited)
+        return "longer" if bound == float("inf") else f"<= {bound * 1000:g} ms"
+
+    return (
+        f"statements that waited for the SQLite write lock: {waited:.0f}"
+        f" ({waited / max(refreshes, 1):.0%} of refreshes); half of them {at_most(0.5)},"
+        f" 99 % {at_most(0.99)}"
+    )
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ __all__ = [
     "REQUESTS",
     "REQUEST_SECONDS",
     "SQLITE_CHECKPOINTS",
+    "SQLITE_LOCK_WAITS",
     "WEBHOOK_ATTEMPTS",
     "count_pool_use",
 ]
@@ -49,6 +50,13 @@ SQLITE_CHECKPOINTS = Counter(
     "sessile_sqlite_checkpoints", "SQLite WAL checkpoints by mode and result.",
     ["mode", "result"],
 )  # fmt: skip
+#: Statements on the event loop that found the write lock held (by another worker, or by
+#: a checkpoint) and were tried again: how long each waited, from its first try.
+SQLITE_LOCK_WAITS = Histogram(
+    "sessile_sqlite_lock_wait_seconds",
+    "Time SQLite statements waited for the write lock; only those that waited.",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0),
+)
 DB_CONNECTIONS = Gauge(
     "sessile_db_pool_checked_out", "Database connections checked out of the pool.",
     multiprocess_mode="livesum",

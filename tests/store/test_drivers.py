@@ -95,6 +95,37 @@ def _checkpoints() -> dict[tuple[str, str], float]:
     }
 
 
+def _lock_waits() -> tuple[float, float]:
+    """How many statements waited for the write lock, and for how long in all."""
+    return (
+        REGISTRY.get_sample_value("sessile_sqlite_lock_wait_seconds_count") or 0.0,
+        REGISTRY.get_sample_value("sessile_sqlite_lock_wait_seconds_sum") or 0.0,
+    )
+
+
+async def test_sqlite_counts_the_waits_for_the_write_lock(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    bump = _counter(path)
+    driver = SqliteDriver(str(path))
+    try:
+        before = _lock_waits()
+        await driver.rows(bump, {"id": 1, "n": 1})
+        assert _lock_waits() == before  # the lock was free: no wait
+        other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")  # another process's writer
+        write = asyncio.create_task(driver.rows(bump, {"id": 1, "n": 2}))
+        await asyncio.sleep(0.2)
+        assert not write.done()
+        await asyncio.to_thread(other.execute, "COMMIT")
+        await write
+        other.close()
+        count, seconds = (a - b for a, b in zip(_lock_waits(), before, strict=True))
+        assert count == 1  # one statement waited, as long as the other held the lock
+        assert 0.2 <= seconds < 5
+    finally:
+        await driver.close()
+
+
 async def test_sqlite_wal_stays_bounded_under_steady_writes(tmp_path: Path) -> None:
     # A checkpoint that only copies what it can while writes keep coming never catches up:
     # the log would never start over, and would grow by a page per write for as long as

@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -38,7 +39,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Dialect
 
 from sessile.errors import ServiceUnavailable
-from sessile.metrics import SQLITE_CHECKPOINTS
+from sessile.metrics import SQLITE_CHECKPOINTS, SQLITE_LOCK_WAITS
 from sessile.store.drivers.base import Many, Row, Statement, Steps
 
 __all__ = ["CHECKPOINT_EVERY", "WAL_SIZE_LIMIT", "SqliteDriver", "connection_pragmas"]
@@ -185,17 +186,27 @@ class SqliteDriver:
         """``work`` on the loop's connection, tried again while another process holds the
         write lock: the loop serves other requests between tries, and the lock, held for
         a statement or two, is usually free at the first retry."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + _BUSY_TIMEOUT_MS / 1000
+        try:
+            return work(self._conn())
+        except sqlite3.OperationalError as error:
+            if not _busy(error):
+                raise
+        started = time.perf_counter()
+        try:
+            return await self._retried(work, started + _BUSY_TIMEOUT_MS / 1000)
+        finally:
+            SQLITE_LOCK_WAITS.observe(time.perf_counter() - started)
+
+    async def _retried(self, work: Callable[[sqlite3.Connection], T], deadline: float) -> T:
         delay = _FIRST_RETRY
         while True:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _LONGEST_RETRY)
             try:
                 return work(self._conn())
             except sqlite3.OperationalError as error:
-                if not _busy(error) or loop.time() >= deadline:
+                if not _busy(error) or time.perf_counter() >= deadline:
                     raise
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, _LONGEST_RETRY)
 
     async def rows(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
         try:
