@@ -693,6 +693,14 @@ def run_throughput(args: argparse.Namespace, workdir: Path) -> dict[str, dict[st
         if name in results:  # each worker a queue of its own, at the load it carried
             r = results[name]
             r["ideal_ratio"] = ideal_ratio(r["rps"] * r["cpu_ms"] / 1000 / args.workers)
+            spent = r.get("worker_cpu_s") or []
+            if len(spent) > 1 and sum(spent) > 0:
+                # Connections stay with the worker the kernel gave them to: the busier one
+                # carries more than its share of the load.
+                r["busiest_share"] = share = max(spent) / sum(spent)
+                r["busiest_ideal_ratio"] = ideal_ratio(
+                    min(r["rps"] * r["cpu_ms"] / 1000 * share, 0.99)
+                )
     return results
 
 
@@ -792,6 +800,11 @@ def report(results: dict[str, dict[str, Any]]) -> None:
             print(
                 f"    p99 / p50 {r['p99'] / r['p50']:.1f}; a server with no noise at this"
                 f" load (M/D/1): {r['ideal_ratio']:.1f}"
+            )
+        if "busiest_ideal_ratio" in r:
+            print(
+                f"    the busier worker carried {r['busiest_share']:.0%} of the load; M/D/1"
+                f" at its load: {r['busiest_ideal_ratio']:.1f}"
             )
 
 
