@@ -8,7 +8,9 @@ sleep on the loop (0.5 ms, doubling to 50 ms, for 30 s at most). The loop serves
 other requests meanwhile. An earlier design ran such statements again on a
 worker thread whose connection waited for the lock: each one then cost a thread
 wake-up and the GIL both ways, about a sixth more CPU per refresh at 70 % load
-on two workers (``bench/refresh.py --workers 2 --latency``).
+on two workers (``bench/refresh.py --workers 2 --latency``). A line of the statements
+that met the lock, run in order by one task, made more of them wait (docs/operations.md).
+``sessile_sqlite_lock_wait_seconds`` counts the waits.
 
 The loop's connection never checkpoints the WAL either (a checkpoint writes
 pages and syncs): a thread of its own does it every few hundred writes. That
