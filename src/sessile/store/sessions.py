@@ -17,11 +17,13 @@ from sessile import event_types as event
 from sessile.store.audit import record_audit
 from sessile.store.drivers import Driver, Row
 from sessile.store.drivers.base import One, Steps
+from sessile.store.drivers.sqlite import SqliteDriver
 from sessile.store.events import record_event
 from sessile.store.rotation_batches import RotationBatches
 from sessile.store.schema import revocations, sessions
 from sessile.store.session_rows import Rotation, SessionRow
 from sessile.store.session_statements import Compiled, live_condition
+from sessile.store.turn_batches import TurnBatches
 
 __all__ = ["SessionStore", "lock_in_order"]
 
@@ -67,16 +69,17 @@ class SessionStore:
         # PostgreSQL: rotations that would wait for a connection share one commit. Half
         # the connections at most take rotations alone, so the rest of the hot path
         # still finds one, and those waiting make larger batches.
-        self._batches = (
-            RotationBatches(
+        # SQLite: the rotations of one turn of the event loop share one transaction.
+        self._batches: RotationBatches | TurnBatches | None = None
+        if self._sql.rotate_batch is not None:
+            self._batches = RotationBatches(
                 driver,
                 self._sql.rotate_with_proof,
                 self._sql.rotate_batch,
                 running=max(1, driver.concurrency // 2),
             )
-            if self._sql.rotate_batch is not None
-            else None
-        )
+        elif isinstance(driver, SqliteDriver):
+            self._batches = TurnBatches(driver, self._sql.rotate_with_proof)
 
     async def create(self, row: SessionRow) -> None:
         async with self._engine.begin() as conn:

@@ -44,7 +44,13 @@ from sessile.errors import ServiceUnavailable
 from sessile.metrics import SQLITE_CHECKPOINTS, SQLITE_LOCK_WAITS
 from sessile.store.drivers.base import Many, Row, Statement, Steps
 
-__all__ = ["CHECKPOINT_EVERY", "WAL_SIZE_LIMIT", "SqliteDriver", "connection_pragmas"]
+__all__ = [
+    "CHECKPOINT_EVERY",
+    "WAL_SIZE_LIMIT",
+    "LockHeld",
+    "SqliteDriver",
+    "connection_pragmas",
+]
 
 log = logging.getLogger("sessile.store")
 
@@ -84,6 +90,10 @@ def connection_pragmas(busy_timeout_ms: int) -> tuple[str, ...]:
     )
 
 
+class LockHeld(Exception):
+    """Another connection holds SQLite's write lock: nothing ran."""
+
+
 def _connect(path: str, *, busy_timeout_ms: int, autocheckpoint: bool) -> sqlite3.Connection:
     # isolation_level=None: sqlite3 opens no transaction by itself; one statement
     # commits on its own, and a transaction is an explicit BEGIN IMMEDIATE.
@@ -111,20 +121,24 @@ def _begin(conn: sqlite3.Connection) -> sqlite3.Connection:
     return conn
 
 
-def _in_transaction(conn: sqlite3.Connection, steps: Steps[T]) -> T:
-    """Run ``steps`` in the transaction ``conn`` has begun; commit, or roll back on error."""
+def _in_transaction(conn: sqlite3.Connection, steps: Steps[T]) -> tuple[T, int]:
+    """Run ``steps`` in the transaction ``conn`` has begun; commit, or roll back on error.
+    The result, and how many rows' statements ran."""
+    statements = 0
     try:
         step = next(steps)
         while True:
             if isinstance(step, Many):
                 conn.executemany(step.statement.sql, [step.statement.args(p) for p in step.params])
+                statements += len(step.params)
                 step = steps.send(None)
             else:
+                statements += 1
                 step = steps.send(_rows(conn, step.statement, step.params))
     except StopIteration as done:
         conn.execute("COMMIT")
         result: T = done.value
-        return result
+        return result, statements
     except BaseException:
         conn.execute("ROLLBACK")
         raise
@@ -177,9 +191,10 @@ class SqliteDriver:
             self._loop_conn = _connect(self._path, busy_timeout_ms=0, autocheckpoint=False)
         return self._loop_conn
 
-    def _ran(self) -> None:
-        self._writes += 1
-        if self._writes % CHECKPOINT_EVERY == 0 and (
+    def _ran(self, statements: int = 1) -> None:
+        before = self._writes
+        self._writes += statements
+        if self._writes // CHECKPOINT_EVERY > before // CHECKPOINT_EVERY and (
             self._checkpoint is None or self._checkpoint.done()
         ):
             self._checkpoint = self._checkpointer.submit(self._checkpoint_now)
@@ -223,10 +238,29 @@ class SqliteDriver:
         # run to the end without a pause, and nothing else on this loop runs between them.
         try:
             conn = await self._when_free(_begin)
-            result = _in_transaction(conn, steps)
         except sqlite3.Error as error:
             raise _unavailable(error) from error
-        self._ran()
+        return self._finish(conn, steps)
+
+    def transaction_now(self, steps: Steps[T]) -> T:
+        """``steps`` in one transaction now, without waiting: :class:`LockHeld`, with
+        ``steps`` not started, while another connection holds the write lock."""
+        try:
+            conn = _begin(self._conn())
+        except sqlite3.OperationalError as error:
+            if _busy(error):
+                raise LockHeld() from error
+            raise _unavailable(error) from error
+        except sqlite3.Error as error:
+            raise _unavailable(error) from error
+        return self._finish(conn, steps)
+
+    def _finish(self, conn: sqlite3.Connection, steps: Steps[T]) -> T:
+        try:
+            result, statements = _in_transaction(conn, steps)
+        except sqlite3.Error as error:
+            raise _unavailable(error) from error
+        self._ran(statements)
         return result
 
     async def close(self) -> None:
