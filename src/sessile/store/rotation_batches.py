@@ -1,12 +1,13 @@
-"""Common refreshes that would wait for a connection go to the database together.
+"""Common refreshes that arrive while rotations are in flight go to the database together.
 
 On PostgreSQL each rotation is a commit, and a commit waits for its WAL flush: under
 load most of a rotation's cost is the round trip and the flush, not the row. Up to
-``running`` rotations run at once, each alone (``ROTATE_WITH_PROOF``), as they would
-without this. Those that arrive while all of them run wait, and when one ends, the
-waiting go as one statement (``ROTATE_BATCH``): one round trip and one commit for all.
-At low load nothing waits; under load a rotation waits for a running statement to end,
-as it would otherwise wait for a free connection.
+``running`` rotation statements are in flight at once (sessile's store runs one); a
+rotation that finds fewer runs alone (``ROTATE_WITH_PROOF``). Those that arrive while
+all of them run wait, and when one ends, the waiting go as one statement
+(``ROTATE_BATCH``): one round trip and one commit for all. At low load nothing waits;
+under load a rotation waits for the statement in flight to end, and goes with every
+other that arrived meanwhile.
 
 Each row of a batch is checked as it would be alone (token, generation, key, liveness,
 the proof newer than every refresh proof of its key). Two rotations of one key never

@@ -66,9 +66,9 @@ class SessionStore:
         self._engine = engine
         self._driver = driver
         self._sql = Compiled(driver)
-        # PostgreSQL: rotations that would wait for a connection share one commit. Half
-        # the connections at most take rotations alone, so the rest of the hot path
-        # still finds one, and those waiting make larger batches.
+        # PostgreSQL: rotations that arrive while one is in flight share one commit. One
+        # statement of rotations at a time leaves the rest of the pool to the hot path,
+        # and lets those waiting make the largest batches.
         # SQLite: the rotations of one turn of the event loop share one transaction.
         self._batches: RotationBatches | TurnBatches | None = None
         if self._sql.rotate_batch is not None:
@@ -76,7 +76,7 @@ class SessionStore:
                 driver,
                 self._sql.rotate_with_proof,
                 self._sql.rotate_batch,
-                running=max(1, driver.concurrency // 2),
+                running=1,
             )
         elif isinstance(driver, SqliteDriver):
             self._batches = TurnBatches(driver, self._sql.rotate_with_proof)

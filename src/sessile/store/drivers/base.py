@@ -68,8 +68,6 @@ class Driver(Protocol):
     :class:`~sessile.errors.ServiceUnavailable`."""
 
     dialect: Dialect
-    #: How many statements it runs at once: its connections.
-    concurrency: int
 
     async def rows(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
         """Run one statement on its own (autocommit) and return every row it gives."""

@@ -151,7 +151,6 @@ class PostgresDriver:
     dialect: Dialect = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
 
     def __init__(self, url: str, *, max_size: int = 10, timeout: float = 30.0) -> None:
-        self.concurrency = max_size
         self._connections = _Connections(_dsn(url), max_size, timeout)
 
     async def rows(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:

@@ -146,8 +146,6 @@ def _in_transaction(conn: sqlite3.Connection, steps: Steps[T]) -> tuple[T, int]:
 
 class SqliteDriver:
     dialect: Dialect = sqlite_dialect.dialect(paramstyle="qmark")
-    #: One connection, whose statements run on the event loop's thread, one at a time.
-    concurrency = 1
 
     def __init__(self, path: str) -> None:
         self._path = path
