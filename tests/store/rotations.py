@@ -43,3 +43,34 @@ def rotate(
     args.update(changes)
     proof = (iat, jti or f"jti-{row.id}")
     return asyncio.create_task(store.rotate_live(row.id, proof=proof, **args))
+
+
+async def rotated_as_asked(
+    database: Database, rows: list[SessionRow], results: list[Rotation | None]
+) -> None:
+    """Each of ``rows`` rotated by :func:`rotate` with its defaults, and each caller got
+    its own session's rotation back."""
+    for row, rotated in zip(rows, results, strict=True):
+        after = await database.sessions.get(row.id)
+        assert after is not None
+        assert (after.generation, after.refresh_hash, after.previous_hash) == (
+            1, f"h1-{row.id}", row.refresh_hash,
+        )  # fmt: skip
+        assert (after.last_proof_iat, after.last_proof_jti) == (20.0, f"jti-{row.id}")
+        assert rotated == Rotation(row.id, row.user_id, row.expires_at, None, None)
+
+
+async def untouched(database: Database, rows: list[SessionRow]) -> None:
+    """Each of ``rows`` as it was made: not rotated, its key's newest proof unchanged."""
+    for row in rows:
+        after = await database.sessions.get(row.id)
+        assert after is not None
+        assert (after.generation, after.refresh_hash) == (0, row.refresh_hash)
+        assert after.last_proof_jti == row.last_proof_jti
+
+
+def carried(database: Database) -> list[int]:
+    """How many rotations each statement (or transaction) of a watched driver carried."""
+    noted = getattr(database.driver, "carried", None)
+    assert isinstance(noted, list)
+    return noted

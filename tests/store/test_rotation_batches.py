@@ -24,8 +24,11 @@ from sessile.store.rotation_batches import LARGEST
 from sessile.store.session_rows import Rotation, SessionRow
 from sessile.store.sessions import SessionStore
 from tests import services
+from tests.store.rotations import carried
 from tests.store.rotations import rotate as _rotate
+from tests.store.rotations import rotated_as_asked as _rotated_as_asked
 from tests.store.rotations import sessions as _sessions
+from tests.store.rotations import untouched as _untouched
 
 
 class Watched(PostgresDriver):
@@ -50,34 +53,21 @@ async def database(postgres_url: str) -> AsyncIterator[Database]:
         await db.close()
 
 
-def _watched(database: Database) -> Watched:
-    assert isinstance(database.driver, Watched)
-    return database.driver
-
-
 async def test_waiting_rotations_go_as_one_statement(database: Database) -> None:
     rows = await _sessions(database, 8)
     tasks = [_rotate(database.sessions, row) for row in rows]
     results = await asyncio.gather(*tasks)
 
     # The first ran alone; the seven that arrived meanwhile went together.
-    assert _watched(database).carried == [1, 7]
-    for row, rotated in zip(rows, results, strict=True):
-        after = await database.sessions.get(row.id)
-        assert after is not None
-        assert (after.generation, after.refresh_hash, after.previous_hash) == (
-            1, f"h1-{row.id}", row.refresh_hash,
-        )  # fmt: skip
-        assert (after.last_proof_iat, after.last_proof_jti) == (20.0, f"jti-{row.id}")
-        # Each caller gets its own session's rotation back.
-        assert rotated == Rotation(row.id, row.user_id, row.expires_at, None, None)
+    assert carried(database) == [1, 7]
+    await _rotated_as_asked(database, rows, results)
 
 
 async def test_a_batch_carries_at_most_its_largest(database: Database) -> None:
     rows = await _sessions(database, LARGEST + 6)
     results = await asyncio.gather(*(_rotate(database.sessions, row) for row in rows))
 
-    assert _watched(database).carried == [1, LARGEST, 5]
+    assert carried(database) == [1, LARGEST, 5]
     assert [r.id if r else None for r in results] == [row.id for row in rows]
 
 
@@ -101,12 +91,8 @@ async def test_each_row_of_a_batch_is_checked_as_if_alone(database: Database) ->
     results = await asyncio.gather(*tasks)
 
     assert [r is not None for r in results] == [True, True] + [False] * 7
-    assert _watched(database).carried == [1, 8]
-    for row in rows[2:]:
-        after = await database.sessions.get(row.id)
-        assert after is not None
-        assert (after.generation, after.refresh_hash) == (0, row.refresh_hash)
-        assert after.last_proof_jti == row.last_proof_jti
+    assert carried(database) == [1, 8]
+    await _untouched(database, rows[2:])
 
 
 async def test_a_proof_is_taken_once_by_the_sessions_of_its_key(database: Database) -> None:
@@ -123,7 +109,7 @@ async def test_a_proof_is_taken_once_by_the_sessions_of_its_key(database: Databa
     assert results[0] is not None
     assert sum(r is not None for r in results[1:]) == 1
     # A key's rotations never share a statement: each went alone, in turn.
-    assert _watched(database).carried == [1, 1, 1, 1, 1]
+    assert carried(database) == [1, 1, 1, 1, 1]
     took = [await database.sessions.get(row.id) for row in rows[1:]]
     assert sum(row is not None and row.last_proof_jti == "replayed" for row in took) == 1
 
@@ -138,7 +124,7 @@ async def test_a_row_the_database_refuses_fails_alone(database: Database) -> Non
 
     assert isinstance(results[2], asyncpg.DataError), results[2]
     assert [isinstance(r, Rotation) for r in results] == [True, True, False, True]
-    assert _watched(database).carried == [1, 3, 1, 1, 1]
+    assert carried(database) == [1, 3, 1, 1, 1]
     untouched = await database.sessions.get("ses_2")
     assert untouched is not None
     assert untouched.generation == 0
@@ -153,7 +139,7 @@ async def test_a_cancelled_waiter_leaves_the_rest_to_rotate(database: Database) 
 
     assert isinstance(results[2], asyncio.CancelledError)
     assert all(isinstance(r, Rotation) for i, r in enumerate(results) if i != 2)
-    assert _watched(database).carried == [1, 2]
+    assert carried(database) == [1, 2]
     untouched = await database.sessions.get("ses_2")
     assert untouched is not None
     assert untouched.generation == 0

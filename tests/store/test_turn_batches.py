@@ -19,7 +19,7 @@ from sessile.store.drivers.sqlite import SqliteDriver
 from sessile.store.engine import create_engine
 from sessile.store.session_rows import Rotation
 from tests import services
-from tests.store.rotations import rotate, sessions
+from tests.store.rotations import carried, rotate, rotated_as_asked, sessions, untouched
 
 T = TypeVar("T")
 
@@ -50,29 +50,16 @@ async def database(tmp_path: Path) -> AsyncIterator[Database]:
         await db.close()
 
 
-def _watched(database: Database) -> Watched:
-    assert isinstance(database.driver, Watched)
-    return database.driver
-
-
 async def test_the_rotations_of_a_turn_go_as_one_transaction(database: Database) -> None:
     rows = await sessions(database, 8)
     results = await asyncio.gather(*(rotate(database.sessions, row) for row in rows))
 
-    assert _watched(database).carried == [8]
-    for row, rotated in zip(rows, results, strict=True):
-        after = await database.sessions.get(row.id)
-        assert after is not None
-        assert (after.generation, after.refresh_hash, after.previous_hash) == (
-            1, f"h1-{row.id}", row.refresh_hash,
-        )  # fmt: skip
-        assert (after.last_proof_iat, after.last_proof_jti) == (20.0, f"jti-{row.id}")
-        # Each caller gets its own session's rotation back.
-        assert rotated == Rotation(row.id, row.user_id, row.expires_at, None, None)
+    assert carried(database) == [8]
+    await rotated_as_asked(database, rows, results)
     # A rotation in a later turn goes in a transaction of its own.
     assert await rotate(database.sessions, rows[0], generation=1, current_hash="h1-ses_0",
                         iat=21.0, jti="later") is not None  # fmt: skip
-    assert _watched(database).carried == [8, 1]
+    assert carried(database) == [8, 1]
 
 
 async def test_each_rotation_of_a_turn_is_checked_as_if_alone(database: Database) -> None:
@@ -93,12 +80,8 @@ async def test_each_rotation_of_a_turn_is_checked_as_if_alone(database: Database
     )
 
     assert [r is not None for r in results] == [True] + [False] * 7
-    assert _watched(database).carried == [8]
-    for row in rows[1:]:
-        after = await database.sessions.get(row.id)
-        assert after is not None
-        assert (after.generation, after.refresh_hash) == (0, row.refresh_hash)
-        assert after.last_proof_jti == row.last_proof_jti
+    assert carried(database) == [8]
+    await untouched(database, rows[1:])
 
 
 async def test_a_proof_is_taken_once_by_the_sessions_of_its_key(database: Database) -> None:
@@ -109,7 +92,7 @@ async def test_a_proof_is_taken_once_by_the_sessions_of_its_key(database: Databa
     tasks = [rotate(store, row, iat=30.0, jti="replayed") for row in [*rows, rows[1]]]
     results = await asyncio.gather(*tasks)
 
-    assert _watched(database).carried == [4]
+    assert carried(database) == [4]
     # The first in the turn took it; every later one saw it taken.
     assert [r is not None for r in results] == [True, False, False, False]
     took = [await database.sessions.get(row.id) for row in rows]
@@ -125,7 +108,7 @@ async def test_a_cancelled_rotation_never_runs(database: Database) -> None:
 
     assert isinstance(results[2], asyncio.CancelledError)
     assert all(isinstance(r, Rotation) for i, r in enumerate(results) if i != 2)
-    assert _watched(database).carried == [3]
+    assert carried(database) == [3]
     untouched = await database.sessions.get("ses_2")
     assert untouched is not None
     assert untouched.generation == 0
@@ -151,7 +134,7 @@ async def test_a_batch_waits_for_another_process_s_write_lock(
         other.close()
 
     assert all(isinstance(r, Rotation) for r in results)
-    assert _watched(database).carried == [3]
+    assert carried(database) == [3]
 
 
 async def test_a_database_that_fails_fails_each_rotation_of_the_turn(

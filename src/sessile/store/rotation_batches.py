@@ -28,7 +28,7 @@ from sessile.errors import ServiceUnavailable
 from sessile.store.drivers import Driver, Row, Statement
 from sessile.store.session_statements import BATCH_COLUMNS, batch_parameter
 
-__all__ = ["RotationBatches"]
+__all__ = ["RotationBatches", "fail", "settle"]
 
 #: The most rotations one statement carries.
 LARGEST = 64
@@ -93,12 +93,12 @@ class RotationBatches:
     async def _run(self, batch: list[_Waiting]) -> None:
         try:
             if len(batch) == 1:
-                _settle(batch[0][1], await self._alone(batch[0][0]))
+                settle(batch[0][1], await self._alone(batch[0][0]))
             else:
                 await self._together(batch)
         except BaseException as error:
             for _, future in batch:
-                _fail(future, error)
+                fail(future, error)
             if not isinstance(error, Exception):
                 raise
         finally:
@@ -124,24 +124,26 @@ class RotationBatches:
                 try:
                     row = await self._alone(params)
                 except Exception as error:
-                    _fail(future, error)
+                    fail(future, error)
                 else:
-                    _settle(future, row)
+                    settle(future, row)
             return
         results: list[Row | None] = [None] * len(batch)
         # Each row returned ends with its place in the batch, from 1.
         for row in rows:
             results[row[-1] - 1] = row[:-1]
         for (_, future), result in zip(batch, results, strict=True):
-            _settle(future, result)
+            settle(future, result)
 
 
-def _settle(future: asyncio.Future[Row | None], result: Row | None) -> None:
+def settle(future: asyncio.Future[Row | None], result: Row | None) -> None:
+    """Give a waiting rotation its row, unless its request was cancelled meanwhile."""
     if not future.done():  # its request was cancelled
         future.set_result(result)
 
 
-def _fail(future: asyncio.Future[Row | None], error: BaseException) -> None:
+def fail(future: asyncio.Future[Row | None], error: BaseException) -> None:
+    """Give a waiting rotation its batch's error (cancelled, if the batch was)."""
     if future.done():
         return
     if isinstance(error, asyncio.CancelledError):

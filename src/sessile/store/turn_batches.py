@@ -25,6 +25,7 @@ from typing import Any
 
 from sessile.store.drivers import One, Row, Statement, Steps
 from sessile.store.drivers.sqlite import LockHeld, SqliteDriver
+from sessile.store.rotation_batches import fail, settle
 
 __all__ = ["TurnBatches"]
 
@@ -87,15 +88,9 @@ class TurnBatches:
 
 def _settle(batch: list[_Waiting], rows: list[Row | None]) -> None:
     for (_, future), row in zip(batch, rows, strict=True):
-        if not future.done():  # its request was cancelled meanwhile
-            future.set_result(row)
+        settle(future, row)
 
 
 def _fail(batch: list[_Waiting], error: BaseException) -> None:
     for _, future in batch:
-        if future.done():
-            continue
-        if isinstance(error, asyncio.CancelledError):
-            future.cancel()
-        else:
-            future.set_exception(error)
+        fail(future, error)
