@@ -28,12 +28,13 @@ from sessile.errors import ServiceUnavailable
 from sessile.store.drivers import Driver, Row, Statement
 from sessile.store.session_statements import BATCH_COLUMNS, batch_parameter
 
-__all__ = ["RotationBatches", "fail", "settle"]
+__all__ = ["RotationBatches", "Waiting", "fail", "settle"]
 
 #: The most rotations one statement carries.
 LARGEST = 64
 
-_Waiting = tuple[Mapping[str, Any], "asyncio.Future[Row | None]"]
+#: A rotation waiting for its batch: its parameters, and its caller's future.
+Waiting = tuple[Mapping[str, Any], "asyncio.Future[Row | None]"]
 
 
 class RotationBatches:
@@ -43,7 +44,7 @@ class RotationBatches:
         self._many = many
         self._limit = running
         self._running = 0
-        self._waiting: deque[_Waiting] = deque()
+        self._waiting: deque[Waiting] = deque()
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def rotate(self, params: Mapping[str, Any]) -> Row | None:
@@ -73,11 +74,11 @@ class RotationBatches:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    def _next_batch(self) -> list[_Waiting]:
+    def _next_batch(self) -> list[Waiting]:
         """The oldest waiting rotations, one per key, up to LARGEST."""
-        batch: list[_Waiting] = []
+        batch: list[Waiting] = []
         keys: set[str] = set()
-        later: deque[_Waiting] = deque()
+        later: deque[Waiting] = deque()
         while self._waiting:
             params, future = entry = self._waiting.popleft()
             if future.done():  # its request was cancelled
@@ -90,7 +91,7 @@ class RotationBatches:
         self._waiting = later
         return batch
 
-    async def _run(self, batch: list[_Waiting]) -> None:
+    async def _run(self, batch: list[Waiting]) -> None:
         try:
             if len(batch) == 1:
                 settle(batch[0][1], await self._alone(batch[0][0]))
@@ -109,7 +110,7 @@ class RotationBatches:
         rows = await self._driver.rows(self._one, params)
         return rows[0] if rows else None
 
-    async def _together(self, batch: list[_Waiting]) -> None:
+    async def _together(self, batch: list[Waiting]) -> None:
         arrays = {
             batch_parameter(name): [params[name] for params, _ in batch] for name in BATCH_COLUMNS
         }

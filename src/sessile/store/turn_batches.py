@@ -25,18 +25,16 @@ from typing import Any
 
 from sessile.store.drivers import One, Row, Statement, Steps
 from sessile.store.drivers.sqlite import LockHeld, SqliteDriver
-from sessile.store.rotation_batches import fail, settle
+from sessile.store.rotation_batches import Waiting, fail, settle
 
 __all__ = ["TurnBatches"]
-
-_Waiting = tuple[Mapping[str, Any], "asyncio.Future[Row | None]"]
 
 
 class TurnBatches:
     def __init__(self, driver: SqliteDriver, one: Statement) -> None:
         self._driver = driver
         self._one = one
-        self._turn: list[_Waiting] = []
+        self._turn: list[Waiting] = []
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def rotate(self, params: Mapping[str, Any]) -> Row | None:
@@ -68,7 +66,7 @@ class TurnBatches:
             return
         _settle(batch, rows)
 
-    async def _when_free(self, batch: list[_Waiting], steps: Steps[list[Row | None]]) -> None:
+    async def _when_free(self, batch: list[Waiting], steps: Steps[list[Row | None]]) -> None:
         try:
             rows = await self._driver.transaction(steps)
         except BaseException as error:
@@ -78,7 +76,7 @@ class TurnBatches:
         else:
             _settle(batch, rows)
 
-    def _steps(self, batch: list[_Waiting]) -> Steps[list[Row | None]]:
+    def _steps(self, batch: list[Waiting]) -> Steps[list[Row | None]]:
         rows: list[Row | None] = []
         for params, _ in batch:
             returned = yield One(self._one, params)
@@ -86,11 +84,11 @@ class TurnBatches:
         return rows
 
 
-def _settle(batch: list[_Waiting], rows: list[Row | None]) -> None:
+def _settle(batch: list[Waiting], rows: list[Row | None]) -> None:
     for (_, future), row in zip(batch, rows, strict=True):
         settle(future, row)
 
 
-def _fail(batch: list[_Waiting], error: BaseException) -> None:
+def _fail(batch: list[Waiting], error: BaseException) -> None:
     for _, future in batch:
         fail(future, error)
