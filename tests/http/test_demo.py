@@ -91,7 +91,12 @@ def _demo_server(
 
 def _refused(response: httpx.Response) -> None:
     assert response.status_code == 404, response.text
-    assert response.json() == {"code": "not_found", "message": "Not found."}
+    assert response.json() == {
+        "code": "not_found",
+        "type": "not_found",
+        "status": "not_found",
+        "message": "Not found.",
+    }
     assert "654321" not in response.text
 
 

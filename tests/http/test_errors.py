@@ -7,7 +7,12 @@ async def test_unknown_path_is_json_not_found(make_client: AppClient) -> None:
     async with make_client() as (client, _app):
         response = await client.get("/no/such/path")
     assert response.status_code == 404
-    assert response.json() == {"code": "not_found", "message": "Not found."}
+    assert response.json() == {
+        "code": "not_found",
+        "type": "not_found",
+        "status": "not_found",
+        "message": "Not found.",
+    }
 
 
 async def test_wrong_method_is_json(make_client: AppClient) -> None:
@@ -58,3 +63,17 @@ async def test_redis_down_fails_closed_with_503(make_client: AppClient) -> None:
     assert response.json()["code"] == "service_unavailable"
     assert "replay cache or rate limiter" in response.json()["message"]
     assert int(response.headers["Retry-After"]) >= 1
+
+
+async def test_every_error_names_its_status_class_as_type_and_status(
+    make_client: AppClient,
+) -> None:
+    """Prelude's frontend bodies carry ``type``, its management bodies ``status``."""
+    async with make_client() as (client, _app):
+        management = await client.get("/v2/session/apps/default/users/usr_x")
+        frontend = await client.get("/v1/session/me/list")
+    assert management.status_code == 401
+    assert management.json()["status"] == "unauthorized"
+    assert frontend.status_code == 401
+    assert frontend.json()["type"] == "unauthorized"
+    assert frontend.json()["code"] == "unauthorized"

@@ -1,4 +1,10 @@
-"""Turn errors into JSON responses (DESIGN §2): ``{code, message}`` plus the OAuth pair."""
+"""Turn errors into JSON responses (DESIGN §2): ``{code, type, status, message}`` plus the
+OAuth pair where an OAuth or DPoP client looks for it.
+
+``type`` is what Prelude's frontend error bodies carry, ``status`` what its management
+error bodies carry; both name the HTTP status class (``bad_request``, ``unauthorized``…),
+so one body serves either reader.
+"""
 
 from __future__ import annotations
 
@@ -37,6 +43,20 @@ _METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
 #: Seconds a client waits before retrying a 503: a database restart or failover takes a few.
 _RETRY_AFTER_UNAVAILABLE = 2
 
+#: The documented name of each status an error answers with.
+_STATUS_NAMES: Mapping[int, str] = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    429: "too_many_requests",
+    500: "internal",
+    503: "unavailable",
+}
+
 _BY_STATUS: Mapping[int, type[SessileError]] = {
     400: BadRequest,
     401: Unauthorized,
@@ -48,7 +68,13 @@ _BY_STATUS: Mapping[int, type[SessileError]] = {
 
 
 def error_response(error: SessileError, headers: Mapping[str, str] | None = None) -> JSONResponse:
-    body: dict[str, str] = {"code": error.code, "message": error.message}
+    kind = _STATUS_NAMES.get(error.status, "bad_request" if error.status < 500 else "internal")
+    body: dict[str, str] = {
+        "code": error.code,
+        "type": kind,
+        "status": kind,
+        "message": error.message,
+    }
     out = dict(headers or {})
     if error.oauth_error is not None:
         body["error"] = error.oauth_error
