@@ -33,6 +33,7 @@ AUDIT_TYPES = (
     "identifier.proven",
     "api_key.used",
     "token.minted",
+    "config.changed",
 )
 
 

@@ -21,6 +21,7 @@ from sessile.dpop import ReplayStore
 from sessile.events.endpoints import EndpointPolicy, Webhooks
 from sessile.events.worker import WebhookPolicy, WebhookWorker
 from sessile.keys import KeyRing
+from sessile.live_config import LiveConfig
 from sessile.login.email_password import EmailPasswordLogin, PasswordLoginPolicy
 from sessile.login.finalize import LoginFinalizer
 from sessile.login.lockout import Lockout, LockoutPolicy
@@ -84,6 +85,8 @@ class AppContext:
     server_secret: bytes
     #: The ``cc`` mapping of access tokens (``…/config/claims``).
     custom_claims: CustomClaims
+    #: The ``…/config/…`` documents, read again by every node within seconds.
+    live_config: LiveConfig
 
     async def maintain(self) -> None:
         """Scheduled work: key rotation, and dropping rows nothing can need any more.
@@ -124,7 +127,8 @@ class AppContext:
             rotation_interval=settings.key_rotation_interval,
         )
         shared_secrets = SharedSecrets(db.secrets, server_secret, clock)
-        custom_claims = CustomClaims(db.config, db.users)
+        live_config = LiveConfig(db.config, clock)
+        custom_claims = CustomClaims(live_config, db.users)
         access_tokens = AccessTokens(
             ring,
             clock,
@@ -250,6 +254,7 @@ class AppContext:
             ),
             server_secret=server_secret,
             custom_claims=custom_claims,
+            live_config=live_config,
             locator=ClientLocator(
                 settings.trusted_proxies, settings.country_header, settings.geoip_db
             ),

@@ -12,12 +12,11 @@ from __future__ import annotations
 import json
 import logging
 import re
-import time
 from collections.abc import Mapping
 from typing import Any
 
 from sessile.errors import BadRequest
-from sessile.store.app_config import AppConfigStore
+from sessile.live_config import LiveConfig
 from sessile.store.users import User, UserStore
 
 __all__ = [
@@ -72,7 +71,6 @@ USER_FIELDS = (
     "user.created_at",
 )
 CONFIG_NAME = "claims"
-_CACHE_SECONDS = 5.0
 
 
 def check_mapping(mapping: Mapping[str, Any]) -> dict[str, Any]:
@@ -149,35 +147,26 @@ def resolve_claims(mapping: Mapping[str, Any], user: User) -> dict[str, str]:
 class CustomClaims:
     """The per-user claims callable for ``AccessTokens``: ``{"cc": {...}}``.
 
-    The mapping is read from the database at most every few seconds, so every node picks up
-    a change quickly; with no mapping, no user is read.
+    The mapping is a live configuration document, so every node picks up a change within
+    seconds; with no mapping, no user is read.
     """
 
-    def __init__(self, config: AppConfigStore, users: UserStore) -> None:
-        self._config = config
+    def __init__(self, live: LiveConfig, users: UserStore) -> None:
+        self._live = live
         self._users = users
-        self._mapping: dict[str, Any] = {}
-        self._read_at = float("-inf")
 
     async def mapping(self) -> dict[str, Any]:
-        if time.monotonic() - self._read_at > _CACHE_SECONDS:
-            self._mapping = dict(await self._config.get(CONFIG_NAME) or {})
-            self._read_at = time.monotonic()
-        return self._mapping
-
-    def forget(self) -> None:
-        """Read the mapping again at the next token (this node just changed it)."""
-        self._read_at = float("-inf")
+        return dict(await self._live.value(CONFIG_NAME) or {})
 
     async def stored(self) -> dict[str, Any]:
         """The mapping as stored now, not as cached."""
-        return dict(await self._config.get(CONFIG_NAME) or {})
+        self._live.forget()
+        return await self.mapping()
 
-    async def replace(self, mapping: Mapping[str, Any], *, now: float) -> dict[str, Any]:
+    async def replace(self, mapping: Mapping[str, Any]) -> dict[str, Any]:
         """Check and store a new mapping; this node uses it from its next token on."""
         checked = check_mapping(mapping)
-        await self._config.put(CONFIG_NAME, checked, now=now)
-        self.forget()
+        await self._live.put(CONFIG_NAME, checked)
         return checked
 
     async def __call__(self, user_id: str) -> dict[str, Any]:

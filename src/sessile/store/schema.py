@@ -423,7 +423,9 @@ audit_events = sa.Table(
 app_config = sa.Table(
     "app_config",
     metadata,
-    sa.Column("name", sa.String(40), primary_key=True),
+    sa.Column("name", sa.String(80), primary_key=True),
     sa.Column("value", sa.JSON, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("created_at", Time),
     sa.Column("updated_at", Time, nullable=False),
 )

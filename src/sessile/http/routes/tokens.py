@@ -99,7 +99,7 @@ async def set_claims(request: Request, app_id: str) -> JSONResponse:
     Reserved names (``sub``, ``exp``, ``scope``, …) and oversized constants are refused."""
     body = await read_json(request, ClaimsMapping)
     context = context_of(request)
-    mapping = await context.custom_claims.replace(body.claims, now=context.clock.now())
+    mapping = await context.custom_claims.replace(body.claims)
     return JSONResponse({"claims": mapping}, headers=NO_STORE)
 
 
