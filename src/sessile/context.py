@@ -18,10 +18,12 @@ from sessile.custom_claims import CustomClaims
 from sessile.delivery import create_sender
 from sessile.delivery.queue import DeliveryQueue
 from sessile.dpop import ReplayStore
+from sessile.events import egress
 from sessile.events.endpoints import EndpointPolicy, Webhooks
 from sessile.events.worker import WebhookPolicy, WebhookWorker
 from sessile.keys import BodyKeyRing, BodySigner, KeyRing
 from sessile.live_config import LiveConfig
+from sessile.login.code_login import CodeLogin
 from sessile.login.email_password import EmailPasswordLogin, PasswordLoginPolicy
 from sessile.login.finalize import LoginFinalizer
 from sessile.login.lockout import Lockout, LockoutPolicy
@@ -32,11 +34,13 @@ from sessile.login.otp import OtpLogin
 from sessile.login.ownership import Ownership
 from sessile.login.passwords import Passwords
 from sessile.login.ratelimit import RateLimits
-from sessile.sessions import ChallengeTokens, SessionPolicy, SessionService
+from sessile.sessions import ChallengeTokens, SessionPolicy, SessionService, SessionStartTokens
 from sessile.sessions.client_info import ClientLocator
 from sessile.sessions.revocation_feed import RevocationFeed
 from sessile.shared_secrets import SharedSecrets
-from sessile.stepup import AccountChanges, DecisionHook, StepUp, StepUpTokens
+from sessile.stepup import AccountChanges, StepUp, StepUpTokens
+from sessile.stepup.custom_steps import VerificationTokens
+from sessile.stepup.hook import DelegationHook, HookRequest, Reason
 from sessile.stepup.service import StepUpPolicy
 from sessile.store.database import Database
 from sessile.store.purge import one_node_at_a_time
@@ -68,6 +72,8 @@ class AppContext:
     revocation_feed: RevocationFeed
     challenges: ChallengeTokens
     finalizer: LoginFinalizer
+    #: The standalone code login: ``/otp/check`` answers a session-start token.
+    code_login: CodeLogin
     locator: ClientLocator
     passwords: Passwords
     #: Every message (codes, notices) goes through here: queued, then sent by its worker.
@@ -184,26 +190,60 @@ class AppContext:
         oauth = OAuthLogin(
             db, Providers(settings.oauth), accounts, otp, challenges, limits, clock, settings
         )
+        replay = create_replay_store(settings, db.driver)
+        # The app's hook and JWKS are URLs a key holder chose: public addresses only.
+        outbound = egress.client(
+            timeout=settings.stepup_hook_timeout, allow_private=settings.event_allow_private_urls
+        )
+
+        async def hook_failed(request: HookRequest, reason: Reason) -> None:
+            await db.events.record(
+                "step_up.hook_failed",
+                user_id=request.user_id,
+                payload={
+                    "reason": reason,
+                    "user_id": request.user_id,
+                    "scope_requested": request.scope,
+                },
+                now=clock.now(),
+            )
+
         stepup = StepUp(
             db,
-            StepUpTokens(
-                ring,
-                clock,
-                issuer=settings.issuer,
-                step_ttls={
-                    "email_otp": settings.otp_ttl,
-                    "sms_otp": settings.otp_ttl,
-                    "password": settings.stepup_challenge_ttl,
-                },
-            ),
+            StepUpTokens(ring, clock, issuer=settings.issuer),
             otp,
             passwords,
             lockout,
             sessions,
-            DecisionHook.from_settings(settings) if settings.stepup_mode == "delegated" else None,
+            live_config,
+            DelegationHook(
+                body_signer,
+                outbound,
+                timeout=settings.stepup_hook_timeout,
+                default=settings.stepup_hook_default,
+                default_granted_for=settings.stepup_grant_ttl,
+                on_failure=hook_failed,
+            ),
+            VerificationTokens(
+                replay,
+                clock,
+                outbound,
+                timeout=settings.stepup_hook_timeout,
+            ),
             clock,
-            policy_from(settings, StepUpPolicy),
+            StepUpPolicy(
+                stepup_scopes={k: list(v) for k, v in settings.stepup_scopes.items()},
+                stepup_challenge_ttl=settings.stepup_challenge_ttl,
+                stepup_grant_ttl=settings.stepup_grant_ttl,
+                stepup_hook_url=(
+                    settings.stepup_hook_url if settings.stepup_mode == "delegated" else None
+                ),
+                stepup_jwks_url=settings.stepup_jwks_url,
+                otp_ttl=settings.otp_ttl,
+                access_token_ttl=settings.access_token_ttl,
+            ),
         )
+        start_tokens = SessionStartTokens(challenges, ring, clock, issuer=settings.issuer)
         return cls(
             settings=settings,
             clock=clock,
@@ -213,14 +253,15 @@ class AppContext:
             body_keys=body_keys,
             body_signer=body_signer,
             access_tokens=access_tokens,
-            replay=create_replay_store(settings, db.driver),
+            replay=replay,
             sessions=sessions,
             users=UserService(db, passwords, sessions, clock),
             api_keys=ApiKeys(db.api_keys, audit, clock),
             audit=audit,
             revocation_feed=RevocationFeed(db.revocations, clock),
             challenges=challenges,
-            finalizer=LoginFinalizer(challenges, db.users, sessions),
+            finalizer=LoginFinalizer(challenges, start_tokens, db.users, sessions),
+            code_login=CodeLogin(otp, start_tokens),
             passwords=passwords,
             sender=sender,
             otp=otp,
@@ -237,7 +278,7 @@ class AppContext:
             lockout=lockout,
             ownership=ownership,
             stepup=stepup,
-            account=AccountChanges(db, passwords, sessions, otp, sender, clock, settings),
+            account=AccountChanges(db, passwords, sessions, sender, clock, settings),
             limits=limits,
             oauth=oauth,
             webhooks=WebhookWorker(

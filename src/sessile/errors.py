@@ -62,6 +62,7 @@ __all__ = [
     "ExpiredChallengeToken",
     "Forbidden",
     "IdentifierAlreadyExists",
+    "InsufficientScope",
     "Internal",
     "InvalidChallengeToken",
     "InvalidDPoPProof",
@@ -181,6 +182,15 @@ class Forbidden(SessileError):
     code = "forbidden"
     status = 403
     default_message = "This action is not allowed."
+
+
+class InsufficientScope(Forbidden):
+    """The access token lacks the scope the call needs, or its grant was spent (RFC 6750
+    §3.1's ``insufficient_scope``; Prelude's code for a password change without
+    ``prld:pwd:write``)."""
+
+    code = "insufficient_scope"
+    default_message = "This needs a step-up for the scope, still valid."
 
 
 class StepUpError(SessileError):

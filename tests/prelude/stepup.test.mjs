@@ -1,7 +1,10 @@
 // Step-up with Prelude's own web SDK (@prelude.so/js-sdk 0.6.0, unchanged) in headless
-// Chromium against a real sessile over HTTPS: requestStepUp("prld:pwd:write"), the e-mail
-// code step (otpCreate, otpCheck), continueStepUp (which refreshes with the step-up token),
-// a new password, a login with it, and the other session found revoked.
+// Chromium against a real sessile over HTTPS, driven exactly as Prelude's web guides
+// write it: `requestStepUp` with `onChallenge` (which calls `otpCreate` for a managed OTP
+// step), then `otpCheck`; the SDK refreshes with the completed challenge by itself, and
+// `onChallenge` sees "completed". No call the guides don't make: the test asserts that
+// nothing went to /stepup/continue. Then a new password through the documented route, and
+// `prld:email:register` adding an address.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
@@ -27,32 +30,37 @@ describe("Prelude web SDK 0.6.0 step-up against sessile", suiteOptions(240_000),
   after(() => stack?.stop());
 
   const openPage = () => openTestPage(stack);
-
   const call = callSdk;
 
   async function must(browserPage, method, ...args) {
     const answer = await call(browserPage, method, ...args);
-    if (!answer.ok) {
-      await browserPage.exchanges.settle();
-      assert.fail(
-        `${method} failed: ${answer.name}: ${answer.message}\n${formatExchanges(browserPage.exchanges)}\n` +
-          `server output:\n${sessile.output().slice(-3000)}`,
-      );
-    }
+    if (!answer.ok) await failWith(browserPage, method, answer);
     return answer.value;
   }
 
-  async function claims(browserPage, token) {
-    return browserPage.page.evaluate((t) => window.prelude.decode(t), token);
+  async function failWith(browserPage, what, answer) {
+    await browserPage.exchanges.settle();
+    assert.fail(
+      `${what} failed: ${answer.name}: ${answer.message}\n${formatExchanges(browserPage.exchanges)}\n` +
+        `server output:\n${sessile.output().slice(-3000)}`,
+    );
   }
 
-  async function code(browserPage, email, start) {
-    const seen = readOutbox(sessile.outbox).length;
-    await start();
-    return waitForCode(sessile.outbox, email, seen);
+  /** The guide's `requestStepUp({scope, metadata, onChallenge})`, in the page. */
+  async function requestStepUp(browserPage, options) {
+    const answer = await browserPage.page.evaluate((o) => window.prelude.stepUp.request(o), options);
+    if (!answer.ok) await failWith(browserPage, "requestStepUp", answer);
+    return answer.value;
   }
 
-  /** A Bearer call the app makes itself, with the SDK's current access token. */
+  /** The guide's `otpCheck(challengeId, code, onChallenge)`, in the page. */
+  function otpCheck(browserPage, challengeId, code) {
+    return browserPage.page.evaluate(([id, c]) => window.prelude.stepUp.check(id, c), [challengeId, code]);
+  }
+
+  const challenges = (browserPage) => browserPage.page.evaluate(() => window.prelude.stepUp.challenges());
+
+  /** A Bearer call the app makes itself to a documented route, with the SDK's access token. */
   async function bearerPost(browserPage, path, body) {
     const token = await must(browserPage, "getAccessToken");
     return browserPage.page.evaluate(
@@ -62,13 +70,21 @@ describe("Prelude web SDK 0.6.0 step-up against sessile", suiteOptions(240_000),
           headers: { "Content-Type": "application/json", Authorization: `Bearer ${accessToken}` },
           body: JSON.stringify(json),
         });
-        return { status: response.status, body: await response.json() };
+        const text = await response.text();
+        return { status: response.status, body: text ? JSON.parse(text) : null };
       },
       [`${sessile.publicUrl}/v1/session${path}`, token, body],
     );
   }
 
+  async function logIn(browserPage, address) {
+    const seen = readOutbox(sessile.outbox).length;
+    await must(browserPage, "startOTPLogin", { identifier: { type: "email_address", value: address } });
+    await must(browserPage, "checkOTP", await waitForCode(sessile.outbox, address, seen));
+  }
+
   const email = `stepup-${Date.now()}@example.com`;
+  const added = `added-${Date.now()}@example.com`;
   const password = "A-new-passphrase-42";
   let mine;
   let other;
@@ -77,12 +93,8 @@ describe("Prelude web SDK 0.6.0 step-up against sessile", suiteOptions(240_000),
   it("two browsers log in by code as the same user", async () => {
     mine = await openPage();
     other = await openPage();
-    for (const browserPage of [mine, other]) {
-      const sent = await code(browserPage, email, () =>
-        must(browserPage, "startOTPLogin", { identifier: { type: "email_address", value: email } }),
-      );
-      await must(browserPage, "checkOTP", sent);
-    }
+    await logIn(mine, email);
+    await logIn(other, email);
     profile = await must(mine, "getProfile");
     assert.equal(profile.scope, "session");
   });
@@ -92,54 +104,54 @@ describe("Prelude web SDK 0.6.0 step-up against sessile", suiteOptions(240_000),
     assert.equal(answer.name, "ScopeNotAllowedError", answer.message);
   });
 
-  it("requestStepUp, otpCreate, otpCheck and continueStepUp grant prld:pwd:write", async () => {
-    const asked = await must(mine, "requestStepUp", { scope: "prld:pwd:write", metadata: { reason: "settings" } });
-    assert.equal(asked.status, "continue");
-    const challenge = await claims(mine, asked.challenge_token);
-    assert.equal(challenge.current_step, "email_otp");
-    assert.equal(challenge.scope_requested, "prld:pwd:write");
-    assert.equal(challenge.sid, profile.sid);
-    assert.deepEqual(challenge.steps.map((s) => [s.order, s.key, s.done]), [[1, "email_otp", false]]);
-
-    const sent = await code(mine, email, () => must(mine, "otpCreate", { challengeId: challenge.challenge_id }));
-    const wrong = await call(mine, "otpCheck", challenge.challenge_id, sent === "000000" ? "111111" : "000000");
+  it("requestStepUp with onChallenge, otpCreate and otpCheck grant prld:pwd:write", async () => {
+    const seen = readOutbox(sessile.outbox).length;
+    const asked = await requestStepUp(mine, { scope: "prld:pwd:write", metadata: { reason: "settings" } });
+    assert.equal(asked.status, "review");
+    const [first] = await challenges(mine);
+    assert.equal(first.currentStep, "verify_email");
+    assert.equal(first.scopeRequested, "prld:pwd:write");
+    assert.equal(first.sessionId, profile.sid);
+    assert.equal(first.userId, profile.sub);
+    assert.deepEqual(first.metadata, { reason: "settings" });
+    assert.deepEqual(
+      first.steps.map((s) => [s.order, s.key, s.done]),
+      [[1, "verify_email", false]],
+    );
+    // onChallenge sent the code (otpCreate); the user types it.
+    const code = await waitForCode(sessile.outbox, email, seen);
+    const wrong = await otpCheck(mine, first.challengeId, code === "000000" ? "111111" : "000000");
     assert.equal(wrong.name, "BadRequestError", wrong.message);
-    const checked = await must(mine, "otpCheck", challenge.challenge_id, sent);
-    const proven = await claims(mine, checked.challenge_token);
-    assert.equal(proven.current_step, "email_otp");
-    assert.equal(proven.steps[0].done, true);
-    // The check's DPoP proof carried the challenge token's jti.
-    await mine.exchanges.settle();
-    const check = mine.exchanges.filter((e) => e.url.endsWith("/otp/check") && e.status === 200).at(-1);
-    const proofJti = await claims(mine, check.requestHeaders.dpop);
-    assert.equal(proofJti.jti, challenge.jti);
+    const checked = await otpCheck(mine, first.challengeId, code);
+    if (!checked.ok) await failWith(mine, "otpCheck", checked);
 
-    const moved = await must(mine, "continueStepUp", checked.verification_token);
-    assert.equal((await claims(mine, moved.challenge_token)).current_step, "completed");
-    // The SDK refreshed with the step-up token; the new access token carries the scope.
-    await mine.exchanges.settle();
-    const refresh = mine.exchanges.filter((e) => e.url.endsWith("/refresh")).at(-1);
-    assert.equal(refresh.status, 200, formatExchanges(mine.exchanges));
-    assert.equal(JSON.parse(refresh.requestBody).step_up_token, moved.challenge_token);
+    const last = (await challenges(mine)).at(-1);
+    assert.equal(last.currentStep, "completed");
+    assert.deepEqual(last.steps.map((s) => s.done), [true]);
     const granted = await must(mine, "getProfile");
     assert.deepEqual(granted.scope.split(" "), ["session", "prld:pwd:write"]);
     assert.equal(granted.sid, profile.sid);
-  });
 
-  it("the step-up token works once: a second use is a TokenReusedError", async () => {
+    await mine.exchanges.settle();
+    // The check's DPoP proof carried the challenge token's jti.
+    const check = mine.exchanges.filter((e) => e.url.endsWith("/otp/check") && e.status === 200).at(-1);
+    const proof = await mine.page.evaluate((t) => window.prelude.decode(t), check.requestHeaders.dpop);
+    const before = await mine.page.evaluate((t) => window.prelude.decode(t), JSON.parse(check.requestBody).challenge_token);
+    assert.equal(proof.jti, before.jti);
+    // The SDK refreshed with the completed token on its own; no other call was needed.
     const refresh = mine.exchanges.filter((e) => e.url.endsWith("/refresh")).at(-1);
-    const token = JSON.parse(refresh.requestBody).step_up_token;
-    await must(mine, "invalidateCache");
-    const again = await call(mine, "refresh", { challenge: { token, id: "again" } });
-    assert.equal(again.name, "TokenReusedError", again.message);
+    assert.equal(refresh.status, 200, formatExchanges(mine.exchanges));
+    assert.equal(JSON.parse(refresh.requestBody).step_up_token, JSON.parse(check.responseBody).challenge_token);
+    assert.equal(mine.exchanges.filter((e) => e.url.endsWith("/stepup/continue")).length, 0);
   });
 
-  it("the password changes; a login with it works and the other session is revoked", async () => {
-    await must(mine, "invalidateCache");
-    const refreshed = await must(mine, "refresh");
-    assert.ok(refreshed.user.profile.scope.includes("prld:pwd:write"), "the grant lasts on plain refreshes");
+  it("the password changes once; a login with it works and the other session is revoked", async () => {
     const changed = await bearerPost(mine, "/me/password/reset", { password });
-    assert.equal(changed.status, 200, JSON.stringify(changed.body));
+    assert.equal(changed.status, 204, JSON.stringify(changed.body));
+    // One grant, one change.
+    const again = await bearerPost(mine, "/me/password/reset", { password: "Another-one-99" });
+    assert.equal(again.status, 403);
+    assert.equal(again.body.code, "insufficient_scope");
 
     const fresh = await openPage();
     await must(fresh, "loginWithPassword", { identifier: email, password });
@@ -148,8 +160,25 @@ describe("Prelude web SDK 0.6.0 step-up against sessile", suiteOptions(240_000),
     await must(other, "invalidateCache");
     const ended = await call(other, "refresh");
     assert.equal(ended.name, "UnauthorizedError", ended.message);
-    const sessions = await must(mine, "listSessions");
-    assert.ok(!sessions.sessions.some((s) => s.id === ended.sid));
+  });
+
+  it("prld:email:register adds an address once its code is proven", async () => {
+    const seen = readOutbox(sessile.outbox).length;
+    const asked = await requestStepUp(mine, { scope: "prld:email:register", metadata: { identifier: added } });
+    assert.equal(asked.status, "review");
+    const current = (await challenges(mine)).at(-1);
+    assert.equal(current.currentStep, "verify_email");
+    assert.equal(current.scopeRequested, "prld:email:register");
+    // The code goes to the address being added.
+    const code = await waitForCode(sessile.outbox, added, seen);
+    const checked = await otpCheck(mine, current.challengeId, code);
+    if (!checked.ok) await failWith(mine, "otpCheck", checked);
+    assert.equal((await challenges(mine)).at(-1).currentStep, "completed");
+
+    // The new address logs in to the same account.
+    const third = await openPage();
+    await logIn(third, added);
+    assert.equal((await must(third, "getProfile")).sub, profile.sub);
   });
 
   it("without the scope, the password reset is refused", async () => {
@@ -157,6 +186,6 @@ describe("Prelude web SDK 0.6.0 step-up against sessile", suiteOptions(240_000),
     await must(fresh, "loginWithPassword", { identifier: email, password });
     const refused = await bearerPost(fresh, "/me/password/reset", { password: "Another-one-99" });
     assert.equal(refused.status, 403);
-    assert.equal(refused.body.code, "forbidden");
+    assert.equal(refused.body.code, "insufficient_scope");
   });
 });

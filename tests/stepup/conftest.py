@@ -11,12 +11,13 @@ from tests.live import LiveServer, live_server
 MANY = {"SESSILE_OTP_RATE_PER_IP": "10000/minute"}
 
 SCOPES = {
-    "prld:pwd:write": ["email_otp"],
-    "prld:email:register": ["email_otp"],
-    "prld:phone:register": ["email_otp"],
-    "two:steps": ["email_otp", "password"],
-    "password:only": ["password"],
-    "sms:only": ["sms_otp"],
+    "prld:pwd:write": ["verify_email"],
+    "two:steps": ["verify_email", "verify_password"],
+    "password:only": ["verify_password"],
+    "sms:only": ["verify_sms"],
+    "at:once": [],
+    # sessile's older step names still read as Prelude's.
+    "older:names": ["email_otp"],
 }
 
 

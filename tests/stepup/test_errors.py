@@ -49,7 +49,8 @@ def test_invalid_challenge_tokens(server: LiveServer) -> None:
     wrong_type = client.send_code(client.session.tokens.access_token)
     assert _code(wrong_type) == "invalid_challenge_token"
     # After a step is proven, the challenge token before it is no longer current.
-    first = _challenge(client)
+    client.set_password("the first passphrase")
+    first = _challenge(client, "two:steps")
     client.code_step(first)
     stale = client.send_code(first)
     assert _code(stale) == "invalid_challenge_token"
@@ -59,7 +60,7 @@ def test_invalid_challenge_tokens(server: LiveServer) -> None:
 def test_jti_mismatch(server: LiveServer) -> None:
     client = log_in(server)
     challenge = _challenge(client)
-    assert client.send_code(challenge).status_code == 200
+    assert client.send_code(challenge).status_code == 204
     code = server.last_message(client.email)["code"]
     mismatched = client.check_code(challenge, code, jti="not-the-challenge-jti")
     assert mismatched.status_code == 403
@@ -72,17 +73,12 @@ def test_another_sessions_challenge(server: LiveServer) -> None:
     mine = log_in(server)
     thief = log_in(server)
     challenge = _challenge(mine)
-    assert mine.send_code(challenge).status_code == 200
+    assert mine.send_code(challenge).status_code == 204
     code = server.last_message(mine.email)["code"]
     # Another session's key, even with the right jti and code, is refused.
     stolen = mine.check_code(challenge, code, key=thief.key)
     assert _code(stolen) == "token_mismatch"
-    challenge, verification = mine.challenge_and_verification(challenge, code)
-    # Another session's Bearer token and key on continue.
-    thief.verification = None
-    taken = thief.proceed(challenge, verification)
-    assert _code(taken) == "token_mismatch"
-    completed = mine.proceed(challenge, verification).json()["challenge_token"]
+    completed = mine.checked(challenge, code)
     # Another session's refresh token with the completed challenge.
     with pytest.raises(SessionClientError) as caught:
         thief.session.refresh(completed)
@@ -101,29 +97,6 @@ def test_step_up_token_used_twice(server: LiveServer) -> None:
     assert caught.value.code == "token_reused"
 
 
-def test_verification_token_used_twice(server: LiveServer) -> None:
-    client = log_in(server)
-    challenge, verification = client.code_step(_challenge(client))
-    completed = client.proceed(challenge, verification).json()["challenge_token"]
-    again = client.proceed(completed, verification)
-    assert again.status_code == 409
-    assert _code(again) == "token_reused"
-
-
-def test_invalid_verification_token(server: LiveServer) -> None:
-    client = log_in(server)
-    challenge, _verification = client.code_step(_challenge(client))
-    bad = client.proceed(challenge, "not.a.token")
-    assert bad.status_code == 400
-    assert _code(bad) == "invalid_verification_token"
-    # A challenge token is no verification token either.
-    assert _code(client.proceed(challenge, challenge)) == "invalid_verification_token"
-    # One from another challenge of the same session.
-    other, other_verification = client.code_step(_challenge(client))
-    assert _code(client.proceed(challenge, other_verification)) == "token_mismatch"
-    assert other
-
-
 def test_scope_not_configured(server: LiveServer) -> None:
     client = log_in(server)
     answer = client.request("admin:everything")
@@ -133,11 +106,22 @@ def test_scope_not_configured(server: LiveServer) -> None:
 
 def test_invalid_metadata(server: LiveServer) -> None:
     client = log_in(server)
-    for metadata in ({"n": 1}, ["a"], {"k": "v" * 300}, {f"k{i}": "v" for i in range(11)}):
+    # At most 5 members, names of 12 characters of the scope alphabet, values of 32.
+    for metadata in (
+        {"n": 1},
+        ["a"],
+        {"k": "v" * 33},
+        {"a-long-name-x": "v"},
+        {"with space": "v"},
+        {f"k{i}": "v" for i in range(6)},
+        # Only a register scope's identifier may be longer.
+        {"identifier": "v" * 33},
+    ):
         answer = client.request("prld:pwd:write", metadata)
         assert (answer.status_code, _code(answer)) == (400, "invalid_metadata"), metadata
-    kept = client.request("prld:pwd:write", {"reason": "settings page"})
-    assert claims_of(kept.json()["challenge_token"])["metadata"] == {"reason": "settings page"}
+    widest = {"reason": "v" * 32, **{f"k{i}": "v" for i in range(4)}}
+    kept = client.request("prld:pwd:write", widest)
+    assert claims_of(kept.json()["challenge_token"])["metadata"] == widest
 
 
 def test_skipped_step(server: LiveServer) -> None:
@@ -145,23 +129,22 @@ def test_skipped_step(server: LiveServer) -> None:
     client.set_password("the first passphrase")
     challenge = _challenge(client, "two:steps")
     steps = claims_of(challenge)["steps"]
-    assert [s["key"] for s in steps] == ["email_otp", "password"]
+    assert [s["key"] for s in steps] == ["verify_email", "verify_password"]
     skipped = client.check_password(challenge, "anything")
     assert skipped.status_code == 409
     assert _code(skipped) == "step_bypassed"
-    # Proven but not continued: the next step is still out of reach.
-    challenge, verification = client.code_step(challenge)
-    assert _code(client.check_password(challenge, "anything")) == "step_bypassed"
     # A step-up token that isn't completed is refused on refresh.
     with pytest.raises(SessionClientError) as caught:
         client.session.refresh(challenge)
     assert caught.value.code == "step_not_completed"
-    moved = client.proceed(challenge, verification).json()["challenge_token"]
-    assert claims_of(moved)["current_step"] == "password"
+    moved = client.code_step(challenge)
+    assert claims_of(moved)["current_step"] == "verify_password"
+    assert [s["done"] for s in claims_of(moved)["steps"]] == [True, False]
     with pytest.raises(SessionClientError) as again:
         client.session.refresh(moved)
     assert again.value.code == "step_not_completed"
-    # The last step's grant replaced the earlier one on this session; no grant from here.
+    # The code step is done: sending its code again finds no code step.
+    assert _code(client.send_code(moved)) == "step_not_found"
     assert "two:steps" not in claims_of(client.session.refresh().access_token)["scope"]
 
 
@@ -190,9 +173,10 @@ def test_password_step(server: LiveServer) -> None:
     assert _code(wrong) == "invalid_password"
     proven = client.check_password(challenge, "the first passphrase")
     assert proven.status_code == 200, proven.text
-    body = proven.json()
-    completed = client.proceed(body["challenge_token"], body["verification_token"])
-    assert claims_of(completed.json()["challenge_token"])["current_step"] == "completed"
+    completed = proven.json()["challenge_token"]
+    assert claims_of(completed)["current_step"] == "completed"
+    granted = claims_of(client.session.refresh(completed).access_token)["scope"]
+    assert granted.split() == ["session", "password:only"]
 
 
 def test_expired_challenge(short_server: LiveServer) -> None:
@@ -222,7 +206,7 @@ def test_not_configured(unconfigured: LiveServer) -> None:
 def test_replayed_challenge_proof(server: LiveServer) -> None:
     client = log_in(server)
     challenge = _challenge(client)
-    assert client.send_code(challenge).status_code == 200
+    assert client.send_code(challenge).status_code == 204
     headers = client.challenge_proof("/otp/check", challenge)
     headers["X-Verification-Token"] = client.verification or ""
     body = {"code": "000000", "challenge_token": challenge}
@@ -239,7 +223,7 @@ def test_replayed_challenge_proof(server: LiveServer) -> None:
 
 def test_a_step_code_never_logs_in(server: LiveServer) -> None:
     client = log_in(server)
-    assert client.send_code(_challenge(client)).status_code == 200
+    assert client.send_code(_challenge(client)).status_code == 204
     code = server.last_message(client.email)["code"]
     # The step's verification token and code, taken to the login route, open no session.
     stranger = SessionClient(server.url)
@@ -265,3 +249,28 @@ def test_a_grant_dies_with_its_session(server: LiveServer) -> None:
         headers={"Authorization": f"Bearer {access}"},
     )
     assert refused.status_code == 401
+
+
+def test_a_scope_without_steps_is_granted_at_once(server: LiveServer) -> None:
+    client = log_in(server)
+    asked = client.request("at:once")
+    assert asked.json()["status"] == "continue"
+    completed = asked.json()["challenge_token"]
+    assert claims_of(completed)["current_step"] == "completed"
+    assert claims_of(completed)["steps"] == []
+    granted = claims_of(client.session.refresh(completed).access_token)["scope"]
+    assert granted.split() == ["session", "at:once"]
+
+
+def test_older_step_names_read_as_prelude_s(server: LiveServer) -> None:
+    client = log_in(server)
+    steps = claims_of(_challenge(client, "older:names"))["steps"]
+    assert [s["key"] for s in steps] == ["verify_email"]
+
+
+def test_a_code_step_cannot_be_continued_with_a_token(server: LiveServer) -> None:
+    """A managed step is proven by its code only; /stepup/continue takes no token for it."""
+    client = log_in(server)
+    challenge = _challenge(client)
+    answer = client.proceed(challenge, "eyJhbGciOiJSUzI1NiJ9.e30.c2ln")
+    assert (answer.status_code, _code(answer)) == (409, "step_not_completed")

@@ -1,169 +1,227 @@
-"""Delegated decisions: a real local HTTP hook, signed requests, and the configured default
-when it fails or answers too slowly."""
+"""The delegation hook (PRELUDE-API §6.1) against an app backend written from the docs: the
+request body and headers, its signature checked with sessile's JWKS, each documented answer,
+each documented failure (the request then gets the default, ``block``), and the grant modes
+the hook chooses."""
 
 from __future__ import annotations
 
 import contextlib
-import hmac
 import json
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
-from sessile.delivery import webhook_signature
+from sessile.client import SessionClientError
 from tests.live import LiveServer, live_server
-from tests.server import free_port
+from tests.stepup.app_backend import AppBackend, app_backend
 from tests.stepup.conftest import MANY
 from tests.stepup.flow import claims_of, log_in
 
-SECRET = b"hook secret for the tests"
-
-
-@dataclass
-class Hook:
-    url: str
-    #: What the next request gets: "continue", "review", "block", "slow", "fail", "nonsense".
-    mode: str = "continue"
-    steps: list[str] | None = None
-    received: list[dict[str, Any]] = field(default_factory=list)
-    bad_signatures: int = 0
-
-
-@contextlib.contextmanager
-def decision_hook() -> Iterator[Hook]:
-    port = free_port()
-    hook = Hook(f"http://127.0.0.1:{port}/decide")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            expected = webhook_signature(SECRET, self.headers["Sessile-Timestamp"], body)
-            if not hmac.compare_digest(expected, self.headers["Sessile-Signature"]):
-                hook.bad_signatures += 1
-            hook.received.append(json.loads(body))
-            if hook.mode == "slow":
-                time.sleep(2.0)
-            if hook.mode == "fail":
-                self._answer(500, b'{"error": "down"}')
-                return
-            if hook.mode == "nonsense":
-                self._answer(200, b'{"decision": "maybe"}')
-                return
-            answer: dict[str, Any] = {"decision": "continue" if hook.mode == "slow" else hook.mode}
-            if hook.steps is not None:
-                answer["steps"] = hook.steps
-            self._answer(200, json.dumps(answer).encode())
-
-        def _answer(self, status: int, body: bytes) -> None:
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        def log_message(self, *_args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield hook
-    finally:
-        server.shutdown()
-        server.server_close()
+SCOPE = "transfer:write"
 
 
 @pytest.fixture(scope="module")
-def hook() -> Iterator[Hook]:
-    with decision_hook() as running:
+def backend() -> Iterator[AppBackend]:
+    with app_backend() as running:
         yield running
 
 
 @pytest.fixture(scope="module")
-def delegated(tmp_path_factory: pytest.TempPathFactory, hook: Hook) -> Iterator[LiveServer]:
-    """Delegated mode; the default, "review", shows when the hook gave no answer."""
+def delegated(
+    tmp_path_factory: pytest.TempPathFactory, backend: AppBackend
+) -> Iterator[LiveServer]:
     env = {
         "SESSILE_STEPUP_MODE": "delegated",
-        "SESSILE_STEPUP_HOOK_URL": hook.url,
-        "SESSILE_STEPUP_HOOK_SECRET": SECRET.decode(),
+        "SESSILE_STEPUP_HOOK_URL": backend.hook_url,
+        "SESSILE_STEPUP_JWKS_URL": backend.jwks_url,
+        "SESSILE_STEPUP_SCOPES": json.dumps({SCOPE: []}),
         "SESSILE_STEPUP_HOOK_TIMEOUT": "0.5",
-        "SESSILE_STEPUP_HOOK_DEFAULT": "review",
+        # The app's backend is on loopback in these tests.
+        "SESSILE_EVENT_ALLOW_PRIVATE_URLS": "true",
         **MANY,
     }
     with live_server(tmp_path_factory.mktemp("stepup-hook"), env=env) as live:
+        backend.sessile_url = live.url
         yield live
 
 
-def _ask(server: LiveServer, hook: Hook, mode: str) -> dict[str, Any]:
-    client = log_in(server)
-    hook.mode = mode
-    answer = client.request("prld:pwd:write", {"reason": "settings"})
-    assert answer.status_code == 200, answer.text
-    body: dict[str, Any] = answer.json()
-    return body
+@pytest.fixture
+def hook(backend: AppBackend) -> AppBackend:
+    backend.received.clear()
+    backend.headers.clear()
+    backend.bad_signatures = 0
+    backend.status = 200
+    backend.delay = 0.0
+    return backend
 
 
-def test_the_hook_is_asked_with_a_signed_request(delegated: LiveServer, hook: Hook) -> None:
+def _answer(**fields: Any) -> dict[str, Any]:
+    return {"granted_for": 60, "grant_mode": "session-bound", **fields}
+
+
+def test_the_request_is_prelude_s_and_signed_with_sessile_s_jwks(
+    delegated: LiveServer, hook: AppBackend
+) -> None:
     client = log_in(delegated)
-    hook.mode, hook.received = "continue", []
-    answer = client.request("prld:pwd:write", {"reason": "settings"})
-    assert answer.json()["status"] == "continue"
+    hook.answer = _answer(
+        status="review", steps=[{"key": "verify_email", "expiration_duration": 120}]
+    )
+    asked = client.request(SCOPE, {"amount": "500", "currency": "USD"})
+    assert asked.status_code == 200, asked.text
+    assert asked.json()["status"] == "review"
+
+    (body,) = hook.received
+    user = delegated.user_by_email(client.email)
+    assert body == {
+        "scope_requested": SCOPE,
+        "user_id": user.id,
+        "identifiers": [{"type": "email_address", "value": client.email}],
+        "signals": {
+            "user_agent": body["signals"]["user_agent"],
+            "platform": "WEB",
+            "ip": "127.0.0.1",
+        },
+        "metadata": {"amount": "500", "currency": "USD"},
+    }
+    (headers,) = hook.headers
+    assert headers["content-type"] == "application/json"
+    assert headers["user-agent"].endswith("SessionStepUpHook/1.0")
+    assert headers["x-webhook-signature-key-id"]
     assert hook.bad_signatures == 0
-    (asked,) = hook.received
-    claims = claims_of(answer.json()["challenge_token"])
-    assert asked["type"] == "stepup.request"
-    assert asked["scope"] == "prld:pwd:write"
-    assert asked["metadata"] == {"reason": "settings"}
-    assert asked["session_id"] == claims["sid"]
-    assert asked["user_id"] == claims["sub"]
-    # The challenge it allowed goes all the way to a grant.
-    challenge, verification = client.code_step(answer.json()["challenge_token"])
-    completed = client.proceed(challenge, verification).json()["challenge_token"]
-    assert "prld:pwd:write" in claims_of(client.session.refresh(completed).access_token)["scope"]
+
+    challenge = claims_of(asked.json()["challenge_token"])
+    assert challenge["grant_mode"] == "session-bound"
+    assert challenge["steps"] == [
+        {"order": 1, "expiration_duration": 120, "key": "verify_email", "done": False}
+    ]
+    assert challenge["exp"] <= time.time() + 121, "the step's own duration bounds the token"
+    completed = client.code_step(asked.json()["challenge_token"])
+    granted = claims_of(client.session.refresh(completed).access_token)
+    assert granted["scope"].split() == ["session", SCOPE]
+    assert granted["exp"] <= time.time() + 61, "the token ends with the 60 s grant"
 
 
-def test_block_gives_no_challenge(delegated: LiveServer, hook: Hook) -> None:
-    assert _ask(delegated, hook, "block") == {"status": "block"}
+def test_continue_grants_at_once(delegated: LiveServer, hook: AppBackend) -> None:
+    client = log_in(delegated)
+    hook.answer = _answer(status="continue")
+    asked = client.request(SCOPE)
+    assert asked.json()["status"] == "continue"
+    completed = asked.json()["challenge_token"]
+    assert claims_of(completed)["current_step"] == "completed"
+    assert SCOPE in claims_of(client.session.refresh(completed).access_token)["scope"].split()
 
 
-def test_review_with_the_hooks_steps(delegated: LiveServer, hook: Hook) -> None:
-    hook.steps = ["email_otp", "email_otp"]
-    try:
-        body = _ask(delegated, hook, "review")
-    finally:
-        hook.steps = None
-    assert body["status"] == "review"
-    keys = [s["key"] for s in claims_of(body["challenge_token"])["steps"]]
-    assert keys == ["email_otp", "email_otp"]
+def test_block_gives_no_challenge(delegated: LiveServer, hook: AppBackend) -> None:
+    client = log_in(delegated)
+    hook.answer = {"status": "block"}
+    assert client.request(SCOPE).json() == {"status": "block"}
 
 
-def test_too_slow_gives_the_default(delegated: LiveServer, hook: Hook) -> None:
+@pytest.mark.parametrize(
+    ("answer", "status", "reason"),
+    [
+        ({"status": "continue"}, 500, "invalid_status_code"),
+        (b"this is not json", 200, "response_decode_failed"),
+        (b"x" * (65 * 1024), 200, "response_decode_failed"),
+        ({"status": "maybe"}, 200, "invalid_status"),
+        (_answer(status="review"), 200, "missing_steps"),
+        (_answer(status="review", steps=[]), 200, "missing_steps"),
+        (_answer(status="continue", grant_mode="forever"), 200, "invalid_grant_mode"),
+        (_answer(status="continue", granted_for=86_401), 200, "invalid_granted_for"),
+        (_answer(status="continue", granted_for=0), 200, "invalid_granted_for"),
+        (_answer(status="review", steps=[{"key": "has space"}]), 200, "invalid_step"),
+        (
+            _answer(status="review", steps=[{"key": "k", "expiration_duration": -1}]),
+            200,
+            "invalid_step",
+        ),
+        (["a", "list"], 200, "invalid_response"),
+    ],
+)
+def test_a_failed_hook_gives_block(
+    delegated: LiveServer, hook: AppBackend, answer: Any, status: int, reason: str
+) -> None:
+    client = log_in(delegated)
+    hook.answer, hook.status = answer, status
+    refused = client.request(SCOPE)
+    assert refused.json() == {"status": "block"}
+    assert _last_failure(delegated) == reason
+
+
+def _last_failure(server: LiveServer) -> str:
+    """The reason of the last hook failure the server logged."""
+    for line in reversed(server.server.output().splitlines()):
+        with contextlib.suppress(ValueError):
+            record = json.loads(line)
+            if record.get("message") == "step-up hook failed":
+                reason: str = record["reason"]
+                return reason
+    raise AssertionError("no hook failure logged")
+
+
+def test_a_slow_hook_is_cut_off(delegated: LiveServer, hook: AppBackend) -> None:
+    client = log_in(delegated)
+    hook.answer, hook.delay = _answer(status="continue"), 1.5
     started = time.monotonic()
-    body = _ask(delegated, hook, "slow")
-    assert time.monotonic() - started < 1.8, "the hook's timeout cut the wait"
-    assert body["status"] == "review"
-    assert "challenge_token" in body
+    assert client.request(SCOPE).json() == {"status": "block"}
+    assert time.monotonic() - started < 1.4, "the 0.5 s timeout cut the wait"
 
 
-@pytest.mark.parametrize("mode", ["fail", "nonsense"])
-def test_failure_gives_the_default(delegated: LiveServer, hook: Hook, mode: str) -> None:
-    assert _ask(delegated, hook, mode)["status"] == "review"
+def test_single_use_reaches_one_token(delegated: LiveServer, hook: AppBackend) -> None:
+    client = log_in(delegated)
+    hook.answer = _answer(status="continue", grant_mode="single-use", granted_for=0)
+    completed = client.request(SCOPE).json()["challenge_token"]
+    assert claims_of(completed)["grant_mode"] == "single-use"
+    assert SCOPE in claims_of(client.session.refresh(completed).access_token)["scope"].split()
+    assert claims_of(client.session.refresh().access_token)["scope"] == "session"
 
 
-def test_a_hook_that_is_down_gives_the_default(tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_profile_bound_reaches_every_session(delegated: LiveServer, hook: AppBackend) -> None:
+    mine = log_in(delegated)
+    other = log_in(delegated, mine.email)
+    stranger = log_in(delegated)
+    hook.answer = _answer(status="continue", grant_mode="profile-bound")
+    completed = mine.request(SCOPE).json()["challenge_token"]
+    assert SCOPE in claims_of(mine.session.refresh(completed).access_token)["scope"].split()
+    assert SCOPE in claims_of(other.session.refresh().access_token)["scope"].split()
+    assert claims_of(stranger.session.refresh().access_token)["scope"] == "session"
+
+
+def test_session_bound_stays_on_its_session(delegated: LiveServer, hook: AppBackend) -> None:
+    mine = log_in(delegated)
+    other = log_in(delegated, mine.email)
+    hook.answer = _answer(status="continue")
+    completed = mine.request(SCOPE).json()["challenge_token"]
+    mine.session.refresh(completed)
+    assert SCOPE in claims_of(mine.session.refresh().access_token)["scope"].split()
+    assert claims_of(other.session.refresh().access_token)["scope"] == "session"
+    with pytest.raises(SessionClientError) as again:
+        mine.session.refresh(completed)
+    assert again.value.code == "token_reused"
+
+
+def test_a_hook_that_is_down_gives_block(tmp_path_factory: pytest.TempPathFactory) -> None:
+    from tests.server import free_port
+
     env = {
         "SESSILE_STEPUP_MODE": "delegated",
         "SESSILE_STEPUP_HOOK_URL": f"http://127.0.0.1:{free_port()}/nobody",
-        "SESSILE_STEPUP_HOOK_SECRET": SECRET.decode(),
+        "SESSILE_EVENT_ALLOW_PRIVATE_URLS": "true",
     }
     with live_server(tmp_path_factory.mktemp("stepup-down"), env=env) as server:
         client = log_in(server)
-        answer = client.request("prld:pwd:write")
-        assert answer.json() == {"status": "block"}, "the default default is block"
+        assert client.request("prld:pwd:write").json() == {"status": "block"}
+
+
+def test_a_hook_on_a_private_address_is_never_called(
+    tmp_path_factory: pytest.TempPathFactory, backend: AppBackend
+) -> None:
+    """The hook URL is the key holder's choice: loopback is refused unless allowed."""
+    backend.received.clear()
+    env = {"SESSILE_STEPUP_MODE": "delegated", "SESSILE_STEPUP_HOOK_URL": backend.hook_url}
+    with live_server(tmp_path_factory.mktemp("stepup-private"), env=env) as server:
+        client = log_in(server)
+        assert client.request("prld:pwd:write").json() == {"status": "block"}
+    assert backend.received == []

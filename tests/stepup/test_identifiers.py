@@ -1,5 +1,7 @@
-"""Adding and removing an e-mail address or phone inside a session, behind the register
-scopes; a new one is proven by its code, and the last way to log in stays."""
+"""Adding an e-mail address or phone inside a session by Prelude's register flow
+(``prld:email:register`` / ``prld:phone:register`` with ``metadata.identifier``, its code
+checked with a proof bound to the session's key), listing them, and removing one behind
+its register scope; the last way to log in stays."""
 
 from __future__ import annotations
 
@@ -14,25 +16,27 @@ from sessile.store.user_identifiers import Identifier
 from sessile.store.webhooks import Webhook
 from tests.live import LiveServer
 from tests.server import SECRET_KEY
-from tests.stepup.flow import StepUpClient, log_in
+from tests.stepup.flow import StepUpClient, claims_of, log_in
 
 PHONE = {"type": "phone_number", "value": "+33612345678"}
 
 
+def _register(client: StepUpClient, kind: str, value: str) -> str:
+    """Add an identifier as Prelude's register flow does: the reserved scope with
+    ``metadata.identifier``, then the code sent to it. Returns the completed token."""
+    scope = "prld:email:register" if kind == "email_address" else "prld:phone:register"
+    asked = client.request(scope, {"identifier": value})
+    assert asked.status_code == 200, asked.text
+    assert asked.json()["status"] == "review"
+    challenge = asked.json()["challenge_token"]
+    step = "verify_email" if kind == "email_address" else "verify_sms"
+    assert claims_of(challenge)["current_step"] == step
+    return client.code_step(challenge, to=value)
+
+
 def _add_email(client: StepUpClient, server: LiveServer, address: str) -> None:
     """Add an e-mail address to the client's account, proven by the code sent to it."""
-    started = client.post_me(
-        "/identifiers", {"identifier": {"type": "email_address", "value": address}}
-    )
-    checked = client.http.post(
-        client.base + "/me/identifiers/check",
-        json={"code": server.last_message(address)["code"]},
-        headers={
-            **client.bearer(),
-            "X-Verification-Token": started.headers["X-Verification-Token"],
-        },
-    )
-    assert checked.status_code == 200, checked.text
+    client.session.refresh(_register(client, "email_address", address))
 
 
 def _me(client: StepUpClient) -> dict[str, object]:
@@ -44,30 +48,31 @@ def _me(client: StepUpClient) -> dict[str, object]:
 
 def test_add_a_phone_proven_by_its_code_then_log_in_with_it(server: LiveServer) -> None:
     client = log_in(server)
-    denied = client.post_me("/identifiers", {"identifier": PHONE})
-    assert denied.status_code == 403, "no grant, no new identifier"
-
-    client.session.refresh(client.step_up("prld:phone:register"))
-    started = client.post_me("/identifiers", {"identifier": PHONE})
-    assert started.status_code == 200
-    assert started.json() == {"status": "otp_required"}
-    verification = started.headers["X-Verification-Token"]
+    asked = client.request("prld:phone:register", {"identifier": "+33 6 12 34 56 78"})
+    assert asked.json()["status"] == "review"
+    challenge = asked.json()["challenge_token"]
+    # The identifier is normalised as at login, and nothing is added before its code.
+    assert claims_of(challenge)["metadata"] == {"identifier": "+33612345678"}
+    assert client.send_code(challenge).status_code == 204
     code = server.last_message("+33612345678")["code"]
-    wrong = client.http.post(
-        client.base + "/me/identifiers/check",
-        json={"code": "000000" if code != "000000" else "111111"},
-        headers={**client.bearer(), "X-Verification-Token": verification},
-    )
+    assert server.user(Identifier("phone_number", "+33612345678")) is None
+    wrong = client.check_code(challenge, "000000" if code != "000000" else "111111")
     assert wrong.json()["code"] == "bad_check_code"
-    checked = client.http.post(
-        client.base + "/me/identifiers/check",
-        json={"code": code},
-        headers={**client.bearer(), "X-Verification-Token": verification},
-    )
-    assert checked.status_code == 200, checked.text
+    completed = client.checked(challenge, code)
+    assert claims_of(completed)["current_step"] == "completed"
     me = _me(client)
     assert {"type": "phone_number", "value": "+33612345678", "verified": True} in me["identifiers"]  # type: ignore[operator]
     assert me["phone_verified"] is True
+    listed = client.http.get(client.base + "/me/identifiers", headers=client.bearer())
+    assert listed.json() == {
+        "identifiers": [
+            {"type": "email_address", "value": client.email, "verified": True},
+            {"type": "phone_number", "value": "+33612345678", "verified": True},
+        ]
+    }
+    # The SDK then refreshes with the completed token.
+    granted = claims_of(client.session.refresh(completed).access_token)["scope"]
+    assert "prld:phone:register" in granted.split()
     # The new phone logs in to the same account.
     by_phone = SessionClient(server.url)
     by_phone.start_otp("phone_number", "+33612345678")
@@ -77,41 +82,59 @@ def test_add_a_phone_proven_by_its_code_then_log_in_with_it(server: LiveServer) 
     assert user.id == server.user_by_email(client.email).id
 
 
+def test_a_register_scope_needs_its_identifier(server: LiveServer) -> None:
+    client = log_in(server)
+    missing = client.request("prld:email:register")
+    assert (missing.status_code, missing.json()["code"]) == (400, "invalid_metadata")
+    malformed = client.request("prld:email:register", {"identifier": "not an address"})
+    assert (malformed.status_code, malformed.json()["code"]) == (400, "invalid_identifier")
+    mine = client.request("prld:email:register", {"identifier": client.email.upper()})
+    assert (mine.status_code, mine.json()["code"]) == (409, "conflict")
+
+
+def test_the_code_check_is_bound_to_the_sessions_key(server: LiveServer) -> None:
+    """A leaked access token can start a register step-up, but only the session's key
+    can prove its code: the identifier is never added without it."""
+    client = log_in(server)
+    thief = log_in(server)
+    address = f"thief-{client.email}"
+    asked = client.request("prld:email:register", {"identifier": address})
+    challenge = asked.json()["challenge_token"]
+    assert client.send_code(challenge).status_code == 204
+    code = server.last_message(address)["code"]
+    stolen = client.check_code(challenge, code, key=thief.key)
+    assert (stolen.status_code, stolen.json()["code"]) == (403, "token_mismatch")
+    unsigned = client.http.post(
+        client.base + "/otp/check",
+        json={"code": code, "challenge_token": challenge},
+        headers={"X-Verification-Token": client.verification or ""},
+    )
+    assert unsigned.json()["code"] == "missing_dpop_proof"
+    assert server.user(Identifier("email_address", address)) is None
+
+
 def test_someone_elses_address_answers_alike_and_never_joins(server: LiveServer) -> None:
     owner = log_in(server)
     client = log_in(server)
-    client.session.refresh(client.step_up("prld:email:register"))
     sent_before = len(server.messages(owner.email))
-    started = client.post_me(
-        "/identifiers", {"identifier": {"type": "email_address", "value": owner.email}}
-    )
-    assert started.status_code == 200
-    assert started.json() == {"status": "otp_required"}
+    asked = client.request("prld:email:register", {"identifier": owner.email})
+    assert (asked.status_code, asked.json()["status"]) == (200, "review")
+    challenge = asked.json()["challenge_token"]
+    assert client.send_code(challenge).status_code == 204
     assert len(server.messages(owner.email)) == sent_before, "nothing goes to the holder"
-    guessed = client.http.post(
-        client.base + "/me/identifiers/check",
-        json={"code": "123456"},
-        headers={
-            **client.bearer(),
-            "X-Verification-Token": started.headers["X-Verification-Token"],
-        },
-    )
+    guessed = client.check_code(challenge, "123456")
     assert guessed.json()["code"] == "bad_check_code"
     assert server.user_by_email(owner.email).id != server.user_by_email(client.email).id
 
 
 def test_remove_an_identifier_but_never_the_last(server: LiveServer) -> None:
     client = log_in(server)
-    client.session.refresh(client.step_up("prld:email:register"))
     mine = {"type": "email_address", "value": client.email}
-    last = client.post_me("/identifiers/remove", {"identifier": mine})
-    assert last.status_code == 409
-    assert last.json()["code"] == "conflict"
-    assert server.user_by_email(client.email) is not None
-
-    # With a second address, proven by its code, the first can go.
+    denied = client.post_me("/identifiers/remove", {"identifier": mine})
+    assert (denied.status_code, denied.json()["code"]) == (403, "insufficient_scope")
     second = client.email.replace("@", "+2@")
     _add_email(client, server, second)
+    # The second address, proven by its code, is there, so the first can go.
     removed = client.post_me("/identifiers/remove", {"identifier": mine})
     assert removed.status_code == 200, removed.text
     assert server.user(Identifier("email_address", client.email)) is None
@@ -122,6 +145,8 @@ def test_remove_an_identifier_but_never_the_last(server: LiveServer) -> None:
         "/identifiers/remove", {"identifier": {"type": "email_address", "value": second}}
     )
     assert last.status_code == 409
+    assert last.json()["code"] == "conflict"
+    assert server.user(Identifier("email_address", second)) is not None
     # Removing a phone needs the phone scope.
     phone = client.post_me("/identifiers/remove", {"identifier": PHONE})
     assert phone.status_code == 403
@@ -155,7 +180,6 @@ def test_identifiers_added_and_removed_in_a_session_are_events(server: LiveServe
     _in_database(server, lambda db: db.webhooks.create(hook))
     client = log_in(server)
     user_id = server.user_by_email(client.email).id
-    client.session.refresh(client.step_up("prld:email:register"))
     second = client.email.replace("@", "+events@")
     _add_email(client, server, second)
     first = {"type": "email_address", "value": client.email}

@@ -1,5 +1,6 @@
-"""Step-up for ``prld:pwd:write`` against a real server: an e-mail code step, continue,
-refresh with the step-up token, a new password; the other session ends."""
+"""Step-up for ``prld:pwd:write`` against a real server: an e-mail code step that completes
+the challenge, the refresh with the step-up token, a new password (204, the grant spent);
+the other session ends."""
 
 from __future__ import annotations
 
@@ -28,8 +29,11 @@ def test_step_up_then_change_password_ends_the_other_session(server: LiveServer)
     assert "prld:pwd:write" in claims_of(mine.session.refresh().access_token)["scope"].split()
 
     changed = mine.post_me("/password/reset", {"password": "a brand new passphrase"})
-    assert changed.status_code == 200, changed.text
-    assert changed.json() == {"revoked_sessions": 1}
+    assert changed.status_code == 204, changed.text
+    assert changed.content == b""
+    # The grant is spent: the same token, still unexpired, changes nothing more.
+    again = mine.post_me("/password/reset", {"password": "another new passphrase"})
+    assert (again.status_code, again.json()["code"]) == (403, "insufficient_scope")
     notice = server.last_message(mine.email)
     assert notice["code"] == ""
     assert "password" in notice["text"]
@@ -41,7 +45,11 @@ def test_step_up_then_change_password_ends_the_other_session(server: LiveServer)
     fresh.login_with_password(mine.email, "a brand new passphrase")
     assert fresh.tokens is not None
     # The session that changed the password lives on.
-    assert mine.session.refresh().access_token
+    assert "prld:pwd:write" not in claims_of(mine.session.refresh().access_token)["scope"]
+    fresh.logout()
+    still = SessionClient(server.url)
+    still.login_with_password(mine.email, "a brand new passphrase")
+    assert still.tokens is not None
 
 
 def test_password_policy_applies_and_changes_nothing(server: LiveServer) -> None:
@@ -58,9 +66,9 @@ def test_password_reset_without_the_scope_is_forbidden(server: LiveServer) -> No
     mine = log_in(server)
     denied = mine.post_me("/password/reset", {"password": "a brand new passphrase"})
     assert denied.status_code == 403
-    assert denied.json()["code"] == "forbidden"
+    assert denied.json()["code"] == "insufficient_scope"
     # A grant of another scope doesn't do either.
-    mine.session.refresh(mine.step_up("prld:phone:register"))
+    mine.session.refresh(mine.step_up("older:names"))
     denied = mine.post_me("/password/reset", {"password": "a brand new passphrase"})
     assert denied.status_code == 403
     assert server.user_by_email(mine.email).password_hash is None
@@ -75,7 +83,7 @@ def test_password_reset_after_the_grant_ended_is_forbidden(short_server: LiveSer
     # The scoped token is still inside the server's clock leeway, but the grant has ended.
     stale = mine.post_me("/password/reset", {"password": "a brand new passphrase"})
     assert stale.status_code == 403
-    assert stale.json()["code"] == "forbidden"
+    assert stale.json()["code"] == "insufficient_scope"
     mine.session.refresh()
     assert claims_of(mine.session.tokens.access_token)["scope"] == "session"  # type: ignore[union-attr]
     denied = mine.post_me("/password/reset", {"password": "a brand new passphrase"})

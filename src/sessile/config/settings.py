@@ -7,6 +7,7 @@ come from in :mod:`sessile.config.sources`.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -24,7 +25,7 @@ from sessile.oauth_config import OAuthProviderSettings
 __all__ = ["CommaList", "Settings", "StepKind"]
 
 CommaList = Annotated[list[str], NoDecode]
-StepKind = Literal["email_otp", "sms_otp", "password"]
+StepKind = Literal["verify_email", "verify_sms", "verify_password"]
 
 _DAY = 86_400
 
@@ -173,24 +174,24 @@ class Settings(BaseSettings):
     oauth_state_ttl: int = Field(default=600, ge=60, le=3_600)
     oauth_rate_per_ip: str = "60/10 minutes"
 
-    # Step-up (DESIGN §12): which scopes a session may ask for, and the steps each needs, in
-    # order: ``email_otp`` (a code to a proven e-mail address), ``sms_otp`` (a code to a
-    # proven phone) or ``password``. An empty mapping turns step-up off (``not_configured``).
-    stepup_scopes: dict[str, list[StepKind]] = {
-        "prld:pwd:write": ["email_otp"],
-        "prld:email:register": ["email_otp"],
-        "prld:phone:register": ["email_otp"],
-    }
+    # Step-up (DESIGN §12): the configuration a fresh install starts from, until one is set
+    # through ``…/config/stepup``. Each scope here is ``direct``, with its steps in order:
+    # ``verify_email`` (a code to a proven e-mail address), ``verify_sms`` (a code to a
+    # proven phone) or ``verify_password``; no steps grants it at once. With
+    # ``stepup_mode=delegated`` each is decided by the hook at ``stepup_hook_url`` instead.
+    # The register scopes (``prld:email:register``, ``prld:phone:register``) are always on.
+    stepup_scopes: dict[str, list[StepKind]] = {"prld:pwd:write": ["verify_email"]}
     stepup_challenge_ttl: int = Field(default=600, ge=1, le=3_600)
-    #: How long a granted scope stays on the session's access tokens.
+    #: How long a granted scope stays on the session's access tokens (``granted_for``).
     stepup_grant_ttl: int = Field(default=300, ge=1, le=86_400)
-    #: ``direct``: sessile decides; ``delegated``: a signed HTTP hook answers each request.
+    #: ``direct``: sessile decides; ``delegated``: the app's hook answers each request.
     stepup_mode: Literal["direct", "delegated"] = "direct"
     stepup_hook_url: str | None = None
-    stepup_hook_secret: SecretStr | None = None
-    stepup_hook_timeout: float = Field(default=2.0, gt=0, le=30)
+    stepup_hook_timeout: float = Field(default=5.0, gt=0, le=30)
     #: The decision when the hook fails, answers too slowly or answers nonsense.
-    stepup_hook_default: Literal["continue", "review", "block"] = "block"
+    stepup_hook_default: Literal["continue", "block"] = "block"
+    #: The app's JWKS, which signs the verification tokens of its own steps.
+    stepup_jwks_url: str | None = None
     #: A password changed inside a session ends the user's other sessions.
     stepup_password_revokes_others: bool = True
     password_changed_subject: str = "Your {app_name} password was changed"
@@ -243,6 +244,10 @@ class Settings(BaseSettings):
     _split_commas = field_validator(
         "cors_origins", "trusted_proxies", "dpop_algorithms", "oauth_redirect_uris", mode="before"
     )(validators.split_commas)
+    _step_names = field_validator("stepup_scopes", mode="before")(validators.step_names)
+    _check_stepup_urls = field_validator("stepup_hook_url", "stepup_jwks_url")(
+        validators.check_web_url
+    )
     _check_breached_url = field_validator("password_breached_url")(validators.check_breached_url)
     _check_public_url = field_validator("public_url")(validators.check_public_url)
     _check_origins = field_validator("cors_origins")(validators.check_origins)
@@ -283,13 +288,14 @@ class Settings(BaseSettings):
             raise ValueError("password_min_length must not exceed password_max_length")
         if self.delivery == "webhook" and not (self.webhook_url and self.webhook_secret):
             raise ValueError("delivery=webhook needs webhook_url and webhook_secret")
-        if self.stepup_mode == "delegated" and not (
-            self.stepup_hook_url and self.stepup_hook_secret
-        ):
-            raise ValueError("stepup_mode=delegated needs stepup_hook_url and stepup_hook_secret")
+        if self.stepup_mode == "delegated" and not self.stepup_hook_url:
+            raise ValueError("stepup_mode=delegated needs stepup_hook_url")
         for scope, steps in self.stepup_scopes.items():
-            if not steps or len(steps) > 5 or not 0 < len(scope) <= 100:
-                raise ValueError(f"stepup_scopes: {scope!r} needs 1 to 5 steps and a short name")
+            if len(steps) > 5 or not re.fullmatch(r"[a-zA-Z0-9._:-]{1,100}", scope):
+                raise ValueError(
+                    f"stepup_scopes: {scope!r} needs at most 5 steps and a name of "
+                    "a-z A-Z 0-9 . _ : -"
+                )
         return self
 
     # Derived values.

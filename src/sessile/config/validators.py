@@ -146,3 +146,28 @@ def check_geoip(value: Path | None) -> Path | None:
     if value is not None and not value.is_file():
         raise ValueError(f"{value} is not a readable file")
     return value
+
+
+#: Step names sessile used before Prelude's, read as Prelude's.
+_OLDER_STEP_NAMES = {
+    "email_otp": "verify_email",
+    "sms_otp": "verify_sms",
+    "password": "verify_password",
+}
+
+
+def step_names(value: Any) -> Any:
+    """``stepup_scopes`` with the older step names (``email_otp``…) read as Prelude's."""
+    if not isinstance(value, dict):
+        return value
+    return {
+        scope: [_OLDER_STEP_NAMES.get(s, s) for s in steps] if isinstance(steps, list) else steps
+        for scope, steps in value.items()
+    }
+
+
+def check_web_url(value: str | None) -> str | None:
+    """An absolute http(s) URL, or None."""
+    if value is not None and not value.startswith(("https://", "http://")):
+        raise ValueError("must be an absolute http(s) URL")
+    return value

@@ -29,6 +29,7 @@ from sessile.http.routes import (
     revocations,
     session,
     stepup,
+    stepup_config,
     tokens,
     user_admin,
     users,
@@ -102,6 +103,7 @@ def create_app(
     app.include_router(user_admin.router)
     app.include_router(users.router)
     app.include_router(stepup.router)
+    app.include_router(stepup_config.router)
     app.include_router(account.router)
     app.include_router(webhooks.router)
     app.include_router(audit.router)

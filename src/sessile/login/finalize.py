@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from sessile.errors import BadRequest
 from sessile.login.admission import admitted
-from sessile.sessions import ChallengeTokens, ClientFacts, IssuedTokens, SessionService
+from sessile.sessions import (
+    ChallengeTokens,
+    ClientFacts,
+    IssuedTokens,
+    SessionService,
+    SessionStartTokens,
+)
 from sessile.store.users import UserStore
 
 __all__ = ["LoginFinalizer"]
@@ -13,9 +19,14 @@ __all__ = ["LoginFinalizer"]
 
 class LoginFinalizer:
     def __init__(
-        self, challenges: ChallengeTokens, users: UserStore, sessions: SessionService
+        self,
+        challenges: ChallengeTokens,
+        start_tokens: SessionStartTokens,
+        users: UserStore,
+        sessions: SessionService,
     ) -> None:
         self._challenges = challenges
+        self._start_tokens = start_tokens
         self._users = users
         self._sessions = sessions
 
@@ -30,7 +41,8 @@ class LoginFinalizer:
     ) -> IssuedTokens:
         """Spend the challenge token and open a session for its user, if they may log in
         (``newest_proof``: see :meth:`SessionService.create`)."""
-        challenge = await self._challenges.redeem(token, code_verifier)
+        inner = await self._start_tokens.unwrap(token)
+        challenge = None if inner is None else await self._challenges.redeem(inner, code_verifier)
         if challenge is None:
             raise BadRequest("The challenge token is invalid, used or expired.")
         user = admitted(await self._users.get(challenge.user_id))

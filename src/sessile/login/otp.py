@@ -24,7 +24,7 @@ import hmac
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sessile.clock import Clock
 from sessile.config import Settings
@@ -62,6 +62,8 @@ _CODE_SECRET = "otp-code"
 class OtpResult:
     user_id: str
     auth_method: str
+    #: The PKCE challenge the login was bound to, which ``/login/finalize`` then needs.
+    code_challenge: str | None = None
 
 
 class OtpLogin:
@@ -113,14 +115,26 @@ class OtpLogin:
             self._settings.otp_rate_per_identifier, "otp-id", identifier.type, identifier.value
         )
 
-    async def start(self, identifier: Identifier, *, ip: str | None) -> str:
-        """Queue a code; return the verification token. Raises RateLimited."""
+    async def start(
+        self, identifier: Identifier, *, ip: str | None, code_challenge: str | None = None
+    ) -> str:
+        """Queue a code; return the verification token. Raises RateLimited. With
+        ``code_challenge`` (PKCE S256) the login it ends in is finalized only with its
+        verifier."""
         await self._limit_sends(identifier, ip)
         known = await self._db.users.find_by_identifier(identifier) is not None
         deliverable = known or self._settings.otp_signup
         code = self._new_code()
         message = self._code_message(identifier, code) if deliverable else None
-        return await self._open(identifier, code, message, purpose="login", password_hash=None)
+        return await self._open(
+            identifier,
+            code,
+            message,
+            purpose="login",
+            password_hash=None,
+            code_challenge=code_challenge,
+            sent=True,
+        )
 
     async def start_signup(
         self, identifier: Identifier, password_hash: str, *, ip: str | None
@@ -158,6 +172,7 @@ class OtpLogin:
             deliverable=True,
             code_challenge=code_challenge,
             pending_identity=pending_identity,
+            sent=False,
         )
 
     async def _open(
@@ -172,6 +187,7 @@ class OtpLogin:
         code_challenge: str | None = None,
         pending_identity: str | None = None,
         user_id: str | None = None,
+        sent: bool = True,
     ) -> str:
         now = self._clock.now()
         challenge_id = new_id("otp")
@@ -190,7 +206,7 @@ class OtpLogin:
                 code_hash=await self._code_hash(challenge_id, code),
                 deliverable=message is not None if deliverable is None else deliverable,
                 attempts=0,
-                sends=0 if code_challenge else 1,
+                sends=1 if sent else 0,
                 created_at=now,
                 last_sent_at=now,
                 expires_at=expires_at,
@@ -235,23 +251,38 @@ class OtpLogin:
             return True
         if not verifier_matches(code_verifier, challenge.code_challenge):
             raise InvalidChallengeToken("The code_verifier does not match this login.")
-        if challenge.sends == 0:
-            identifier = Identifier(challenge.identifier_type, challenge.identifier_value)
-            await self._limit_sends(identifier, ip)
-            code = self._new_code()
-            armed = await self._db.otp.arm(
-                challenge.id,
-                code_hash=await self._code_hash(challenge.id, code),
-                now=self._clock.now(),
-                message=self._queue.prepare(
-                    self._code_message(identifier, code),
-                    channel=self._channel(identifier),
-                    expires_at=challenge.expires_at,
-                ),
-            )
-            if armed:
-                self._queue.wake()
+        await self._arm(challenge, ip)
         return True
+
+    async def send_pending(self, token: str, *, ip: str | None) -> str:
+        """Send the first code of a challenge opened unsent (a social login's address to
+        prove, PRELUDE-API §2.7); its verifier is checked when the login is finalized.
+        Returns the verification token, which is ``token`` itself."""
+        challenge = await self._challenge(token)
+        if challenge.purpose != "oauth_link":
+            raise BadCheckCode("This challenge token takes no code here.")
+        await self._arm(challenge, ip)
+        return token
+
+    async def _arm(self, challenge: OtpChallenge, ip: str | None) -> None:
+        """Send the first code of an unsent challenge; nothing if it went out already."""
+        if challenge.sends != 0:
+            return
+        identifier = Identifier(challenge.identifier_type, challenge.identifier_value)
+        await self._limit_sends(identifier, ip)
+        code = self._new_code()
+        armed = await self._db.otp.arm(
+            challenge.id,
+            code_hash=await self._code_hash(challenge.id, code),
+            now=self._clock.now(),
+            message=self._queue.prepare(
+                self._code_message(identifier, code),
+                channel=self._channel(identifier),
+                expires_at=challenge.expires_at,
+            ),
+        )
+        if armed:
+            self._queue.wake()
 
     async def resend(self, token: str | None, *, ip: str | None) -> None:
         challenge = await self._challenge(token)
@@ -304,13 +335,25 @@ class OtpLogin:
         )
 
     async def check_code(
-        self, token: str | None, code: str, *, purposes: tuple[str, ...]
+        self,
+        token: str | None,
+        code: str,
+        *,
+        purposes: tuple[str, ...],
+        unbound_logins_only: bool = False,
     ) -> OtpChallenge:
         """Spend one attempt of a challenge of one of ``purposes``; on the right code,
-        consume it and return it. Failures count against the identifier (lockout)."""
+        consume it and return it. Failures count against the identifier (lockout).
+        ``unbound_logins_only`` refuses, unspent, a code login bound to a PKCE challenge:
+        its session needs the verifier, at ``/login/finalize``."""
         challenge = await self._challenge(token)
         if challenge.purpose not in purposes:
             raise BadCheckCode("Start again: no code of this kind is pending.")
+        if unbound_logins_only and challenge.purpose == "login" and challenge.code_challenge:
+            raise InvalidChallengeToken(
+                "This login is bound to a code_challenge: check it with /otp/check, then "
+                "finalize it with its code_verifier."
+            )
         identifier = Identifier(challenge.identifier_type, challenge.identifier_value)
         await self._lockout.check(identifier)
         now = self._clock.now()
@@ -329,14 +372,19 @@ class OtpLogin:
         await self._lockout.succeeded(identifier)
         return challenge
 
-    async def check(self, token: str | None, code: str) -> OtpResult:
+    async def check(
+        self, token: str | None, code: str, *, unbound_logins_only: bool = False
+    ) -> OtpResult:
         """Spend one attempt; on the right code, consume the challenge and find or make the
         user, whose identifier is now proven (or finish what the challenge's purpose
         registered, such as a social login waiting for its address)."""
         purposes = ("login", "signup", *self._completions)
-        challenge = await self.check_code(token, code, purposes=purposes)
+        challenge = await self.check_code(
+            token, code, purposes=purposes, unbound_logins_only=unbound_logins_only
+        )
         if challenge.purpose in self._completions:
-            return await self._completions[challenge.purpose](challenge)
+            done = await self._completions[challenge.purpose](challenge)
+            return replace(done, code_challenge=challenge.code_challenge)
         identifier = Identifier(challenge.identifier_type, challenge.identifier_value)
         now = self._clock.now()
         user = await self._db.users.find_by_identifier(identifier)
@@ -347,7 +395,7 @@ class OtpLogin:
         if challenge.purpose == "signup":
             return OtpResult(user.id, "password")
         method = "otp_email" if identifier.type == "email_address" else "otp_sms"
-        return OtpResult(user.id, method)
+        return OtpResult(user.id, method, challenge.code_challenge)
 
     async def _create_user(
         self, identifier: Identifier, password_hash: str | None, now: float

@@ -1,6 +1,6 @@
 """Sessions: DPoP-bound refresh tokens, rotation, revocation, device and country."""
 
-from sessile.sessions.challenges import ChallengeTokens
+from sessile.sessions.challenges import ChallengeTokens, SessionStartTokens
 from sessile.sessions.service import (
     ClientFacts,
     IssuedTokens,
@@ -16,4 +16,5 @@ __all__ = [
     "RevokeTarget",
     "SessionPolicy",
     "SessionService",
+    "SessionStartTokens",
 ]

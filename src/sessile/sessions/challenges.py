@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
+
+from joserfc import jws, jwt
+from joserfc.errors import JoseError
 
 from sessile.clock import Clock
 from sessile.crypto import secret_hash
 from sessile.errors import InvalidChallengeToken
+from sessile.keys import KeyRing
 from sessile.pkce import verifier_matches
 from sessile.store.challenges import Challenge, ChallengeStore
 
-__all__ = ["ChallengeTokens"]
+__all__ = ["ChallengeTokens", "SessionStartTokens"]
 
 _MAX_LENGTH = 128
 
@@ -19,7 +24,7 @@ class ChallengeTokens:
     def __init__(self, store: ChallengeStore, clock: Clock, *, ttl: float = 120.0) -> None:
         self._store = store
         self._clock = clock
-        self._ttl = ttl
+        self.ttl = ttl
 
     async def issue(
         self, *, user_id: str, auth_method: str, code_challenge: str | None = None
@@ -33,7 +38,7 @@ class ChallengeTokens:
             user_id=user_id,
             auth_method=auth_method,
             now=now,
-            expires_at=now + self._ttl,
+            expires_at=now + self.ttl,
             code_challenge=code_challenge,
         )
         return token
@@ -48,3 +53,67 @@ class ChallengeTokens:
         if pkce is not None and not verifier_matches(code_verifier, pkce):
             raise InvalidChallengeToken("The code_verifier does not match this login.")
         return challenge
+
+
+class SessionStartTokens:
+    """Login challenge tokens in the form Prelude's newer clients read (PRELUDE-API §1.6):
+    a JWT signed by the server's ring whose ``grant_mode`` is ``session-start``, with
+    ``pkce_challenge`` when the login is bound to one. Its ``jti`` is the challenge token
+    itself; ``/login/finalize`` takes either form."""
+
+    TYP = "login+jwt"
+
+    def __init__(self, challenges: ChallengeTokens, ring: KeyRing, clock: Clock, *, issuer: str):
+        self._challenges = challenges
+        self._ring = ring
+        self._clock = clock
+        self._issuer = issuer
+
+    async def issue(
+        self, *, user_id: str, auth_method: str, code_challenge: str | None = None
+    ) -> str:
+        token = await self._challenges.issue(
+            user_id=user_id, auth_method=auth_method, code_challenge=code_challenge
+        )
+        now = int(self._clock.now())
+        claims: dict[str, Any] = {
+            "iss": self._issuer,
+            "sub": user_id,
+            "jti": token,
+            "iat": now,
+            "exp": now + int(self._challenges.ttl),
+            "grant_mode": "session-start",
+        }
+        if code_challenge is not None:
+            claims["pkce_challenge"] = code_challenge
+        kid, key = await self._ring.signing_key()
+        header = {"alg": "ES256", "typ": self.TYP, "kid": kid}
+        return jwt.encode(header, claims, key, algorithms=["ES256"])
+
+    async def unwrap(self, token: str) -> str | None:
+        """The challenge token inside a session-start JWT; ``token`` itself when it is the
+        plain form; None when it is neither (a forged or foreign JWT)."""
+        if token.startswith("chl_"):
+            return token
+        try:
+            header = jws.extract_compact(token.encode()).protected
+        except (JoseError, ValueError, UnicodeError):
+            return None
+        kid = header.get("kid")
+        if (
+            header.get("typ") != self.TYP
+            or header.get("alg") != "ES256"
+            or not isinstance(kid, str)
+        ):
+            return None
+        key = await self._ring.public_key(kid)
+        if key is None:
+            return None
+        try:
+            claims = jwt.decode(token, key, algorithms=["ES256"]).claims
+        except (JoseError, ValueError):
+            return None
+        inner = claims.get("jti")
+        if claims.get("iss") != self._issuer or not isinstance(inner, str):
+            return None
+        return inner

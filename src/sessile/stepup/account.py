@@ -1,18 +1,17 @@
 """Account changes inside a session, each behind a reserved scope granted by a step-up
-(DESIGN §12): a new password (``prld:pwd:write``), and adding or removing an e-mail address
-(``prld:email:register``) or phone number (``prld:phone:register``), proven by a code."""
+(DESIGN §12): a new password (``prld:pwd:write``, spent by the change), and removing an
+e-mail address or phone number (with its type's register scope). Adding one is the
+register step-up itself (``stepup/service.py``)."""
 
 from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Callable
 
 from sessile.clock import Clock
 from sessile.config import Settings
 from sessile.delivery import Message, Sender
-from sessile.errors import BadCheckCode, Conflict, DeliveryFailed, Forbidden, NotFound, Unauthorized
-from sessile.login.otp import OtpLogin
+from sessile.errors import Conflict, DeliveryFailed, InsufficientScope, NotFound
 from sessile.login.passwords import Passwords
 from sessile.sessions import SessionService
 from sessile.store.database import Database
@@ -26,6 +25,8 @@ log = logging.getLogger("sessile.stepup")
 
 #: The revocation reason of the sessions a password change ends.
 PASSWORD_CHANGED = "password_changed"
+#: The scope a password change needs, and spends.
+PASSWORD_SCOPE = "prld:pwd:write"
 
 
 def scope_for_identifier(identifier_type: str) -> str:
@@ -37,7 +38,7 @@ def require_grant(
 ) -> None:
     """The access token carries ``scope`` and the session's grant of it still lasts."""
     if scope not in token_scopes or session.granted(now) != scope:
-        raise Forbidden(f"This needs a step-up for the scope {scope}, still valid.")
+        raise InsufficientScope(f"This needs a step-up for the scope {scope}, still valid.")
 
 
 def password_changed_notice(settings: Settings, user: User) -> Message | None:
@@ -59,7 +60,6 @@ class AccountChanges:
         db: Database,
         passwords: Passwords,
         sessions: SessionService,
-        otp: OtpLogin,
         sender: Sender,
         clock: Clock,
         settings: Settings,
@@ -67,15 +67,18 @@ class AccountChanges:
         self._db = db
         self._passwords = passwords
         self._sessions = sessions
-        self._otp = otp
         self._sender = sender
         self._clock = clock
         self._settings = settings
 
     async def change_password(self, session: SessionRow, password: str) -> int:
-        """Set the password (policy enforced); end the other sessions when so configured;
+        """Set the password (policy enforced) and spend the session's ``prld:pwd:write``
+        grant, so one grant makes one change; end the other sessions when so configured;
         tell the user. Returns how many sessions ended."""
         password_hash = await self._passwords.hash(password)
+        if not await self._db.sessions.clear_grant(session.id, scope=PASSWORD_SCOPE):
+            # Spent by a change made a moment ago with the same grant.
+            raise InsufficientScope(f"This needs a step-up for the scope {PASSWORD_SCOPE}.")
         if not await self._db.passwords.set_hash(
             session.user_id, password_hash, now=self._clock.now()
         ):
@@ -101,47 +104,6 @@ class AccountChanges:
                     extra={"user_id": user.id if user else None},
                 )
         return ended
-
-    async def start_identifier(
-        self, session: SessionRow, identifier: Identifier, *, ip: str | None
-    ) -> str:
-        """Send a code to a new identifier; return the verification token. An identifier
-        someone already holds gets nothing, and the caller the same answer."""
-        holder = await self._db.users.find_by_identifier(identifier)
-        if holder is not None and holder.id == session.user_id:
-            raise Conflict("This identifier is already on your account.")
-        return await self._otp.send_code(
-            identifier,
-            purpose="register",
-            user_id=session.user_id,
-            ip=ip,
-            deliverable=holder is None,
-        )
-
-    async def check_identifier(
-        self,
-        session: SessionRow,
-        verification: str | None,
-        code: str,
-        *,
-        allowed: Callable[[str], None],
-    ) -> Identifier:
-        """Add the identifier whose code this is, proven, to the session's user, if
-        ``allowed`` (given its type) doesn't raise."""
-        challenge = await self._otp.check_code(verification, code, purposes=("register",))
-        if challenge.user_id != session.user_id:
-            raise BadCheckCode("This code was sent for another account.")
-        allowed(challenge.identifier_type)
-        identifier = Identifier(challenge.identifier_type, challenge.identifier_value)
-        if not await self._db.identifiers.add(
-            session.user_id, identifier, now=self._clock.now(), proven=True
-        ):
-            raise Unauthorized("The session has ended.")
-        log.info(
-            "identifier added in a session",
-            extra={"user_id": session.user_id, "identifier_type": identifier.type},
-        )
-        return identifier
 
     async def remove_identifier(self, session: SessionRow, identifier: Identifier) -> None:
         outcome = await self._db.identifiers.remove_unless_last(

@@ -1,65 +1,60 @@
-"""Which scopes a session may ask for, the steps each needs, and what a request may carry
-(DESIGN §12). Plain values in, errors out; no I/O."""
+"""What a step-up request may carry, and whether a user can do a challenge's steps
+(PRELUDE-API §2.18, §3.2). Plain values in, errors out; no I/O."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Sequence
 from typing import Any
 
-from sessile.errors import AuthBlocked, InvalidMetadata, ScopeNotAllowed, StepUpNotConfigured
+from sessile.errors import AuthBlocked, InvalidMetadata
 from sessile.login.admission import may_log_in
+from sessile.stepup.config import MANAGED_STEPS, Step
 from sessile.store.users import User
 
-__all__ = [
-    "OTP_STEPS",
-    "STEP_KINDS",
-    "check_metadata",
-    "configured_steps",
-    "steps_for",
-]
+__all__ = ["IDENTIFIER_KEY", "check_metadata", "check_steps"]
 
-#: A code step and the kind of proven identifier its code goes to.
-OTP_STEPS = {"email_otp": "email_address", "sms_otp": "phone_number"}
-STEP_KINDS = (*OTP_STEPS, "password")
+#: The metadata member that names the identifier a register scope adds.
+IDENTIFIER_KEY = "identifier"
 
-_MAX_METADATA = 10
-_MAX_KEY = 64
-_MAX_VALUE = 256
+_MAX_MEMBERS = 5
+_MAX_KEY = 12
+_MAX_VALUE = 32
+_MAX_IDENTIFIER = 320
+_KEY = re.compile(r"^[a-zA-Z0-9._:-]+$")
 
 
-def check_metadata(value: Any) -> dict[str, str]:
-    """An object of at most 10 string members, each short; InvalidMetadata otherwise."""
+def check_metadata(value: Any, *, register: bool) -> dict[str, str]:
+    """At most 5 string members, names of at most 12 characters of the scope alphabet,
+    values of at most 32 (the ``identifier`` of a register scope up to 320); otherwise
+    ``invalid_metadata``."""
     if value is None:
         return {}
-    if not isinstance(value, dict) or len(value) > _MAX_METADATA:
-        raise InvalidMetadata(f"metadata must be an object of at most {_MAX_METADATA} members.")
+    if not isinstance(value, dict) or len(value) > _MAX_MEMBERS:
+        raise InvalidMetadata(f"metadata must be an object of at most {_MAX_MEMBERS} members.")
     for key, item in value.items():
-        if not isinstance(key, str) or not 0 < len(key) <= _MAX_KEY:
-            raise InvalidMetadata(f"metadata names must be 1 to {_MAX_KEY} characters.")
-        if not isinstance(item, str) or len(item) > _MAX_VALUE:
-            raise InvalidMetadata(f"metadata values must be strings of at most {_MAX_VALUE}.")
+        if not isinstance(key, str) or not 0 < len(key) <= _MAX_KEY or not _KEY.match(key):
+            raise InvalidMetadata(
+                f"metadata names are 1 to {_MAX_KEY} characters of a-z A-Z 0-9 . _ : -"
+            )
+        longest = _MAX_IDENTIFIER if register and key == IDENTIFIER_KEY else _MAX_VALUE
+        if not isinstance(item, str) or len(item) > longest:
+            raise InvalidMetadata(f"metadata {key!r} must be a string of at most {longest}.")
     return dict(value)
 
 
-def configured_steps(scopes: Mapping[str, Sequence[str]], scope: str) -> list[str]:
-    """The configured steps of ``scope``; not_configured or scope_not_allowed otherwise."""
-    if not scopes:
-        raise StepUpNotConfigured()
-    steps = scopes.get(scope)
-    if steps is None:
-        raise ScopeNotAllowed(f"The scope {scope[:100]!r} is not configured for step-up.")
-    return list(steps)
-
-
-def steps_for(user: User, steps: Sequence[str]) -> list[str]:
-    """``steps``, if this user can do every one of them; auth_blocked otherwise."""
+def check_steps(user: User, steps: Sequence[Step]) -> None:
+    """The user may log in and can do every managed step: a proven identifier for each
+    code step, a password for the password step; ``auth_blocked`` otherwise."""
     if not may_log_in(user):
         raise AuthBlocked("This account is disabled.")
     for step in steps:
-        if step == "password":
+        if step.key not in MANAGED_STEPS:
+            continue
+        kind = MANAGED_STEPS[step.key]
+        if kind is None:
             if user.password_hash is None:
                 raise AuthBlocked("This account has no password to confirm.")
-        elif not user.is_proven(OTP_STEPS[step]):
-            kind = "e-mail address" if step == "email_otp" else "phone number"
-            raise AuthBlocked(f"This account has no proven {kind} to send a code to.")
-    return list(steps)
+        elif not user.is_proven(kind):
+            noun = "e-mail address" if kind == "email_address" else "phone number"
+            raise AuthBlocked(f"This account has no proven {noun} to send a code to.")

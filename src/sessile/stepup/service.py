@@ -1,64 +1,115 @@
-"""Step-up (DESIGN §12): a session asks for a scope, proves factors step by step, and
-redeems the completed challenge on ``/refresh`` for a grant on that session alone.
+"""Step-up (DESIGN §12, PRELUDE-API §3): a session asks for a scope, proves the steps its
+decision names, and redeems the completed challenge on ``/refresh`` for a grant.
 
-Each step is proven first (a code, or the password), which hands back a verification
-token, then continued past with that token. Only the newest challenge token of a challenge
-is current; every state change is a conditional update, so a token or step counts once.
+- ``request`` decides: ``continue`` (no step: the token it answers is already
+  ``completed``, and the SDK refreshes with it), ``review`` (steps to do) or ``block``.
+- A managed code step (``verify_email``, ``verify_sms``) is proven by ``/otp`` then
+  ``/otp/check``, which moves the challenge on itself; the password step (a sessile
+  extension) by ``/stepup/password``; an app's own step by ``/stepup/continue`` with a
+  verification token its backend signed.
+- The register scopes add the identifier in ``metadata.identifier`` once its code is proven.
+- ``redeem`` grants the scope by the challenge's grant mode: to this session
+  (``session-bound``), to every live session of the user (``profile-bound``), or to the
+  one access token the redeeming refresh returns (``single-use``).
+
+Only the newest challenge token of a challenge is current; every state change is a
+conditional update, so a token or a step counts once. The calls that prove a step carry a
+DPoP proof by the session's key whose ``jti`` is the challenge token's.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
 from sessile.clock import Clock
-from sessile.config.settings import StepKind
 from sessile.dpop.proof import ValidatedProof
 from sessile.errors import (
+    AuthBlocked,
     BadCheckCode,
+    Conflict,
     ExpiredChallengeToken,
+    IdentifierAlreadyExists,
     InvalidChallengeToken,
+    InvalidMetadata,
     InvalidPassword,
-    InvalidVerificationToken,
     MissingChallengeToken,
+    ScopeNotAllowed,
     StepBypassed,
     StepNotCompleted,
     StepNotFound,
+    StepUpNotConfigured,
     TokenMismatch,
     TokenReused,
     Unauthorized,
 )
+from sessile.identifiers import parse_identifier
 from sessile.ids import new_id
+from sessile.live_config import LiveConfig
+from sessile.login.admission import may_log_in
 from sessile.login.lockout import Lockout
 from sessile.login.otp import OtpLogin
 from sessile.login.passwords import Passwords
 from sessile.sessions import SessionService
-from sessile.stepup.hook import DecisionHook
-from sessile.stepup.policy import OTP_STEPS, check_metadata, configured_steps, steps_for
-from sessile.stepup.tokens import CHALLENGE_TYP, VERIFICATION_TYP, BadToken, StepUpTokens
+from sessile.stepup.config import (
+    MANAGED_STEPS,
+    REGISTER_SCOPES,
+    REGISTER_STEPS,
+    Decision,
+    Step,
+    StepUpConfig,
+    default_config,
+    direct_decision,
+)
+from sessile.stepup.custom_steps import VerificationTokens
+from sessile.stepup.hook import DelegationHook, HookRequest
+from sessile.stepup.policy import IDENTIFIER_KEY, check_metadata, check_steps
+from sessile.stepup.tokens import BadToken, StepUpTokens
 from sessile.store.database import Database
 from sessile.store.session_rows import SessionRow
-from sessile.store.stepup import StepUpChallenge
+from sessile.store.stepup import ChallengeStep, StepUpChallenge
 from sessile.store.user_identifiers import Identifier
+from sessile.store.users import User
 
-__all__ = ["StepResult", "StepUp"]
+__all__ = ["CONFIG_NAME", "Grant", "RequestFacts", "StepUp", "StepUpPolicy"]
 
 log = logging.getLogger("sessile.stepup")
 
-StepResult = tuple[str, str]
-"""A proven step: the new challenge token and the verification token for continue."""
+#: The live configuration document of step-up (``…/config/stepup``).
+CONFIG_NAME = "stepup"
+_CODE_STEPS = ("verify_email", "verify_sms")
 
 
 @dataclass(frozen=True)
 class StepUpPolicy:
-    """What step-up reads from the settings."""
+    """What step-up reads from the settings: its defaults with no stored document."""
 
-    app_id: str
-    stepup_scopes: Mapping[str, Sequence[StepKind]]
+    stepup_scopes: dict[str, list[str]]
     stepup_challenge_ttl: int
     stepup_grant_ttl: int
+    stepup_hook_url: str | None
+    stepup_jwks_url: str | None
+    otp_ttl: int
+    access_token_ttl: int
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    """Where a step-up request comes from: the hook's ``signals``."""
+
+    ip: str | None
+    user_agent: str | None
+    platform: str
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A redeemed challenge: which session got which scope, and how."""
+
+    session_id: str
+    scope: str
+    grant_mode: str
 
 
 class StepUp:
@@ -70,7 +121,9 @@ class StepUp:
         passwords: Passwords,
         lockout: Lockout,
         sessions: SessionService,
-        hook: DecisionHook | None,
+        live: LiveConfig,
+        hook: DelegationHook,
+        verification_tokens: VerificationTokens,
         clock: Clock,
         policy: StepUpPolicy,
     ) -> None:
@@ -80,64 +133,127 @@ class StepUp:
         self._passwords = passwords
         self._lockout = lockout
         self._sessions = sessions
+        self._live = live
         self._hook = hook
+        self._verification_tokens = verification_tokens
         self._clock = clock
         self._policy = policy
+        self._default = default_config(
+            policy.stepup_scopes,
+            grant_ttl=policy.stepup_grant_ttl,
+            hook_url=policy.stepup_hook_url,
+            jwks_url=policy.stepup_jwks_url,
+        )
+        self._parsed: tuple[int, StepUpConfig] | None = None
+
+    # Configuration ---------------------------------------------------------------------------
+    async def config(self) -> StepUpConfig:
+        """The stored configuration, or the settings' when none is stored."""
+        document = await self._live.get(CONFIG_NAME)
+        if document is None:
+            return self._default
+        if self._parsed is None or self._parsed[0] != document.version:
+            self._parsed = (document.version, StepUpConfig.model_validate(document.value))
+        return self._parsed[1]
 
     # Asking ----------------------------------------------------------------------------------
     async def request(
-        self,
-        session: SessionRow,
-        *,
-        scope: Any,
-        metadata: Any,
-        ip: str | None,
-        user_agent: str | None,
-    ) -> tuple[str, str | None]:
-        """``(status, challenge token)``; the status is ``continue``, ``review`` or ``block``."""
-        steps = configured_steps(self._policy.stepup_scopes, scope)
-        checked_metadata = check_metadata(metadata)
+        self, session: SessionRow, *, scope: Any, metadata: Any, facts: RequestFacts
+    ) -> tuple[Literal["continue", "review", "block"], str | None]:
+        """``(status, challenge token)``: ``continue`` with a completed token, ``review``
+        with the first step current, or ``block`` with none."""
+        config = await self.config()
+        if not config.allowed_scopes:
+            raise StepUpNotConfigured()
+        entries = config.entries(scope)
+        if not entries:
+            raise ScopeNotAllowed(f"The scope {str(scope)[:100]!r} is not configured for step-up.")
+        register = scope in REGISTER_SCOPES
+        checked = check_metadata(metadata, register=register)
         user = await self._db.users.get(session.user_id)
         if user is None:
             raise Unauthorized("The session has ended.")
-        status = "continue"
-        if self._hook is not None:
-            decision = await self._hook.decide(
-                {
-                    "app_id": self._policy.app_id,
-                    "user_id": user.id,
-                    "session_id": session.id,
-                    "scope": scope,
-                    "metadata": checked_metadata,
-                    "ip": ip,
-                    "user_agent": user_agent,
-                }
+        if not may_log_in(user):
+            raise AuthBlocked("This account is disabled.")
+        if register:
+            checked[IDENTIFIER_KEY] = await self._identifier_to_register(user, scope, checked)
+            decision = Decision(
+                "review",
+                (
+                    Step(
+                        order=1, key=REGISTER_STEPS[scope], expiration_duration=self._policy.otp_ttl
+                    ),
+                ),
+                # Session-bound, so that the scope also lets this session remove an
+                # identifier of its type for a while (a sessile extension).
+                grant_mode="session-bound",
+                granted_for=self._policy.stepup_grant_ttl,
             )
-            status = decision.status
-            steps = decision.steps or steps
-        if status == "block":
+        elif entries[0].mode == "delegated":
+            delegated = entries[0].delegated
+            assert delegated is not None  # the model requires it in this mode
+            decision = await self._hook.decide(
+                delegated.delegation_hook,
+                HookRequest(
+                    scope=scope,
+                    user_id=user.id,
+                    identifiers=sorted((i.type, i.value) for i in user.identifiers),
+                    user_agent=facts.user_agent,
+                    platform=facts.platform,
+                    ip=facts.ip,
+                    metadata=checked,
+                ),
+            )
+        else:
+            found = direct_decision(entries, {i.type for i in user.proven})
+            if found is None:
+                raise AuthBlocked("No step-up of this scope fits this account's identifiers.")
+            decision = found
+        if decision.status == "block":
             log.info("step-up blocked", extra={"session_id": session.id, "scope": scope})
-            return status, None
+            return "block", None
+        if not register:
+            check_steps(user, decision.steps)
+        token = await self._open(session, scope, checked, decision)
+        return ("review" if decision.steps else "continue"), token
+
+    async def _identifier_to_register(
+        self, user: User, scope: str, metadata: dict[str, str]
+    ) -> str:
+        """The normalised identifier a register scope adds. One the user already holds is a
+        conflict; one another account holds is accepted alike, and its code never sent."""
+        value = metadata.get(IDENTIFIER_KEY)
+        if not value:
+            raise InvalidMetadata("metadata.identifier is required for this scope.")
+        identifier = parse_identifier({"type": REGISTER_SCOPES[scope], "value": value})
+        if identifier in user.identifiers:
+            raise Conflict("This identifier is already on your account.")
+        return identifier.value
+
+    async def _open(
+        self, session: SessionRow, scope: str, metadata: dict[str, str], decision: Decision
+    ) -> str:
         now = self._clock.now()
         challenge = StepUpChallenge(
             id=new_id("stp"),
-            user_id=user.id,
+            user_id=session.user_id,
             session_id=session.id,
             scope=scope,
-            steps=steps_for(user, steps),
-            metadata=checked_metadata,
-            decision=status,
+            steps=tuple(ChallengeStep(s.key, s.expiration_duration) for s in decision.steps),
+            metadata=metadata,
+            grant_mode=decision.grant_mode,
+            granted_for=decision.granted_for,
             position=0,
-            checked=0,
             token_jti="",
             otp_id=None,
             created_at=now,
+            step_started_at=now,
             expires_at=now + self._policy.stepup_challenge_ttl,
-            redeemed_at=None,
         )
-        signed = await self._tokens.challenge(challenge, checked=0, position=0)
-        await self._db.stepup.create(replace(challenge, token_jti=signed.jti))
-        return status, signed.token
+        signed = await self._tokens.challenge(challenge)
+        challenge = replace(challenge, token_jti=signed.jti)
+        await self._db.stepup.create(challenge)
+        return signed.token
 
     # Loading ---------------------------------------------------------------------------------
     async def _load(self, token: str | None) -> tuple[dict[str, Any], StepUpChallenge]:
@@ -145,13 +261,13 @@ class StepUp:
         if not token:
             raise MissingChallengeToken()
         try:
-            claims = await self._tokens.decode(token, CHALLENGE_TYP)
+            claims = await self._tokens.decode(token)
         except BadToken as exc:
             raise ExpiredChallengeToken() if exc.expired else InvalidChallengeToken() from exc
         challenge = await self._db.stepup.get(claims["challenge_id"])
         if challenge is None:
             raise InvalidChallengeToken()
-        if challenge.expires_at <= self._clock.now():
+        if challenge.step_deadline() <= self._clock.now():
             raise ExpiredChallengeToken()
         if claims.get("jti") != challenge.token_jti:
             raise InvalidChallengeToken("This challenge token is no longer current.")
@@ -168,40 +284,62 @@ class StepUp:
             raise TokenMismatch("The challenge belongs to another session.")
 
     @staticmethod
-    def _require_step(challenge: StepUpChallenge, kinds: tuple[str, ...]) -> None:
-        """The current step is one of ``kinds`` and not yet proven."""
-        later = challenge.steps[challenge.position + 1 :]
+    def _require_step(challenge: StepUpChallenge, keys: tuple[str, ...]) -> None:
+        """The current step is one of ``keys``."""
         if challenge.completed:
             raise StepNotFound("The challenge has no steps left.")
-        if challenge.checked > challenge.position:
-            raise StepBypassed("This step is proven: continue the challenge before the next.")
-        if challenge.current_step in kinds:
+        if challenge.current_step in keys:
             return
-        if any(step in kinds for step in later):
+        if any(step.key in keys for step in challenge.steps[challenge.position + 1 :]):
             raise StepBypassed()
         raise StepNotFound()
 
-    async def _proven(self, challenge: StepUpChallenge) -> StepResult:
-        signed = await self._tokens.challenge(
-            challenge, checked=challenge.position + 1, position=challenge.position
+    async def _advance(self, challenge: StepUpChallenge) -> str:
+        """The current step is proven: a token for the next one (or ``completed``)."""
+        now = self._clock.now()
+        moved = replace(challenge, position=challenge.position + 1, step_started_at=now)
+        signed = await self._tokens.challenge(moved)
+        if not await self._db.stepup.advance(challenge, jti=signed.jti, now=now):
+            raise TokenReused("This step was already completed; use the newest token.")
+        log.info(
+            "step-up step proven",
+            extra={
+                "challenge_id": challenge.id,
+                "step": challenge.current_step,
+                "completed": moved.completed,
+            },
         )
-        if not await self._db.stepup.mark_checked(challenge, jti=signed.jti, now=self._clock.now()):
-            raise InvalidChallengeToken("The challenge changed meanwhile; use the newest token.")
-        verification = await self._tokens.verification(challenge, step=challenge.position)
-        return signed.token, verification
+        return signed.token
 
-    # Code steps --------------------------------------------------------------------------------
-    async def send_code(self, token: str | None, *, ip: str | None) -> str:
-        """Send the current code step's code; return the verification (cookie) token."""
-        _claims, challenge = await self._load(token)
-        self._require_step(challenge, tuple(OTP_STEPS))
-        user = await self._db.users.get(challenge.user_id)
-        kind = OTP_STEPS[challenge.current_step]
+    # Code steps ------------------------------------------------------------------------------
+    def _code_target(self, challenge: StepUpChallenge, user: User | None) -> Identifier:
+        kind = MANAGED_STEPS[challenge.current_step]
+        assert kind is not None  # a code step
+        if challenge.scope in REGISTER_SCOPES:
+            return Identifier(kind, str(challenge.metadata[IDENTIFIER_KEY]))
         proven = sorted(i.value for i in (user.proven if user else ()) if i.type == kind)
         if user is None or not proven:
             raise StepNotFound("The account has nothing to send this code to any more.")
+        return Identifier(kind, proven[0])
+
+    async def send_code(self, token: str | None, *, ip: str | None) -> str:
+        """Send the current code step's code; return the verification token (the cookie,
+        or ``X-Verification-Token``)."""
+        _claims, challenge = await self._load(token)
+        self._require_step(challenge, _CODE_STEPS)
+        user = await self._db.users.get(challenge.user_id)
+        target = self._code_target(challenge, user)
+        deliverable = True
+        if challenge.scope in REGISTER_SCOPES:
+            # Someone else's identifier gets nothing, and the caller the same answer.
+            holder = await self._db.users.find_by_identifier(target)
+            deliverable = holder is None
         verification = await self._otp.send_code(
-            Identifier(kind, proven[0]), purpose="stepup", user_id=user.id, ip=ip
+            target,
+            purpose="stepup",
+            user_id=challenge.user_id,
+            ip=ip,
+            deliverable=deliverable,
         )
         otp_id = verification.partition(".")[0]
         if not await self._db.stepup.set_otp(challenge, otp_id, now=self._clock.now()):
@@ -210,23 +348,43 @@ class StepUp:
 
     async def check_code(
         self, token: str | None, code: str, *, verification: str | None, proof: ValidatedProof
-    ) -> StepResult:
+    ) -> str:
+        """Prove the current code step; the challenge moves on. For a register scope the
+        identifier joins the account, proven. Returns the new challenge token."""
         claims, challenge = await self._load(token)
         await self._bound(claims, challenge, proof)
-        self._require_step(challenge, tuple(OTP_STEPS))
+        self._require_step(challenge, _CODE_STEPS)
         otp_id = (verification or "").partition(".")[0]
         if challenge.otp_id is None or otp_id != challenge.otp_id:
             raise BadCheckCode("Ask for this step's code first (POST /v1/session/otp).")
         await self._otp.check_code(verification, code, purposes=("stepup",))
-        return await self._proven(challenge)
+        if challenge.scope in REGISTER_SCOPES:
+            await self._register(challenge)
+        return await self._advance(challenge)
 
-    # Password step -----------------------------------------------------------------------------
+    async def _register(self, challenge: StepUpChallenge) -> None:
+        kind = REGISTER_SCOPES[challenge.scope]
+        identifier = Identifier(kind, str(challenge.metadata[IDENTIFIER_KEY]))
+        try:
+            added = await self._db.identifiers.add(
+                challenge.user_id, identifier, now=self._clock.now(), proven=True
+            )
+        except IdentifierAlreadyExists as exc:
+            raise Conflict("This identifier belongs to another account.") from exc
+        if not added:
+            raise Unauthorized("The session has ended.")
+        log.info(
+            "identifier added by step-up",
+            extra={"user_id": challenge.user_id, "identifier_type": kind},
+        )
+
+    # Password step ---------------------------------------------------------------------------
     async def check_password(
         self, token: str | None, password: str, *, proof: ValidatedProof
-    ) -> StepResult:
+    ) -> str:
         claims, challenge = await self._load(token)
         await self._bound(claims, challenge, proof)
-        self._require_step(challenge, ("password",))
+        self._require_step(challenge, ("verify_password",))
         # Failures count per user, with the same growing lockout as logins.
         key = Identifier("stepup_user", challenge.user_id)
         await self._lockout.check(key)
@@ -235,9 +393,9 @@ class StepUp:
             await self._lockout.failed(key)
             raise InvalidPassword("The password is wrong.")
         await self._lockout.succeeded(key)
-        return await self._proven(challenge)
+        return await self._advance(challenge)
 
-    # Moving on and redeeming ----------------------------------------------------------------------
+    # The app's own steps ---------------------------------------------------------------------
     async def proceed(
         self,
         session: SessionRow,
@@ -246,59 +404,73 @@ class StepUp:
         *,
         proof: ValidatedProof,
     ) -> str:
-        """Move past the proven current step with its verification token; return the new
-        challenge token (``current_step`` ``completed`` after the last step)."""
+        """Move past the app's own current step with the verification token its backend
+        signed; return the new challenge token (``completed`` after the last step)."""
         claims, challenge = await self._load(token)
         if challenge.session_id != session.id:
             raise TokenMismatch("The challenge belongs to another session.")
         await self._bound(claims, challenge, proof)
-        if not verification_token:
-            raise InvalidVerificationToken("verification_token is required.")
-        try:
-            verified = await self._tokens.decode(verification_token, VERIFICATION_TYP)
-        except BadToken as exc:
-            raise InvalidVerificationToken() from exc
-        if verified["challenge_id"] != challenge.id:
-            raise TokenMismatch("The verification token is for another challenge.")
-        step = verified.get("step")
-        if not isinstance(step, int) or isinstance(step, bool):
-            raise InvalidVerificationToken()
-        if step < challenge.position:
-            raise TokenReused("This step was already continued.")
-        if step > challenge.position:
-            raise StepBypassed()
-        if challenge.checked <= challenge.position:
-            raise StepNotCompleted("The current step isn't proven yet.")
-        signed = await self._tokens.challenge(
-            challenge, checked=challenge.checked, position=challenge.position + 1
+        if challenge.completed:
+            raise StepNotFound("The challenge has no steps left.")
+        if challenge.current_step in MANAGED_STEPS:
+            raise StepNotCompleted(
+                "This step is proven by sessile itself (a code, or the password), "
+                "not by a verification token."
+            )
+        config = await self.config()
+        await self._verification_tokens.check(
+            verification_token or "", jwks_url=config.jwks_url, challenge=challenge
         )
-        if not await self._db.stepup.advance(challenge, jti=signed.jti, now=self._clock.now()):
-            raise TokenReused("This step was already continued.")
-        return signed.token
+        return await self._advance(challenge)
 
-    async def redeem(self, step_up_token: str, *, session_id: str, jkt: str) -> None:
-        """Spend a completed challenge once: its scope joins the session for the grant's
-        lifetime. Called by ``/refresh`` before it rotates, so the new token carries it."""
+    # Redeeming -------------------------------------------------------------------------------
+    async def redeem(self, step_up_token: str, *, session_id: str, jkt: str) -> Grant:
+        """Spend a completed challenge once, for the session it was asked in and held by
+        the refresh's key (checked before anything is spent): its scope joins the session
+        (or every session of the user) for the grant's lifetime. Called by ``/refresh``
+        before it rotates, so the new token carries it."""
         claims, challenge = await self._load(step_up_token)
         if claims.get("current_step") != "completed" or not challenge.completed:
             raise StepNotCompleted()
         if challenge.session_id != session_id:
+            raise TokenMismatch("The step-up token is for another session.")
+        session = await self._sessions.active(session_id, challenge.user_id)
+        if session.jkt != jkt:
             raise TokenMismatch("The step-up token is for another session.")
         now = self._clock.now()
         if challenge.redeemed_at is not None or not await self._db.stepup.redeem(
             challenge, now=now
         ):
             raise TokenReused("This step-up token has already been used.")
-        until = now + self._policy.stepup_grant_ttl
+        lasts = challenge.granted_for
+        if challenge.grant_mode == "single-use":
+            # Only the access token this refresh returns carries it.
+            lasts = max(lasts, self._policy.access_token_ttl)
+        until = now + lasts
         if not await self._db.sessions.grant(
             session_id, scope=challenge.scope, until=until, jkt=jkt, now=now
         ):
             raise Unauthorized("The refresh token is invalid, expired or revoked.")
+        if challenge.grant_mode == "profile-bound":
+            await self._db.sessions.grant_user(
+                challenge.user_id, scope=challenge.scope, until=until, now=now
+            )
         log.info(
             "step-up granted",
             extra={
                 "session_id": session_id,
                 "user_id": challenge.user_id,
                 "scope": challenge.scope,
+                "grant_mode": challenge.grant_mode,
             },
         )
+        return Grant(session_id, challenge.scope, challenge.grant_mode)
+
+    async def settle(self, grant: Grant) -> None:
+        """After the redeeming refresh: a single-use grant leaves the session."""
+        if grant.grant_mode == "single-use":
+            await self._db.sessions.clear_grant(grant.session_id, scope=grant.scope)
+
+    async def consume(self, session_id: str, scope: str) -> None:
+        """The change a reserved scope allows was made: the grant is spent."""
+        await self._db.sessions.clear_grant(session_id, scope=scope)

@@ -1,19 +1,17 @@
-"""Step-up challenge and verification tokens (DESIGN §12): JWTs signed by the server's key
+"""Step-up challenge tokens (DESIGN §12, PRELUDE-API §1.6): JWTs signed by the server's key
 ring, like access tokens, that Prelude's SDK decodes without checking.
 
-A challenge token (``typ`` ``stepup+jwt``) carries the claims the SDK reads:
-``challenge_id``, ``current_step`` (``"completed"`` when done), ``scope_requested``,
-``steps[{order, expiration_duration, key, done}]``, ``metadata``, with ``sub``, ``sid``,
-``jti`` and ``exp``. A completed one is the step-up token that ``/refresh`` redeems.
-A verification token (``typ`` ``stepup-verification+jwt``) says that one step's factor was
-proven; ``/stepup/continue`` spends it. Neither has an ``aud``, so a backend that checks the
-audience never takes one for an access token.
+A challenge token (``typ`` ``stepup+jwt``) carries the claims the SDKs read:
+``challenge_id``, ``current_step`` (``"completed"`` when every step is done),
+``scope_requested``, ``steps[{order, expiration_duration, key, done}]``, ``metadata`` and
+``grant_mode``, with ``sub``, ``sid``, ``jti`` and ``exp`` (the current step's deadline).
+A completed one is the step-up token that ``/refresh`` redeems. It has no ``aud``, so a
+backend that checks the audience never takes one for an access token.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,10 +22,9 @@ from sessile.clock import Clock
 from sessile.keys import KeyRing
 from sessile.store.stepup import StepUpChallenge
 
-__all__ = ["CHALLENGE_TYP", "VERIFICATION_TYP", "BadToken", "SignedToken", "StepUpTokens"]
+__all__ = ["CHALLENGE_TYP", "BadToken", "SignedToken", "StepUpTokens", "challenge_claims"]
 
 CHALLENGE_TYP = "stepup+jwt"
-VERIFICATION_TYP = "stepup-verification+jwt"
 
 
 class BadToken(Exception):
@@ -44,75 +41,53 @@ class SignedToken:
     jti: str
 
 
+def challenge_claims(c: StepUpChallenge, *, issuer: str, now: float) -> dict[str, Any]:
+    """The claims of ``c``'s current token (without its ``jti``)."""
+    return {
+        "iss": issuer,
+        "sub": c.user_id,
+        "sid": c.session_id,
+        "iat": int(now),
+        "exp": int(c.step_deadline()),
+        "challenge_id": c.id,
+        "current_step": c.current_step,
+        "scope_requested": c.scope,
+        "grant_mode": c.grant_mode,
+        "steps": [
+            {
+                "order": i + 1,
+                "expiration_duration": step.expiration_duration,
+                "key": step.key,
+                "done": i < c.position,
+            }
+            for i, step in enumerate(c.steps)
+        ],
+        "metadata": dict(c.metadata),
+    }
+
+
 class StepUpTokens:
-    def __init__(
-        self, ring: KeyRing, clock: Clock, *, issuer: str, step_ttls: Mapping[str, int]
-    ) -> None:
+    def __init__(self, ring: KeyRing, clock: Clock, *, issuer: str) -> None:
         self._ring = ring
         self._clock = clock
         self._issuer = issuer
-        self._step_ttls = step_ttls
 
-    async def _sign(self, typ: str, claims: dict[str, Any]) -> SignedToken:
+    async def challenge(self, c: StepUpChallenge) -> SignedToken:
+        """A new current token for ``c`` as it stands."""
         jti = secrets.token_urlsafe(16)
         kid, key = await self._ring.signing_key()
-        header = {"alg": "ES256", "typ": typ, "kid": kid}
+        header = {"alg": "ES256", "typ": CHALLENGE_TYP, "kid": kid}
+        claims = challenge_claims(c, issuer=self._issuer, now=self._clock.now())
         token = jwt.encode(header, {**claims, "jti": jti}, key, algorithms=["ES256"])
         return SignedToken(token, jti)
 
-    def _claims(self, c: StepUpChallenge, *, checked: int, position: int) -> dict[str, Any]:
-        now = int(self._clock.now())
-        current = "completed" if position >= len(c.steps) else c.steps[position]
-        return {
-            "iss": self._issuer,
-            "sub": c.user_id,
-            "sid": c.session_id,
-            "iat": now,
-            "exp": int(c.expires_at),
-            "challenge_id": c.id,
-            "current_step": current,
-            "scope_requested": c.scope,
-            "steps": [
-                {
-                    "order": i + 1,
-                    "expiration_duration": self._step_ttls.get(key, 0),
-                    "key": key,
-                    "done": i < checked,
-                }
-                for i, key in enumerate(c.steps)
-            ],
-            "metadata": dict(c.metadata),
-        }
-
-    async def challenge(self, c: StepUpChallenge, *, checked: int, position: int) -> SignedToken:
-        """A challenge token for ``c`` in the state (checked, position)."""
-        return await self._sign(CHALLENGE_TYP, self._claims(c, checked=checked, position=position))
-
-    async def verification(self, c: StepUpChallenge, *, step: int) -> str:
-        """The proof that step ``step`` (0-based) of ``c`` was done, spent by continue."""
-        now = int(self._clock.now())
-        signed = await self._sign(
-            VERIFICATION_TYP,
-            {
-                "iss": self._issuer,
-                "sub": c.user_id,
-                "sid": c.session_id,
-                "iat": now,
-                "exp": int(c.expires_at),
-                "challenge_id": c.id,
-                "step": step,
-                "key": c.steps[step],
-            },
-        )
-        return signed.token
-
-    async def decode(self, token: str, typ: str) -> dict[str, Any]:
-        """The claims of a token of type ``typ`` signed by the ring; BadToken otherwise."""
+    async def decode(self, token: str) -> dict[str, Any]:
+        """The claims of a challenge token signed by the ring; BadToken otherwise."""
         try:
             header = jws.extract_compact(token.encode()).protected
         except (JoseError, ValueError, UnicodeError) as exc:
             raise BadToken() from exc
-        if header.get("alg") != "ES256" or header.get("typ") != typ:
+        if header.get("alg") != "ES256" or header.get("typ") != CHALLENGE_TYP:
             raise BadToken()
         kid = header.get("kid")
         key = await self._ring.public_key(kid) if isinstance(kid, str) else None

@@ -147,6 +147,14 @@ class EventStore:
             engine, driver, _DUE, key=webhook_events.c.seq, returning=_COLUMNS
         )
 
+    async def record(
+        self, event_type: str, *, user_id: str, payload: Mapping[str, Any], now: float
+    ) -> str | None:
+        """Queue an event that no stored change carries (a hook that failed), in a
+        transaction of its own."""
+        async with self._engine.begin() as conn:
+            return await record_event(conn, event_type, user_id=user_id, payload=payload, now=now)
+
     async def claim(self, *, now: float, lease: float, limit: int) -> list[QueuedEvent]:
         """Lease up to ``limit`` due rows, each the oldest unsettled one of its user and
         endpoint, counting an attempt on each; oldest first."""

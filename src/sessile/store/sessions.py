@@ -185,6 +185,30 @@ class SessionStore:
             )
         return result.rowcount == 1
 
+    async def grant_user(self, user_id: str, *, scope: str, until: float, now: float) -> int:
+        """Put a scope on every live session of the user (a profile-bound grant)."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                sessions.update()
+                .where(
+                    sessions.c.user_id == user_id,
+                    sessions.c.revoked_at.is_(None),
+                    sessions.c.expires_at > now,
+                )
+                .values(granted_scope=scope, granted_until=until)
+            )
+        return int(result.rowcount)
+
+    async def clear_grant(self, session_id: str, *, scope: str) -> bool:
+        """Take ``scope`` off the session, if it still holds it (spent, or single-use)."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                sessions.update()
+                .where(sessions.c.id == session_id, sessions.c.granted_scope == scope)
+                .values(granted_scope=None, granted_until=None)
+            )
+        return result.rowcount == 1
+
     async def touch(self, session_id: str, *, now: float) -> None:
         async with self._engine.begin() as conn:
             await conn.execute(

@@ -9,6 +9,7 @@ The fetch functions at the bottom are the only I/O.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Collection, Mapping
@@ -161,10 +162,16 @@ def fetch_jwks(url: str, http_timeout: float) -> tuple[Any, float | None]:
     return _document(response, body)
 
 
-async def fetch_jwks_async(url: str, http_timeout: float) -> tuple[Any, float | None]:
-    """GET the JWKS without blocking the event loop; as :func:`fetch_jwks`."""
+async def fetch_jwks_async(
+    url: str, http_timeout: float, *, client: httpx.AsyncClient | None = None
+) -> tuple[Any, float | None]:
+    """GET the JWKS without blocking the event loop; as :func:`fetch_jwks`. ``client``,
+    when given, sends it (a server fetching a URL its operator set may need one that
+    reaches only public addresses)."""
     try:
-        async with httpx.AsyncClient(timeout=http_timeout) as client:
+        async with contextlib.AsyncExitStack() as stack:
+            if client is None:
+                client = await stack.enter_async_context(httpx.AsyncClient(timeout=http_timeout))
             response = await client.send(_request(url), stream=True)
             try:
                 body = b""

@@ -16,5 +16,26 @@ async function call(method, ...args) {
   }
 }
 
-window.prelude = { domain, call, decode: (token) => decode(token).claims };
+// Step-up as Prelude's web guides write it: `requestStepUp` with an `onChallenge`
+// callback that sends the code when the current step is a managed OTP step, then
+// `otpCheck` with the code the user typed. The SDK refreshes by itself once the
+// challenge reads "completed". Every callback is kept for the test to read.
+const challenges = [];
+
+function onChallenge(info) {
+  challenges.push(info);
+  if (info.currentStep === "verify_email" || info.currentStep === "verify_sms") {
+    client.otpCreate({ challengeId: info.challengeId }).catch((error) => {
+      challenges.push({ error: String(error?.message ?? error) });
+    });
+  }
+}
+
+const stepUp = {
+  request: (options) => call("requestStepUp", { ...options, onChallenge }),
+  check: (challengeId, code) => call("otpCheck", challengeId, code, onChallenge),
+  challenges: () => challenges.slice(),
+};
+
+window.prelude = { domain, call, stepUp, decode: (token) => decode(token).claims };
 document.body.dataset.ready = "true";

@@ -1,19 +1,21 @@
-"""``/v1/session/me`` and the account changes behind step-up scopes (DESIGN §12)."""
+"""``/v1/session/me`` and the account changes behind step-up scopes (DESIGN §12,
+PRELUDE-API §2.15, §2.17): the caller's identifiers, a new password with
+``prld:pwd:write`` (spent by the change), and removing an identifier. Identifiers are
+added only by the register step-up (``prld:email:register``, ``prld:phone:register``),
+whose code check is bound to the session's key."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from sessile.errors import NotFound
 from sessile.http.bearer import Caller, bearer_caller
 from sessile.http.bodies import read_json
-from sessile.http.client_facts import client_facts
 from sessile.http.context import context_of
-from sessile.http.cookies import clear_verification, read_verification, set_verification
 from sessile.http.views import user_view
 from sessile.identifiers import parse_identifier
 from sessile.stepup.account import require_grant, scope_for_identifier
@@ -35,11 +37,6 @@ class IdentifierBody(BaseModel):
     identifier: dict[str, Any]
 
 
-class CodeBody(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    code: str = Field(min_length=1, max_length=20)
-
-
 def _granted(request: Request, caller: Caller, scope: str) -> None:
     require_grant(caller.session, caller.scopes, scope, context_of(request).clock.now())
 
@@ -58,56 +55,30 @@ async def profile(request: Request) -> JSONResponse:
     return JSONResponse(view, headers=_NO_STORE)
 
 
-@router.post("/password/reset")
-async def reset_password(request: Request) -> JSONResponse:
-    """A new password, with ``prld:pwd:write``; other sessions end (a setting)."""
+@router.get("/identifiers")
+async def list_identifiers(request: Request) -> JSONResponse:
+    """``{identifiers: [{type, value, verified}]}``: the caller's e-mail addresses and phone
+    numbers, e-mail addresses first."""
+    caller = await bearer_caller(request)
+    user = await context_of(request).users.get(caller.user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    identifiers = [
+        {"type": i.type, "value": i.value, "verified": i in user.proven}
+        for i in sorted(user.identifiers, key=lambda i: (i.type != "email_address", i.value))
+    ]
+    return JSONResponse({"identifiers": identifiers}, headers=_NO_STORE)
+
+
+@router.post("/password/reset", status_code=204)
+async def reset_password(request: Request) -> Response:
+    """A new password, with ``prld:pwd:write``, which the change spends; other sessions
+    end (a setting)."""
     caller = await bearer_caller(request)
     _granted(request, caller, "prld:pwd:write")
     body = await read_json(request, PasswordBody)
-    ended = await context_of(request).account.change_password(caller.session, body.password)
-    return JSONResponse({"revoked_sessions": ended}, headers=_NO_STORE)
-
-
-@router.post("/identifiers")
-async def add_identifier(request: Request) -> JSONResponse:
-    """Send a code to a new e-mail address or phone; ``/identifiers/check`` adds it."""
-    caller = await bearer_caller(request)
-    body = await read_json(request, IdentifierBody)
-    identifier = parse_identifier(body.identifier)
-    _granted(request, caller, scope_for_identifier(identifier.type))
-    context = context_of(request)
-    verification = await context.account.start_identifier(
-        caller.session, identifier, ip=client_facts(request).ip
-    )
-    response = JSONResponse({"status": "otp_required"}, headers=_NO_STORE)
-    set_verification(response, context.settings, verification)
-    return response
-
-
-@router.post("/identifiers/check")
-async def check_identifier(request: Request) -> JSONResponse:
-    """Check the new identifier's code and add it, proven, to the account."""
-    caller = await bearer_caller(request)
-    context = context_of(request)
-    now = context.clock.now()
-    granted = caller.session.granted(now)
-    if granted not in ("prld:email:register", "prld:phone:register"):
-        _granted(request, caller, "prld:email:register")
-    body = await read_json(request, CodeBody)
-    added = await context.account.check_identifier(
-        caller.session,
-        read_verification(request, context.settings),
-        body.code,
-        allowed=lambda kind: require_grant(
-            caller.session, caller.scopes, scope_for_identifier(kind), now
-        ),
-    )
-    response = JSONResponse(
-        {"identifier": {"type": added.type, "value": added.value, "verified": True}},
-        headers=_NO_STORE,
-    )
-    clear_verification(response, context.settings)
-    return response
+    await context_of(request).account.change_password(caller.session, body.password)
+    return Response(status_code=204, headers=_NO_STORE)
 
 
 @router.post("/identifiers/remove")

@@ -83,7 +83,9 @@ async def check_otp(request: Request) -> JSONResponse:
     context = context_of(request)
     proof = await dpop_of(request).verify(request)
     body = await read_json(request, CheckOtpBody)
-    result = await context.otp.check(read_verification(request, context.settings), body.code)
+    result = await context.otp.check(
+        read_verification(request, context.settings), body.code, unbound_logins_only=True
+    )
     issued = await context.sessions.create(
         user_id=result.user_id,
         jkt=proof.jkt,

@@ -27,7 +27,7 @@ router = APIRouter(prefix=PREFIX, route_class=DPoPRoute, tags=["session"])
 
 class FinalizeBody(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    challenge_token: str = Field(min_length=1, max_length=256)
+    challenge_token: str = Field(min_length=1, max_length=4096)
     code_verifier: str | None = Field(default=None, max_length=256)
 
 
@@ -91,6 +91,7 @@ async def rotate(
     rotation (SessionService.refresh); a refusal before it uses the proof up, as on
     every DPoP route. For this route and for :class:`~sessile.http.lane.RefreshLane`.
     """
+    grant = None
     try:
         step_up_token = (await body()).step_up_token
         if not presented:
@@ -102,13 +103,19 @@ async def rotate(
             named = parse_token(presented)
             if named is None:
                 raise Unauthorized("The refresh token is invalid, expired or revoked.")
-            await context.stepup.redeem(step_up_token, session_id=named.session_id, jkt=proof.jkt)
+            grant = await context.stepup.redeem(
+                step_up_token, session_id=named.session_id, jkt=proof.jkt
+            )
     except SessileError:
         # Used up in the replay store and on its key's sessions: the common path, which
         # reads only the sessions, must not take it later either.
         await context.sessions.spend_proof(proof, context.replay)
         raise
-    return await context.sessions.refresh(presented, proof=proof, replay=context.replay)
+    try:
+        return await context.sessions.refresh(presented, proof=proof, replay=context.replay)
+    finally:
+        if grant is not None:
+            await context.stepup.settle(grant)
 
 
 @router.post("/refresh")
