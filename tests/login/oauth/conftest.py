@@ -46,7 +46,14 @@ RESENDER = Account(
     "sub-trudy",
     {"email": "target@example.com", "email_verified": False},
 )
-ACCOUNTS = [NEW, LINKS, UNVERIFIED, FRESH_UNVERIFIED, DISABLED, RESENDER]
+#: Proves its address through ``/otp`` and ``/otp/check``, as Prelude's newer clients do.
+LINKED_BY_CODE = Account(
+    "oscar",
+    "oscar's password",
+    "sub-oscar",
+    {"email": "oscar@example.com", "email_verified": False},
+)
+ACCOUNTS = [NEW, LINKS, UNVERIFIED, FRESH_UNVERIFIED, DISABLED, RESENDER, LINKED_BY_CODE]
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])

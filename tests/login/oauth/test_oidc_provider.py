@@ -11,8 +11,16 @@ import pytest
 from sessile.client import SessionClient, SessionClientError
 from sessile.store.user_identifiers import Identifier
 from tests.live import LiveServer
-from tests.login.oauth.conftest import FRESH_UNVERIFIED, LINKS, NEW, UNVERIFIED, sign_in
+from tests.login.oauth.conftest import (
+    FRESH_UNVERIFIED,
+    LINKED_BY_CODE,
+    LINKS,
+    NEW,
+    UNVERIFIED,
+    sign_in,
+)
 from tests.oauth.browser import pkce_pair
+from tests.stepup.flow import claims_of
 
 
 def _email(value: str) -> Identifier:
@@ -132,3 +140,39 @@ def test_an_unverified_email_without_an_account_is_proven_before_the_user_exists
     assert user is not None
     assert user.is_proven("email_address")
     assert _claims(client)["sub"] == user.id
+
+
+def test_an_unverified_email_proven_through_otp_then_finalized(server: LiveServer) -> None:
+    """Prelude's newer clients (PRELUDE-API §2.7): after ``status=otp_required`` they send
+    the code with ``/otp`` and the callback's token, check it at ``/otp/check``, and
+    finalize the ``session-start`` token it answers with the original verifier."""
+    owner = server.new_user("oscar@example.com")
+    params, verifier = sign_in(server, LINKED_BY_CODE)
+    assert params["status"] == "otp_required"
+    sent = httpx.post(
+        server.url + "/v1/session/otp", json={"challenge_token": params["challenge_token"]}
+    )
+    assert sent.status_code == 204, sent.text
+    verification = sent.headers["X-Verification-Token"]
+    checked = httpx.post(
+        server.url + "/v1/session/otp/check",
+        json={"code": server.last_message("oscar@example.com")["code"]},
+        headers={"X-Verification-Token": verification},
+    )
+    assert checked.status_code == 200, checked.text
+    token = checked.json()["challenge_token"]
+    claims = claims_of(token)
+    assert claims["grant_mode"] == "session-start"
+    assert claims["sub"] == owner
+    assert "pkce_challenge" in claims
+    # The original verifier is still needed: another one spends the token.
+    with pytest.raises(SessionClientError) as caught:
+        SessionClient(server.url).finalize_oauth(token, pkce_pair()[0])
+    assert caught.value.code == "invalid_challenge_token"
+
+    again, verifier2 = sign_in(server, LINKED_BY_CODE)
+    assert "status" not in again, "the identity was linked by the proven code"
+    client = SessionClient(server.url)
+    assert client.finalize_oauth(again["challenge_token"], verifier2) is not None
+    assert _claims(client)["sub"] == owner
+    assert verifier
