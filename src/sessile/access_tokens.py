@@ -67,7 +67,7 @@ class AccessTokens:
         instant = self._clock.now()
         now = int(instant)
         exp = now + self._ttl
-        per_user = await self._user_claims(user_id) if self._user_claims else {}
+        per_user = await self._user_claims(user_id, session_id) if self._user_claims else {}
         scope = self._scope
         # Against the exact time: the whole second of ``iat`` could outlive the grant.
         if granted_scope and granted_until is not None and granted_until > instant:

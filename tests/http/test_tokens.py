@@ -1,4 +1,4 @@
-"""Custom claims (``…/config/claims``) and minted tokens (``POST …/tokens``), in process."""
+"""Minted tokens (``POST …/tokens``), and the ``cc`` every token carries, in process."""
 
 from __future__ import annotations
 
@@ -21,45 +21,6 @@ def _payload(token: str) -> dict[str, Any]:
     part = token.split(".")[1]
     decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
     return decoded
-
-
-async def test_custom_claims_land_under_cc_as_strings(make_client: AppClient) -> None:
-    clock = FixedClock(NOW)
-    async with make_client(clock) as (http, app):
-        client = InProcessClient(http, app, clock)
-        _, key = await client.context.api_keys.create("b")
-        auth = {"Authorization": f"Bearer {key}"}
-        empty = await http.get(APP + "/config/claims", headers=auth)
-        assert empty.json() == {"claims": {}}
-        for bad in [{"sub": "user.id"}, {"cc": "user.id"}, {"x": "user.password_hash"},
-                    {"x": "profile."}, {"bad name": "user.id"}, {"x": {"value": "v" * 600}},
-                    {f"c{n}": "user.id" for n in range(33)}, {"x": 3}]:  # fmt: skip
-            refused = await http.put(APP + "/config/claims", headers=auth, json={"claims": bad})
-            assert refused.status_code == 400, bad
-            assert refused.json()["code"] == "bad_request"
-        mapping = {
-            "uid": "user.id", "crm": "user.external_id", "perms": "user.scopes",
-            "tier": "profile.billing.tier", "beta": "profile.beta", "v": {"value": 2},
-            "mail": "user.email", "absent": "profile.nothing",
-        }  # fmt: skip
-        saved = await http.put(APP + "/config/claims", headers=auth, json={"claims": mapping})
-        assert saved.status_code == 200, saved.text
-        assert (await http.get(APP + "/config/claims", headers=auth)).json() == saved.json()
-        user = await http.post(APP + "/users", headers=auth, json={
-            "identifiers": [{"type": "email_address", "value": "ada@example.com"}],
-            "profile": {"billing": {"tier": "gold"}, "beta": True},
-            "external_id": "crm-1", "scopes": ["orders:read", "orders:write"],
-        })  # fmt: skip
-        uid = user.json()["id"]
-        challenge = await client.context.challenges.issue(user_id=uid, auth_method="password")
-        login = await client.dpop("/login/finalize", json={"challenge_token": challenge})
-        claims = _payload(login.json()["access_token"])
-        assert claims["cc"] == {
-            "uid": uid, "crm": "crm-1", "perms": "orders:read orders:write", "tier": "gold",
-            "beta": "true", "v": "2", "mail": "ada@example.com",
-        }  # fmt: skip
-        assert claims["sub"] == uid
-        assert "minted" not in claims
 
 
 async def test_tokens_are_cc_empty_without_a_mapping(make_client: AppClient) -> None:

@@ -207,7 +207,7 @@ SCOPED = [
     ("sessions", "GET", "/users/{uid}/sessions", None),
     ("webhooks", "GET", "/webhooks", None),
     ("sessions", "POST", "/users/{uid}/sessions/invalidate", None),
-    ("config", "GET", "/config/claims", None),
+    ("config", "PUT", "/config/claims", {"mapping": {"tier": "gold"}}),
     ("audit", "GET", "/audit", None),
 ]  # fmt: skip
 

@@ -93,6 +93,10 @@ ROUTES = [
     ("POST", "/users/usr_x/identifiers", {"identifier": ADA}),
     ("DELETE", "/users/usr_x/identifiers/email_address/ada@example.com", None),
     ("POST", "/users/batch_lookup", {"emails": ["ada@example.com"]}),
+    ("POST", "/tokens", {"claims": {"sub": "svc"}}),
+    ("GET", "/config/claims", None),
+    ("POST", "/config/claims", {"mapping": {"tier": "gold"}}),
+    ("PUT", "/config/claims", {"mapping": {"tier": "gold"}}),
 ]
 
 
@@ -119,6 +123,7 @@ async def test_every_route_needs_a_valid_api_key_for_this_app(
     _error(await api.http.request(method, other_app, json=body, headers=api.auth), 404, "not_found")
     # Nothing was created or changed on the way.
     assert await api.context.db.users.list(limit=10, offset=0) == ([], 0)
+    assert await api.context.custom_claims.config() is None
 
 
 async def test_create_and_get_a_user(api: Api) -> None:

@@ -1,5 +1,4 @@
-"""``POST …/tokens`` (minted tokens, when ``SESSILE_MINT_TOKENS`` is on) and
-``GET``/``PUT …/config/claims`` (the custom-claims mapping)."""
+"""``POST …/tokens``: minted tokens, when ``SESSILE_MINT_TOKENS`` is on."""
 
 from __future__ import annotations
 
@@ -10,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from sessile.access_tokens import MAX_MINTED_TTL
-from sessile.api_scopes import CONFIG, TOKENS
+from sessile.api_scopes import TOKENS
 from sessile.errors import Forbidden
 from sessile.http.api_key import api_key
 from sessile.http.bodies import read_json
@@ -21,7 +20,6 @@ from sessile.http.views import rfc3339
 __all__ = ["router"]
 
 minting = APIRouter(dependencies=[api_key(TOKENS)])
-configuring = APIRouter(dependencies=[api_key(CONFIG)])
 
 
 class MintBody(BaseModel):
@@ -43,15 +41,6 @@ class Minted(BaseModel):
     expires_at: str
 
 
-class ClaimsMapping(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-    claims: dict[str, Any] = Field(
-        description="Claim name to source: user.id, user.external_id, user.scopes, "
-        "user.email, user.phone_number, user.created_at, profile.<member>[.<member>…], "
-        'or {"value": <constant>}.'
-    )
-
-
 @minting.post(
     "/tokens",
     operation_id="mint_token",
@@ -70,7 +59,7 @@ async def mint_token(request: Request, app_id: str) -> JSONResponse:
     claims = dict(body.claims)
     if body.user_id is not None:
         user = await context.users.existing(body.user_id)
-        claims = {**(await context.custom_claims(user.id)), "sub": user.id, **claims}
+        claims = {**(await context.custom_claims(user.id, None)), "sub": user.id, **claims}
     token, exp = await context.access_tokens.mint(claims, ttl=body.ttl)
     await context.audit.record(
         "token.minted", user_id=body.user_id, data={"sub": claims.get("sub"), "exp": exp}
@@ -80,29 +69,5 @@ async def mint_token(request: Request, app_id: str) -> JSONResponse:
     )
 
 
-@configuring.get("/config/claims", operation_id="get_claims_config", response_model=ClaimsMapping)
-async def get_claims(request: Request, app_id: str) -> JSONResponse:
-    """The custom-claims mapping (``cc`` in every access token)."""
-    mapping = await context_of(request).custom_claims.stored()
-    return JSONResponse({"claims": mapping}, headers=NO_STORE)
-
-
-@configuring.put(
-    "/config/claims",
-    operation_id="set_claims_config",
-    response_model=ClaimsMapping,
-    responses=errors(400),
-    openapi_extra=json_body(ClaimsMapping),
-)
-async def set_claims(request: Request, app_id: str) -> JSONResponse:
-    """Replace the mapping; tokens issued from now on carry it (every node within seconds).
-    Reserved names (``sub``, ``exp``, ``scope``, …) and oversized constants are refused."""
-    body = await read_json(request, ClaimsMapping)
-    context = context_of(request)
-    mapping = await context.custom_claims.replace(body.claims)
-    return JSONResponse({"claims": mapping}, headers=NO_STORE)
-
-
 router = APIRouter(prefix="/v2/session/apps/{app_id}", tags=["management"])
-for _part in (minting, configuring):
-    router.include_router(_part)
+router.include_router(minting)
