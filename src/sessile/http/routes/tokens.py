@@ -1,7 +1,9 @@
-"""``POST …/tokens``: minted tokens, when ``SESSILE_MINT_TOKENS`` is on."""
+"""``POST …/tokens``: minted tokens (Prelude's "mint token"), when ``SESSILE_MINT_TOKENS``
+is on and the API key has the ``tokens`` scope."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -10,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sessile.access_tokens import MAX_MINTED_TTL
 from sessile.api_scopes import TOKENS
-from sessile.errors import Forbidden
+from sessile.errors import BadRequest, Forbidden
 from sessile.http.api_key import api_key
 from sessile.http.bodies import read_json
 from sessile.http.context import context_of
@@ -24,21 +26,29 @@ minting = APIRouter(dependencies=[api_key(TOKENS)])
 
 class MintBody(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
+    claims: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Claims passed through as they are; exp defaults to 24 hours away and "
+        "is capped there; iat, nbf, jti, iss, aud, sid and scope are filled in when missing. "
+        'Every minted token carries "minted": true, whatever the claims say.',
+    )
     user_id: str | None = Field(
         default=None,
         max_length=40,
-        description="A user: the token's sub, with the user's custom claims under cc.",
+        description="sessile's addition: a user, the token's sub, with the claims the "
+        "app's claims mapping gives the user.",
     )
-    claims: dict[str, Any] = Field(
-        default_factory=dict,
-        description="Claims passed through as they are (exp at most 24 hours away).",
+    ttl: int = Field(
+        default=MAX_MINTED_TTL,
+        ge=1,
+        le=MAX_MINTED_TTL,
+        description="sessile's addition: seconds until exp when the claims have none.",
     )
-    ttl: int = Field(default=3_600, ge=1, le=MAX_MINTED_TTL, description="Seconds.")
 
 
 class Minted(BaseModel):
     token: str
-    expires_at: str
+    expires_at: str = Field(description="RFC 3339, UTC.")
 
 
 @minting.post(
@@ -56,6 +66,11 @@ async def mint_token(request: Request, app_id: str) -> JSONResponse:
     if not context.settings.mint_tokens:
         raise Forbidden("Minting tokens is off (SESSILE_MINT_TOKENS).")
     body = await read_json(request, MintBody)
+    try:
+        # Python's JSON reader takes NaN and Infinity; no JWT reader would.
+        json.dumps(body.claims, allow_nan=False)
+    except ValueError as exc:
+        raise BadRequest("claims: numbers must be finite.") from exc
     claims = dict(body.claims)
     if body.user_id is not None:
         user = await context.users.existing(body.user_id)
