@@ -524,6 +524,10 @@ async def test_openapi_describes_the_routes_and_their_bodies(api: Api) -> None:
         "$ref": "#/components/schemas/UserAnswer"
     }
     assert {"401", "409", "400"} <= set(create["responses"])
+    # Every error body is documented with the fields Prelude's management errors carry.
+    for name in ("ErrorBody", "SessileError"):
+        error = document["components"]["schemas"][name]
+        assert {"code", "status", "message"} <= set(error["required"]), name
     user_view = document["components"]["schemas"]["UserView"]
     assert set(user_view["properties"]) == {
         "id",
