@@ -144,7 +144,8 @@ async def invalidate_user_sessions(request: Request, app_id: str, user_id: str) 
     status_code=204,
     response_class=Response,
     responses=errors(400, 404),
-    openapi_extra=json_body(ProfilePatch),
+    # An empty body is an empty patch: nothing changes.
+    openapi_extra=json_body(ProfilePatch, required=False),
 )
 async def update_profile(request: Request, app_id: str, user_id: str) -> Response:
     """Merge the body into the profile (RFC 7396)."""
