@@ -47,3 +47,13 @@ async def test_delete_falls_back_and_every_change_is_audited(database: Database)
         ("api_key:key_1", {"name": "login_password", "version": 1}),
         ("api_key:key_1", {"name": "login_password", "version": None}),
     ]
+
+
+async def test_first_writes_that_race_each_become_a_version(database: Database) -> None:
+    """Two nodes set a document no one has set yet: neither write fails or is lost."""
+    live = [LiveConfig(database.config, FixedClock(10.0)) for _ in range(4)]
+    documents = await asyncio.gather(*(node.put("claims", {"n": n}) for n, node in enumerate(live)))
+    assert sorted(d.version for d in documents) == [1, 2, 3, 4]
+    stored = await database.config.document("claims")
+    assert stored is not None
+    assert stored.version == 4

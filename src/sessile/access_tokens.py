@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 from collections.abc import Mapping
 from typing import Any
@@ -67,7 +68,7 @@ class AccessTokens:
         instant = self._clock.now()
         now = int(instant)
         exp = now + self._ttl
-        per_user = await self._user_claims(user_id) if self._user_claims else {}
+        per_user = await self._user_claims(user_id, session_id) if self._user_claims else {}
         scope = self._scope
         # Against the exact time: the whole second of ``iat`` could outlive the grant.
         if granted_scope and granted_until is not None and granted_until > instant:
@@ -92,15 +93,20 @@ class AccessTokens:
             signer = self._signers[kid] = ES256Signer(kid, key, typ="at+jwt")
         return signer.sign(claims), exp
 
-    async def mint(self, claims: Mapping[str, Any], *, ttl: int) -> tuple[str, int]:
-        """Sign a token for tests and service calls: ``claims`` pass through, the standard
-        ones are filled in when missing, ``exp`` is at most 24 hours away, and
-        ``"minted": true`` marks it so that a verifier can refuse it."""
+    async def mint(
+        self, claims: Mapping[str, Any], *, ttl: int = MAX_MINTED_TTL
+    ) -> tuple[str, int]:
+        """Sign a token for tests and service calls (Prelude's ``POST …/tokens``): ``claims``
+        pass through, the standard ones are filled in when missing, ``exp`` defaults to
+        ``ttl`` from now and is capped at 24 hours away, and ``"minted": true`` marks it
+        (last, so no claim can unset it) so that a verifier can refuse it."""
         now = int(self._clock.now())
-        latest = now + MAX_MINTED_TTL
         exp = claims.get("exp", now + ttl)
-        if not isinstance(exp, int) or isinstance(exp, bool) or exp > latest or exp <= now:
-            raise BadRequest("exp must be a time in the next 24 hours.")
+        number = isinstance(exp, int | float) and not isinstance(exp, bool)
+        if not number or not math.isfinite(exp) or not exp > now:
+            raise BadRequest("exp must be a time (Unix seconds) in the future.")
+        # Capped, not refused: Prelude documents the cap, so a longer exp still mints.
+        exp = min(int(exp), now + MAX_MINTED_TTL)
         payload = {
             "iss": self._issuer,
             "aud": self._audience,

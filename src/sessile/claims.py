@@ -15,7 +15,9 @@ from sessile.store.users import User, UserStore
 
 __all__ = ["UserClaims", "combined", "identity_claims", "identity_claims_from"]
 
-UserClaims = Callable[[str], Awaitable[dict[str, Any]]]
+#: The claims a user adds to a token: called with the user's id and the session's (None for
+#: a token with no session, such as a minted one).
+UserClaims = Callable[[str, str | None], Awaitable[dict[str, Any]]]
 
 
 def identity_claims(user: User) -> dict[str, Any]:
@@ -38,17 +40,17 @@ def identity_claims(user: User) -> dict[str, Any]:
 def combined(*sources: UserClaims) -> UserClaims:
     """One per-user claims callable from several (later ones win on a shared name)."""
 
-    async def claims_for(user_id: str) -> dict[str, Any]:
+    async def claims_for(user_id: str, session_id: str | None) -> dict[str, Any]:
         merged: dict[str, Any] = {}
         for source in sources:
-            merged.update(await source(user_id))
+            merged.update(await source(user_id, session_id))
         return merged
 
     return claims_for
 
 
 def identity_claims_from(users: UserStore) -> UserClaims:
-    async def claims_for(user_id: str) -> dict[str, Any]:
+    async def claims_for(user_id: str, session_id: str | None) -> dict[str, Any]:
         user = await users.get(user_id)
         return {} if user is None else identity_claims(user)
 

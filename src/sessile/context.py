@@ -92,7 +92,7 @@ class AppContext:
     endpoints: Webhooks
     #: The server's own secret (key material for what it encrypts at rest).
     server_secret: bytes
-    #: The ``cc`` mapping of access tokens (``…/config/claims``).
+    #: The claims mapping of access tokens (``…/config/claims``).
     custom_claims: CustomClaims
     #: The ``…/config/…`` documents, read again by every node within seconds.
     live_config: LiveConfig
@@ -146,7 +146,7 @@ class AppContext:
         body_signer = BodySigner(body_keys)
         shared_secrets = SharedSecrets(db.secrets, server_secret, clock)
         live_config = LiveConfig(db.config, clock)
-        custom_claims = CustomClaims(live_config, db.users)
+        custom_claims = CustomClaims(live_config, db.users, db.sessions)
         access_tokens = AccessTokens(
             ring,
             clock,

@@ -1,101 +1,90 @@
-"""Custom claims (DESIGN §12): a mapping, set through ``PUT …/config/claims``, from user
-fields, profile members and constants to the ``cc`` claim of each access token.
+"""Custom claims (DESIGN §12): the app's claims mapping (``sessile.claims_mapping``), kept
+as the live configuration document ``claims`` and resolved for every access token.
 
-Prelude's SDK types ``cc`` as ``Record<string, string>``, so every value is a string: text
-as is, booleans and numbers in their JSON spelling, a list of scopes joined by spaces, and
-anything else as compact JSON. A mapping is checked when it is set (reserved names, sizes);
-at issue, claims that would push ``cc`` past ``MAX_CC_BYTES`` are left out.
+The document holds ``{"syntax": 2, "mapping": {…}}``. A document without that marker was
+written by an earlier sessile, whose ``PUT …/config/claims`` took ``{"claims": {name:
+source}}`` and put strings under ``cc``; such a document keeps doing exactly that until a
+mapping replaces it (``legacy_cc``). The marker can't be mistaken for it: those
+documents hold strings and ``{"value": …}`` objects only, never a number.
+
+Every token carries ``cc`` (Prelude's SDK 0.6.0 types it as a required
+``Record<string, string>``): ``{}`` unless an earlier document fills it.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from sessile.errors import BadRequest
-from sessile.live_config import LiveConfig
+from sessile.claims import identity_claims
+from sessile.claims_mapping import (
+    SESSION_INPUTS,
+    Subject,
+    check_mapping,
+    inputs_of,
+    resolve_mapping,
+)
+from sessile.live_config import ConfigDocument, LiveConfig
+from sessile.store.session_rows import SessionRow
 from sessile.store.users import User, UserStore
 
 __all__ = [
+    "CONFIG_NAME",
     "MAX_CC_BYTES",
-    "RESERVED_CLAIMS",
+    "ClaimsConfig",
     "CustomClaims",
-    "check_mapping",
-    "resolve_claims",
+    "SessionLookup",
+    "legacy_cc",
 ]
 
 log = logging.getLogger("sessile.claims")
 
-MAX_CLAIMS = 32
-MAX_CC_BYTES = 2048
-MAX_CONSTANT_BYTES = 512
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$")
-_PROFILE_PATH = re.compile(r"^profile(\.[A-Za-z0-9_-]{1,64}){1,8}$")
-#: Registered (RFC 7519, RFC 9068, RFC 9449) and sessile's own claim names.
-RESERVED_CLAIMS = frozenset(
-    [
-        "iss",
-        "sub",
-        "aud",
-        "exp",
-        "nbf",
-        "iat",
-        "jti",
-        "sid",
-        "scope",
-        "cnf",
-        "cc",
-        "minted",
-        "typ",
-        "azp",
-        "client_id",
-        "auth_time",
-        "acr",
-        "amr",
-        "nonce",
-        "email",
-        "email_verified",
-        "phone_number",
-        "phone_number_verified",
-    ]
-)
-USER_FIELDS = (
-    "user.id",
-    "user.external_id",
-    "user.scopes",
-    "user.email",
-    "user.phone_number",
-    "user.created_at",
-)
 CONFIG_NAME = "claims"
+#: Marks a document in the mapping's syntax (see the module's docstring).
+_SYNTAX = 2
+MAX_CC_BYTES = 2048
 
 
-def check_mapping(mapping: Mapping[str, Any]) -> dict[str, Any]:
-    """The mapping if every name and source is acceptable; otherwise ``bad_request``."""
-    if len(mapping) > MAX_CLAIMS:
-        raise BadRequest(f"At most {MAX_CLAIMS} custom claims.")
-    for name, source in mapping.items():
-        if not _NAME.match(name):
-            raise BadRequest(f"{name!r} is not a claim name (letters, digits, _ . : -).")
-        if name in RESERVED_CLAIMS:
-            raise BadRequest(f"{name!r} is a reserved claim name.")
-        if isinstance(source, str):
-            if source not in USER_FIELDS and not _PROFILE_PATH.match(source):
-                raise BadRequest(
-                    f"{name!r}: a source is one of {', '.join(USER_FIELDS)}, "
-                    'profile.<member>[.<member>…], or {"value": <constant>}.'
-                )
-        elif isinstance(source, dict) and set(source) == {"value"}:
-            if len(json.dumps(source["value"]).encode()) > MAX_CONSTANT_BYTES:
-                raise BadRequest(f"{name!r}: a constant is at most {MAX_CONSTANT_BYTES} bytes.")
-        else:
-            raise BadRequest(f'{name!r}: a source is a string or {{"value": <constant>}}.')
-    return dict(mapping)
+class SessionLookup(Protocol):
+    async def get(self, session_id: str) -> SessionRow | None: ...
 
 
+@dataclass(frozen=True)
+class ClaimsConfig:
+    """The stored mapping with its version and times (Prelude's ``config`` object)."""
+
+    mapping: Mapping[str, Any]
+    version: int
+    created_at: float
+    updated_at: float
+    #: The ``cc`` claims of a document an earlier sessile wrote, while it is in force.
+    cc_claims: Mapping[str, Any] | None = None
+
+
+def _parts(value: Any) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+    """The document's mapping, and its earlier ``cc`` claims (one of them is empty)."""
+    if not isinstance(value, dict) or not value:
+        return {}, {}
+    if value.get("syntax") == _SYNTAX and isinstance(value.get("mapping"), dict):
+        return value["mapping"], {}
+    return {}, value
+
+
+def _config(document: ConfigDocument) -> ClaimsConfig:
+    mapping, legacy = _parts(document.value)
+    return ClaimsConfig(
+        mapping=mapping,
+        version=document.version,
+        created_at=document.created_at,
+        updated_at=document.updated_at,
+        cc_claims=legacy or None,
+    )
+
+
+# An earlier sessile's claims, under cc as strings ---------------------------------------------
 def _text(value: Any) -> str:
     if isinstance(value, str):
         return value
@@ -104,9 +93,11 @@ def _text(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-def _source(user: User, source: Any) -> Any:
+def _legacy_source(user: User, source: Any) -> Any:
     if isinstance(source, dict):
-        return source["value"]
+        return source.get("value")
+    if not isinstance(source, str):
+        return None
     if source.startswith("profile."):
         value: Any = user.profile
         for member in source.split(".")[1:]:
@@ -122,16 +113,16 @@ def _source(user: User, source: Any) -> Any:
         "user.external_id": user.external_id,
         "user.scopes": list(user.scopes),
         "user.created_at": int(user.created_at),
-    }[source]
+    }.get(source)
 
 
-def resolve_claims(mapping: Mapping[str, Any], user: User) -> dict[str, str]:
-    """The ``cc`` object for ``user``: missing sources are left out, and so is whatever
-    would make it larger than ``MAX_CC_BYTES``."""
+def legacy_cc(claims: Mapping[str, Any], user: User) -> dict[str, str]:
+    """``cc`` as an earlier sessile made it: missing sources are left out, and so is
+    whatever would make it larger than ``MAX_CC_BYTES``."""
     cc: dict[str, str] = {}
     size = 2
-    for name, source in mapping.items():
-        value = _source(user, source)
+    for name, source in claims.items():
+        value = _legacy_source(user, source)
         if value is None:
             continue
         text = _text(value)
@@ -144,34 +135,60 @@ def resolve_claims(mapping: Mapping[str, Any], user: User) -> dict[str, str]:
     return cc
 
 
+# The service ----------------------------------------------------------------------------------
 class CustomClaims:
-    """The per-user claims callable for ``AccessTokens``: ``{"cc": {...}}``.
+    """The per-user claims callable for ``AccessTokens``, and the mapping's keeper.
 
     The mapping is a live configuration document, so every node picks up a change within
-    seconds; with no mapping, no user is read.
+    seconds; with no mapping, no user is read, and the session's row only when the
+    mapping names one of its inputs (``ip``, ``country_code``).
     """
 
-    def __init__(self, live: LiveConfig, users: UserStore) -> None:
+    def __init__(self, live: LiveConfig, users: UserStore, sessions: SessionLookup) -> None:
         self._live = live
         self._users = users
+        self._sessions = sessions
 
-    async def mapping(self) -> dict[str, Any]:
-        return dict(await self._live.value(CONFIG_NAME) or {})
-
-    async def stored(self) -> dict[str, Any]:
-        """The mapping as stored now, not as cached."""
+    async def config(self) -> ClaimsConfig | None:
+        """The mapping as stored now (not as cached), or None when none was ever set."""
         self._live.forget()
-        return await self.mapping()
+        document = await self._live.get(CONFIG_NAME)
+        return None if document is None else _config(document)
 
-    async def replace(self, mapping: Mapping[str, Any]) -> dict[str, Any]:
-        """Check and store a new mapping; this node uses it from its next token on."""
+    async def replace(self, mapping: Mapping[str, Any]) -> ClaimsConfig:
+        """Check and store a new mapping (a new version, audited); this node uses it from
+        its next token on, every other one within seconds."""
         checked = check_mapping(mapping)
-        await self._live.put(CONFIG_NAME, checked)
-        return checked
+        document = await self._live.put(CONFIG_NAME, {"syntax": _SYNTAX, "mapping": checked})
+        return _config(document)
 
-    async def __call__(self, user_id: str) -> dict[str, Any]:
-        mapping = await self.mapping()
-        if not mapping:
+    async def __call__(self, user_id: str, session_id: str | None = None) -> dict[str, Any]:
+        mapping, legacy = _parts(await self._live.value(CONFIG_NAME))
+        if not mapping and not legacy:
             return {"cc": {}}
         user = await self._users.get(user_id)
-        return {"cc": {} if user is None else resolve_claims(mapping, user)}
+        if user is None:
+            return {"cc": {}}
+        claims: dict[str, Any] = {}
+        if mapping:
+            claims = resolve_mapping(mapping, await self._subject(user, session_id, mapping))
+        claims["cc"] = legacy_cc(legacy, user) if legacy else {}
+        return claims
+
+    async def _subject(
+        self, user: User, session_id: str | None, mapping: Mapping[str, Any]
+    ) -> Subject:
+        session = None
+        if session_id is not None and inputs_of(mapping) & SESSION_INPUTS:
+            session = await self._sessions.get(session_id)
+        identity = identity_claims(user)
+        return Subject(
+            user_id=user.id,
+            profile=user.profile,
+            external_id=user.external_id,
+            email=identity.get("email"),
+            phone_number=identity.get("phone_number"),
+            session_id=session_id,
+            ip=session.ip if session else None,
+            country_code=session.country_code if session else None,
+        )

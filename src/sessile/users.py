@@ -17,10 +17,14 @@ from sessile.store.identities import Identity
 from sessile.store.user_identifiers import Identifier
 from sessile.store.users import User
 
-__all__ = ["SCOPE", "UNSET", "UserService"]
+__all__ = ["SCOPE", "UNSET", "USER_ID", "UserService"]
 
 #: A scope granted to a user: a space-free token, as in an OAuth ``scope`` (RFC 6749 §3.3).
 SCOPE = Annotated[str, StringConstraints(pattern=r"^[\x21\x23-\x5b\x5d-\x7e]{1,100}$")]
+#: A user id the caller chooses (Prelude's example is a UUID): it goes into URL paths and
+#: the ``sub`` claim as it is, so letters, digits, ``_`` and ``-`` only, and at most the 40
+#: characters the id columns hold.
+USER_ID = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")]
 
 
 class _Unset:
@@ -80,9 +84,11 @@ class UserService:
         proven: Sequence[Identifier] = (),
         external_id: str | None = None,
         scopes: Sequence[str] = (),
+        user_id: str | None = None,
     ) -> User:
         """Create a user; a password is checked against the policy and hashed first.
-        ``proven`` names the identifiers the operator vouches for."""
+        ``proven`` names the identifiers the operator vouches for; ``user_id`` is the
+        caller's choice of id (``USER_ID``), Conflict when taken."""
         password_hash = None if password is None else await self._passwords.hash(password)
         # Two spellings of one address name the same identifier: keep it once.
         return await self._db.users.create(
@@ -93,6 +99,7 @@ class UserService:
             proven=proven,
             external_id=external_id,
             scopes=scopes,
+            user_id=user_id,
         )
 
     async def update(

@@ -1,4 +1,5 @@
-"""Custom claims (``…/config/claims``) and minted tokens (``POST …/tokens``), in process."""
+"""Minted tokens (``POST …/tokens``, Prelude's "mint token"), and the ``cc`` every token
+carries, in process."""
 
 from __future__ import annotations
 
@@ -21,45 +22,6 @@ def _payload(token: str) -> dict[str, Any]:
     part = token.split(".")[1]
     decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
     return decoded
-
-
-async def test_custom_claims_land_under_cc_as_strings(make_client: AppClient) -> None:
-    clock = FixedClock(NOW)
-    async with make_client(clock) as (http, app):
-        client = InProcessClient(http, app, clock)
-        _, key = await client.context.api_keys.create("b")
-        auth = {"Authorization": f"Bearer {key}"}
-        empty = await http.get(APP + "/config/claims", headers=auth)
-        assert empty.json() == {"claims": {}}
-        for bad in [{"sub": "user.id"}, {"cc": "user.id"}, {"x": "user.password_hash"},
-                    {"x": "profile."}, {"bad name": "user.id"}, {"x": {"value": "v" * 600}},
-                    {f"c{n}": "user.id" for n in range(33)}, {"x": 3}]:  # fmt: skip
-            refused = await http.put(APP + "/config/claims", headers=auth, json={"claims": bad})
-            assert refused.status_code == 400, bad
-            assert refused.json()["code"] == "bad_request"
-        mapping = {
-            "uid": "user.id", "crm": "user.external_id", "perms": "user.scopes",
-            "tier": "profile.billing.tier", "beta": "profile.beta", "v": {"value": 2},
-            "mail": "user.email", "absent": "profile.nothing",
-        }  # fmt: skip
-        saved = await http.put(APP + "/config/claims", headers=auth, json={"claims": mapping})
-        assert saved.status_code == 200, saved.text
-        assert (await http.get(APP + "/config/claims", headers=auth)).json() == saved.json()
-        user = await http.post(APP + "/users", headers=auth, json={
-            "identifiers": [{"type": "email_address", "value": "ada@example.com"}],
-            "profile": {"billing": {"tier": "gold"}, "beta": True},
-            "external_id": "crm-1", "scopes": ["orders:read", "orders:write"],
-        })  # fmt: skip
-        uid = user.json()["id"]
-        challenge = await client.context.challenges.issue(user_id=uid, auth_method="password")
-        login = await client.dpop("/login/finalize", json={"challenge_token": challenge})
-        claims = _payload(login.json()["access_token"])
-        assert claims["cc"] == {
-            "uid": uid, "crm": "crm-1", "perms": "orders:read orders:write", "tier": "gold",
-            "beta": "true", "v": "2", "mail": "ada@example.com",
-        }  # fmt: skip
-        assert claims["sub"] == uid
-        assert "minted" not in claims
 
 
 async def test_tokens_are_cc_empty_without_a_mapping(make_client: AppClient) -> None:
@@ -96,10 +58,15 @@ async def test_minted_tokens_are_marked_capped_audited_and_refused_by_default(
         assert (claims["sub"], claims["scope"], claims["minted"]) == ("svc-1", "jobs", True)
         assert claims["exp"] == int(NOW) + 600
         assert minted.json()["expires_at"] == "2027-01-15T08:10:00Z"
-        for body in [{"ttl": 86_401}, {"claims": {"exp": int(NOW) + 86_401}},
-                     {"claims": {"exp": "soon"}}, {"user_id": "usr_nobody"}]:  # fmt: skip
+        for body in [{"ttl": 86_401}, {"claims": {"exp": "soon"}}, {"claims": {"exp": True}},
+                     {"claims": {"exp": int(NOW)}}, {"claims": {"exp": int(NOW) - 5}},
+                     {"claims": "sub"}, {"user_id": "usr_nobody"}]:  # fmt: skip
             refused = await http.post(APP + "/tokens", headers=auth, json=body)
             assert refused.status_code in (400, 404), body
+        for raw in (b'{"claims": {"exp": Infinity}}', b'{"claims": {"exp": NaN}}',
+                    b'{"claims": {"x": -Infinity}}'):  # fmt: skip
+            refused = await http.post(APP + "/tokens", headers=auth, content=raw)
+            assert refused.status_code == 400, raw
         user = await http.post(APP + "/users", headers=auth, json={
             "identifiers": [{"type": "email_address", "value": "m@example.com"}]})  # fmt: skip
         uid = user.json()["id"]
@@ -116,3 +83,67 @@ async def test_minted_tokens_are_marked_capped_audited_and_refused_by_default(
         relaxed = AsyncVerifier("https://auth.test", "default", jwks=jwks,
                                 clock=clock, accept_minted=True)  # fmt: skip
         assert (await relaxed.verify(minted.json()["token"])).sub == "svc-1"
+
+
+async def test_prelude_defaults_exp_caps_it_and_fills_iat_and_jti(make_client: AppClient) -> None:
+    async with make_client(FixedClock(NOW), mint_tokens=True) as (http, app):
+        _, key = await app.state.context.api_keys.create("b")
+        auth = {"Authorization": f"Bearer {key}"}
+        plain = await http.post(APP + "/tokens", headers=auth, json={"claims": {"sub": "svc"}})
+        assert plain.status_code == 201, plain.text
+        claims = _payload(plain.json()["token"])
+        assert claims["exp"] == int(NOW) + 86_400
+        assert plain.json()["expires_at"] == "2027-01-16T08:00:00Z"
+        assert claims["iat"] == int(NOW)
+        assert isinstance(claims["jti"], str)
+        assert len(claims["jti"]) >= 16
+        second = _payload(
+            (await http.post(APP + "/tokens", headers=auth, json={"claims": {}})).json()["token"]
+        )
+        assert second["jti"] != claims["jti"]
+        # A later exp is capped at 24 hours, not refused; given iat and jti are kept.
+        given = {"exp": int(NOW) + 7 * 86_400, "iat": int(NOW) - 10, "jti": "mine", "tier": 1}
+        capped = await http.post(APP + "/tokens", headers=auth, json={"claims": given})
+        assert capped.status_code == 201, capped.text
+        claims = _payload(capped.json()["token"])
+        assert (claims["exp"], claims["iat"], claims["jti"]) == (
+            int(NOW) + 86_400,
+            int(NOW) - 10,
+            "mine",
+        )
+        assert claims["tier"] == 1
+        assert capped.json()["expires_at"] == "2027-01-16T08:00:00Z"
+        fractional = await http.post(APP + "/tokens", headers=auth,
+                                     json={"claims": {"exp": NOW + 60.5}})  # fmt: skip
+        assert _payload(fractional.json()["token"])["exp"] == int(NOW) + 60
+
+
+async def test_a_minted_token_stays_marked_whatever_the_claims_say(make_client: AppClient) -> None:
+    async with make_client(FixedClock(NOW), mint_tokens=True) as (http, app):
+        context = app.state.context
+        _, key = await context.api_keys.create("b")
+        auth = {"Authorization": f"Bearer {key}"}
+        mapping = {"mapping": {"tier": {"$custom_claim": "tier"}}}
+        assert (await http.put(APP + "/config/claims", headers=auth, json=mapping)).is_success
+        user = await http.post(APP + "/users", headers=auth, json={
+            "identifiers": [{"type": "email_address", "value": "m@example.com"}],
+            "profile": {"tier": "gold", "minted": False}})  # fmt: skip
+        uid = user.json()["id"]
+        for claims in ({"minted": False}, {"minted": None}, {"minted": "no"}):
+            answer = await http.post(APP + "/tokens", headers=auth,
+                                     json={"claims": claims, "user_id": uid})  # fmt: skip
+            payload = _payload(answer.json()["token"])
+            assert payload["minted"] is True, claims
+            assert (payload["sub"], payload["tier"], payload["cc"]) == (uid, "gold", {})
+            assert payload["sid"] == "minted"
+
+
+async def test_minting_needs_the_tokens_scope(make_client: AppClient) -> None:
+    async with make_client(FixedClock(NOW), mint_tokens=True) as (http, app):
+        context = app.state.context
+        _, narrow = await context.api_keys.create("n", scopes=["users:write", "config"])
+        refused = await http.post(APP + "/tokens", headers={"Authorization": f"Bearer {narrow}"},
+                                  json={"claims": {"sub": "svc"}})  # fmt: skip
+        assert refused.status_code == 403
+        assert "tokens" in refused.json()["message"]
+        assert await context.db.audit.list(event_type="token.minted") == []

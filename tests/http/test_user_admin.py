@@ -39,7 +39,11 @@ class Api:
         created: dict[str, Any] = await self.call(
             "POST", "/users", 201, json={"identifiers": identifiers, **body}
         )
-        return created
+        return created["user"]  # type: ignore[no-any-return]
+
+    async def get(self, user_id: str) -> dict[str, Any]:
+        shown: dict[str, Any] = (await self.call("GET", f"/users/{user_id}"))["user"]
+        return shown
 
     async def login(self, user_id: str) -> None:
         challenge = await self.context.challenges.issue(user_id=user_id, auth_method="password")
@@ -63,14 +67,19 @@ async def test_profile_status_external_id_and_scopes(api: Api) -> None:
     assert (user["status"], user["external_id"], user["scopes"]) == (
         "active", "crm-7", ["orders:read"],
     )  # fmt: skip
-    patched = await api.call("PATCH", f"/users/{uid}/profile", json={"profile": {"b": None}})
-    assert patched["profile"] == {"a": 1}
+    # The body is the profile patch itself, so a member named "profile" is just a member.
+    patched = await api.call(
+        "PATCH", f"/users/{uid}/profile", 204, json={"b": None, "profile": {"c": 3}}
+    )
+    assert patched is None
+    assert (await api.get(uid))["profile"] == {"a": 1, "profile": {"c": 3}}
+    await api.call("PATCH", f"/users/{uid}/profile", 400, json=["not", "an", "object"])
 
     await api.login(uid)
-    inactive = await api.call("PUT", f"/users/{uid}/status", json={"status": "inactive"})
+    inactive = (await api.call("PUT", f"/users/{uid}/status", json={"status": "inactive"}))["user"]
     assert (inactive["status"], inactive["disabled"]) == ("inactive", True)
     assert (await api.context.sessions.list(uid, limit=10, offset=0))[1] == 0
-    active = await api.call("PUT", f"/users/{uid}/status", json={"status": "active"})
+    active = (await api.call("PUT", f"/users/{uid}/status", json={"status": "active"}))["user"]
     assert active["status"] == "active"
     await api.call("PUT", f"/users/{uid}/status", 400, json={"status": "blocked"})
 
@@ -83,26 +92,41 @@ async def test_profile_status_external_id_and_scopes(api: Api) -> None:
         "identifiers": [{"type": "email_address", "value": "eve@example.com"}],
         "external_id": "crm-7",
     })  # fmt: skip
-    cleared = await api.call("PUT", f"/users/{uid}/external_id", json={"external_id": None})
-    assert cleared["external_id"] is None
+    assert (
+        await api.call("PUT", f"/users/{uid}/external_id", 204, json={"external_id": "crm-8"})
+        is None
+    )
+    assert (await api.get(uid))["external_id"] == "crm-8"
+    await api.call("PUT", f"/users/{uid}/external_id", 204, json={"external_id": None})
+    assert (await api.get(uid))["external_id"] is None
+    await api.call("PUT", f"/users/{uid}/external_id", 400, json={"external_id": "x" * 129})
     scoped = await api.call("PUT", f"/users/{uid}/scopes", json={"scopes": ["a", "b", "a"]})
-    assert scoped["scopes"] == ["a", "b"]
+    assert scoped["user"]["scopes"] == ["a", "b"]
     await api.call("PUT", f"/users/{uid}/scopes", 400, json={"scopes": ["has space"]})
     for path in ("/status", "/external_id", "/scopes", "/profile"):
         method = "PATCH" if path == "/profile" else "PUT"
         body = {"/status": {"status": "active"}, "/external_id": {"external_id": "x"},
-                "/scopes": {"scopes": []}, "/profile": {"profile": {}}}[path]  # fmt: skip
+                "/scopes": {"scopes": []}, "/profile": {"a": 1}}[path]  # fmt: skip
         await api.call(method, f"/users/usr_nobody{path}", 404, json=body)
 
 
 async def test_identifiers_are_added_and_removed(api: Api) -> None:
     uid = (await api.user("ada@example.com"))["id"]
     phone = {"type": "phone_number", "value": "+33 6 12 34 56 78", "verified": True}
-    added = await api.call("POST", f"/users/{uid}/identifiers", 201, json=phone)
+    added = (await api.call("POST", f"/users/{uid}/identifiers", 201, json=phone))["user"]
     assert {"type": "phone_number", "value": "+33612345678", "verified": True} in added[
         "identifiers"
     ]
     assert added["phone_verified"] is True
+    # The same in the wrapper Prelude's docs may mean: {"identifier": {type, value}}.
+    work = {"type": "email_address", "value": "Ada@Work.example"}
+    wrapped = await api.call("POST", f"/users/{uid}/identifiers", 201, json={"identifier": work})
+    assert {"type": "email_address", "value": "ada@work.example", "verified": False} in wrapped[
+        "user"
+    ]["identifiers"]
+    for mixed in ({"identifier": work, "type": "email_address"}, {"identifier": "x"}, {}):
+        refused = await api.call("POST", f"/users/{uid}/identifiers", 400, json=mixed)
+        assert refused["code"] == "bad_request"
     other = (await api.user("bob@example.com"))["id"]
     clash = await api.call("POST", f"/users/{other}/identifiers", 409, json=phone)
     assert clash["code"] == "identifier_already_exists"
@@ -110,11 +134,18 @@ async def test_identifiers_are_added_and_removed(api: Api) -> None:
     assert (await api.call("POST", f"/users/{uid}/identifiers", 400, json=bad))["code"] == (
         "invalid_identifier"
     )
-    removed = await api.call("DELETE", f"/users/{uid}/identifiers", json={
-        "type": "email_address", "value": "ADA@example.com"})  # fmt: skip
-    assert [i["type"] for i in removed["identifiers"]] == ["phone_number"]
+    # Removed by the path (any spelling, URL-encoded) or with the identifier in the body.
+    await api.call("DELETE", f"/users/{uid}/identifiers/email_address/ADA%40example.com", 204)
+    await api.call("DELETE", f"/users/{uid}/identifiers", 204, json={
+        "identifier": {"type": "email_address", "value": "ada@work.example"}})  # fmt: skip
+    assert [i["type"] for i in (await api.get(uid))["identifiers"]] == ["phone_number"]
     await api.call("DELETE", f"/users/{uid}/identifiers", 404, json={
         "type": "email_address", "value": "ada@example.com"})  # fmt: skip
+    await api.call("DELETE", f"/users/{uid}/identifiers/email_address/ada@example.com", 404)
+    gone = await api.call("DELETE", f"/users/{uid}/identifiers/username/ada", 400)
+    assert gone["code"] == "invalid_identifier"
+    await api.call("DELETE", f"/users/{uid}/identifiers/phone_number/%2B33612345678", 204)
+    assert (await api.get(uid))["identifiers"] == []
     await api.call("POST", "/users/usr_nobody/identifiers", 404, json={
         "type": "email_address", "value": "new@example.com"})  # fmt: skip
 
@@ -148,6 +179,24 @@ async def test_one_session_is_revoked_by_id(api: Api) -> None:
     assert row.revoked_reason == "admin"
 
 
+async def test_invalidate_revokes_every_session_of_the_user_only(api: Api) -> None:
+    uid = (await api.user("ada@example.com"))["id"]
+    other = (await api.user("bob@example.com"))["id"]
+    for user_id in (uid, uid, other):
+        await api.login(user_id)
+    rows, _ = await api.context.sessions.list(uid, limit=10, offset=0)
+    assert await api.call("POST", f"/users/{uid}/sessions/invalidate") == {"revoked": 2}
+    assert (await api.context.sessions.list(uid, limit=10, offset=0))[1] == 0
+    assert (await api.context.sessions.list(other, limit=10, offset=0))[1] == 1
+    for row in rows:
+        revoked = await api.context.db.sessions.get(row.id)
+        assert revoked is not None
+        assert revoked.revoked_reason == "admin"
+    assert await api.call("POST", f"/users/{uid}/sessions/invalidate") == {"revoked": 0}
+    missing = await api.call("POST", "/users/usr_nobody/sessions/invalidate", 404)
+    assert missing["code"] == "not_found"
+
+
 #: One route per scope, with a body it accepts.
 SCOPED = [
     ("revocations:read", "GET", "/revocations", None),
@@ -157,7 +206,8 @@ SCOPED = [
      {"identifiers": [{"type": "email_address", "value": "new@example.com"}]}),
     ("sessions", "GET", "/users/{uid}/sessions", None),
     ("webhooks", "GET", "/webhooks", None),
-    ("config", "GET", "/config/claims", None),
+    ("sessions", "POST", "/users/{uid}/sessions/invalidate", None),
+    ("config", "PUT", "/config/claims", {"mapping": {"tier": "gold"}}),
     ("audit", "GET", "/audit", None),
 ]  # fmt: skip
 

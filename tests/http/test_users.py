@@ -35,7 +35,7 @@ class Api:
     async def create(self, **body: Any) -> dict[str, Any]:
         response = await self.call("POST", "/users", json={"identifiers": [ADA], **body})
         assert response.status_code == 201, response.text
-        created: dict[str, Any] = response.json()
+        created: dict[str, Any] = response.json()["user"]
         return created
 
     async def login(self, user_id: str) -> str:
@@ -77,7 +77,7 @@ async def _feed(api: Api) -> set[tuple[str, str | None]]:
 
 
 ROUTES = [
-    ("POST", "/users", {"identifiers": [ADA]}),
+    ("POST", "/users", {"identifiers": [ADA], "id": "0f5e9c1a-4b8e-4c6e-9d3a-2b7f1c0e8a11"}),
     ("GET", "/users", None),
     ("GET", "/users/usr_x", None),
     ("PATCH", "/users/usr_x", {"disabled": True}),
@@ -85,6 +85,18 @@ ROUTES = [
     ("PUT", "/users/usr_x/password", {"password": PASSWORD}),
     ("GET", "/users/usr_x/sessions", None),
     ("POST", "/users/usr_x/sessions/revoke", None),
+    ("POST", "/users/usr_x/sessions/invalidate", None),
+    ("DELETE", "/users/usr_x/sessions/ses_x", None),
+    ("PATCH", "/users/usr_x/profile", {"plan": "pro"}),
+    ("PUT", "/users/usr_x/status", {"status": "inactive"}),
+    ("PUT", "/users/usr_x/external_id", {"external_id": "crm-1"}),
+    ("POST", "/users/usr_x/identifiers", {"identifier": ADA}),
+    ("DELETE", "/users/usr_x/identifiers/email_address/ada@example.com", None),
+    ("POST", "/users/batch_lookup", {"emails": ["ada@example.com"]}),
+    ("POST", "/tokens", {"claims": {"sub": "svc"}}),
+    ("GET", "/config/claims", None),
+    ("POST", "/config/claims", {"mapping": {"tier": "gold"}}),
+    ("PUT", "/config/claims", {"mapping": {"tier": "gold"}}),
 ]
 
 
@@ -111,6 +123,7 @@ async def test_every_route_needs_a_valid_api_key_for_this_app(
     _error(await api.http.request(method, other_app, json=body, headers=api.auth), 404, "not_found")
     # Nothing was created or changed on the way.
     assert await api.context.db.users.list(limit=10, offset=0) == ([], 0)
+    assert await api.context.custom_claims.config() is None
 
 
 async def test_create_and_get_a_user(api: Api) -> None:
@@ -122,7 +135,9 @@ async def test_create_and_get_a_user(api: Api) -> None:
         json={"identifiers": [ADA, phone], "profile": {"name": "Ada"}, "password": PASSWORD},
     )
     assert response.status_code == 201, response.text
-    user = response.json()
+    assert set(response.json()) == {"id", "user"}
+    user = response.json()["user"]
+    assert response.json()["id"] == user["id"]
     assert response.headers["Location"] == f"/v2/session/apps/default/users/{user['id']}"
     assert response.headers["Cache-Control"] == "no-store"
     assert user == {
@@ -154,7 +169,7 @@ async def test_create_and_get_a_user(api: Api) -> None:
 
     fetched = await api.call("GET", f"/users/{user['id']}")
     assert fetched.status_code == 200
-    assert fetched.json() == user
+    assert fetched.json() == {"user": user}
     _error(await api.call("GET", "/users/usr_missing"), 404, "not_found")
 
 
@@ -214,6 +229,54 @@ async def test_create_errors_leave_nothing_behind(api: Api) -> None:
     assert users[0].id == first["id"]
 
 
+async def test_the_caller_may_choose_the_id(api: Api) -> None:
+    chosen = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
+    response = await api.call("POST", "/users", json={"identifiers": [ADA], "id": chosen})
+    assert response.status_code == 201, response.text
+    assert response.json()["id"] == chosen
+    assert response.headers["Location"] == f"/v2/session/apps/default/users/{chosen}"
+    fetched = await api.call("GET", f"/users/{chosen}")
+    assert fetched.json()["user"]["id"] == chosen
+    # The id is the user's everywhere: the access tokens of its sessions carry it as sub.
+    refreshed = await api.refresh(await api.login(chosen))
+    claims = await api.context.access_tokens.verify(refreshed.json()["access_token"])
+    assert claims.sub == chosen
+
+
+async def test_a_taken_id_is_a_conflict_and_creates_nothing(api: Api) -> None:
+    await api.create(id="crm_42")
+    fresh = {"type": "email_address", "value": "fresh@example.com"}
+    taken = await api.call("POST", "/users", json={"identifiers": [fresh], "id": "crm_42"})
+    assert "id" in _error(taken, 409, "conflict")
+    # Nothing of the refused user was kept: its address is still free.
+    lookup = {"identifier_type": "email_address", "identifier_value": "fresh@example.com"}
+    assert (await api.call("GET", "/users", params=lookup)).json()["total"] == 0
+    # Case matters: another spelling is another id.
+    assert (await api.create(identifiers=[fresh], id="CRM_42"))["id"] == "CRM_42"
+    assert (await api.context.db.users.list(limit=10, offset=0))[1] == 2
+
+
+@pytest.mark.parametrize(
+    "chosen",
+    ["", "a/b", "../etc", "a b", "x" * 41, "é", "-lead", "_lead", "abc\n", "a.b", "a%2Fb", 42],
+)
+async def test_a_malformed_id_is_refused(api: Api, chosen: Any) -> None:
+    response = await api.call("POST", "/users", json={"identifiers": [ADA], "id": chosen})
+    _error(response, 400, "bad_request")
+    assert await api.context.db.users.list(limit=10, offset=0) == ([], 0)
+
+
+async def test_a_key_without_users_write_creates_nobody(api: Api) -> None:
+    _, reader = await api.context.api_keys.create("reader", scopes=["users:read"])
+    response = await api.http.post(
+        APP + "/users",
+        headers={"Authorization": f"Bearer {reader}"},
+        json={"identifiers": [ADA], "id": "chosen"},
+    )
+    assert "users:write" in _error(response, 403, "forbidden")
+    assert await api.context.db.users.list(limit=10, offset=0) == ([], 0)
+
+
 async def test_list_pages_and_looks_up_by_identifier(api: Api) -> None:
     made = []
     for n in range(12):
@@ -264,7 +327,7 @@ async def test_patch_merges_the_profile(api: Api) -> None:
         json={"profile": {"prefs": {"lang": "fr"}, "tmp": None, "plan": "pro"}},
     )
     assert patched.status_code == 200, patched.text
-    body = patched.json()
+    body = patched.json()["user"]
     assert body["profile"] == {
         "name": "Ada",
         "prefs": {"theme": "dark", "lang": "fr"},
@@ -274,7 +337,7 @@ async def test_patch_merges_the_profile(api: Api) -> None:
     assert body["created_at"] == user["created_at"]
 
     unchanged = await api.call("PATCH", f"/users/{user['id']}")
-    assert unchanged.json()["profile"] == body["profile"]
+    assert unchanged.json()["user"]["profile"] == body["profile"]
 
     for bad in ({"profile": "x"}, {"disabled": "maybe"}, {"identifiers": []}):
         _error(await api.call("PATCH", f"/users/{user['id']}", json=bad), 400, "bad_request")
@@ -289,7 +352,7 @@ async def test_disabling_revokes_every_session_and_blocks_login(api: Api) -> Non
     session_ids = {s["id"] for s in listed["sessions"]}
 
     disabled = await api.call("PATCH", f"/users/{user['id']}", json={"disabled": True})
-    assert disabled.json()["disabled"] is True
+    assert disabled.json()["user"]["disabled"] is True
     for token in tokens:
         _error(await api.refresh(token), 401, "unauthorized")
     assert (await api.call("GET", f"/users/{user['id']}/sessions")).json()["total"] == 0
@@ -300,7 +363,7 @@ async def test_disabling_revokes_every_session_and_blocks_login(api: Api) -> Non
     _error(refused, 401, "unauthorized")
 
     enabled = await api.call("PATCH", f"/users/{user['id']}", json={"disabled": False})
-    assert enabled.json()["disabled"] is False
+    assert enabled.json()["user"]["disabled"] is False
     fresh = await api.login(user["id"])
     assert (await api.refresh(fresh)).status_code == 200
 
@@ -328,7 +391,7 @@ async def test_set_and_remove_a_password(api: Api) -> None:
 
     response = await api.call("PUT", path, json={"password": PASSWORD})
     assert response.status_code == 200, response.text
-    assert response.json()["has_password"] is True
+    assert response.json()["user"]["has_password"] is True
     stored = await api.context.db.users.get(user["id"])
     assert stored is not None
     assert stored.password_hash is not None
@@ -347,7 +410,7 @@ async def test_set_and_remove_a_password(api: Api) -> None:
     assert not await api.context.passwords.verify(stored.password_hash, PASSWORD)
 
     cleared = await api.call("PUT", path, json={"password": None})
-    assert cleared.json()["has_password"] is False
+    assert cleared.json()["user"]["has_password"] is False
     stored = await api.context.db.users.get(user["id"])
     assert stored is not None
     assert stored.password_hash is None
@@ -442,6 +505,7 @@ async def test_openapi_describes_the_routes_and_their_bodies(api: Api) -> None:
     create = paths[base + "/users"]["post"]
     schema = create["requestBody"]["content"]["application/json"]["schema"]
     assert set(schema["properties"]) == {
+        "id",
         "identifiers",
         "profile",
         "password",
@@ -453,9 +517,17 @@ async def test_openapi_describes_the_routes_and_their_bodies(api: Api) -> None:
     assert ident["properties"]["type"]["enum"] == ["email_address", "phone_number"]
     assert "$ref" not in str(schema), "request schemas are inline"
     assert create["responses"]["201"]["content"]["application/json"]["schema"] == {
-        "$ref": "#/components/schemas/UserView"
+        "$ref": "#/components/schemas/CreatedUser"
+    }
+    get_one = paths[base + "/users/{user_id}"]["get"]["responses"]["200"]
+    assert get_one["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/UserAnswer"
     }
     assert {"401", "409", "400"} <= set(create["responses"])
+    # Every error body is documented with the fields Prelude's management errors carry.
+    for name in ("ErrorBody", "SessileError"):
+        error = document["components"]["schemas"][name]
+        assert {"code", "status", "message"} <= set(error["required"]), name
     user_view = document["components"]["schemas"]["UserView"]
     assert set(user_view["properties"]) == {
         "id",

@@ -54,7 +54,7 @@ def test_the_management_api_refuses_a_common_password(server: LiveServer) -> Non
     _refused_as_common(httpx.put(path, headers=auth, json={"password": "Sunshine1"}, timeout=10))
     accepted = httpx.put(path, headers=auth, json={"password": GOOD}, timeout=10)
     assert accepted.status_code == 200, accepted.text
-    assert accepted.json()["has_password"] is True
+    assert accepted.json()["user"]["has_password"] is True
 
 
 def test_the_list_is_real_and_case_insensitive() -> None:

@@ -205,7 +205,7 @@ def test_management_api_shows_what_is_proven(server: LiveServer) -> None:
         headers={"Authorization": f"Bearer {key}"},
     )
     assert answer.status_code == 200
-    body = answer.json()
+    body = answer.json()["user"]
     assert body["email_verified"] is True
     assert body["phone_verified"] is False
     assert body["identifiers"] == [

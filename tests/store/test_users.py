@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from sessile.errors import IdentifierAlreadyExists
+from sessile.errors import Conflict, IdentifierAlreadyExists
 from sessile.store.database import Database
 from sessile.store.user_identifiers import Identifier
 from sessile.store.users import merge_patch
@@ -49,6 +49,26 @@ async def test_identifier_is_unique_per_type_and_a_clash_creates_nothing(
         now=3.0, identifiers_=[Identifier("phone_number", EMAIL.value)]
     )
     assert other.id != first.id
+
+
+async def test_a_chosen_id_is_the_users_and_a_taken_one_creates_nothing(
+    database: Database,
+) -> None:
+    chosen = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
+    user = await database.users.create(now=1.0, identifiers_=[EMAIL], user_id=chosen)
+    assert user.id == chosen
+    loaded = await database.users.get(chosen)
+    assert loaded is not None
+    assert loaded.identifiers == (EMAIL,)
+    with pytest.raises(Conflict, match="id"):
+        await database.users.create(now=2.0, identifiers_=[PHONE], user_id=chosen)
+    # The clash rolled the whole user back: the phone number is free, the first user intact.
+    assert await database.users.find_by_identifier(PHONE) is None
+    assert (await database.users.list(limit=10, offset=0))[1] == 1
+    # A taken identifier with a free id is still the identifier's clash.
+    with pytest.raises(IdentifierAlreadyExists):
+        await database.users.create(now=3.0, identifiers_=[EMAIL], user_id="another")
+    assert await database.users.get("another") is None
 
 
 async def test_disable_and_delete(database: Database) -> None:

@@ -21,6 +21,7 @@ from sessile.http.openapi import install_openapi
 from sessile.http.routes import (
     account,
     audit,
+    claims_config,
     health,
     login,
     me,
@@ -108,6 +109,7 @@ def create_app(
     app.include_router(webhooks.router)
     app.include_router(audit.router)
     app.include_router(tokens.router)
+    app.include_router(claims_config.router)
     if settings.demo:
         install_demo(app, settings)
     app.add_middleware(

@@ -25,9 +25,11 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 _ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "required": ["code", "message"],
+    "required": ["code", "type", "status", "message"],
     "properties": {
         "code": {"type": "string", "description": "The wire code, e.g. `bad_request`."},
+        "type": {"type": "string", "description": "The status class, e.g. `bad_request`."},
+        "status": {"type": "string", "description": "The same (Prelude's management field)."},
         "message": {"type": "string"},
         "error": {"type": "string"},
         "error_description": {"type": "string"},
@@ -86,7 +88,12 @@ def install_openapi(app: FastAPI) -> None:
 
 
 class ErrorBody(BaseModel):
+    """Every error body: ``type`` is Prelude's frontend name for the status class,
+    ``status`` its management name for it (``sessile.http.errors``)."""
+
     code: str
+    type: str
+    status: str
     message: str
 
 

@@ -17,11 +17,13 @@ from sessile.store.session_rows import SessionRow
 from sessile.store.users import User
 
 __all__ = [
+    "CreatedUser",
     "IdentifierView",
     "IdentityView",
     "Revoked",
     "SessionList",
     "SessionView",
+    "UserAnswer",
     "UserList",
     "UserView",
     "rfc3339",
@@ -67,6 +69,20 @@ class UserView(BaseModel):
     status: str = Field(description="`active`, or `inactive` (disabled).")
     scopes: list[str]
     external_id: str | None
+
+
+class UserAnswer(BaseModel):
+    """One user, in the wrapper of Prelude's ``GET /users/{userID}``; every route that
+    answers with one user uses it."""
+
+    user: UserView
+
+
+class CreatedUser(BaseModel):
+    """Prelude's answer to ``POST /users`` is ``{"id"}``; the user is sessile's addition."""
+
+    id: str
+    user: UserView
 
 
 class UserList(BaseModel):

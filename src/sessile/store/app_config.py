@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sessile.store.audit import record_audit
@@ -59,6 +60,14 @@ class AppConfigStore:
 
     async def put(self, name: str, value: Any, *, now: float) -> ConfigDocument:
         """Store ``value`` under ``name`` (a new version), with its audit event."""
+        try:
+            return await self._put(name, value, now=now)
+        except IntegrityError:
+            # Two first writes raced: both found no row, the other inserted first. The
+            # row is there now, so this write becomes its next version.
+            return await self._put(name, value, now=now)
+
+    async def _put(self, name: str, value: Any, *, now: float) -> ConfigDocument:
         async with self._engine.begin() as conn:
             updated = await conn.execute(
                 app_config.update()

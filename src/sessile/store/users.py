@@ -126,12 +126,15 @@ class UserStore:
         password_unproven: bool = False,
         external_id: str | None = None,
         scopes: Sequence[str] = (),
+        user_id: str | None = None,
     ) -> User:
-        """Create a user; raise IdentifierAlreadyExists if an identifier is taken.
+        """Create a user; raise IdentifierAlreadyExists if an identifier is taken, and
+        Conflict if ``user_id`` (the caller's choice; a new ``usr_…`` id without it) is.
 
         ``proven`` names the identifiers already proven (by a code, or by the operator).
         """
-        user_id = new_id("usr")
+        chosen_id = user_id
+        user_id = chosen_id or new_id("usr")
         try:
             async with self._engine.begin() as conn:
                 await conn.execute(
@@ -172,6 +175,9 @@ class UserStore:
                         ],
                     )
         except IntegrityError as exc:
+            # The transaction rolled back whole: whichever row failed, nothing was created.
+            if chosen_id is not None and await self.get(chosen_id):
+                raise Conflict("A user with this id exists.") from exc
             if external_id is not None and await self.find_by_external_id(external_id):
                 raise Conflict("Another user has this external_id.") from exc
             raise IdentifierAlreadyExists() from exc

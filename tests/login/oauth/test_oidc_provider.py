@@ -55,7 +55,7 @@ def test_a_new_user_signs_in_and_a_second_sign_in_reaches_the_same_user(server: 
     assert second.list_sessions()["total"] == 2
 
     api = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {server.api_key()}"})
-    shown = api.get(f"/v2/session/apps/default/users/{user.id}").json()
+    shown = api.get(f"/v2/session/apps/default/users/{user.id}").json()["user"]
     assert shown["identities"] == [
         {
             "provider": "google",

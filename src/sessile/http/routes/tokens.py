@@ -1,8 +1,9 @@
-"""``POST …/tokens`` (minted tokens, when ``SESSILE_MINT_TOKENS`` is on) and
-``GET``/``PUT …/config/claims`` (the custom-claims mapping)."""
+"""``POST …/tokens``: minted tokens (Prelude's "mint token"), when ``SESSILE_MINT_TOKENS``
+is on and the API key has the ``tokens`` scope."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -10,8 +11,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from sessile.access_tokens import MAX_MINTED_TTL
-from sessile.api_scopes import CONFIG, TOKENS
-from sessile.errors import Forbidden
+from sessile.api_scopes import TOKENS
+from sessile.errors import BadRequest, Forbidden
 from sessile.http.api_key import api_key
 from sessile.http.bodies import read_json
 from sessile.http.context import context_of
@@ -21,35 +22,33 @@ from sessile.http.views import rfc3339
 __all__ = ["router"]
 
 minting = APIRouter(dependencies=[api_key(TOKENS)])
-configuring = APIRouter(dependencies=[api_key(CONFIG)])
 
 
 class MintBody(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
+    claims: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Claims passed through as they are; exp defaults to 24 hours away and "
+        "is capped there; iat, nbf, jti, iss, aud, sid and scope are filled in when missing. "
+        'Every minted token carries "minted": true, whatever the claims say.',
+    )
     user_id: str | None = Field(
         default=None,
         max_length=40,
-        description="A user: the token's sub, with the user's custom claims under cc.",
+        description="sessile's addition: a user, the token's sub, with the claims the "
+        "app's claims mapping gives the user.",
     )
-    claims: dict[str, Any] = Field(
-        default_factory=dict,
-        description="Claims passed through as they are (exp at most 24 hours away).",
+    ttl: int = Field(
+        default=MAX_MINTED_TTL,
+        ge=1,
+        le=MAX_MINTED_TTL,
+        description="sessile's addition: seconds until exp when the claims have none.",
     )
-    ttl: int = Field(default=3_600, ge=1, le=MAX_MINTED_TTL, description="Seconds.")
 
 
 class Minted(BaseModel):
     token: str
-    expires_at: str
-
-
-class ClaimsMapping(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-    claims: dict[str, Any] = Field(
-        description="Claim name to source: user.id, user.external_id, user.scopes, "
-        "user.email, user.phone_number, user.created_at, profile.<member>[.<member>…], "
-        'or {"value": <constant>}.'
-    )
+    expires_at: str = Field(description="RFC 3339, UTC.")
 
 
 @minting.post(
@@ -67,10 +66,15 @@ async def mint_token(request: Request, app_id: str) -> JSONResponse:
     if not context.settings.mint_tokens:
         raise Forbidden("Minting tokens is off (SESSILE_MINT_TOKENS).")
     body = await read_json(request, MintBody)
+    try:
+        # Python's JSON reader takes NaN and Infinity; no JWT reader would.
+        json.dumps(body.claims, allow_nan=False)
+    except ValueError as exc:
+        raise BadRequest("claims: numbers must be finite.") from exc
     claims = dict(body.claims)
     if body.user_id is not None:
         user = await context.users.existing(body.user_id)
-        claims = {**(await context.custom_claims(user.id)), "sub": user.id, **claims}
+        claims = {**(await context.custom_claims(user.id, None)), "sub": user.id, **claims}
     token, exp = await context.access_tokens.mint(claims, ttl=body.ttl)
     await context.audit.record(
         "token.minted", user_id=body.user_id, data={"sub": claims.get("sub"), "exp": exp}
@@ -80,29 +84,5 @@ async def mint_token(request: Request, app_id: str) -> JSONResponse:
     )
 
 
-@configuring.get("/config/claims", operation_id="get_claims_config", response_model=ClaimsMapping)
-async def get_claims(request: Request, app_id: str) -> JSONResponse:
-    """The custom-claims mapping (``cc`` in every access token)."""
-    mapping = await context_of(request).custom_claims.stored()
-    return JSONResponse({"claims": mapping}, headers=NO_STORE)
-
-
-@configuring.put(
-    "/config/claims",
-    operation_id="set_claims_config",
-    response_model=ClaimsMapping,
-    responses=errors(400),
-    openapi_extra=json_body(ClaimsMapping),
-)
-async def set_claims(request: Request, app_id: str) -> JSONResponse:
-    """Replace the mapping; tokens issued from now on carry it (every node within seconds).
-    Reserved names (``sub``, ``exp``, ``scope``, …) and oversized constants are refused."""
-    body = await read_json(request, ClaimsMapping)
-    context = context_of(request)
-    mapping = await context.custom_claims.replace(body.claims)
-    return JSONResponse({"claims": mapping}, headers=NO_STORE)
-
-
 router = APIRouter(prefix="/v2/session/apps/{app_id}", tags=["management"])
-for _part in (minting, configuring):
-    router.include_router(_part)
+router.include_router(minting)

@@ -1,7 +1,11 @@
-"""The management API under Prelude's names (``/v2/session/apps/{app_id}/users/…``):
-one session's revocation, the profile, the status, the external id, the scopes, the
-identifiers, and a batch lookup. The routes of ``users.py`` keep working beside them;
-as there, each router declares its API-key scope once.
+"""The management API under Prelude's names (``/v2/session/apps/{app_id}/users/…``): the
+sessions of a user, the profile, the status, the external id, the identifiers, and a batch
+lookup; plus the scopes, sessile's own. The routes of ``users.py`` keep working beside
+them; as there, each router declares its API-key scope once.
+
+Where Prelude documents no body (PATCH profile, PUT external_id, DELETE session) the
+answer is 204, as its newer docs say; where it documents only the status (PUT status,
+POST sessions/invalidate) the body is sessile's.
 """
 
 from __future__ import annotations
@@ -10,16 +14,16 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from sessile.api_scopes import SESSIONS, USERS_READ, USERS_WRITE
-from sessile.errors import BadRequest
+from sessile.errors import BadRequest, NotFound
 from sessile.http.api_key import api_key
 from sessile.http.bodies import read_json
 from sessile.http.context import context_of
 from sessile.http.openapi import NO_STORE, errors, json_body
 from sessile.http.routes.users import IdentifierBody, user_answer
-from sessile.http.views import UserView, user_views
+from sessile.http.views import Revoked, UserAnswer, UserView, user_views
 from sessile.identifiers import parse_identifier
 from sessile.store.user_identifiers import Identifier
 from sessile.users import SCOPE
@@ -33,12 +37,11 @@ sessions = APIRouter(dependencies=[api_key(SESSIONS)])
 _LOOKUP_MAX = 100
 
 
-class ProfileBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-    profile: dict[str, Any] = Field(
-        description="An RFC 7396 merge patch of the profile: members set to null are removed, "
-        "objects merge, anything else replaces."
-    )
+class ProfilePatch(RootModel[dict[str, Any]]):
+    """The profile members to change, sent as the body itself (Prelude's shape): an RFC
+    7396 merge patch, so a member set to null is removed, objects merge, anything else
+    replaces. There is no ``{"profile": …}`` wrapper: a profile may have a member of
+    that name, so the wrapper could not be told from it."""
 
 
 class StatusBody(BaseModel):
@@ -60,10 +63,18 @@ class ScopesBody(BaseModel):
     scopes: list[SCOPE] = Field(max_length=50, description="Replaces the user's scopes.")
 
 
-class RemoveIdentifierBody(BaseModel):
+class WrappedIdentifier(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
-    type: str
-    value: str
+    identifier: IdentifierBody
+
+
+class IdentifierInBody(RootModel[WrappedIdentifier | IdentifierBody]):
+    """``{"identifier": {type, value}}`` or the bare ``{type, value}``: Prelude's docs do
+    not show which, and the two can't be mistaken for each other."""
+
+    def identifier(self) -> IdentifierBody:
+        given = self.root
+        return given.identifier if isinstance(given, WrappedIdentifier) else given
 
 
 class BatchLookupBody(BaseModel):
@@ -74,6 +85,10 @@ class BatchLookupBody(BaseModel):
 
 class UserMatches(BaseModel):
     users: list[UserView]
+
+
+def _parsed(body: IdentifierBody) -> Identifier:
+    return parse_identifier({"type": body.type, "value": body.value})
 
 
 @reading.post(
@@ -111,25 +126,39 @@ async def revoke_user_session(
     return Response(status_code=204)
 
 
+@sessions.post(
+    "/users/{user_id}/sessions/invalidate",
+    operation_id="invalidate_user_sessions",
+    response_model=Revoked,
+    responses=errors(404),
+)
+async def invalidate_user_sessions(request: Request, app_id: str, user_id: str) -> JSONResponse:
+    """Revoke every live session of the user (reason ``admin``); answer how many."""
+    revoked = await context_of(request).users.revoke_session(user_id, None)
+    return JSONResponse({"revoked": revoked})
+
+
 @writing.patch(
     "/users/{user_id}/profile",
     operation_id="update_user_profile",
-    response_model=UserView,
+    status_code=204,
+    response_class=Response,
     responses=errors(400, 404),
-    openapi_extra=json_body(ProfileBody),
+    # An empty body is an empty patch: nothing changes.
+    openapi_extra=json_body(ProfilePatch, required=False),
 )
-async def update_profile(request: Request, app_id: str, user_id: str) -> JSONResponse:
-    """Merge into the profile (RFC 7396)."""
-    body = await read_json(request, ProfileBody)
-    context = context_of(request)
-    user = await context.users.update(user_id, profile_patch=body.profile)
-    return await user_answer(context, user)
+async def update_profile(request: Request, app_id: str, user_id: str) -> Response:
+    """Merge the body into the profile (RFC 7396)."""
+    body = await read_json(request, ProfilePatch)
+    if await context_of(request).users.update(user_id, profile_patch=body.root) is None:
+        raise NotFound("No such user.")
+    return Response(status_code=204)
 
 
 @writing.put(
     "/users/{user_id}/status",
     operation_id="set_user_status",
-    response_model=UserView,
+    response_model=UserAnswer,
     responses=errors(400, 404),
     openapi_extra=json_body(StatusBody),
 )
@@ -144,22 +173,23 @@ async def set_status(request: Request, app_id: str, user_id: str) -> JSONRespons
 @writing.put(
     "/users/{user_id}/external_id",
     operation_id="set_user_external_id",
-    response_model=UserView,
+    status_code=204,
+    response_class=Response,
     responses=errors(400, 404, 409),
     openapi_extra=json_body(ExternalIdBody),
 )
-async def set_external_id(request: Request, app_id: str, user_id: str) -> JSONResponse:
+async def set_external_id(request: Request, app_id: str, user_id: str) -> Response:
     """Set (unique across users) or clear the user's id in your system."""
     body = await read_json(request, ExternalIdBody)
-    context = context_of(request)
-    user = await context.users.set_fields(user_id, external_id=body.external_id)
-    return await user_answer(context, user)
+    if await context_of(request).users.set_fields(user_id, external_id=body.external_id) is None:
+        raise NotFound("No such user.")
+    return Response(status_code=204)
 
 
 @writing.put(
     "/users/{user_id}/scopes",
     operation_id="set_user_scopes",
-    response_model=UserView,
+    response_model=UserAnswer,
     responses=errors(400, 404),
     openapi_extra=json_body(ScopesBody),
 )
@@ -175,33 +205,47 @@ async def set_scopes(request: Request, app_id: str, user_id: str) -> JSONRespons
     "/users/{user_id}/identifiers",
     operation_id="add_user_identifier",
     status_code=201,
-    response_model=UserView,
+    response_model=UserAnswer,
     responses=errors(400, 404, 409),
-    openapi_extra=json_body(IdentifierBody),
+    openapi_extra=json_body(IdentifierInBody),
 )
 async def add_identifier_route(request: Request, app_id: str, user_id: str) -> JSONResponse:
     """Give the user another identifier; ``verified`` when you already proved it."""
-    body = await read_json(request, IdentifierBody)
-    identifier = parse_identifier({"type": body.type, "value": body.value})
+    given = (await read_json(request, IdentifierInBody)).identifier()
     context = context_of(request)
-    user = await context.users.add_identifier(user_id, identifier, proven=body.verified)
+    user = await context.users.add_identifier(user_id, _parsed(given), proven=given.verified)
     return await user_answer(context, user, 201)
 
 
 @writing.delete(
-    "/users/{user_id}/identifiers",
+    "/users/{user_id}/identifiers/{identifier_type}/{identifier_value}",
     operation_id="remove_user_identifier",
-    response_model=UserView,
+    status_code=204,
+    response_class=Response,
     responses=errors(400, 404),
-    openapi_extra=json_body(RemoveIdentifierBody),
 )
-async def remove_identifier_route(request: Request, app_id: str, user_id: str) -> JSONResponse:
-    """Take an identifier from the user (any spelling of it)."""
-    body = await read_json(request, RemoveIdentifierBody)
-    identifier: Identifier = parse_identifier({"type": body.type, "value": body.value})
-    context = context_of(request)
-    user = await context.users.remove_identifier(user_id, identifier)
-    return await user_answer(context, user)
+async def remove_identifier_route(
+    request: Request, app_id: str, user_id: str, identifier_type: str, identifier_value: str
+) -> Response:
+    """Take an identifier from the user (any spelling of it, URL-encoded)."""
+    identifier = parse_identifier({"type": identifier_type, "value": identifier_value})
+    await context_of(request).users.remove_identifier(user_id, identifier)
+    return Response(status_code=204)
+
+
+@writing.delete(
+    "/users/{user_id}/identifiers",
+    operation_id="remove_user_identifier_in_body",
+    status_code=204,
+    response_class=Response,
+    responses=errors(400, 404),
+    openapi_extra=json_body(IdentifierInBody),
+)
+async def remove_identifier_in_body(request: Request, app_id: str, user_id: str) -> Response:
+    """The same, with the identifier in the body, as ``POST …/identifiers`` takes it."""
+    given = (await read_json(request, IdentifierInBody)).identifier()
+    await context_of(request).users.remove_identifier(user_id, _parsed(given))
+    return Response(status_code=204)
 
 
 router = APIRouter(prefix="/v2/session/apps/{app_id}", tags=["management"])

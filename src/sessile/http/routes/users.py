@@ -3,7 +3,8 @@
 Each router below declares the API-key scope of its routes once; the key is checked
 before anything else is read. Bodies go through ``read_json`` (so an empty body is ``{}``
 and problems are ``bad_request``); their schemas reach the OpenAPI document through
-``openapi_extra``.
+``openapi_extra``. A route that answers with one user wraps it as Prelude's
+``GET /users/{userID}`` does: ``{"user": …}``.
 """
 
 from __future__ import annotations
@@ -22,16 +23,33 @@ from sessile.http.bodies import read_json
 from sessile.http.context import context_of
 from sessile.http.openapi import NO_STORE, PAGING, errors, json_body
 from sessile.http.paging import paging
-from sessile.http.views import Revoked, SessionList, UserList, UserView, session_page, user_views
+from sessile.http.views import (
+    CreatedUser,
+    Revoked,
+    SessionList,
+    UserAnswer,
+    UserList,
+    session_page,
+    user_views,
+)
 from sessile.identifiers import IDENTIFIER_TYPES, parse_identifier
 from sessile.store.users import User
-from sessile.users import SCOPE
+from sessile.users import SCOPE, USER_ID
 
-__all__ = ["IdentifierBody", "router", "user_answer"]
+__all__ = ["IdentifierBody", "router", "user_answer", "user_view_of"]
 
 reading = APIRouter(dependencies=[api_key(USERS_READ)])
 writing = APIRouter(dependencies=[api_key(USERS_WRITE)])
 sessions = APIRouter(dependencies=[api_key(SESSIONS)])
+
+
+async def user_view_of(context: AppContext, user: User | None) -> dict[str, Any]:
+    """One user as the management API shows it, with its provider identities;
+    ``not_found`` when a service found no such user (``None``)."""
+    if user is None:
+        raise NotFound("No such user.")
+    [view] = user_views([user], await context.users.identities([user]))
+    return view
 
 
 async def user_answer(
@@ -40,12 +58,9 @@ async def user_answer(
     status: int = 200,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    """One user as the management API answers with it, with its provider identities;
-    ``not_found`` when a service found no such user (``None``)."""
-    if user is None:
-        raise NotFound("No such user.")
-    [view] = user_views([user], await context.users.identities([user]))
-    return JSONResponse(view, status_code=status, headers={**NO_STORE, **(headers or {})})
+    """``{"user": …}``, uncached."""
+    view = await user_view_of(context, user)
+    return JSONResponse({"user": view}, status_code=status, headers={**NO_STORE, **(headers or {})})
 
 
 # Bodies ------------------------------------------------------------------------------------
@@ -64,6 +79,11 @@ class IdentifierBody(BaseModel):
 
 class CreateUserBody(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
+    id: USER_ID | None = Field(
+        default=None,
+        description="The user's id, chosen by the caller (e.g. a UUID): letters, digits, "
+        "_ and -, at most 40. A taken id is 409 `conflict`. Without it: `usr_…`.",
+    )
     identifiers: list[IdentifierBody] = Field(min_length=1, max_length=10)
     profile: dict[str, Any] = Field(default_factory=dict, description="Any JSON object.")
     password: str | None = Field(
@@ -108,12 +128,13 @@ class RevokeSessionsBody(BaseModel):
     "/users",
     operation_id="create_user",
     status_code=201,
-    response_model=UserView,
+    response_model=CreatedUser,
     responses=errors(400, 409),
     openapi_extra=json_body(CreateUserBody),
 )
 async def create_user_route(request: Request, app_id: str) -> JSONResponse:
-    """Create a user with identifiers, a profile and optionally a password."""
+    """Create a user with identifiers, a profile, optionally a password and an id of the
+    caller's choosing; answer its id (Prelude's answer) and the user."""
     context = context_of(request)
     body = await read_json(request, CreateUserBody)
     parsed = [
@@ -126,9 +147,14 @@ async def create_user_route(request: Request, app_id: str) -> JSONResponse:
         proven=[identifier for identifier, verified in parsed if verified],
         external_id=body.external_id,
         scopes=body.scopes,
+        user_id=body.id,
     )
     location = f"/v2/session/apps/{app_id}/users/{user.id}"
-    return await user_answer(context, user, 201, {"Location": location})
+    return JSONResponse(
+        {"id": user.id, "user": await user_view_of(context, user)},
+        status_code=201,
+        headers={**NO_STORE, "Location": location},
+    )
 
 
 @reading.get(
@@ -172,7 +198,7 @@ async def list_users(
 @reading.get(
     "/users/{user_id}",
     operation_id="get_user",
-    response_model=UserView,
+    response_model=UserAnswer,
     responses=errors(404),
 )
 async def get_user(request: Request, app_id: str, user_id: str) -> JSONResponse:
@@ -184,7 +210,7 @@ async def get_user(request: Request, app_id: str, user_id: str) -> JSONResponse:
 @writing.patch(
     "/users/{user_id}",
     operation_id="update_user",
-    response_model=UserView,
+    response_model=UserAnswer,
     responses=errors(400, 404),
     openapi_extra=json_body(UpdateUserBody, required=False),
 )
@@ -213,7 +239,7 @@ async def delete_user_route(request: Request, app_id: str, user_id: str) -> Resp
 @writing.put(
     "/users/{user_id}/password",
     operation_id="set_user_password",
-    response_model=UserView,
+    response_model=UserAnswer,
     responses=errors(400, 404),
     openapi_extra=json_body(PasswordBody),
 )
