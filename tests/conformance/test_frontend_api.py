@@ -87,7 +87,8 @@ def test_check_login_otp(server: LiveServer) -> None:
     answer = client.dpop("/login/otp/check", {"code": server.last_message(email)["code"]})
     body = client.keep(answer)
     assert isinstance(body["access_token"], str)
-    assert isinstance(body["expires_at"], int) and body["expires_at"] > time.time()
+    assert isinstance(body["expires_at"], int)
+    assert body["expires_at"] > time.time()
     assert "sessile_refresh" in client.http.cookies
     assert answer.headers["DPoP-Nonce"]
 
@@ -156,7 +157,8 @@ def test_refresh(server: LiveServer) -> None:
     body = client.keep(client.dpop("/refresh"))
     assert isinstance(body["expires_at"], int)
     claims = claims_of(body["access_token"])
-    assert claims["sub"].startswith("usr_") and claims["sid"].startswith("ses_")
+    assert claims["sub"].startswith("usr_")
+    assert claims["sid"].startswith("ses_")
     assert claims["scope"] == "session"
     # Android sends {} (§2.11).
     client.keep(client.dpop("/refresh", {}))
@@ -320,5 +322,6 @@ def test_jwks(server: LiveServer) -> None:
     answer = httpx.get(server.url + "/.well-known/jwks.json")
     assert answer.status_code == 200
     keys = answer.json()["keys"]
-    assert keys and all(isinstance(k["kid"], str) and k["kty"] in ("EC", "RSA") for k in keys)
+    assert keys
+    assert all(isinstance(k["kid"], str) and k["kty"] in ("EC", "RSA") for k in keys)
     assert not any("d" in k for k in keys)
