@@ -32,6 +32,8 @@ def test_deeply_nested_json_is_a_bad_request(server: LiveServer, body: str) -> N
     assert response.status_code == 400, response.text
     assert response.json() == {
         "code": "bad_request",
+        "type": "bad_request",
+        "status": "bad_request",
         "message": "The body nests deeper than 32 levels.",
     }
     log = server.server.output()
