@@ -174,11 +174,11 @@ async def test_finalize_errors_change_nothing(client: InProcessClient) -> None:
     missing = await client.dpop("/login/finalize", json={})
     assert missing.json()["code"] == "bad_request"
     wrong = await client.dpop("/login/finalize", json={"challenge_token": "chl_nope"})
-    assert wrong.json()["code"] == "bad_request"
+    assert (wrong.status_code, wrong.json()["code"]) == (400, "invalid_challenge_token")
     ok = await client.dpop("/login/finalize", json={"challenge_token": challenge})
     assert ok.status_code == 200
     again = await client.dpop("/login/finalize", json={"challenge_token": challenge})
-    assert again.status_code == 400, "a challenge token is single use"
+    assert (again.status_code, again.json()["code"]) == (409, "token_reused"), "single use"
 
 
 async def test_refresh_without_a_token(client: InProcessClient) -> None:

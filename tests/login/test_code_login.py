@@ -71,7 +71,7 @@ def test_a_code_then_finalize_with_the_verifier(server: LiveServer) -> None:
     # Single use.
     with pytest.raises(SessionClientError) as again:
         SessionClient(server.url).finalize_oauth(token, verifier)
-    assert again.value.code == "bad_request"
+    assert again.value.code == "token_reused"
 
 
 def test_a_bound_login_needs_its_verifier(server: LiveServer) -> None:
@@ -87,7 +87,7 @@ def test_a_bound_login_needs_its_verifier(server: LiveServer) -> None:
     # A wrong guess spent it: even the right verifier comes too late, the owner starts again.
     with pytest.raises(SessionClientError) as spent:
         SessionClient(server.url).finalize_oauth(token, verifier)
-    assert spent.value.code == "bad_request"
+    assert spent.value.code == "token_reused"
 
 
 def test_a_bound_login_cannot_take_the_older_route(server: LiveServer) -> None:
@@ -133,7 +133,7 @@ def test_a_wrong_code_and_a_forged_token(server: LiveServer) -> None:
     )
     with pytest.raises(SessionClientError) as caught:
         SessionClient(server.url).finalize(forged)
-    assert caught.value.code == "bad_request"
+    assert caught.value.code == "invalid_challenge_token"
     assert SessionClient(server.url).finalize(token).access_token
 
 

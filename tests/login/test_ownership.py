@@ -108,7 +108,7 @@ def test_finalize_of_a_sign_up_answers_otp_required_without_tokens(server: LiveS
         json={"challenge_token": token[:-4] + "AAAA"},
     )
     assert forged.status_code == 400
-    assert forged.json()["code"] == "bad_request"
+    assert forged.json()["code"] == "invalid_challenge_token"
 
 
 def test_sign_up_answers_alike_for_taken_and_free_addresses(server: LiveServer) -> None:

@@ -3,7 +3,7 @@ of the proof that presents it."""
 
 from __future__ import annotations
 
-from sessile.errors import BadRequest
+from sessile.errors import InvalidChallengeToken
 from sessile.login.admission import admitted
 from sessile.sessions import (
     ChallengeTokens,
@@ -42,9 +42,9 @@ class LoginFinalizer:
         """Spend the challenge token and open a session for its user, if they may log in
         (``newest_proof``: see :meth:`SessionService.create`)."""
         inner = await self._start_tokens.unwrap(token)
-        challenge = None if inner is None else await self._challenges.redeem(inner, code_verifier)
-        if challenge is None:
-            raise BadRequest("The challenge token is invalid, used or expired.")
+        if inner is None:
+            raise InvalidChallengeToken("The challenge token is invalid or expired.")
+        challenge = await self._challenges.redeem(inner, code_verifier)
         user = admitted(await self._users.get(challenge.user_id))
         return await self._sessions.create(
             user_id=user.id,

@@ -10,7 +10,7 @@ from joserfc.errors import JoseError
 
 from sessile.clock import Clock
 from sessile.crypto import secret_hash
-from sessile.errors import InvalidChallengeToken
+from sessile.errors import InvalidChallengeToken, TokenReused
 from sessile.keys import KeyRing
 from sessile.pkce import verifier_matches
 from sessile.store.challenges import Challenge, ChallengeStore
@@ -43,13 +43,19 @@ class ChallengeTokens:
         )
         return token
 
-    async def redeem(self, token: str, code_verifier: str | None = None) -> Challenge | None:
+    async def redeem(self, token: str, code_verifier: str | None = None) -> Challenge:
         """Spend the token. A wrong verifier spends it too: whoever holds a stolen token
-        gets one guess, and the owner starts again."""
+        gets one guess, and the owner starts again. A used token is ``token_reused``; an
+        unknown or expired one ``invalid_challenge_token``."""
         if not token or len(token) > _MAX_LENGTH:
-            return None
-        challenge = await self._store.consume(secret_hash(token), now=self._clock.now())
-        pkce = challenge.code_challenge if challenge is not None else None
+            raise InvalidChallengeToken("The challenge token is invalid or expired.")
+        hashed = secret_hash(token)
+        challenge = await self._store.consume(hashed, now=self._clock.now())
+        if challenge is None:
+            if await self._store.spent(hashed):
+                raise TokenReused("The challenge token has already been used.")
+            raise InvalidChallengeToken("The challenge token is invalid or expired.")
+        pkce = challenge.code_challenge
         if pkce is not None and not verifier_matches(code_verifier, pkce):
             raise InvalidChallengeToken("The code_verifier does not match this login.")
         return challenge

@@ -66,3 +66,13 @@ class ChallengeStore:
             )
             row = result.first()
         return None if row is None else Challenge(row.user_id, row.auth_method, row.code_challenge)
+
+    async def spent(self, token_hash: str) -> bool:
+        """Whether a challenge with this hash was used already (a replay, not a forgery)."""
+        async with self._engine.connect() as conn:
+            used = await conn.scalar(
+                sa.select(challenge_tokens.c.used_at).where(
+                    challenge_tokens.c.token_hash == token_hash
+                )
+            )
+        return used is not None

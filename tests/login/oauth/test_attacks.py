@@ -113,7 +113,7 @@ def test_a_wrong_or_missing_code_verifier_gets_no_session(server: LiveServer) ->
     # One wrong guess spends the token: even the right verifier can't use it now.
     with pytest.raises(SessionClientError) as spent:
         SessionClient(server.url).finalize_oauth(params["challenge_token"], verifier)
-    assert spent.value.code == "bad_request"
+    assert spent.value.code == "token_reused"
 
     verifier, challenge = pkce_pair()
     with Browser() as browser:

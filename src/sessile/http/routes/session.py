@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sessile.context import AppContext
 from sessile.dpop.proof import ValidatedProof
-from sessile.errors import BadRequest, SessileError, Unauthorized
+from sessile.errors import InvalidChallengeToken, SessileError, Unauthorized
 from sessile.http.bodies import read_json
 from sessile.http.client_facts import client_facts
 from sessile.http.context import context_of
@@ -66,7 +66,7 @@ async def finalize(request: Request) -> JSONResponse:
         if not await context.otp.pending(
             body.challenge_token, body.code_verifier, ip=client_facts(request).ip
         ):
-            raise BadRequest("The challenge token is invalid, used or expired.")
+            raise InvalidChallengeToken("The challenge token is invalid, used or expired.")
         pending = JSONResponse({"status": "otp_required"}, headers={"Cache-Control": "no-store"})
         set_verification(pending, context.settings, body.challenge_token)
         return pending
