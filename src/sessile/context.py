@@ -20,7 +20,7 @@ from sessile.delivery.queue import DeliveryQueue
 from sessile.dpop import ReplayStore
 from sessile.events.endpoints import EndpointPolicy, Webhooks
 from sessile.events.worker import WebhookPolicy, WebhookWorker
-from sessile.keys import KeyRing
+from sessile.keys import BodyKeyRing, BodySigner, KeyRing
 from sessile.live_config import LiveConfig
 from sessile.login.email_password import EmailPasswordLogin, PasswordLoginPolicy
 from sessile.login.finalize import LoginFinalizer
@@ -55,6 +55,9 @@ class AppContext:
     db: Database
     shared_secrets: SharedSecrets
     ring: KeyRing
+    #: The RSA keys that sign outgoing bodies (webhook deliveries, hook requests).
+    body_keys: BodyKeyRing
+    body_signer: BodySigner
     access_tokens: AccessTokens
     #: The DPoP replay cache (RFC 9449 §11.1), shared by every worker and node.
     replay: ReplayStore
@@ -95,6 +98,7 @@ class AppContext:
         others skip the round), in bounded batches (sessile.cleanup).
         """
         await self.ring.ensure()
+        await self.body_keys.ensure()
         async with one_node_at_a_time(self.db.engine) as mine:
             if not mine:
                 return
@@ -126,6 +130,14 @@ class AppContext:
             publish_delay=settings.publish_delay,
             rotation_interval=settings.key_rotation_interval,
         )
+        body_keys = BodyKeyRing(
+            db.keys,
+            server_secret,
+            clock,
+            publish_delay=settings.publish_delay,
+            rotation_interval=settings.key_rotation_interval,
+        )
+        body_signer = BodySigner(body_keys)
         shared_secrets = SharedSecrets(db.secrets, server_secret, clock)
         live_config = LiveConfig(db.config, clock)
         custom_claims = CustomClaims(live_config, db.users)
@@ -198,6 +210,8 @@ class AppContext:
             db=db,
             shared_secrets=shared_secrets,
             ring=ring,
+            body_keys=body_keys,
+            body_signer=body_signer,
             access_tokens=access_tokens,
             replay=create_replay_store(settings, db.driver),
             sessions=sessions,

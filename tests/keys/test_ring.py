@@ -136,7 +136,7 @@ async def test_two_rings_on_one_database_share_keys(database: Database) -> None:
 async def test_private_keys_are_encrypted_under_the_server_secret(database: Database) -> None:
     clock = FixedClock(6_000_000.0)
     await _ring(database, clock).ensure()
-    [row] = await database.keys.all()
+    [row] = await database.keys.all("ES256")
     assert '"d"' not in row.private_jwk_encrypted
     assert "d" not in row.public_jwk
     other = _ring(database, clock, secret=b"z" * 48)

@@ -98,6 +98,7 @@ def _multiprocess_metrics(workers: int) -> str | None:
 
 async def _prepare(context: AppContext) -> None:
     await context.ring.ensure()
+    await context.body_keys.ensure()
 
 
 @main.group()
@@ -120,7 +121,7 @@ def db_upgrade(ctx: click.Context) -> None:
 
 @main.group()
 def keys() -> None:
-    """The signing-key ring."""
+    """The signing-key rings: ES256 for tokens, PS256 for outgoing bodies."""
 
 
 @keys.command("list")
@@ -131,14 +132,17 @@ def keys_list(ctx: click.Context) -> None:
 
     async def work(context: AppContext) -> list[Any]:
         await context.ring.reload()
+        await context.body_keys.reload()
         now = context.clock.now()
-        return [(k, k.state(now)) for k in context.ring.all_keys()]
+        keys = context.ring.all_keys() + context.body_keys.all_keys()
+        return [(k, k.state(now)) for k in keys]
 
-    click.echo(f"{'kid':<45} {'state':<10} {'created':<12} {'signs from':<12} retired")
+    click.echo(f"{'kid':<45} {'alg':<6} {'state':<10} {'created':<12} {'signs from':<12} retired")
     for key, state in run_with_context(settings, work):
         retired = f"{key.retired_at:.0f}" if key.retired_at else "-"
         click.echo(
-            f"{key.kid:<45} {state:<10} {key.created_at:<12.0f} {key.active_at:<12.0f} {retired}"
+            f"{key.kid:<45} {key.alg:<6} {state:<10} {key.created_at:<12.0f} "
+            f"{key.active_at:<12.0f} {retired}"
         )
 
 
@@ -148,15 +152,20 @@ def keys_list(ctx: click.Context) -> None:
 )
 @click.pass_context
 def keys_rotate(ctx: click.Context, immediately: bool) -> None:
-    """Publish a new key; it signs after the publish delay, and the old one retires then."""
+    """Publish a new key in each ring; it signs after the publish delay, and the old one
+    retires then."""
     settings = settings_from(ctx)
 
-    async def work(context: AppContext) -> Any:
+    async def work(context: AppContext) -> list[Any]:
         await context.ring.reload()
-        return await context.ring.rotate(immediately=immediately)
+        await context.body_keys.reload()
+        return [
+            await context.ring.rotate(immediately=immediately),
+            await context.body_keys.rotate(immediately=immediately),
+        ]
 
-    key = run_with_context(settings, work)
-    click.echo(f"new key {key.kid} signs from {key.active_at:.0f}")
+    for key in run_with_context(settings, work):
+        click.echo(f"new key {key.kid} ({key.alg}) signs from {key.active_at:.0f}")
 
 
 @main.command("dev-cert")

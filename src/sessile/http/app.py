@@ -56,6 +56,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await context.ring.ensure()
+        await context.body_keys.ensure()
         if freeze_at_startup:
             # What startup built (modules, routes, models, the context) lives as long as
             # the process: out of the collector's sight, full collections stay short,

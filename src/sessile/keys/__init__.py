@@ -1,5 +1,7 @@
-"""The signing-key ring (DESIGN §4): ES256 keys shared by every node through the database."""
+"""The signing-key rings (DESIGN §4): ES256 keys for tokens and RSA keys for outgoing
+bodies, shared by every node through the database."""
 
+from sessile.keys.body_signer import BodyKeyRing, BodySignature, BodySigner
 from sessile.keys.ring import KeyRing, PublishedKey
 
-__all__ = ["KeyRing", "PublishedKey"]
+__all__ = ["BodyKeyRing", "BodySignature", "BodySigner", "KeyRing", "PublishedKey"]

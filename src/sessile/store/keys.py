@@ -1,4 +1,8 @@
-"""Signing keys: public JWK in clear, private JWK encrypted (DESIGN §4)."""
+"""Signing keys: public JWK in clear, private JWK encrypted (DESIGN §4).
+
+Each algorithm has a ring of its own in the one table: the ES256 keys that sign tokens,
+the PS256 keys that sign outgoing request bodies. A rotation retires, and an expiry
+drops, only keys of its own algorithm."""
 
 from __future__ import annotations
 
@@ -35,11 +39,14 @@ class SigningKeyStore:
     async def rotate(
         self, new_key: SigningKeyRow, *, unless_newer_than: float | None = None
     ) -> bool:
-        """Insert ``new_key`` and retire every other key when the new one starts signing.
+        """Insert ``new_key`` and retire every other key of its algorithm when the new one
+        starts signing.
 
-        With ``unless_newer_than``, do nothing (and return False) when a key created
-        after that time exists: another node has just rotated, or made the first key.
+        With ``unless_newer_than``, do nothing (and return False) when a key of its
+        algorithm created after that time exists: another node has just rotated, or made
+        the first key.
         """
+        same_alg = signing_keys.c.alg == new_key.alg
         async with self._engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_ROTATION_LOCK)))
@@ -49,12 +56,14 @@ class SigningKeyStore:
                     signing_keys.update().where(sa.false()).values(kid=signing_keys.c.kid)
                 )
             if unless_newer_than is not None:
-                newest = await conn.scalar(sa.select(sa.func.max(signing_keys.c.created_at)))
+                newest = await conn.scalar(
+                    sa.select(sa.func.max(signing_keys.c.created_at)).where(same_alg)
+                )
                 if newest is not None and newest > unless_newer_than:
                     return False
             await conn.execute(
                 signing_keys.update()
-                .where(signing_keys.c.retired_at.is_(None))
+                .where(same_alg, signing_keys.c.retired_at.is_(None))
                 .values(retired_at=new_key.active_at)
             )
             await conn.execute(
@@ -70,10 +79,15 @@ class SigningKeyStore:
             )
         return True
 
-    async def all(self) -> list[SigningKeyRow]:
+    async def all(self, alg: str) -> list[SigningKeyRow]:
+        """The keys of one algorithm, oldest first."""
         async with self._engine.connect() as conn:
             rows = (
-                await conn.execute(signing_keys.select().order_by(signing_keys.c.created_at))
+                await conn.execute(
+                    signing_keys.select()
+                    .where(signing_keys.c.alg == alg)
+                    .order_by(signing_keys.c.created_at)
+                )
             ).all()
         return [
             SigningKeyRow(
@@ -88,12 +102,14 @@ class SigningKeyStore:
             for r in rows
         ]
 
-    async def delete_expired(self, *, before: float) -> int:
-        """Drop keys retired before ``before``: no live token can carry them."""
+    async def delete_expired(self, alg: str, *, before: float) -> int:
+        """Drop keys of ``alg`` retired before ``before``: nothing live can carry them."""
         async with self._engine.begin() as conn:
             result = await conn.execute(
                 signing_keys.delete().where(
-                    signing_keys.c.retired_at.is_not(None), signing_keys.c.retired_at < before
+                    signing_keys.c.alg == alg,
+                    signing_keys.c.retired_at.is_not(None),
+                    signing_keys.c.retired_at < before,
                 )
             )
         return result.rowcount

@@ -1,4 +1,8 @@
-"""``/.well-known/jwks.json`` (RFC 7517) and the RFC 8414 authorization-server metadata."""
+"""``/.well-known/jwks.json`` (RFC 7517) and the RFC 8414 authorization-server metadata.
+
+The JWKS holds the ES256 keys that sign tokens, then the PS256 keys that sign webhook
+deliveries and hook requests. Each key names its ``alg`` and ``kid``, so a token verifier
+picks the token's key and never an RSA one."""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ router = APIRouter(tags=["keys"])
 @router.get("/.well-known/jwks.json")
 async def jwks(request: Request) -> JSONResponse:
     context = context_of(request)
-    keys = await context.ring.published()
+    keys = await context.ring.published() + await context.body_keys.published()
     max_age = context.settings.jwks_max_age
     return JSONResponse(
         {"keys": keys},
