@@ -244,6 +244,7 @@ class AppContext:
                 db.events,
                 db.webhooks,
                 server_secret,
+                body_signer,
                 clock,
                 WebhookPolicy(
                     app_id=settings.app_id,
