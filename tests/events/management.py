@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
 
+from sessile.api_keys import ApiKeys
+from sessile.audit_trail import AuditTrail
+from sessile.clock import SystemClock
+from sessile.store.database import Database
 from sessile.verify import WebhookKeys
 from tests.events.receiver import VERIFICATION_TOKEN, Receiver
+from tests.live import LiveServer
 
 ALL_EVENTS = [
     "user.created",
@@ -24,6 +31,20 @@ FAST_RETRIES = {"SESSILE_EVENT_BACKOFF_BASE": "0.2", "SESSILE_EVENT_BACKOFF_MAX"
 #: The receivers listen on loopback, which endpoints may only point at when this is set.
 LOOPBACK_ENDPOINTS = {"SESSILE_EVENT_ALLOW_PRIVATE_URLS": "true"}
 SERVER_ENV = {**FAST_RETRIES, **LOOPBACK_ENDPOINTS}
+
+
+def scoped_api_key(server: LiveServer, scopes: Sequence[str]) -> str:
+    """A management API key of the server that holds only ``scopes``."""
+
+    async def work() -> str:
+        db = Database.from_url(server.database_url)
+        try:
+            keys = ApiKeys(db.api_keys, AuditTrail(db.audit, SystemClock()), SystemClock())
+            return (await keys.create("scoped", scopes=scopes))[1]
+        finally:
+            await db.close()
+
+    return asyncio.run(work())
 
 
 class Management:
