@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from sessile import event_types
 from sessile.access_tokens import AccessTokens
 from sessile.api_keys import ApiKeys
 from sessile.audit_trail import AuditTrail
@@ -198,13 +199,9 @@ class AppContext:
 
         async def hook_failed(request: HookRequest, reason: Reason) -> None:
             await db.events.record(
-                "step_up.hook_failed",
+                event_types.STEP_UP_HOOK_FAILED,
                 user_id=request.user_id,
-                payload={
-                    "reason": reason,
-                    "user_id": request.user_id,
-                    "scope_requested": request.scope,
-                },
+                payload={"reason": reason, "scope_requested": request.scope},
                 now=clock.now(),
             )
 
@@ -285,6 +282,7 @@ class AppContext:
                 db.events,
                 db.webhooks,
                 server_secret,
+                body_signer,
                 clock,
                 WebhookPolicy(
                     app_id=settings.app_id,

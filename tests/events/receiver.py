@@ -1,6 +1,7 @@
 """A webhook receiver on loopback, as an app's backend would run one: it answers the
-activation challenge, checks every delivery with ``sessile.verify.verify_webhook``, and
-records each event it accepted. It can be stopped and started again on the same port."""
+activation challenge, checks every delivery with ``sessile.verify.verify_webhook`` (against
+the server's JWKS, or the HMAC secrets it was given), and records each event it accepted.
+It can be stopped and started again on the same port."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from sessile.verify import WebhookError, verify_webhook
+from sessile.verify import WebhookError, WebhookKeys, verify_webhook
 from tests.server import free_port
 
 VERIFICATION_TOKEN = "let-me-in"
@@ -24,10 +25,14 @@ VERIFICATION_TOKEN = "let-me-in"
 class Receiver:
     port: int
     app_id: str = "default"
-    #: Signing secrets the receiver accepts (set once the endpoint is created).
+    #: Signing secrets the receiver accepts (set once an HMAC endpoint is created).
     secrets: list[str] = field(default_factory=list)
+    #: The server's body-signing keys (set once an RSASSA-PSS endpoint is created).
+    keys: WebhookKeys | None = None
     #: Every event accepted, in arrival order (duplicates kept, to be counted).
     events: list[dict[str, Any]] = field(default_factory=list)
+    #: Every delivery as it arrived: the raw body and the headers (lower-cased names).
+    raw: list[tuple[bytes, dict[str, str]]] = field(default_factory=list)
     batches: int = 0
     rejected: int = 0
     #: Answer the activation challenge with this instead of the challenge (a broken endpoint).
@@ -75,11 +80,15 @@ class Receiver:
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                with receiver.lock:
+                    receiver.raw.append((body, {k.lower(): v for k, v in self.headers.items()}))
                 try:
                     batch = verify_webhook(
                         body,
                         self.headers.get("X-Webhook-Signature"),
                         receiver.secrets,
+                        key_id=self.headers.get("X-Webhook-Signature-Key-Id"),
+                        keys=receiver.keys,
                         app_id=receiver.app_id,
                     )
                 except WebhookError:

@@ -88,8 +88,12 @@ async def test_an_endpoint_whose_name_now_resolves_inward_gets_no_event(
         async with make_client(event_allow_private_urls=True) as (_, app):
             endpoints = app.state.context.endpoints
             webhook, secret = await endpoints.create(
-                url=url, events=["user.created"], verification_token=VERIFICATION_TOKEN
+                url=url,
+                events=["user.created"],
+                verification_token=VERIFICATION_TOKEN,
+                signature="hmac-sha256",
             )
+            assert secret is not None
             inbox.secrets.append(secret)
             await endpoints.activate(webhook.id)
         # The same database, served without that allowance: the event is queued, and the

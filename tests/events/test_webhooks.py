@@ -101,7 +101,12 @@ def test_every_change_arrives_signed_in_order_and_once_across_an_outage(
             "user.deleted",
         ]
         revoked = next(e for e in events if e["type"] == "user.session.revoked")
-        assert revoked["payload"] == {"session_id": session_id, "reason": "admin"}
+        assert revoked["payload"] == {
+            "user_id": uid,
+            "session_id": session_id,
+            "revoked_at": revoked["created_at"],
+            "reason": "admin",
+        }
         assert tokens.refresh_token is not None
         assert inbox.rejected == 0
 
@@ -242,18 +247,30 @@ def test_the_cli_manages_endpoints(server: LiveServer, monkeypatch: pytest.Monke
     for name, value in LOOPBACK_ENDPOINTS.items():
         monkeypatch.setenv(name, value)  # the command runs with the test's environment
     with receiver() as inbox:
-        made = server.cli("webhooks", "create", "--url", inbox.url, "--event", "user.created",
-                          "--verification-token", "let-me-in")  # fmt: skip
+        made = server.cli("webhooks", "create", "--url", inbox.url, "--event", "user.deleted",
+                          "--verification-token", "let-me-in",
+                          "--signature", "hmac-sha256")  # fmt: skip
         assert made.returncode == 0, made.stderr
         webhook_id, secret = made.stdout.split()
         assert secret.startswith("whsec_")
         inbox.secrets.append(secret)
         assert "inactive" in server.cli("webhooks", "list").stdout
+        added = server.cli("webhooks", "add-event", webhook_id, "user.created")
+        assert added.stdout.strip() == f"{webhook_id} receives user.deleted,user.created"
         assert server.cli("webhooks", "activate", webhook_id).returncode == 0
-        assert f"{webhook_id}  active" in server.cli("webhooks", "list").stdout
+        listed = server.cli("webhooks", "list").stdout
+        assert f"{webhook_id}  active" in listed
+        assert "hmac-sha256" in listed
         Management(server.url, server.api_key()).create_user("cli@example.com")
         [event] = inbox.wait_for(1)
         assert event["type"] == "user.created"
+        assert event["payload"]["source"] == "api"
+        # The default scheme needs no secret: none is printed.
+        signed = server.cli("webhooks", "create", "--url", inbox.url,
+                            "--verification-token", "let-me-in")  # fmt: skip
+        assert signed.stdout.split() == [signed.stdout.strip()]
+        assert "rsassa-pss-sha256" in server.cli("webhooks", "list").stdout
+        assert server.cli("webhooks", "delete", signed.stdout.strip()).returncode == 0
         assert server.cli("webhooks", "dead-letters", webhook_id).stdout == ""
         assert "0 event(s)" in server.cli("webhooks", "redeliver", webhook_id).stdout
         assert server.cli("webhooks", "delete", webhook_id).returncode == 0

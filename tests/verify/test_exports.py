@@ -31,6 +31,7 @@ def test_public_api() -> None:
         "Verifier",
         "WebhookBatch",
         "WebhookError",
+        "WebhookKeys",
         "verify_webhook",
     ]
     for name in sessile.verify.__all__:

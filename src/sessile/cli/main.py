@@ -153,16 +153,17 @@ def keys_list(ctx: click.Context) -> None:
 @click.pass_context
 def keys_rotate(ctx: click.Context, immediately: bool) -> None:
     """Publish a new key in each ring; it signs after the publish delay, and the old one
-    retires then."""
+    retires then. The ring of body-signing keys rotates once it has a key (it makes its
+    first when something is first signed)."""
     settings = settings_from(ctx)
 
     async def work(context: AppContext) -> list[Any]:
         await context.ring.reload()
         await context.body_keys.reload()
-        return [
-            await context.ring.rotate(immediately=immediately),
-            await context.body_keys.rotate(immediately=immediately),
-        ]
+        rotated = [await context.ring.rotate(immediately=immediately)]
+        if context.body_keys.all_keys():
+            rotated.append(await context.body_keys.rotate(immediately=immediately))
+        return rotated
 
     for key in run_with_context(settings, work):
         click.echo(f"new key {key.kid} ({key.alg}) signs from {key.active_at:.0f}")

@@ -1,4 +1,4 @@
-"""``sessile webhooks create|list|activate|delete|dead-letters|redeliver``."""
+"""``sessile webhooks create|list|add-event|activate|delete|dead-letters|redeliver``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import click
 from sessile.cli.common import run_with_context, settings_from
 from sessile.context import AppContext
 from sessile.event_types import EVENT_TYPES
+from sessile.events.signing import HMAC_SHA256, RSASSA_PSS_SHA256, SIGNATURE_SCHEMES
 from sessile.store.events import QueuedEvent
 from sessile.store.webhooks import Webhook
 
@@ -32,22 +33,37 @@ def webhooks() -> None:
 @click.option(
     "--verification-token", required=True, help="Echoed to the endpoint when it is activated."
 )
+@click.option(
+    "--signature",
+    type=click.Choice(SIGNATURE_SCHEMES),
+    default=RSASSA_PSS_SHA256,
+    show_default=True,
+    help="rsassa-pss-sha256: by a key of the JWKS; hmac-sha256: by a secret printed once.",
+)
 @click.pass_context
-def create(ctx: click.Context, url: str, events: tuple[str, ...], verification_token: str) -> None:
-    """Register an endpoint; print its id, then its signing secret (shown once)."""
+def create(
+    ctx: click.Context,
+    url: str,
+    events: tuple[str, ...],
+    verification_token: str,
+    signature: str,
+) -> None:
+    """Register an endpoint; print its id, then, for hmac-sha256, its secret (shown once)."""
 
-    async def work(context: AppContext) -> tuple[Webhook, str]:
+    async def work(context: AppContext) -> tuple[Webhook, str | None]:
         return await context.endpoints.create(
             url=url,
             events=list(events or EVENT_TYPES),
             verification_token=verification_token,
+            signature=signature,
         )
 
     if not url.startswith(("http://", "https://")):
         raise click.BadParameter("an http or https URL", param_hint="--url")
     webhook, secret = run_with_context(settings_from(ctx), work)
     click.echo(webhook.id)
-    click.echo(secret)
+    if signature == HMAC_SHA256 and secret is not None:
+        click.echo(secret)
     click.echo("activate it with: sessile webhooks activate " + webhook.id, err=True)
 
 
@@ -61,7 +77,27 @@ def list_all(ctx: click.Context) -> None:
 
     for webhook in run_with_context(settings_from(ctx), work):
         state = "active" if webhook.active else "inactive"
-        click.echo(f"{webhook.id}  {state:<8} {webhook.url}  {','.join(webhook.events)}")
+        click.echo(
+            f"{webhook.id}  {state:<8} {webhook.url}  {','.join(webhook.events)}  "
+            f"{webhook.signature}"
+        )
+
+
+@webhooks.command("add-event")
+@click.argument("webhook_id")
+@click.argument("event", type=click.Choice(EVENT_TYPES))
+@click.pass_context
+def add_event(ctx: click.Context, webhook_id: str, event: str) -> None:
+    """Subscribe an endpoint to one more event."""
+
+    async def work(context: AppContext) -> Webhook:
+        return await context.endpoints.add_event(webhook_id, event)
+
+    try:
+        webhook = run_with_context(settings_from(ctx), work)
+    except Exception as exc:  # a SessileError with the reason
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{webhook.id} receives {','.join(webhook.events)}")
 
 
 @webhooks.command("activate")

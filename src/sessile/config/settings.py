@@ -202,12 +202,14 @@ class Settings(BaseSettings):
 
     # Lifecycle events to webhook endpoints: events per POST, the endpoint's time to answer,
     # the retry delays (doubling from the base up to the cap), how long an event is retried
-    # before it is dead-lettered, and how long delivered rows are kept.
+    # before it is dead-lettered, and how long delivered rows are kept. The defaults are
+    # Prelude's delivery rules: 10 s to answer; retries after 1, 2, 4 … minutes, at most
+    # 12 hours apart, for 2 weeks.
     event_batch_size: int = Field(default=50, ge=1, le=500)
     event_timeout: float = Field(default=10.0, gt=0, le=60)
     event_backoff_base: float = Field(default=60.0, gt=0, le=86_400)
     event_backoff_max: float = Field(default=12 * 3_600.0, gt=0)
-    event_retry_horizon: int = Field(default=3 * _DAY, ge=0)
+    event_retry_horizon: int = Field(default=14 * _DAY, ge=0)
     event_retention: int = Field(default=7 * _DAY, ge=0)
     #: Webhook endpoints may point at loopback or private addresses (tests, closed labs).
     event_allow_private_urls: bool = False

@@ -1,10 +1,15 @@
 """Webhook endpoints: registration (with a fresh signing secret), activation, changes, and
 their dead letters, for the management API and ``sessile webhooks`` alike.
 
-Activation follows Prelude's challenge: a GET to the endpoint with ``event=activate``,
-``verification_token`` (the one given at creation), ``challenge`` (a random integer) and
-``app_id``; the endpoint answers 200 with ``{"challenge": <the integer>}`` (or the bare
-integer). Only then does it receive events.
+Each endpoint signs its deliveries by the scheme chosen at creation
+(:mod:`.signing`): RSASSA-PSS by a key of the app's JWKS unless it asks for HMAC. Its HMAC
+secret is made either way and shown once, only to an HMAC endpoint.
+
+Activation follows Prelude's challenge (PRELUDE-API §5.2): a GET to the endpoint with
+``event=activate``, ``verification_token`` (the one given at creation), ``challenge`` (a
+random integer) and ``app_id``; the endpoint answers 200 with ``{"challenge": <the
+integer>}`` (Prelude's current answer; the bare integer too) or ``{"verification_token":
+"<the token>"}`` (its former one). Only then does it receive events.
 
 An endpoint's URL may not point into the server's own networks (loopback, private,
 link-local and other non-public addresses) unless the operator allows it
@@ -25,6 +30,7 @@ import httpx
 from sessile.clock import Clock
 from sessile.errors import BadRequest, NotFound
 from sessile.events import egress
+from sessile.events.signing import HMAC_SHA256, RSASSA_PSS_SHA256
 from sessile.events.worker import secret_box
 from sessile.ids import new_id
 from sessile.store.events import EventStore, OutboxStats, QueuedEvent
@@ -58,9 +64,14 @@ class Webhooks:
         self._policy = policy
 
     async def create(
-        self, *, url: str, events: Sequence[str], verification_token: str
-    ) -> tuple[Webhook, str]:
-        """A new, inactive endpoint and its secret (shown once)."""
+        self,
+        *,
+        url: str,
+        events: Sequence[str],
+        verification_token: str,
+        signature: str = RSASSA_PSS_SHA256,
+    ) -> tuple[Webhook, str | None]:
+        """A new, inactive endpoint, and its HMAC secret when it signs with it (shown once)."""
         await self._check_url(url)
         webhook_id = new_id("web")
         secret = "whsec_" + secrets.token_urlsafe(32)
@@ -76,9 +87,10 @@ class Webhooks:
             updated_at=now,
             last_http_code=None,
             last_http_code_at=None,
+            signature=signature,
         )
         await self._store.create(webhook)
-        return webhook, secret
+        return webhook, secret if signature == HMAC_SHA256 else None
 
     async def existing(self, webhook_id: str) -> Webhook:
         webhook = await self._store.get(webhook_id)
@@ -105,6 +117,13 @@ class Webhooks:
             raise NotFound("No such webhook.")
         return updated
 
+    async def add_event(self, webhook_id: str, event_type: str) -> Webhook:
+        """Subscribe the endpoint to one more event (a no-op when it already is)."""
+        current = await self.existing(webhook_id)
+        if event_type in current.events:
+            return current
+        return await self.update(webhook_id, events=[*current.events, event_type])
+
     async def delete(self, webhook_id: str) -> bool:
         return await self._store.delete(webhook_id)
 
@@ -125,7 +144,9 @@ class Webhooks:
                 response = await client.get(webhook.url, params=params)
         except httpx.HTTPError as exc:
             raise BadRequest("The endpoint could not be reached for its activation.") from exc
-        if response.status_code != 200 or not _echoes(response.text, challenge):
+        if response.status_code != 200 or not _echoes(
+            response.text, challenge, webhook.verification_token
+        ):
             raise BadRequest("The endpoint did not answer the activation challenge.")
         updated = await self._store.update(webhook_id, now=self._clock.now(), active=True)
         if updated is None:
@@ -162,11 +183,16 @@ class Webhooks:
             ) from exc
 
 
-def _echoes(text: str, challenge: int) -> bool:
+def _echoes(text: str, challenge: int, verification_token: str) -> bool:
+    """Whether the answer is one Prelude documents: the challenge back (as an integer, or
+    the body being that integer), or the verification token back."""
     try:
         answer = json.loads(text)
     except ValueError:
         return False
     if isinstance(answer, dict):
+        token = answer.get("verification_token")
+        if "challenge" not in answer and isinstance(token, str):
+            return secrets.compare_digest(token.encode(), verification_token.encode())
         answer = answer.get("challenge")
     return type(answer) is int and answer == challenge

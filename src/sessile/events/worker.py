@@ -1,6 +1,11 @@
 """The webhook worker: claims queued events, posts them to their endpoint in signed batches,
 retries failures with a growing delay over ``event_retry_horizon``, then dead-letters.
 
+A batch is Prelude's envelope, ``{"app_id": …, "events": […]}``, with sessile's delivery
+``id`` (new for every attempt) and ``sent_at`` (unix seconds of this attempt) beside them;
+each attempt is signed when it is sent (:mod:`.signing`). Anything but a 2xx within
+``event_timeout`` is a failure.
+
 Every server process runs one. A claim leases rows in the database, so workers on any number
 of nodes share the queue without sending an event twice while its lease holds; a receiver
 deduplicates on the event ``id`` for the rare retry after a lost answer.
@@ -21,12 +26,13 @@ import httpx
 from sessile.clock import Clock
 from sessile.crypto import SecretBox
 from sessile.events import egress
+from sessile.events.signing import signature_headers
 from sessile.ids import new_id
+from sessile.keys import BodySigner
 from sessile.metrics import DELIVERIES, WEBHOOK_ATTEMPTS
 from sessile.polling import pause
 from sessile.store.events import EventStore, QueuedEvent
 from sessile.store.webhooks import Webhook, WebhookStore
-from sessile.verify._webhooks import SIGNATURE_HEADER, sign_webhook
 
 __all__ = ["WebhookPolicy", "WebhookWorker", "secret_box"]
 
@@ -59,12 +65,14 @@ class WebhookWorker:
         events: EventStore,
         webhooks: WebhookStore,
         server_secret: bytes,
+        signer: BodySigner,
         clock: Clock,
         policy: WebhookPolicy,
     ) -> None:
         self._events = events
         self._webhooks = webhooks
         self._box = secret_box(server_secret)
+        self._signer = signer
         self._clock = clock
         self._policy = policy
         self._client: httpx.AsyncClient | None = None
@@ -113,21 +121,24 @@ class WebhookWorker:
     async def _post(self, webhook: Webhook | None, rows: list[QueuedEvent]) -> None:
         if webhook is None:  # deleted meanwhile: its rows went with it
             return
-        secret = self._box.decrypt(webhook.secret_encrypted, webhook.id.encode()).decode()
-        sent_at = int(time.time())
         body = json.dumps(
             {
-                "id": new_id("whd"),
                 "app_id": self._policy.app_id,
-                "sent_at": sent_at,
                 "events": [dict(row.payload) for row in rows],
+                "id": new_id("whd"),
+                "sent_at": int(time.time()),
             },
             separators=(",", ":"),
         ).encode()
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "sessile-webhooks",
-            SIGNATURE_HEADER: sign_webhook(secret, body),
+            **await signature_headers(
+                webhook.signature,
+                body,
+                signer=self._signer,
+                secret=lambda: self._secret(webhook),
+            ),
         }
         assert self._client is not None
         error: str | None = None
@@ -150,6 +161,9 @@ class WebhookWorker:
         WEBHOOK_ATTEMPTS.labels(result="failed").inc(len(rows))
         for row in rows:
             await self._failed(row, error, now)
+
+    def _secret(self, webhook: Webhook) -> str:
+        return self._box.decrypt(webhook.secret_encrypted, webhook.id.encode()).decode()
 
     async def _failed(self, row: QueuedEvent, error: str, now: float) -> None:
         policy = self._policy

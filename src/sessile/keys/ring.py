@@ -191,7 +191,9 @@ class Ring(Generic[K]):
                 async with self._lock:
                     await self.reload()
                     if not self._rows:
-                        await self._first_key(now)
+                        await self._first_key(self._clock.now())
+            # Another node may have just made the first key, a moment after ``now``.
+            now = self._clock.now()
             live = [r for r in self._rows if r.active_at <= now]
             if not live:
                 raise RuntimeError("no signing key is active; run `sessile keys rotate --now`")

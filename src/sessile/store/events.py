@@ -3,16 +3,18 @@ they announce, then claimed by a worker under a lease.
 
 ``record_event`` fans one event out to every active endpoint that subscribes to its type,
 inside the caller's transaction: a rolled-back change leaves no row, a committed one can't
-lose its event. A claim takes, per endpoint, only the oldest unsettled row of each user
-(``SKIP LOCKED`` on PostgreSQL; SQLite has one writer at a time), so a user's events are
-delivered in order by any number of workers on any number of nodes.
+lose its event. ``EventStore.record`` does the same in a transaction of its own, for an
+event that announces no change of the database (a hook that failed).
+
+A claim takes, per endpoint, only the oldest unsettled row of each user (``SKIP LOCKED``
+on PostgreSQL; SQLite has one writer at a time), so a user's events are delivered in
+order by any number of workers on any number of nodes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,9 +23,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sessile.ids import new_id
 from sessile.store.drivers import Driver
 from sessile.store.engine import LeasedQueue, due_now
+from sessile.store.event_documents import event_document
 from sessile.store.schema import webhook_events, webhooks
 
-__all__ = ["EventStore", "OutboxStats", "QueuedEvent", "record_event"]
+__all__ = ["EventStore", "OutboxStats", "Payload", "QueuedEvent", "record_event"]
+
+#: An event's payload fields, or what reads them: it is only called when an endpoint wants
+#: the event, so a payload that needs another query costs nothing when none does.
+Payload = Mapping[str, Any] | Callable[[], Awaitable[Mapping[str, Any]]]
 
 
 async def record_event(
@@ -31,13 +38,14 @@ async def record_event(
     event_type: str,
     *,
     user_id: str,
-    payload: Mapping[str, Any],
+    payload: Payload,
     now: float,
 ) -> str | None:
     """Queue an event for every active endpoint that wants it; its id, or None if none does.
 
-    The row holds the event document as it will be sent, fixed now:
-    ``{id, type, created_at (RFC 3339), user_id, payload}``.
+    The row holds the event document as it will be sent, fixed now
+    (:mod:`sessile.store.event_documents`): the payload gets ``user_id`` and the event's
+    time field beside the fields given here.
     """
     subscribed = [
         row.id
@@ -49,15 +57,8 @@ async def record_event(
     if not subscribed:
         return None
     event_id = new_id("evt")
-    document = {
-        "id": event_id,
-        "type": event_type,
-        "created_at": datetime.fromtimestamp(now, UTC)
-        .isoformat(timespec="milliseconds")
-        .replace("+00:00", "Z"),
-        "user_id": user_id,
-        "payload": dict(payload),
-    }
+    fields = payload if isinstance(payload, Mapping) else await payload()
+    document = event_document(event_id, event_type, user_id=user_id, payload=fields, now=now)
     await conn.execute(
         webhook_events.insert(),
         [
@@ -150,8 +151,8 @@ class EventStore:
     async def record(
         self, event_type: str, *, user_id: str, payload: Mapping[str, Any], now: float
     ) -> str | None:
-        """Queue an event that no stored change carries (a hook that failed), in a
-        transaction of its own."""
+        """Queue an event that announces no change of the database, in a transaction of
+        its own; its id, or None when no active endpoint wants it."""
         async with self._engine.begin() as conn:
             return await record_event(conn, event_type, user_id=user_id, payload=payload, now=now)
 

@@ -356,8 +356,10 @@ webhooks = sa.Table(
     sa.Column("events", sa.JSON, nullable=False),
     #: Sent back in the activation challenge, so the receiver knows the request is ours.
     sa.Column("verification_token", sa.String(255), nullable=False),
-    #: AES-GCM ciphertext of the HMAC secret that signs each delivery.
+    #: AES-GCM ciphertext of the HMAC secret that signs each delivery under ``hmac-sha256``.
     sa.Column("secret_encrypted", sa.Text, nullable=False),
+    #: How deliveries are signed: ``rsassa-pss-sha256`` (a key of the JWKS) or ``hmac-sha256``.
+    sa.Column("signature", sa.String(24), nullable=False),
     sa.Column("active", sa.Boolean, nullable=False),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("updated_at", Time, nullable=False),

@@ -20,10 +20,11 @@ from sessile.store.drivers.base import One, Steps
 from sessile.store.drivers.sqlite import SqliteDriver
 from sessile.store.events import record_event
 from sessile.store.rotation_batches import RotationBatches
-from sessile.store.schema import revocations, sessions
+from sessile.store.schema import identifiers, revocations, sessions
 from sessile.store.session_rows import Rotation, SessionRow
 from sessile.store.session_statements import Compiled, live_condition
 from sessile.store.turn_batches import TurnBatches
+from sessile.store.user_identifiers import Identifier, identifier_doc
 
 __all__ = ["SessionStore", "lock_in_order"]
 
@@ -61,6 +62,44 @@ async def _revoked_event(
     )
 
 
+async def _created_payload(conn: AsyncConnection, row: SessionRow) -> dict[str, Any]:
+    """``user.session.created``'s fields: the session, the identifier it was opened with
+    (the one the login method goes by, proven first; ``{}`` when the user has none), and
+    its client as ``metadata``."""
+    wanted = "phone_number" if row.auth_method == "otp_sms" else "email_address"
+    rows = await conn.execute(
+        sa.select(identifiers.c.type, identifiers.c.value, identifiers.c.verified_at)
+        .where(identifiers.c.user_id == row.user_id)
+        .order_by(
+            (identifiers.c.type != wanted),
+            identifiers.c.verified_at.is_(None),
+            identifiers.c.created_at,
+            identifiers.c.value,
+        )
+        .limit(1)
+    )
+    found = rows.first()
+    identifier = (
+        {}
+        if found is None
+        else identifier_doc(Identifier(found.type, found.value), found.verified_at is not None)
+    )
+    return {
+        "session_id": row.id,
+        "identifier": identifier,
+        "metadata": {
+            "auth_method": row.auth_method,
+            "device_type": row.device_type,
+            "device_model": row.device_model,
+            "os_version": row.os_version,
+            "browser": row.browser,
+            "country_code": row.country_code,
+            "ip": row.ip,
+            "user_agent": row.user_agent,
+        },
+    }
+
+
 class SessionStore:
     def __init__(self, engine: AsyncEngine, driver: Driver) -> None:
         self._engine = engine
@@ -88,12 +127,7 @@ class SessionStore:
                 conn,
                 event.SESSION_CREATED,
                 user_id=row.user_id,
-                payload={
-                    "session_id": row.id,
-                    "auth_method": row.auth_method,
-                    "device_type": row.device_type,
-                    "country_code": row.country_code,
-                },
+                payload=lambda: _created_payload(conn, row),
                 now=row.created_at,
             )
             await record_audit(

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sessile import event_types as event
 from sessile.errors import Conflict, IdentifierAlreadyExists
 from sessile.ids import new_id
+from sessile.store.event_documents import change_source
 from sessile.store.events import record_event
 from sessile.store.schema import identifiers, sessions, users
 from sessile.store.sessions import lock_in_order
@@ -156,6 +157,7 @@ class UserStore:
                     payload={
                         "identifiers": [identifier_doc(i, i in proven) for i in identifiers_],
                         "profile": dict(profile or {}),
+                        "source": change_source(),
                         "external_id": external_id,
                     },
                     now=now,

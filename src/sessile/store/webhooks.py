@@ -1,4 +1,5 @@
-"""Webhook endpoints: URL, event filter, encrypted signing secret, activation state."""
+"""Webhook endpoints: URL, event filter, signature scheme, encrypted HMAC secret,
+activation state."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ class Webhook:
     updated_at: float
     last_http_code: int | None
     last_http_code_at: float | None
+    #: ``rsassa-pss-sha256`` (Prelude's current scheme) or ``hmac-sha256`` (its former one).
+    signature: str = "rsassa-pss-sha256"
 
 
 def _webhook(row: Any) -> Webhook:

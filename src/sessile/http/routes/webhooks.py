@@ -1,5 +1,6 @@
-"""``/v2/session/apps/{app_id}/webhooks``: endpoints for lifecycle events (Prelude's shapes),
-their activation challenge, and their dead letters."""
+"""``/v2/session/apps/{app_id}/webhooks``: endpoints for lifecycle events in Prelude's shapes
+(PRELUDE-API §4.5): create, add an event, activate (POST, or GET as one of Prelude's pages
+has it); and sessile's own list, get, change, delete and dead letters beside them."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ router = APIRouter(
     prefix="/v2/session/apps/{app_id}", tags=["webhooks"], dependencies=[api_key(WEBHOOKS)]
 )
 
+#: ``sessile.event_types.EVENT_TYPES``: Prelude's seven ``user.*`` events and its newer ones.
 EventType = Literal[
     "user.created",
     "user.deleted",
@@ -34,7 +36,12 @@ EventType = Literal[
     "user.identifier.deleted",
     "user.session.created",
     "user.session.revoked",
+    "user.passkey.registered",
+    "user.passkey.deleted",
+    "step_up.hook_failed",
+    "migration.hook_failed",
 ]
+SignatureScheme = Literal["rsassa-pss-sha256", "hmac-sha256"]
 
 
 def _web_url(url: str) -> str:
@@ -50,12 +57,26 @@ WebUrl = Annotated[str, Field(max_length=2048), AfterValidator(_web_url)]
 class CreateWebhookBody(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     url: WebUrl = Field(description="Where events are POSTed (and the activation GET goes).")
-    events: list[EventType] = Field(min_length=1, max_length=7)
     verification_token: str = Field(
         min_length=1,
-        max_length=255,
+        max_length=100,
         description="Sent back to the endpoint in the activation challenge.",
     )
+    events: list[EventType] = Field(min_length=1, max_length=50)
+    signature: SignatureScheme = Field(
+        default="rsassa-pss-sha256",
+        description=(
+            "How deliveries are signed: rsassa-pss-sha256 (X-Webhook-Signature: "
+            "rsassa-pss-sha256=…, by a key of the JWKS named in X-Webhook-Signature-Key-Id) "
+            "or hmac-sha256 (X-Webhook-Signature: sha256=…, keyed by the secret returned "
+            "once, now)."
+        ),
+    )
+
+
+class AddEventBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    event: EventType
 
 
 class UpdateWebhookBody(BaseModel):
@@ -63,7 +84,7 @@ class UpdateWebhookBody(BaseModel):
     url: WebUrl | None = Field(
         default=None, description="A new URL; the endpoint must be activated again."
     )
-    events: list[EventType] | None = Field(default=None, min_length=1, max_length=7)
+    events: list[EventType] | None = Field(default=None, min_length=1, max_length=50)
 
 
 class RedeliverBody(BaseModel):
@@ -82,6 +103,7 @@ class WebhookView(BaseModel):
     last_http_code_date: str | None
     created_at: str
     updated_at: str
+    signature: SignatureScheme
 
 
 class WebhookAnswer(BaseModel):
@@ -90,7 +112,10 @@ class WebhookAnswer(BaseModel):
 
 class CreatedWebhook(BaseModel):
     webhook: WebhookView
-    secret: str = Field(description="Signs every delivery (X-Webhook-Signature). Shown once.")
+    secret: str | None = Field(
+        default=None,
+        description="The HMAC key of an hmac-sha256 endpoint (absent otherwise). Shown once.",
+    )
 
 
 class WebhookList(BaseModel):
@@ -128,6 +153,7 @@ def _view(webhook: Webhook) -> dict[str, Any]:
         ),
         "created_at": rfc3339(webhook.created_at),
         "updated_at": rfc3339(webhook.updated_at),
+        "signature": webhook.signature,
     }
 
 
@@ -159,10 +185,27 @@ async def create(request: Request, app_id: str) -> JSONResponse:
         url=body.url,
         events=body.events,
         verification_token=body.verification_token,
+        signature=body.signature,
     )
-    return JSONResponse(
-        {"webhook": _view(webhook), "secret": secret}, status_code=201, headers=NO_STORE
-    )
+    created: dict[str, Any] = {"webhook": _view(webhook)}
+    if secret is not None:
+        created["secret"] = secret
+    return JSONResponse(created, status_code=201, headers=NO_STORE)
+
+
+@router.post(
+    "/webhooks/{webhook_id}/events",
+    operation_id="add_webhook_event",
+    status_code=201,
+    response_model=WebhookAnswer,
+    responses=errors(400, 404),
+    openapi_extra=json_body(AddEventBody),
+)
+async def add_event(request: Request, app_id: str, webhook_id: str) -> JSONResponse:
+    """Subscribe the endpoint to one more event."""
+    body = await read_json(request, AddEventBody)
+    webhook = await context_of(request).endpoints.add_event(webhook_id, body.event)
+    return _answer(webhook, 201)
 
 
 @router.get("/webhooks", operation_id="list_webhooks", response_model=WebhookList)
@@ -212,6 +255,12 @@ async def delete(request: Request, app_id: str, webhook_id: str) -> Response:
     return Response(status_code=204)
 
 
+@router.get(
+    "/webhooks/{webhook_id}/activate",
+    operation_id="activate_webhook_by_get",
+    response_model=WebhookAnswer,
+    responses=errors(400, 404),
+)
 @router.post(
     "/webhooks/{webhook_id}/activate",
     operation_id="activate_webhook",
@@ -220,7 +269,9 @@ async def delete(request: Request, app_id: str, webhook_id: str) -> Response:
 )
 async def activate(request: Request, app_id: str, webhook_id: str) -> JSONResponse:
     """Send the activation challenge (a GET with ``event=activate``, ``verification_token``,
-    ``challenge`` and ``app_id``); the endpoint is active once it echoes the challenge."""
+    ``challenge`` and ``app_id``); the endpoint is active once it answers
+    ``{"challenge": <the integer>}`` or ``{"verification_token": "<the token>"}``.
+    Prelude's pages name both POST and GET for this route: both are served."""
     return _answer(await context_of(request).endpoints.activate(webhook_id))
 
 
