@@ -62,6 +62,8 @@ _CODE_SECRET = "otp-code"
 class OtpResult:
     user_id: str
     auth_method: str
+    #: The OTP login config the login was started under (its granted scopes), if any.
+    login_config_id: str | None = None
 
 
 class OtpLogin:
@@ -113,14 +115,24 @@ class OtpLogin:
             self._settings.otp_rate_per_identifier, "otp-id", identifier.type, identifier.value
         )
 
-    async def start(self, identifier: Identifier, *, ip: str | None) -> str:
-        """Queue a code; return the verification token. Raises RateLimited."""
+    async def start(
+        self, identifier: Identifier, *, ip: str | None, login_config_id: str | None = None
+    ) -> str:
+        """Queue a code; return the verification token. Raises RateLimited.
+        ``login_config_id``: the OTP login config the login runs under (the caller chose it)."""
         await self._limit_sends(identifier, ip)
         known = await self._db.users.find_by_identifier(identifier) is not None
         deliverable = known or self._settings.otp_signup
         code = self._new_code()
         message = self._code_message(identifier, code) if deliverable else None
-        return await self._open(identifier, code, message, purpose="login", password_hash=None)
+        return await self._open(
+            identifier,
+            code,
+            message,
+            purpose="login",
+            password_hash=None,
+            login_config_id=login_config_id,
+        )
 
     async def start_signup(
         self, identifier: Identifier, password_hash: str, *, ip: str | None
@@ -172,6 +184,7 @@ class OtpLogin:
         code_challenge: str | None = None,
         pending_identity: str | None = None,
         user_id: str | None = None,
+        login_config_id: str | None = None,
     ) -> str:
         now = self._clock.now()
         challenge_id = new_id("otp")
@@ -200,6 +213,7 @@ class OtpLogin:
                 code_challenge=code_challenge,
                 pending_identity=pending_identity,
                 user_id=user_id,
+                login_config_id=login_config_id,
             ),
             queued,
         )
@@ -347,7 +361,7 @@ class OtpLogin:
         if challenge.purpose == "signup":
             return OtpResult(user.id, "password")
         method = "otp_email" if identifier.type == "email_address" else "otp_sms"
-        return OtpResult(user.id, method)
+        return OtpResult(user.id, method, challenge.login_config_id)
 
     async def _create_user(
         self, identifier: Identifier, password_hash: str | None, now: float

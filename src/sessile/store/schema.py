@@ -231,6 +231,9 @@ otp_challenges = sa.Table(
     sa.Column("pending_identity", sa.Text),
     #: The user a ``stepup`` or ``register`` code was sent for; null for logins and sign-ups.
     sa.Column("user_id", sa.String(40)),
+    #: ``login``: the OTP login config (``lcfg_…``) the login was started under, whose
+    #: granted scopes the session gets; null when no config was in force.
+    sa.Column("login_config_id", sa.String(40)),
 )
 
 # Step-up challenges (DESIGN §12): a session asks for a scope and proves factors, step by
