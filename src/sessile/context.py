@@ -22,6 +22,8 @@ from sessile.events.endpoints import EndpointPolicy, Webhooks
 from sessile.events.worker import WebhookPolicy, WebhookWorker
 from sessile.keys import KeyRing
 from sessile.live_config import LiveConfig
+from sessile.login.configs import LoginConfigs
+from sessile.login.configs.password import PasswordLoginRules
 from sessile.login.email_password import EmailPasswordLogin, PasswordLoginPolicy
 from sessile.login.finalize import LoginFinalizer
 from sessile.login.lockout import Lockout, LockoutPolicy
@@ -30,7 +32,7 @@ from sessile.login.oauth.flow import OAuthLogin
 from sessile.login.oauth.providers import Providers
 from sessile.login.otp import OtpLogin
 from sessile.login.ownership import Ownership
-from sessile.login.passwords import Passwords
+from sessile.login.passwords import PasswordPolicy, Passwords
 from sessile.login.ratelimit import RateLimits
 from sessile.sessions import ChallengeTokens, SessionPolicy, SessionService
 from sessile.sessions.client_info import ClientLocator
@@ -87,6 +89,8 @@ class AppContext:
     custom_claims: CustomClaims
     #: The ``…/config/…`` documents, read again by every node within seconds.
     live_config: LiveConfig
+    #: The OTP, OAuth and password login configs (``…/config/login/…``).
+    login_configs: LoginConfigs
 
     async def maintain(self) -> None:
         """Scheduled work: key rotation, and dropping rows nothing can need any more.
@@ -127,8 +131,22 @@ class AppContext:
             rotation_interval=settings.key_rotation_interval,
         )
         shared_secrets = SharedSecrets(db.secrets, server_secret, clock)
-        live_config = LiveConfig(db.config, clock)
+        live_config = LiveConfig(db.config, clock, max_age=settings.live_config_max_age)
         custom_claims = CustomClaims(live_config, db.users)
+        login_configs = LoginConfigs.build(
+            live_config,
+            clock,
+            server_secret=server_secret,
+            providers=settings.oauth,
+            link_defaults=policy_from(settings, AccountLinkPolicy),
+            password_defaults=PasswordLoginRules(
+                enabled=True,
+                rate_per_ip=settings.password_rate_per_ip,
+                rate_per_identifier=settings.password_rate_per_identifier,
+                policy=PasswordPolicy.from_settings(settings),
+            ),
+            grant_ttl=settings.stepup_grant_ttl,
+        )
         access_tokens = AccessTokens(
             ring,
             clock,
@@ -147,7 +165,7 @@ class AppContext:
             refresh_grace=settings.refresh_grace,
             max_sessions_per_user=settings.max_sessions_per_user,
         )
-        passwords = Passwords.from_settings(settings)
+        passwords = Passwords.from_settings(settings, current=login_configs.password.policy)
         audit = AuditTrail(db.audit, clock)
         challenges = ChallengeTokens(db.challenges, clock)
         limits = RateLimits(
@@ -167,10 +185,18 @@ class AppContext:
         lockout = Lockout(db.login_failures, clock, LockoutPolicy.from_settings(settings))
         ownership = Ownership(db, sessions, clock)
         otp = OtpLogin(db, sender, limits, lockout, ownership, shared_secrets, clock, settings)
-        accounts = Accounts(db, ownership, clock, policy_from(settings, AccountLinkPolicy))
+        accounts = Accounts(db, ownership, clock, login_configs.oauth.link_policy)
         otp.complete_with("oauth_link", accounts.complete_link)
         oauth = OAuthLogin(
-            db, Providers(settings.oauth), accounts, otp, challenges, limits, clock, settings
+            db,
+            Providers(login_configs.oauth),
+            login_configs.oauth,
+            accounts,
+            otp,
+            challenges,
+            limits,
+            clock,
+            settings,
         )
         stepup = StepUp(
             db,
@@ -206,7 +232,7 @@ class AppContext:
             audit=audit,
             revocation_feed=RevocationFeed(db.revocations, clock),
             challenges=challenges,
-            finalizer=LoginFinalizer(challenges, db.users, sessions),
+            finalizer=LoginFinalizer(challenges, db.users, sessions, login_configs.grants),
             passwords=passwords,
             sender=sender,
             otp=otp,
@@ -219,6 +245,7 @@ class AppContext:
                 otp,
                 clock,
                 policy_from(settings, PasswordLoginPolicy),
+                login_configs.password.rules,
             ),
             lockout=lockout,
             ownership=ownership,
@@ -255,6 +282,7 @@ class AppContext:
             server_secret=server_secret,
             custom_claims=custom_claims,
             live_config=live_config,
+            login_configs=login_configs,
             locator=ClientLocator(
                 settings.trusted_proxies, settings.country_header, settings.geoip_db
             ),

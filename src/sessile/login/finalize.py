@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sessile.errors import BadRequest
 from sessile.login.admission import admitted
+from sessile.login.configs.grants import LoginGrants
 from sessile.sessions import ChallengeTokens, ClientFacts, IssuedTokens, SessionService
 from sessile.store.users import UserStore
 
@@ -13,11 +14,16 @@ __all__ = ["LoginFinalizer"]
 
 class LoginFinalizer:
     def __init__(
-        self, challenges: ChallengeTokens, users: UserStore, sessions: SessionService
+        self,
+        challenges: ChallengeTokens,
+        users: UserStore,
+        sessions: SessionService,
+        grants: LoginGrants | None = None,
     ) -> None:
         self._challenges = challenges
         self._users = users
         self._sessions = sessions
+        self._grants = grants
 
     async def finalize(
         self,
@@ -29,15 +35,19 @@ class LoginFinalizer:
         newest_proof: tuple[float, str] | None = None,
     ) -> IssuedTokens:
         """Spend the challenge token and open a session for its user, if they may log in
-        (``newest_proof``: see :meth:`SessionService.create`)."""
+        (``newest_proof``: see :meth:`SessionService.create`), with what its login method's
+        config grants."""
         challenge = await self._challenges.redeem(token, code_verifier)
         if challenge is None:
             raise BadRequest("The challenge token is invalid, used or expired.")
         user = admitted(await self._users.get(challenge.user_id))
+        grant = await self._grants.for_login(challenge.auth_method) if self._grants else None
         return await self._sessions.create(
             user_id=user.id,
             jkt=jkt,
             auth_method=challenge.auth_method,
             client=client,
             newest_proof=newest_proof,
+            granted_scope=grant.scope if grant else None,
+            granted_until=grant.until if grant else None,
         )
