@@ -11,7 +11,7 @@ OIDC_SCOPES = ("openid", "email", "profile")
 
 @dataclass(frozen=True)
 class ProviderDefaults:
-    #: ``oidc`` (discovery and an ID token), or ``github`` (OAuth 2.0 plus an API).
+    #: ``oidc`` (discovery and an ID token), ``github`` or ``facebook`` (OAuth 2.0 plus an API).
     kind: str
     issuer: str | None
     scopes: tuple[str, ...]
@@ -27,4 +27,5 @@ KNOWN: dict[str, ProviderDefaults] = {
     ),
     "okta": ProviderDefaults("oidc", None, OIDC_SCOPES),
     "github": ProviderDefaults("github", None, ("read:user", "user:email")),
+    "facebook": ProviderDefaults("facebook", None, ("email", "public_profile")),
 }

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from sessile.errors import OAuthProviderDisabled, OAuthProviderNotConfigured
 from sessile.login.configs.oauth import ConfiguredProvider, OAuthLoginConfigs
+from sessile.login.oauth.facebook import FacebookProvider
 from sessile.login.oauth.github import GitHubProvider
 from sessile.login.oauth.known import KNOWN, OIDC_SCOPES, ProviderDefaults
 from sessile.login.oauth.oidc import OidcProvider
@@ -45,6 +46,8 @@ def _build(name: str, settings: OAuthProviderSettings) -> Provider | None:
     scopes = settings.scopes or list(defaults.scopes)
     if kind == "github":
         return GitHubProvider(name, settings, scopes=scopes)
+    if kind == "facebook":
+        return FacebookProvider(name, settings, scopes=scopes)
     issuer = settings.issuer or defaults.issuer
     if issuer is None:
         return None
