@@ -23,6 +23,7 @@ from sessile.http.routes import (
     audit,
     health,
     login,
+    login_config,
     me,
     metrics,
     oauth,
@@ -105,6 +106,7 @@ def create_app(
     app.include_router(webhooks.router)
     app.include_router(audit.router)
     app.include_router(tokens.router)
+    app.include_router(login_config.router)
     if settings.demo:
         install_demo(app, settings)
     app.add_middleware(

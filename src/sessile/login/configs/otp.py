@@ -41,12 +41,24 @@ _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
 _CHANNEL_NAMES = {"email": "e-mail addresses", "sms": "phone numbers"}
 
 
-def new_login_config_id(now: float) -> str:
+def new_login_config_id(now: float, after: str | None = None) -> str:
     """``lcfg_`` and a ULID in lower case, 31 characters as in Prelude's docs: 48 bits of
-    milliseconds, so ids sort by creation, then 80 random bits."""
+    milliseconds, so ids sort by creation, then 80 random bits. Within one millisecond an
+    id follows ``after`` (the ULID spec's monotonic ids)."""
     value = (int(now * 1000) << 80) | secrets.randbits(80)
+    if after is not None:
+        previous = _ulid_value(after)
+        if value >> 80 <= previous >> 80:
+            value = previous + 1
     chars = [_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5)]
     return "lcfg_" + "".join(chars)
+
+
+def _ulid_value(config_id: str) -> int:
+    value = 0
+    for char in config_id.removeprefix("lcfg_"):
+        value = (value << 5) | _CROCKFORD.index(char)
+    return value
 
 
 def channel_of(identifier_type: str) -> OtpChannel:
@@ -194,9 +206,11 @@ class OtpLoginConfigs:
         return not configs or any(c.channel_type == channel for c in configs)
 
     async def create(self, body: OtpLoginConfigBody) -> OtpLoginConfig:
-        if len(await self.all(fresh=True)) >= MAX_OTP_CONFIGS:
+        configs = await self.all(fresh=True)
+        if len(configs) >= MAX_OTP_CONFIGS:
             raise BadRequest(f"At most {MAX_OTP_CONFIGS} OTP login configs.")
-        config_id = new_login_config_id(self._clock.now())
+        newest = configs[-1].id if configs else None
+        config_id = new_login_config_id(self._clock.now(), after=newest)
         return await self._write(config_id, body)
 
     async def replace(self, config_id: str, body: OtpLoginConfigBody) -> OtpLoginConfig:
