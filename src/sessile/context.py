@@ -23,16 +23,15 @@ from sessile.events.worker import WebhookPolicy, WebhookWorker
 from sessile.keys import KeyRing
 from sessile.live_config import LiveConfig
 from sessile.login.configs import LoginConfigs
-from sessile.login.configs.password import PasswordLoginRules
 from sessile.login.email_password import EmailPasswordLogin, PasswordLoginPolicy
 from sessile.login.finalize import LoginFinalizer
 from sessile.login.lockout import Lockout, LockoutPolicy
-from sessile.login.oauth.accounts import AccountLinkPolicy, Accounts
+from sessile.login.oauth.accounts import Accounts
 from sessile.login.oauth.flow import OAuthLogin
 from sessile.login.oauth.providers import Providers
 from sessile.login.otp import OtpLogin
 from sessile.login.ownership import Ownership
-from sessile.login.passwords import PasswordPolicy, Passwords
+from sessile.login.passwords import Passwords
 from sessile.login.ratelimit import RateLimits
 from sessile.sessions import ChallengeTokens, SessionPolicy, SessionService
 from sessile.sessions.client_info import ClientLocator
@@ -133,20 +132,7 @@ class AppContext:
         shared_secrets = SharedSecrets(db.secrets, server_secret, clock)
         live_config = LiveConfig(db.config, clock, max_age=settings.live_config_max_age)
         custom_claims = CustomClaims(live_config, db.users)
-        login_configs = LoginConfigs.build(
-            live_config,
-            clock,
-            server_secret=server_secret,
-            providers=settings.oauth,
-            link_defaults=policy_from(settings, AccountLinkPolicy),
-            password_defaults=PasswordLoginRules(
-                enabled=True,
-                rate_per_ip=settings.password_rate_per_ip,
-                rate_per_identifier=settings.password_rate_per_identifier,
-                policy=PasswordPolicy.from_settings(settings),
-            ),
-            grant_ttl=settings.stepup_grant_ttl,
-        )
+        login_configs = LoginConfigs.build(live_config, clock, server_secret, settings)
         access_tokens = AccessTokens(
             ring,
             clock,

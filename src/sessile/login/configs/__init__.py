@@ -12,13 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sessile.clock import Clock
+from sessile.config import Settings
+from sessile.config.policies import policy_from
 from sessile.live_config import LiveConfig
 from sessile.login.configs.grants import Grant, LoginGrants
 from sessile.login.configs.oauth import OAuthLoginConfigs
 from sessile.login.configs.otp import OtpLoginConfigs
 from sessile.login.configs.password import PasswordLoginConfigs, PasswordLoginRules
 from sessile.login.oauth.accounts import AccountLinkPolicy
-from sessile.oauth_config import OAuthProviderSettings
+from sessile.login.passwords import PasswordPolicy
 
 __all__ = [
     "Grant",
@@ -39,22 +41,22 @@ class LoginConfigs:
 
     @classmethod
     def build(
-        cls,
-        live: LiveConfig,
-        clock: Clock,
-        *,
-        server_secret: bytes,
-        providers: dict[str, OAuthProviderSettings],
-        link_defaults: AccountLinkPolicy,
-        password_defaults: PasswordLoginRules,
-        grant_ttl: int,
+        cls, live: LiveConfig, clock: Clock, server_secret: bytes, settings: Settings
     ) -> LoginConfigs:
-        """The readers, over the settings' defaults."""
+        """The readers, with the settings as their defaults."""
         otp = OtpLoginConfigs(live, clock)
-        oauth = OAuthLoginConfigs(live, server_secret, providers, link_defaults, otp)
+        oauth = OAuthLoginConfigs(
+            live, server_secret, settings.oauth, policy_from(settings, AccountLinkPolicy), otp
+        )
+        password = PasswordLoginRules(
+            enabled=True,
+            rate_per_ip=settings.password_rate_per_ip,
+            rate_per_identifier=settings.password_rate_per_identifier,
+            policy=PasswordPolicy.from_settings(settings),
+        )
         return cls(
             otp=otp,
             oauth=oauth,
-            password=PasswordLoginConfigs(live, password_defaults),
-            grants=LoginGrants(otp, oauth, clock, ttl=grant_ttl),
+            password=PasswordLoginConfigs(live, password),
+            grants=LoginGrants(otp, oauth, clock, ttl=settings.stepup_grant_ttl),
         )
