@@ -217,12 +217,11 @@ class OAuthLoginConfigs:
         if made is not None and made[0] is document:
             return made[1]
         if document is not None:
-            configured: ConfiguredProvider | None = self._from_document(name, document.value)
+            configured = self._from_document(name, document.value)
         elif name in self._configured:
             configured = ConfiguredProvider(name, self._configured[name], self._defaults)
         else:
             return None
-        assert configured is not None
         self._made[name] = (document, configured)
         return configured
 
