@@ -14,7 +14,7 @@ import pytest
 from sessile.clock import FixedClock
 from tests.http.conftest import AppClient
 from tests.http.session_client import InProcessClient
-from tests.login.configs.harness import APP, BASE, claims, management
+from tests.login.configs.harness import APP, BASE, claims, code_sent_to, management
 from tests.oauth.browser import APP_CALLBACK, Landing, pkce_pair
 from tests.oauth.stubs import CLIENT_ID, CLIENT_SECRET, ForgingIssuer, running
 
@@ -147,16 +147,27 @@ async def test_verify_email_decides_whether_an_unverified_address_is_proven_firs
     client: InProcessClient, issuer: ForgingIssuer
 ) -> None:
     issuer.claims = {"sub": "sub-nell", "email": "nell@example.com", "email_verified": False}
-    await _configure(client, issuer, options={"verify_email": True})
-    params, _ = await _sign_in(client)
+    await _configure(client, issuer, options={"verify_email": True}, granted_scopes=["a:b"])
+    params, verifier = await _sign_in(client)
     assert params["status"] == "otp_required"
+    # Proven by its code, the address's login gets the provider's grant too.
+    pending = await _finalize(client, params, verifier)
+    assert pending.json() == {"status": "otp_required"}
+    code = await code_sent_to(client, "nell@example.com")
+    checked = await client.dpop(
+        "/login/otp/check",
+        json={"code": code},
+        headers={"X-Verification-Token": params["challenge_token"]},
+    )
+    assert claims(checked.json()["access_token"])["scope"] == "session a:b"
+    issuer.claims = {"sub": "sub-olga", "email": "olga@example.com", "email_verified": False}
     await _configure(client, issuer, options={"verify_email": False})
     params, verifier = await _sign_in(client)
     assert "status" not in params
     login = await _finalize(client, params, verifier)
     user = await _user(client, claims(login.json()["access_token"])["sub"])
     assert user["identifiers"] == [
-        {"type": "email_address", "value": "nell@example.com", "verified": False}
+        {"type": "email_address", "value": "olga@example.com", "verified": False}
     ]
 
 
