@@ -241,9 +241,12 @@ async def test_update_login_password_config(api: httpx.AsyncClient) -> None:
 
 
 async def test_create_login_password_config_as_the_guide_does(api: httpx.AsyncClient) -> None:
-    created = await api.post(APP + "/config/login/password", json=PASSWORD_BODY)
+    """The guide creates it with POST; its example names bcrypt."""
+    body = {**PASSWORD_BODY, "hash_method": "bcrypt"}
+    created = await api.post(APP + "/config/login/password", json=body)
     assert created.status_code in (200, 201), created.text
     _is_password_config(created.json()["config"])
+    assert created.json()["config"]["hash_method"] == "bcrypt"
 
 
 async def test_password_compliancy_booleans_of_the_older_pages(api: httpx.AsyncClient) -> None:
