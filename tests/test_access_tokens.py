@@ -110,5 +110,8 @@ async def test_a_minted_token_is_marked_and_capped(database: Database) -> None:
     claims = await tokens.verify(token)
     assert claims.raw["minted"] is True
     assert exp == NOW + 600
+    # Past 24 hours away, exp is capped (Prelude's rule), not refused.
+    _, capped = await tokens.mint({"exp": int(NOW) + 86_401}, ttl=60)
+    assert capped == NOW + 86_400
     with pytest.raises(BadRequest):
-        await tokens.mint({"exp": int(NOW) + 86_401}, ttl=60)
+        await tokens.mint({"exp": int(NOW) - 1}, ttl=60)

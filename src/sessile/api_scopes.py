@@ -25,7 +25,7 @@ USERS_WRITE = "users:write"
 SESSIONS = "sessions"
 #: Manage webhook endpoints and their dead letters.
 WEBHOOKS = "webhooks"
-#: Read and change the app's configuration (custom claims).
+#: Read and change the app's configuration (custom claims, login configs).
 CONFIG = "config"
 #: Mint tokens (only when ``SESSILE_MINT_TOKENS`` is on).
 TOKENS = "tokens"

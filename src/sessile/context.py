@@ -25,10 +25,11 @@ from sessile.events.worker import WebhookPolicy, WebhookWorker
 from sessile.keys import BodyKeyRing, BodySigner, KeyRing
 from sessile.live_config import LiveConfig
 from sessile.login.code_login import CodeLogin
+from sessile.login.configs import LoginConfigs
 from sessile.login.email_password import EmailPasswordLogin, PasswordLoginPolicy
 from sessile.login.finalize import LoginFinalizer
 from sessile.login.lockout import Lockout, LockoutPolicy
-from sessile.login.oauth.accounts import AccountLinkPolicy, Accounts
+from sessile.login.oauth.accounts import Accounts
 from sessile.login.oauth.flow import OAuthLogin
 from sessile.login.oauth.providers import Providers
 from sessile.login.otp import OtpLogin
@@ -97,6 +98,8 @@ class AppContext:
     custom_claims: CustomClaims
     #: The ``…/config/…`` documents, read again by every node within seconds.
     live_config: LiveConfig
+    #: The OTP, OAuth and password login configs (``…/config/login/…``).
+    login_configs: LoginConfigs
 
     async def maintain(self) -> None:
         """Scheduled work: key rotation, and dropping rows nothing can need any more.
@@ -146,8 +149,9 @@ class AppContext:
         )
         body_signer = BodySigner(body_keys)
         shared_secrets = SharedSecrets(db.secrets, server_secret, clock)
-        live_config = LiveConfig(db.config, clock)
+        live_config = LiveConfig(db.config, clock, max_age=settings.live_config_max_age)
         custom_claims = CustomClaims(live_config, db.users, db.sessions)
+        login_configs = LoginConfigs.build(live_config, clock, server_secret, settings)
         access_tokens = AccessTokens(
             ring,
             clock,
@@ -166,7 +170,7 @@ class AppContext:
             refresh_grace=settings.refresh_grace,
             max_sessions_per_user=settings.max_sessions_per_user,
         )
-        passwords = Passwords.from_settings(settings)
+        passwords = Passwords.from_settings(settings, current=login_configs.password.policy)
         audit = AuditTrail(db.audit, clock)
         challenges = ChallengeTokens(db.challenges, clock)
         limits = RateLimits(
@@ -186,10 +190,18 @@ class AppContext:
         lockout = Lockout(db.login_failures, clock, LockoutPolicy.from_settings(settings))
         ownership = Ownership(db, sessions, clock)
         otp = OtpLogin(db, sender, limits, lockout, ownership, shared_secrets, clock, settings)
-        accounts = Accounts(db, ownership, clock, policy_from(settings, AccountLinkPolicy))
+        accounts = Accounts(db, ownership, clock, login_configs.oauth.link_policy)
         otp.complete_with("oauth_link", accounts.complete_link)
         oauth = OAuthLogin(
-            db, Providers(settings.oauth), accounts, otp, challenges, limits, clock, settings
+            db,
+            Providers(login_configs.oauth),
+            login_configs.oauth,
+            accounts,
+            otp,
+            challenges,
+            limits,
+            clock,
+            settings,
         )
         replay = create_replay_store(settings, db.driver)
         # The app's hook and JWKS are URLs a key holder chose: public addresses only.
@@ -257,7 +269,9 @@ class AppContext:
             audit=audit,
             revocation_feed=RevocationFeed(db.revocations, clock),
             challenges=challenges,
-            finalizer=LoginFinalizer(challenges, start_tokens, db.users, sessions),
+            finalizer=LoginFinalizer(
+                challenges, start_tokens, db.users, sessions, login_configs.grants
+            ),
             code_login=CodeLogin(otp, start_tokens),
             passwords=passwords,
             sender=sender,
@@ -271,6 +285,7 @@ class AppContext:
                 otp,
                 clock,
                 policy_from(settings, PasswordLoginPolicy),
+                login_configs.password.rules,
             ),
             lockout=lockout,
             ownership=ownership,
@@ -308,6 +323,7 @@ class AppContext:
             server_secret=server_secret,
             custom_claims=custom_claims,
             live_config=live_config,
+            login_configs=login_configs,
             locator=ClientLocator(
                 settings.trusted_proxies, settings.country_header, settings.geoip_db
             ),

@@ -32,13 +32,15 @@ class OAuthProviderSettings(BaseModel):
     issuer: str | None = None
     scopes: list[str] | None = None
     enabled: bool = True
-    #: ``oidc`` (by discovery) or ``github`` (OAuth 2.0 plus GitHub's user and emails API).
-    kind: Literal["oidc", "github"] | None = None
+    #: ``oidc`` (by discovery), ``github`` (OAuth 2.0 plus GitHub's user and emails API) or
+    #: ``facebook`` (OAuth 2.0 plus the Graph API's ``/me``).
+    kind: Literal["oidc", "github", "facebook"] | None = None
     #: Apple: the client secret is a JWT signed with this key (PEM, ES256).
     team_id: str | None = None
     key_id: str | None = None
     private_key: SecretStr | None = None
-    #: GitHub (or a server of its shape): where its authorize, token and API endpoints are.
+    #: GitHub or Facebook (or a server of its shape): where its authorize, token and API
+    #: endpoints are.
     authorize_url: str | None = None
     token_url: str | None = None
     api_url: str | None = None

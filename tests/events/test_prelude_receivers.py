@@ -67,10 +67,10 @@ def _record_step_up_failure(server: LiveServer, user_id: str) -> None:
 def _every_event_of_one_user(server: LiveServer, api: Management) -> str:
     user = api.create_user("grace@example.com", profile={"first_name": "Grace"})
     uid: str = user["id"]
-    api.call("PATCH", f"/users/{uid}/profile", json={"profile": {"last_name": "Hopper"}})
+    api.call("PATCH", f"/users/{uid}/profile", 204, json={"last_name": "Hopper"})
     phone = {"type": "phone_number", "value": "+33612345678"}
-    api.call("POST", f"/users/{uid}/identifiers", 201, json=phone)
-    api.call("DELETE", f"/users/{uid}/identifiers", json=phone)
+    api.call("POST", f"/users/{uid}/identifiers", 201, json={"identifier": phone})
+    api.call("DELETE", f"/users/{uid}/identifiers/phone_number/+33612345678", 204)
     client = SessionClient(server.url)
     client.finalize(server.challenge(uid))
     session_id = client.list_sessions()["sessions"][0]["id"]

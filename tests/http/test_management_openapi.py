@@ -61,6 +61,7 @@ def test_management_api_conforms_to_its_openapi_document(
     config.write_text(
         f'[parameters]\n"path.user_id" = "{user["id"]}"\n"path.app_id" = "default"\n'
         f'"path.webhook_id" = "{webhook_id}"\n"path.session_id" = "ses_none"\n'
+        '"path.provider" = "google"\n"path.login_config_id" = "lcfg_01jqebhswje1ka1z7ahr9rfsgt"\n'
     )
     run = subprocess.run(
         [
@@ -78,4 +79,4 @@ def test_management_api_conforms_to_its_openapi_document(
     )  # fmt: skip
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
     assert "API Operations:" in run.stdout
-    assert "Tested: 38" in run.stdout, run.stdout[-3000:]
+    assert "Tested: 51" in run.stdout, run.stdout[-3000:]

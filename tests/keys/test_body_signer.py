@@ -161,3 +161,18 @@ async def test_another_server_secret_cannot_sign(database: Database) -> None:
     await BodySigner(_body_ring(database, clock)).sign(BODY)
     with pytest.raises(DecryptionError):
         await BodySigner(_body_ring(database, clock, secret=b"z" * 48)).sign(BODY)
+
+
+async def test_a_first_key_made_on_another_node_is_published_at_once(database: Database) -> None:
+    """The first body key signs as soon as it is made, so a node whose ring is still empty
+    looks for it when asked for the JWKS, not only at its next reload."""
+    import asyncio
+
+    clock = FixedClock(1_000.0)
+    here = BodyKeyRing(database.keys, SECRET, clock, publish_delay=DELAY, rotation_interval=86400)
+    elsewhere = BodySigner(_body_ring(database, clock))
+    assert await here.published() == []
+    signed = await elsewhere.sign(BODY)
+    await asyncio.sleep(1.05)
+    published = await here.published()
+    assert _verifies(signed, published, BODY, salt=32)

@@ -1,6 +1,7 @@
 """Providers of a given shape in a thread on loopback, for what a real one won't do on
-demand: ID tokens with one thing wrong (``ForgingIssuer``), and GitHub's OAuth 2.0 plus its
-user and emails API (``GitHubLike``). Each authorize step sends the browser straight back,
+demand: ID tokens with one thing wrong (``ForgingIssuer``), GitHub's OAuth 2.0 plus its
+user and emails API (``GitHubLike``), and Facebook's OAuth 2.0 plus the Graph API's ``/me``
+(``FacebookLike``). Each authorize step sends the browser straight back,
 as a provider does for someone already signed in who consented before."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import hmac
 import html
 import json
 import secrets
@@ -23,7 +25,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
 
-__all__ = ["ForgingIssuer", "GitHubLike", "running"]
+__all__ = ["FacebookLike", "ForgingIssuer", "GitHubLike", "running"]
 
 CLIENT_ID = "sessile-app"
 CLIENT_SECRET = "stub-provider-secret"
@@ -315,6 +317,56 @@ class GitHubLike(_Stub):
             "SESSILE_OAUTH_GITHUB_AUTHORIZE_URL": self.url + "/login/oauth/authorize",
             "SESSILE_OAUTH_GITHUB_TOKEN_URL": self.url + "/login/oauth/access_token",
             "SESSILE_OAUTH_GITHUB_API_URL": self.url + "/api",
+        }
+
+
+class FacebookLike(_Stub):
+    """Facebook's shape: ``/dialog/oauth``, ``/oauth/access_token``, and the Graph API's
+    ``/me`` for the token it gave, which checks ``appsecret_proof`` when one is sent."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.me: dict[str, Any] = {
+            "id": "10158000000000001",
+            "name": "Mark Page",
+            "email": "mark@example.com",
+        }
+        self._tokens: set[str] = set()
+        #: The query of each ``/me`` call, for assertions.
+        self.me_requests: list[dict[str, str]] = []
+
+    def get_dialog_oauth(self, query: dict[str, str], *_: Any) -> _Reply:
+        return self._authorize(query)
+
+    def post_oauth_access_token(
+        self, _query: dict[str, str], form: dict[str, str], headers: dict[str, str]
+    ) -> _Reply:
+        grant = self._redeem(form, headers)
+        if isinstance(grant, _Reply):
+            return grant
+        token = "EAA" + secrets.token_hex(16)
+        self._tokens.add(token)
+        return _Reply(200, {"access_token": token, "token_type": "bearer", "expires_in": 5183944})
+
+    def get_me(self, query: dict[str, str], _f: Any, headers: dict[str, str]) -> _Reply:
+        self.me_requests.append(query)
+        auth = headers.get("Authorization", "")
+        token = auth[7:] if auth.startswith("Bearer ") else ""
+        if token not in self._tokens:
+            return _Reply(400, {"error": {"message": "Invalid OAuth access token.", "code": 190}})
+        proof = hmac.new(CLIENT_SECRET.encode(), token.encode(), hashlib.sha256).hexdigest()
+        if query.get("appsecret_proof") != proof:
+            return _Reply(400, {"error": {"message": "Invalid appsecret_proof", "code": 100}})
+        fields = query.get("fields", "id").split(",")
+        return _Reply(200, {k: v for k, v in self.me.items() if k in fields})
+
+    def sessile_env(self) -> dict[str, str]:
+        return {
+            "SESSILE_OAUTH_FACEBOOK_CLIENT_ID": CLIENT_ID,
+            "SESSILE_OAUTH_FACEBOOK_CLIENT_SECRET": CLIENT_SECRET,
+            "SESSILE_OAUTH_FACEBOOK_AUTHORIZE_URL": self.url + "/dialog/oauth",
+            "SESSILE_OAUTH_FACEBOOK_TOKEN_URL": self.url + "/oauth/access_token",
+            "SESSILE_OAUTH_FACEBOOK_API_URL": self.url,
         }
 
 

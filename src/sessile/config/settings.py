@@ -215,6 +215,9 @@ class Settings(BaseSettings):
     event_allow_private_urls: bool = False
     # Audit events are kept this long.
     audit_retention: int = Field(default=90 * _DAY, ge=0)
+    # How old a node's copy of the ``…/config/…`` documents may grow before it reads them
+    # again: a change made on one node is in force on every other within this many seconds.
+    live_config_max_age: float = Field(default=2.0, ge=0, le=60)
     # POST …/tokens mints tokens for tests and service calls (marked ``minted``) when true.
     mint_tokens: bool = False
 

@@ -24,6 +24,7 @@ from sessile.http.routes import (
     claims_config,
     health,
     login,
+    login_config,
     me,
     metrics,
     oauth,
@@ -110,6 +111,7 @@ def create_app(
     app.include_router(audit.router)
     app.include_router(tokens.router)
     app.include_router(claims_config.router)
+    app.include_router(login_config.router)
     if settings.demo:
         install_demo(app, settings)
     app.add_middleware(

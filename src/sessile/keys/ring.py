@@ -169,6 +169,11 @@ class Ring(Generic[K]):
     async def published(self) -> list[dict[str, Any]]:
         """The JWKS ``keys``: every key not yet past its linger."""
         await self._fresh()
+        if not self._rows and self._on_demand and time.monotonic() - self._loaded_at >= 1.0:
+            # Another node makes the first key on demand, and it signs at once: look for it
+            # now rather than at the next reload, or its first signatures can't be checked.
+            async with self._lock:
+                await self.reload()
         now = self._clock.now()
         return [
             dict(r.public_jwk)

@@ -23,4 +23,5 @@ class CodeLogin:
             user_id=result.user_id,
             auth_method=result.auth_method,
             code_challenge=result.code_challenge,
+            login_config_id=result.login_config_id,
         )

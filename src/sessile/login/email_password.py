@@ -5,16 +5,22 @@ Login ends in a challenge token for ``/login/finalize``. Sign-up, with
 (``login/otp.py``) that holds the password hash, and answers the same whether or not the
 address has an account; the code makes the user and the session. Without it, sign-up
 logs in at once with the address unproven, and the owner's first code login undoes it.
+
+Whether both are open, and their rate limits, are the password login config's
+(``login/configs/password.py``, the settings without one): turned off, both answer
+``forbidden``.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sessile.clock import Clock
 from sessile.errors import Forbidden, InvalidPassword
 from sessile.login.admission import may_log_in
+from sessile.login.configs.password import PasswordLoginRules
 from sessile.login.lockout import Lockout
 from sessile.login.otp import OtpLogin
 from sessile.login.passwords import Passwords
@@ -24,7 +30,10 @@ from sessile.sessions import ChallengeTokens
 from sessile.store.database import Database
 from sessile.store.user_identifiers import Identifier
 
-__all__ = ["EmailPasswordLogin", "SignUp"]
+__all__ = ["EmailPasswordLogin", "PasswordLoginPolicy", "RulesSource", "SignUp"]
+
+#: The rules in force now: the password login config, or the settings.
+RulesSource = Callable[[], Awaitable[PasswordLoginRules]]
 
 log = logging.getLogger("sessile.login")
 
@@ -40,10 +49,8 @@ class SignUp:
 
 @dataclass(frozen=True)
 class PasswordLoginPolicy:
-    """What password login and sign-up read from the settings."""
+    """What sign-up reads from the settings (the rest is in :data:`RulesSource`)."""
 
-    password_rate_per_ip: str
-    password_rate_per_identifier: str
     password_signup: bool
     signup_verify_email: bool
 
@@ -59,6 +66,7 @@ class EmailPasswordLogin:
         otp: OtpLogin,
         clock: Clock,
         policy: PasswordLoginPolicy,
+        rules: RulesSource,
     ) -> None:
         self._db = db
         self._passwords = passwords
@@ -68,11 +76,19 @@ class EmailPasswordLogin:
         self._otp = otp
         self._clock = clock
         self._policy = policy
+        self._rules = rules
+
+    async def _open_rules(self) -> PasswordLoginRules:
+        rules = await self._rules()
+        if not rules.enabled:
+            raise Forbidden("Password login is turned off.")
+        return rules
 
     async def login(self, identifier: Identifier, password: str, *, ip: str | None) -> str:
         """A challenge token for the right password; InvalidPassword for anything else."""
-        await self._limits.hit(self._policy.password_rate_per_ip, "pw-ip", ip or "-")
-        await self._limits.hit(self._policy.password_rate_per_identifier, "pw-id", identifier.value)
+        rules = await self._open_rules()
+        await self._limits.hit(rules.rate_per_ip, "pw-ip", ip or "-")
+        await self._limits.hit(rules.rate_per_identifier, "pw-id", identifier.value)
         await self._lockout.check(identifier)
         user = await self._db.users.find_by_identifier(identifier)
         # Unknown users check a dummy hash, so the answer takes as long either way.
@@ -90,15 +106,14 @@ class EmailPasswordLogin:
         if not may_log_in(user):
             raise InvalidPassword()
         await self._lockout.succeeded(identifier)
-        await self._limits.clear(
-            self._policy.password_rate_per_identifier, "pw-id", identifier.value
-        )
+        await self._limits.clear(rules.rate_per_identifier, "pw-id", identifier.value)
         return await self._challenges.issue(user_id=user.id, auth_method="password")
 
     async def sign_up(self, identifier: Identifier, password: str, *, ip: str | None) -> SignUp:
+        rules = await self._open_rules()
         if not self._policy.password_signup:
             raise Forbidden("Sign-up is closed.")
-        await self._limits.hit(self._policy.password_rate_per_ip, "pw-ip", ip or "-")
+        await self._limits.hit(rules.rate_per_ip, "pw-ip", ip or "-")
         password_hash = await self._passwords.hash(password)
         if self._policy.signup_verify_email:
             token = await self._otp.start_signup(identifier, password_hash, ip=ip)

@@ -64,6 +64,8 @@ class OtpResult:
     auth_method: str
     #: The PKCE challenge the login was bound to, which ``/login/finalize`` then needs.
     code_challenge: str | None = None
+    #: The OTP login config the login was started under (its granted scopes), if any.
+    login_config_id: str | None = None
 
 
 class OtpLogin:
@@ -116,11 +118,17 @@ class OtpLogin:
         )
 
     async def start(
-        self, identifier: Identifier, *, ip: str | None, code_challenge: str | None = None
+        self,
+        identifier: Identifier,
+        *,
+        ip: str | None,
+        code_challenge: str | None = None,
+        login_config_id: str | None = None,
     ) -> str:
         """Queue a code; return the verification token. Raises RateLimited. With
         ``code_challenge`` (PKCE S256) the login it ends in is finalized only with its
-        verifier."""
+        verifier. ``login_config_id``: the OTP login config the login runs under (the caller
+        chose it)."""
         await self._limit_sends(identifier, ip)
         known = await self._db.users.find_by_identifier(identifier) is not None
         deliverable = known or self._settings.otp_signup
@@ -134,6 +142,7 @@ class OtpLogin:
             password_hash=None,
             code_challenge=code_challenge,
             sent=True,
+            login_config_id=login_config_id,
         )
 
     async def start_signup(
@@ -188,6 +197,7 @@ class OtpLogin:
         pending_identity: str | None = None,
         user_id: str | None = None,
         sent: bool = True,
+        login_config_id: str | None = None,
     ) -> str:
         now = self._clock.now()
         challenge_id = new_id("otp")
@@ -216,6 +226,7 @@ class OtpLogin:
                 code_challenge=code_challenge,
                 pending_identity=pending_identity,
                 user_id=user_id,
+                login_config_id=login_config_id,
             ),
             queued,
         )
@@ -395,7 +406,7 @@ class OtpLogin:
         if challenge.purpose == "signup":
             return OtpResult(user.id, "password")
         method = "otp_email" if identifier.type == "email_address" else "otp_sms"
-        return OtpResult(user.id, method, challenge.code_challenge)
+        return OtpResult(user.id, method, challenge.code_challenge, challenge.login_config_id)
 
     async def _create_user(
         self, identifier: Identifier, password_hash: str | None, now: float

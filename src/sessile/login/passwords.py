@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import unicodedata
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ from sessile.errors import BadRequest, InvalidPassword
 from sessile.login.breached_passwords import BreachedPasswords
 from sessile.login.common_passwords import is_common
 
-__all__ = ["PasswordPolicy", "Passwords"]
+__all__ = ["PasswordPolicy", "Passwords", "PolicySource"]
 
 _KIND = {"Lu": "uppercase", "Ll": "lowercase", "Nd": "numbers"}
 _LABELS = {
@@ -66,7 +67,8 @@ class PasswordPolicy:
         found = []
         if len(password) < self.min_length:
             found.append(f"at least {self.min_length} characters")
-        if len(password) > self.max_length:
+        # 0 is Prelude's "no maximum"; the request bodies still stop at 1024 characters.
+        if self.max_length and len(password) > self.max_length:
             found.append(f"at most {self.max_length} characters")
         for kind, label in _LABELS.items():
             needed = getattr(self, kind)
@@ -80,14 +82,26 @@ class PasswordPolicy:
             raise BadRequest("The password needs " + ", ".join(problems) + ".")
 
 
+#: The policy in force now (the password login config, ``login/configs/password.py``).
+PolicySource = Callable[[], Awaitable[PasswordPolicy]]
+
+
 class Passwords:
-    def __init__(self, policy: PasswordPolicy, breached: BreachedPasswords | None = None) -> None:
+    def __init__(
+        self,
+        policy: PasswordPolicy,
+        breached: BreachedPasswords | None = None,
+        *,
+        current: PolicySource | None = None,
+    ) -> None:
+        """``policy`` is the settings'; ``current``, when given, says what is in force."""
         self.policy = policy
+        self._current = current
         self._breached = breached
         self._dummy: str | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Passwords:
+    def from_settings(cls, settings: Settings, *, current: PolicySource | None = None) -> Passwords:
         breached = None
         if settings.password_breached_url:
             breached = BreachedPasswords(
@@ -95,12 +109,16 @@ class Passwords:
                 timeout=settings.password_breached_timeout,
                 fail_closed=settings.password_breached_fail == "closed",
             )
-        return cls(PasswordPolicy.from_settings(settings), breached)
+        return cls(PasswordPolicy.from_settings(settings), breached, current=current)
+
+    async def current_policy(self) -> PasswordPolicy:
+        """The policy ``/password/compliancy`` serves and :meth:`hash` enforces now."""
+        return self.policy if self._current is None else await self._current()
 
     async def hash(self, password: str) -> str:
         """Check the policy, the common-password list and (when configured) known breaches,
         then hash in a worker thread. Every password that is set comes through here."""
-        self.policy.enforce(password)
+        (await self.current_policy()).enforce(password)
         if is_common(password):
             raise InvalidPassword(
                 "This password is too common: it is on the list of passwords attackers "

@@ -27,7 +27,12 @@ class ChallengeTokens:
         self.ttl = ttl
 
     async def issue(
-        self, *, user_id: str, auth_method: str, code_challenge: str | None = None
+        self,
+        *,
+        user_id: str,
+        auth_method: str,
+        code_challenge: str | None = None,
+        login_config_id: str | None = None,
     ) -> str:
         """A token the client trades at ``/login/finalize`` for a session; with
         ``code_challenge`` (PKCE S256), only together with its verifier."""
@@ -40,6 +45,7 @@ class ChallengeTokens:
             now=now,
             expires_at=now + self.ttl,
             code_challenge=code_challenge,
+            login_config_id=login_config_id,
         )
         return token
 
@@ -76,10 +82,18 @@ class SessionStartTokens:
         self._issuer = issuer
 
     async def issue(
-        self, *, user_id: str, auth_method: str, code_challenge: str | None = None
+        self,
+        *,
+        user_id: str,
+        auth_method: str,
+        code_challenge: str | None = None,
+        login_config_id: str | None = None,
     ) -> str:
         token = await self._challenges.issue(
-            user_id=user_id, auth_method=auth_method, code_challenge=code_challenge
+            user_id=user_id,
+            auth_method=auth_method,
+            code_challenge=code_challenge,
+            login_config_id=login_config_id,
         )
         now = int(self._clock.now())
         claims: dict[str, Any] = {

@@ -123,8 +123,13 @@ class SessionService:
         auth_method: str,
         client: ClientFacts,
         newest_proof: tuple[float, str] | None = None,
+        granted_scope: str | None = None,
+        granted_until: float | None = None,
     ) -> IssuedTokens:
         """Open a session bound to ``jkt``.
+
+        ``granted_scope`` (space-separated) is on its access tokens until ``granted_until``:
+        what the login method's configuration grants, as a step-up would.
 
         ``newest_proof`` is the ``iat`` and ``jti`` of the proof that opened it, made the
         session's newest: the common rotation then takes no refresh proof its client
@@ -157,6 +162,8 @@ class SessionService:
             user_agent=(client.user_agent or "")[:512] or None,
             last_proof_iat=newest_proof[0] if newest_proof else None,
             last_proof_jti=newest_proof[1] if newest_proof else None,
+            granted_scope=granted_scope,
+            granted_until=granted_until if granted_scope else None,
         )
         await self._db.sessions.create(row)
         LOGINS.labels(method=auth_method, result="success").inc()

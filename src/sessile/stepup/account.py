@@ -37,7 +37,7 @@ def require_grant(
     session: SessionRow, token_scopes: frozenset[str], scope: str, now: float
 ) -> None:
     """The access token carries ``scope`` and the session's grant of it still lasts."""
-    if scope not in token_scopes or session.granted(now) != scope:
+    if scope not in token_scopes or scope not in (session.granted(now) or "").split():
         raise InsufficientScope(f"This needs a step-up for the scope {scope}, still valid.")
 
 

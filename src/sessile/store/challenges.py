@@ -18,6 +18,8 @@ class Challenge:
     auth_method: str
     #: The client's PKCE S256 challenge, when the login was started with one (social login).
     code_challenge: str | None = None
+    #: The OTP login config a code login ran under.
+    login_config_id: str | None = None
 
 
 class ChallengeStore:
@@ -33,6 +35,7 @@ class ChallengeStore:
         now: float,
         expires_at: float,
         code_challenge: str | None = None,
+        login_config_id: str | None = None,
     ) -> None:
         async with self._engine.begin() as conn:
             await conn.execute(
@@ -43,6 +46,7 @@ class ChallengeStore:
                     created_at=now,
                     expires_at=expires_at,
                     code_challenge=code_challenge,
+                    login_config_id=login_config_id,
                 )
             )
 
@@ -62,10 +66,13 @@ class ChallengeStore:
                     challenge_tokens.c.user_id,
                     challenge_tokens.c.auth_method,
                     challenge_tokens.c.code_challenge,
+                    challenge_tokens.c.login_config_id,
                 )
             )
             row = result.first()
-        return None if row is None else Challenge(row.user_id, row.auth_method, row.code_challenge)
+        if row is None:
+            return None
+        return Challenge(row.user_id, row.auth_method, row.code_challenge, row.login_config_id)
 
     async def spent(self, token_hash: str) -> bool:
         """Whether a challenge with this hash was used already (a replay, not a forgery)."""

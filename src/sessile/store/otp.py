@@ -36,6 +36,8 @@ class OtpChallenge:
     pending_identity: str | None = None
     #: The user a ``stepup`` or ``register`` code was sent for.
     user_id: str | None = None
+    #: ``login``: the OTP login config it was started under (``login/configs/otp.py``).
+    login_config_id: str | None = None
 
 
 class OtpStore:

@@ -138,6 +138,8 @@ challenge_tokens = sa.Table(
     sa.Column("created_at", Time, nullable=False),
     sa.Column("expires_at", Time, nullable=False, index=True),
     sa.Column("used_at", Time),
+    #: The OTP login config a code login ran under: its granted scopes join the session.
+    sa.Column("login_config_id", sa.String(40)),
     #: The client's PKCE S256 challenge (social login): finalize needs its code_verifier.
     sa.Column("code_challenge", sa.String(128)),
 )
@@ -231,6 +233,9 @@ otp_challenges = sa.Table(
     sa.Column("pending_identity", sa.Text),
     #: The user a ``stepup`` or ``register`` code was sent for; null for logins and sign-ups.
     sa.Column("user_id", sa.String(40)),
+    #: ``login``: the OTP login config (``lcfg_…``) the login was started under, whose
+    #: granted scopes the session gets; null when no config was in force.
+    sa.Column("login_config_id", sa.String(40)),
 )
 
 # Step-up challenges (DESIGN §12): a session asks for a scope and proves factors, step by

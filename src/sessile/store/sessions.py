@@ -234,12 +234,24 @@ class SessionStore:
         return int(result.rowcount)
 
     async def clear_grant(self, session_id: str, *, scope: str) -> bool:
-        """Take ``scope`` off the session, if it still holds it (spent, or single-use)."""
+        """Take ``scope`` off the session's granted scopes, if it still holds it (spent, or
+        single-use); the others stay. False when it held none."""
         async with self._engine.begin() as conn:
+            held = await conn.scalar(
+                sa.select(sessions.c.granted_scope).where(sessions.c.id == session_id)
+            )
+            scopes = (held or "").split()
+            if scope not in scopes:
+                return False
+            rest = " ".join(s for s in scopes if s != scope) or None
+            values: dict[str, object] = {"granted_scope": rest}
+            if rest is None:
+                values["granted_until"] = None
+            # Conditional on what was read, so two spends of one grant can't both succeed.
             result = await conn.execute(
                 sessions.update()
-                .where(sessions.c.id == session_id, sessions.c.granted_scope == scope)
-                .values(granted_scope=None, granted_until=None)
+                .where(sessions.c.id == session_id, sessions.c.granted_scope == held)
+                .values(**values)
             )
         return result.rowcount == 1
 

@@ -16,6 +16,7 @@ from sessile.http.cookies import clear_verification, read_verification, set_veri
 from sessile.http.dpop import DPoPRoute, dpop_of
 from sessile.http.routes.session import PREFIX, tokens_response
 from sessile.identifiers import parse_identifier
+from sessile.login.configs.otp import channel_of
 from sessile.store.user_identifiers import Identifier
 
 __all__ = ["dpop_router", "router"]
@@ -58,11 +59,17 @@ def _email(raw: str | dict[str, Any]) -> Identifier:
 
 @router.post("/login/otp")
 async def start_otp(request: Request) -> JSONResponse:
-    """Send a one-time code. The answer is the same whether or not the account exists."""
+    """Send a one-time code. The answer is the same whether or not the account exists.
+    The OTP login configs say which channels take codes; ``login_config_id`` names one."""
     context = context_of(request)
     body = await read_json(request, StartOtpBody)
     identifier = parse_identifier(body.identifier)
-    token = await context.otp.start(identifier, ip=client_facts(request).ip)
+    config = await context.login_configs.otp.pick(channel_of(identifier.type), body.login_config_id)
+    token = await context.otp.start(
+        identifier,
+        ip=client_facts(request).ip,
+        login_config_id=config.id if config is not None else None,
+    )
     response = JSONResponse({}, headers={"Cache-Control": "no-store"})
     set_verification(response, context.settings, token)
     return response
@@ -79,19 +86,23 @@ async def retry_otp(request: Request) -> JSONResponse:
 
 @dpop_router.post("/login/otp/check")
 async def check_otp(request: Request) -> JSONResponse:
-    """Check the code; the session is created here, bound to the proof's key."""
+    """Check the code; the session is created here, bound to the proof's key, with what
+    the login's config grants."""
     context = context_of(request)
     proof = await dpop_of(request).verify(request)
     body = await read_json(request, CheckOtpBody)
     result = await context.otp.check(
         read_verification(request, context.settings), body.code, unbound_logins_only=True
     )
+    grant = await context.login_configs.grants.for_login(result.auth_method, result.login_config_id)
     issued = await context.sessions.create(
         user_id=result.user_id,
         jkt=proof.jkt,
         auth_method=result.auth_method,
         client=client_facts(request),
         newest_proof=(proof.iat, proof.jti),
+        granted_scope=grant.scope if grant else None,
+        granted_until=grant.until if grant else None,
     )
     response = tokens_response(request, issued)
     clear_verification(response, context.settings)
@@ -136,4 +147,5 @@ async def sign_up(request: Request) -> JSONResponse:
 
 @router.get("/password/compliancy")
 async def password_compliancy(request: Request) -> dict[str, Any]:
-    return context_of(request).passwords.policy.as_dict()
+    """The policy every new password is checked against (the password login config's)."""
+    return (await context_of(request).passwords.current_policy()).as_dict()

@@ -52,7 +52,7 @@ def _binder_cookie(settings: Settings, value: str) -> str:
 @router.get("/login/oauth/providers")
 async def providers(request: Request) -> dict[str, list[str]]:
     """The providers this server can sign in with, for an app to show its buttons."""
-    return {"providers": context_of(request).oauth.providers()}
+    return {"providers": await context_of(request).oauth.providers()}
 
 
 @router.post("/login/oauth/{provider}/authorize")

@@ -30,6 +30,7 @@ from sessile.http.cookies import clear_verification, read_verification, set_veri
 from sessile.http.dpop import dpop_of
 from sessile.http.routes.session import PREFIX
 from sessile.identifiers import parse_identifier
+from sessile.login.configs.otp import channel_of
 from sessile.stepup.hook import platform_of
 from sessile.stepup.service import RequestFacts
 
@@ -137,8 +138,14 @@ async def send_code(request: Request) -> Response:
         verification = await context.otp.send_pending(body.challenge_token, ip=ip)
     elif body.identifier is not None:
         identifier = parse_identifier(body.identifier)
+        config = await context.login_configs.otp.pick(
+            channel_of(identifier.type), body.login_config_id
+        )
         verification = await context.otp.start(
-            identifier, ip=ip, code_challenge=body.code_challenge
+            identifier,
+            ip=ip,
+            code_challenge=body.code_challenge,
+            login_config_id=config.id if config is not None else None,
         )
     else:
         raise MissingChallengeToken("Give a challenge_token (step-up) or an identifier.")

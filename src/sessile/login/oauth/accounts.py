@@ -2,7 +2,8 @@
 
 An identity already linked reaches its user. Otherwise the provider's e-mail address may
 join the identity to the account that holds the address, but only when the provider
-vouches for the address *and* the operator allows it (``oauth_allow_email_account_merge``).
+vouches for the address *and* the operator allows it (``oauth_allow_email_account_merge``,
+or ``options`` of the provider's OAuth login config).
 Anything less needs a code sent to the address first (``oauth_link`` challenges,
 ``login/otp.py``): an unverified provider address never attaches to an existing account,
 or someone could claim a victim's address at a lax provider and take the account over.
@@ -12,6 +13,7 @@ A proven link counts as a proof of the address (``login/ownership.py``).
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sessile.clock import Clock
@@ -26,7 +28,7 @@ from sessile.store.otp import OtpChallenge
 from sessile.store.user_identifiers import Identifier
 from sessile.store.users import User
 
-__all__ = ["Accounts", "Reached", "auth_method"]
+__all__ = ["AccountLinkPolicy", "Accounts", "LinkPolicySource", "Reached", "auth_method"]
 
 log = logging.getLogger("sessile.login")
 
@@ -53,17 +55,22 @@ class AccountLinkPolicy:
     oauth_verify_email: bool
 
 
+#: A provider's policy now (its OAuth login config, or the settings).
+LinkPolicySource = Callable[[str], Awaitable[AccountLinkPolicy]]
+
+
 class Accounts:
     def __init__(
-        self, db: Database, ownership: Ownership, clock: Clock, policy: AccountLinkPolicy
+        self, db: Database, ownership: Ownership, clock: Clock, policies: LinkPolicySource
     ) -> None:
         self._db = db
         self._ownership = ownership
         self._clock = clock
-        self._policy = policy
+        self._policies = policies
 
-    def _email(self, profile: ProviderProfile) -> Identifier | None:
-        if not profile.email or not self._policy.oauth_use_email_as_identifier:
+    @staticmethod
+    def _email(profile: ProviderProfile, policy: AccountLinkPolicy) -> Identifier | None:
+        if not profile.email or not policy.oauth_use_email_as_identifier:
             return None
         try:
             return Identifier("email_address", normalize_email(profile.email))
@@ -79,12 +86,13 @@ class Accounts:
                 profile.provider, profile.subject, now=self._clock.now()
             )
             return Reached(user_id=identity.user_id)
-        email = self._email(profile)
+        policy = await self._policies(profile.provider)
+        email = self._email(profile, policy)
         if email is None:
             return Reached(user_id=(await self._new_user(profile, None)).id)
         existing = await self._db.users.find_by_identifier(email)
         if existing is not None:
-            if profile.email_verified and self._policy.oauth_allow_email_account_merge:
+            if profile.email_verified and policy.oauth_allow_email_account_merge:
                 admitted(existing)
                 await self._attach(existing, profile, email)
                 log.info(
@@ -92,7 +100,7 @@ class Accounts:
                 )
                 return Reached(user_id=existing.id)
             return Reached(prove=email)
-        if not profile.email_verified and self._policy.oauth_verify_email:
+        if not profile.email_verified and policy.oauth_verify_email:
             return Reached(prove=email)
         try:
             user = await self._new_user(profile, email)

@@ -31,6 +31,7 @@ from sessile.errors import (
     InvalidRedirectUri,
     SessileError,
 )
+from sessile.login.configs.oauth import OAuthLoginConfigs
 from sessile.login.oauth.accounts import Accounts, auth_method
 from sessile.login.oauth.profile import ProviderError
 from sessile.login.oauth.providers import Providers
@@ -68,6 +69,7 @@ class OAuthLogin:
         self,
         db: Database,
         providers: Providers,
+        configs: OAuthLoginConfigs,
         accounts: Accounts,
         otp: OtpLogin,
         challenges: ChallengeTokens,
@@ -77,6 +79,7 @@ class OAuthLogin:
     ) -> None:
         self._db = db
         self._providers = providers
+        self._configs = configs
         self._accounts = accounts
         self._otp = otp
         self._challenges = challenges
@@ -84,15 +87,18 @@ class OAuthLogin:
         self._clock = clock
         self._settings = settings
 
-    def providers(self) -> list[str]:
-        return self._providers.names()
+    async def providers(self) -> list[str]:
+        return await self._providers.names()
 
     def callback_url(self, provider: str) -> str:
         return self._settings.url(CALLBACK_PATH.format(provider=provider))
 
-    def _check_redirect(self, redirect_uri: str) -> None:
+    async def _check_redirect(self, provider_name: str, redirect_uri: str) -> None:
         # Exact match only: no prefixes, no patterns (OAuth 2.0 Security BCP §4.1).
-        allowed = self._settings.oauth_redirect_uris
+        allowed = [
+            *self._settings.oauth_redirect_uris,
+            *await self._configs.redirect_uris(provider_name),
+        ]
         if self._settings.demo:
             allowed = [*allowed, self._settings.url("/")]  # the demo's own callback page
         if redirect_uri not in allowed:
@@ -108,10 +114,10 @@ class OAuthLogin:
         binder: str | None,
         ip: str | None,
     ) -> Started:
-        provider = self._providers.get(provider_name)
+        provider = await self._providers.get(provider_name)
         # Each start stores a row until it expires: bound how many one address can make.
         await self._limits.hit(self._settings.oauth_rate_per_ip, "oauth-ip", ip or "-")
-        self._check_redirect(redirect_uri)
+        await self._check_redirect(provider_name, redirect_uri)
         if code_challenge_method != "S256":
             raise BadRequest("code_challenge_method must be S256.")
         if not is_challenge(code_challenge):
@@ -166,8 +172,9 @@ class OAuthLogin:
     ) -> str:
         """The app's page to send the browser to."""
         row = await self._spend_state(provider_name, params.get("state"), binder)
-        self._check_redirect(row.redirect_uri)  # the list may have changed since the start
-        provider = self._providers.get(provider_name)
+        # The list may have changed since the start, and so may the provider.
+        await self._check_redirect(provider_name, row.redirect_uri)
+        provider = await self._providers.get(provider_name)
         back = {"state": params["state"]}
         if params.get("error"):
             error = params["error"] if _ERROR_CODE.match(params["error"]) else "access_denied"

@@ -1,37 +1,21 @@
-"""The providers an operator configured, by name, with each known provider's defaults."""
+"""The providers configured now (settings, or a login config set through the management
+API), by name, with each known provider's defaults."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Protocol
 
 from sessile.errors import OAuthProviderDisabled, OAuthProviderNotConfigured
+from sessile.login.configs.oauth import ConfiguredProvider, OAuthLoginConfigs
+from sessile.login.oauth.facebook import FacebookProvider
 from sessile.login.oauth.github import GitHubProvider
+from sessile.login.oauth.known import KNOWN, OIDC_SCOPES, ProviderDefaults
 from sessile.login.oauth.oidc import OidcProvider
 from sessile.login.oauth.profile import ProviderProfile
 from sessile.oauth_config import PROVIDER_NAME, OAuthProviderSettings
 
 __all__ = ["Provider", "Providers"]
-
-_OIDC_SCOPES = ["openid", "email", "profile"]
-
-
-@dataclass(frozen=True)
-class _Defaults:
-    kind: str
-    issuer: str | None
-    scopes: list[str]
-
-
-#: Prelude's provider names. Okta has no default issuer: each organisation has its own.
-KNOWN: dict[str, _Defaults] = {
-    "google": _Defaults("oidc", "https://accounts.google.com", _OIDC_SCOPES),
-    "apple": _Defaults("oidc", "https://appleid.apple.com", ["openid", "email", "name"]),
-    "microsoft": _Defaults("oidc", "https://login.microsoftonline.com/common/v2.0", _OIDC_SCOPES),
-    "okta": _Defaults("oidc", None, _OIDC_SCOPES),
-    "github": _Defaults("github", None, ["read:user", "user:email"]),
-}
 
 
 class Provider(Protocol):
@@ -57,11 +41,13 @@ class Provider(Protocol):
 
 
 def _build(name: str, settings: OAuthProviderSettings) -> Provider | None:
-    defaults = KNOWN.get(name, _Defaults("oidc", None, _OIDC_SCOPES))
+    defaults = KNOWN.get(name, ProviderDefaults("oidc", None, OIDC_SCOPES))
     kind = settings.kind or defaults.kind
-    scopes = settings.scopes or defaults.scopes
+    scopes = settings.scopes or list(defaults.scopes)
     if kind == "github":
         return GitHubProvider(name, settings, scopes=scopes)
+    if kind == "facebook":
+        return FacebookProvider(name, settings, scopes=scopes)
     issuer = settings.issuer or defaults.issuer
     if issuer is None:
         return None
@@ -69,30 +55,34 @@ def _build(name: str, settings: OAuthProviderSettings) -> Provider | None:
 
 
 class Providers:
-    """Clients are made once per process, so discovery and the JWKS are fetched once."""
+    """A client is made once per configuration of its provider, so discovery and the JWKS
+    are fetched once, and again only after the configuration changed."""
 
-    def __init__(self, configured: Mapping[str, OAuthProviderSettings]) -> None:
-        self._settings = dict(configured)
-        self._built: dict[str, Provider | None] = {}
+    def __init__(self, configs: OAuthLoginConfigs) -> None:
+        self._configs = configs
+        self._built: dict[str, tuple[OAuthProviderSettings, Provider | None]] = {}
 
-    def names(self) -> list[str]:
+    async def names(self) -> list[str]:
         """The providers that can be used, for the app to show buttons."""
-        return sorted(
-            name
-            for name, settings in self._settings.items()
-            if settings.enabled and self._provider(name) is not None
-        )
+        usable = []
+        for name in await self._configs.names():
+            configured = await self._configs.provider(name)
+            if configured and configured.settings.enabled and self._client(configured):
+                usable.append(name)
+        return usable
 
-    def _provider(self, name: str) -> Provider | None:
-        if name not in self._built:
-            self._built[name] = _build(name, self._settings[name])
-        return self._built[name]
+    def _client(self, configured: ConfiguredProvider) -> Provider | None:
+        built = self._built.get(configured.name)
+        if built is None or built[0] != configured.settings:
+            built = (configured.settings, _build(configured.name, configured.settings))
+            self._built[configured.name] = built
+        return built[1]
 
-    def get(self, name: str) -> Provider:
-        settings = self._settings.get(name) if PROVIDER_NAME.match(name) else None
-        provider = self._provider(name) if settings is not None else None
-        if settings is None or provider is None:
+    async def get(self, name: str) -> Provider:
+        configured = await self._configs.provider(name) if PROVIDER_NAME.match(name) else None
+        provider = self._client(configured) if configured is not None else None
+        if configured is None or provider is None:
             raise OAuthProviderNotConfigured(f"Sign-in with {name[:40]!r} is not configured.")
-        if not settings.enabled:
+        if not configured.settings.enabled:
             raise OAuthProviderDisabled(f"Sign-in with {name!r} is turned off.")
         return provider
