@@ -560,7 +560,10 @@ export class SessionClient {
     if (message.type === "token") {
       this.signer.adopt(message.nonce);
       this.cache.put(message.token, false);
-    } else this.cache.clear(false);
+    } else {
+      this.cache.clear(false);
+      this.stepUps.clear();
+    }
   }
 }
 

@@ -204,11 +204,14 @@ export class StepUpFlow {
   async request(options: StepUpRequestOptions): Promise<StepUpRequestResponse> {
     const body: Record<string, unknown> = { scope: options.scope };
     if (options.metadata !== undefined) body.metadata = options.metadata;
-    const answer = await this.host.bearer<StepUpRequestResponse>({
+    const answer = await this.host.bearer<StepUpRequestResponse | undefined>({
       method: "POST",
       path: "/stepup/request",
       body,
     });
+    if (typeof answer?.status !== "string") {
+      throw new SessileError("internal", 200, "/stepup/request answered without a status.");
+    }
     if ((answer.status === "continue" || answer.status === "review") && answer.challenge_token) {
       await this.process(answer.challenge_token, options.onChallenge);
     }

@@ -109,6 +109,16 @@ describe("requestStepUp", () => {
     expect(server.count("/refresh")).toBe(refreshes);
   });
 
+  it("refuses an answer without a status", async () => {
+    const server = new FakeServer();
+    const client = await loggedIn(server);
+    await client.refresh();
+    server.overrides.push(() => new Response(null, { status: 204 }));
+    await expect(client.requestStepUp({ scope: "prld:pwd:write" })).rejects.toMatchObject({
+      code: "internal",
+    });
+  });
+
   it("maps a scope that isn't configured to ScopeNotAllowedError", async () => {
     const server = new FakeServer();
     const client = await loggedIn(server);
