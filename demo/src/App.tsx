@@ -2,19 +2,19 @@ import { useEffect, useState } from "react";
 import type { User } from "sessile";
 
 import { client, describe, isSignedOut } from "./client.ts";
-import { AddPhone } from "./AddPhone.tsx";
 import { ChangePassword } from "./ChangePassword.tsx";
+import { Identifiers } from "./Identifiers.tsx";
 import { Login } from "./Login.tsx";
 import { OAuthCallback, oauthCallbackParams } from "./OAuth.tsx";
 import { Sessions } from "./Sessions.tsx";
 import { Token } from "./Token.tsx";
 
-type Page = "token" | "sessions" | "password" | "phone";
+type Page = "token" | "sessions" | "password" | "identifiers";
 
 const PAGES: Record<string, Page> = {
   "#/sessions": "sessions",
   "#/password": "password",
-  "#/phone": "phone",
+  "#/identifiers": "identifiers",
 };
 
 function pageOf(hash: string): Page {
@@ -126,11 +126,11 @@ export function App() {
           </li>
           <li>
             <a
-              href="#/phone"
-              data-testid="nav-phone"
-              aria-current={page === "phone" ? "page" : undefined}
+              href="#/identifiers"
+              data-testid="nav-identifiers"
+              aria-current={page === "identifiers" ? "page" : undefined}
             >
-              Add phone
+              Identifiers
             </a>
           </li>
         </ul>
@@ -140,7 +140,7 @@ export function App() {
       )}
       {page === "sessions" && <Sessions user={user} onSignedOut={signedOut} />}
       {page === "password" && <ChangePassword />}
-      {page === "phone" && <AddPhone />}
+      {page === "identifiers" && <Identifiers />}
     </main>
   );
 }

@@ -1,46 +1,50 @@
 import { useState, type FormEvent } from "react";
 
-import { client, describe } from "./client.ts";
-import { StepUp } from "./StepUp.tsx";
-import { useContact } from "./useContact.ts";
+import { client } from "./client.ts";
+import { StepUpError, StepUpSteps, useStepUp } from "./StepUp.tsx";
+import { useIdentifiers } from "./useIdentifiers.ts";
+import { useTask } from "./useTask.ts";
 
-/** A new password, behind a step-up for `prld:pwd:write`. */
+const SCOPE = "prld:pwd:write";
+
+/**
+ * A new password, as Prelude's guide writes it: `requestStepUp` for `prld:pwd:write`, the
+ * code step (`otpCreate`, `otpCheck`), after which the session carries the scope, then
+ * `resetPassword`, which spends it.
+ */
 export function ChangePassword() {
-  const contact = useContact();
+  const { identifiers } = useIdentifiers();
   const [granted, setGranted] = useState(false);
+  const stepUp = useStepUp(() => setGranted(true));
   const [password, setPassword] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [done, setDone] = useState<string | null>(null);
+  const [done, setDone] = useState(false);
+  const save = useTask();
 
-  const save = (event: FormEvent) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    client
-      .account<{ revoked_sessions: number }>("/password/reset", { password })
-      .then(({ revoked_sessions }) =>
-        setDone(
-          `Password changed; ${revoked_sessions} other session(s) ended.`,
-        ),
-      )
-      .catch((err: unknown) => setError(describe(err)))
-      .finally(() => setBusy(false));
+    void save.run(async () => {
+      await client.resetPassword({ password });
+      setDone(true);
+    });
   };
+
+  if (done) {
+    return (
+      <>
+        <h1>Change password</h1>
+        <p data-testid="password-done">
+          Password changed. The permission to change it is spent: another change
+          needs a new confirmation.
+        </p>
+      </>
+    );
+  }
 
   return (
     <>
       <h1>Change password</h1>
-      {!granted ? (
-        <StepUp
-          scope="prld:pwd:write"
-          contact={contact}
-          onGranted={() => setGranted(true)}
-        />
-      ) : done ? (
-        <p data-testid="password-done">{done}</p>
-      ) : (
-        <form onSubmit={save} data-testid="new-password-form">
+      {granted ? (
+        <form onSubmit={submit} data-testid="new-password-form">
           <label>
             New password
             <input
@@ -52,20 +56,38 @@ export function ChangePassword() {
               onChange={(e) => setPassword(e.target.value)}
             />
           </label>
-          {error && (
+          {save.error && (
             <p className="error" role="alert" data-testid="password-error">
-              {error}
+              {save.error}
             </p>
           )}
           <button
             type="submit"
             data-testid="save-password"
-            aria-busy={busy}
-            disabled={busy}
+            aria-busy={save.busy}
+            disabled={save.busy}
           >
             Save
           </button>
         </form>
+      ) : stepUp.info ? (
+        <StepUpSteps stepUp={stepUp} identifiers={identifiers} />
+      ) : (
+        <section data-testid="stepup">
+          <p>
+            For this change, prove it is you again (scope <code>{SCOPE}</code>
+            ).
+          </p>
+          <StepUpError stepUp={stepUp} />
+          <button
+            data-testid="stepup-start"
+            aria-busy={stepUp.busy}
+            disabled={stepUp.busy}
+            onClick={() => stepUp.start(SCOPE)}
+          >
+            Confirm it&apos;s me
+          </button>
+        </section>
       )}
     </>
   );

@@ -15,13 +15,15 @@ import { openKeyStore } from "./keystore.js";
 import * as oauth from "./oauth.js";
 import { checkPassword, type PasswordPolicy, type PasswordValidation } from "./password.js";
 import {
+  ChallengeCache,
   StepUpFlow,
   type OnChallenge,
   type StepUpContinueResponse,
+  type StepUpOtpCheckResponse,
   type StepUpOtpCreateOptions,
+  type StepUpPasswordCheckResponse,
   type StepUpRequestOptions,
   type StepUpRequestResponse,
-  type StepUpStepResponse,
 } from "./stepup.js";
 import { Tabs, type TabMessage } from "./tabs.js";
 
@@ -43,6 +45,22 @@ export interface SessionClientOptions {
 export interface Identifier {
   type: "phone_number" | "email_address";
   value: string;
+}
+
+/** One of the user's identifiers, as `listIdentifiers` gives it. */
+export interface IdentifierInfo extends Identifier {
+  /** Proven by a code (or by the social login's provider). */
+  verified: boolean;
+}
+
+/** `GET /me/identifiers`: e-mail addresses first, then phone numbers. */
+export interface IdentifierList {
+  identifiers: IdentifierInfo[];
+}
+
+/** `resetPassword`: the new password, checked against the server's policy. */
+export interface ResetPasswordOptions {
+  password: string;
 }
 
 export interface OTPLoginOptions {
@@ -94,7 +112,10 @@ export interface SessionList {
 
 export type RevokeTarget = "all" | "others" | "mine" | "session";
 
-/** `refresh({challenge})`: redeem a completed step-up challenge on this refresh. */
+/**
+ * `refresh({challenge})`: redeem a completed step-up challenge (its token, and its
+ * `challenge_id`) on this refresh. The step-up calls do it themselves.
+ */
 export interface RefreshOptions {
   challenge?: { token: string; id: string };
 }
@@ -150,15 +171,18 @@ export class SessionClient {
     );
     this.tabs = new Tabs(url, (message) => this.onTabMessage(message));
     this.handoff = new RefreshHandoff(url);
-    this.stepUps = new StepUpFlow({
-      send: async (request) => (await this.transport.send(request)).data as never,
-      bearer: (request) => this.bearerCall(request),
-      proof: (method, url, jti) => this.signer.proof(method, url, jti),
-      redeem: async (token, id) => {
-        await this.invalidateCache();
-        return this.refresh({ challenge: { token, id } });
+    this.stepUps = new StepUpFlow(
+      {
+        send: async (request) => (await this.transport.send(request)).data as never,
+        bearer: (request) => this.bearerCall(request),
+        proof: (method, url, jti) => this.signer.proof(method, url, jti),
+        redeem: async (token, id) => {
+          await this.invalidateCache();
+          return this.refresh({ challenge: { token, id } });
+        },
       },
-    });
+      new ChallengeCache(url, this.clock, options.storage),
+    );
   }
 
   /** Send a one-time code to a phone number or email address. */
@@ -263,7 +287,11 @@ export class SessionClient {
    */
   async refresh(options: RefreshOptions = {}): Promise<SessionResult> {
     const challenge = options.challenge;
-    if (challenge) return this.refreshWithStepUp(challenge.token);
+    if (challenge) {
+      const result = await this.refreshWithStepUp(challenge.token);
+      this.stepUps.forget(challenge.id);
+      return result;
+    }
     const cached = this.cache.fresh(this.invalidatedAt);
     if (cached) return toResult(cached);
     if (this.inflight?.generation === this.generation) return this.inflight.result;
@@ -335,40 +363,50 @@ export class SessionClient {
     return typeof sid === "string" ? sid : null;
   }
 
-  /** Ask for a scope; on `continue` or `review` the challenge is kept for the steps. */
+  /**
+   * Ask for a scope. With `review` (steps to prove) the challenge is kept, by its id, for
+   * the step calls; with `continue` the scope is granted at once and the session is
+   * refreshed with it here. `onChallenge` is told either way; `block` has no challenge.
+   */
   requestStepUp(options: StepUpRequestOptions): Promise<StepUpRequestResponse> {
     return this.stepUps.request(options);
   }
 
-  /** Send the current code step's code. */
+  /** Send the code of the challenge's current step (`verify_email` or `verify_sms`). */
   otpCreate(options: StepUpOtpCreateOptions): Promise<void> {
     return this.stepUps.otpCreate(options);
   }
 
-  /** Prove the current code step; the answer's `verification_token` goes to `continueStepUp`. */
+  /**
+   * Prove the current code step. The challenge moves on and `onChallenge` is told; after
+   * the last step the session is refreshed with the grant before this resolves.
+   */
   otpCheck(
     challengeId: string,
     code: string,
     onChallenge?: OnChallenge,
-  ): Promise<StepUpStepResponse> {
+  ): Promise<StepUpOtpCheckResponse> {
     return this.stepUps.otpCheck(challengeId, code, onChallenge);
   }
 
-  /** Send the step's code again. */
+  /** Send the step's code again (the server enforces a cooldown). */
   otpRetry(): Promise<void> {
     return this.stepUps.otpRetry();
   }
 
-  /** Prove the current password step (sessile only). */
+  /** Prove the current password step, `verify_password` (sessile only); as `otpCheck`. */
   passwordCheck(
     challengeId: string,
     password: string,
     onChallenge?: OnChallenge,
-  ): Promise<StepUpStepResponse> {
+  ): Promise<StepUpPasswordCheckResponse> {
     return this.stepUps.passwordCheck(challengeId, password, onChallenge);
   }
 
-  /** Move past a proven step; after the last, the session is refreshed with the grant. */
+  /**
+   * Move past the app's own step with the verification token its backend signed (its
+   * `challenge_id` names the challenge); as `otpCheck` otherwise.
+   */
   continueStepUp(
     verificationToken: string,
     onChallenge?: OnChallenge,
@@ -381,9 +419,38 @@ export class SessionClient {
     return this.bearerCall<JsonObject>({ method: "GET", path: "/me" });
   }
 
-  /** Account calls behind the reserved scopes: a Bearer POST to `/me{path}`. */
-  async account<T = unknown>(path: string, body?: unknown): Promise<T> {
-    return this.bearerCall<T>({ method: "POST", path: `/me${path}`, body });
+  /** The user's e-mail addresses and phone numbers (`GET /me/identifiers`). */
+  async listIdentifiers(): Promise<IdentifierList> {
+    return this.bearerCall<IdentifierList>({ method: "GET", path: "/me/identifiers" });
+  }
+
+  /**
+   * Set a new password, with `prld:pwd:write` from a step-up. The change spends the grant
+   * (a second one is `insufficient_scope`), so the cached token is dropped and refreshed,
+   * as far as that goes, without the scope.
+   */
+  async resetPassword(options: ResetPasswordOptions): Promise<void> {
+    await this.bearerCall({
+      method: "POST",
+      path: "/me/password/reset",
+      body: { password: options.password },
+    });
+    await this.invalidateCache();
+    // Best effort: the change is made, and the next refresh() tries again anyway.
+    await this.refresh().catch(() => undefined);
+  }
+
+  /**
+   * Remove an e-mail address or phone number, never the last one. It needs the type's
+   * register scope (`prld:email:register`, `prld:phone:register`) still granted to this
+   * session, as it is for a while after adding one.
+   */
+  async removeIdentifier(identifier: Identifier): Promise<void> {
+    await this.bearerCall({
+      method: "POST",
+      path: "/me/identifiers/remove",
+      body: { identifier: { type: identifier.type, value: identifier.value } },
+    });
   }
 
   /** Stop listening to the other tabs. The client still works, alone. */
@@ -493,7 +560,10 @@ export class SessionClient {
     if (message.type === "token") {
       this.signer.adopt(message.nonce);
       this.cache.put(message.token, false);
-    } else this.cache.clear(false);
+    } else {
+      this.cache.clear(false);
+      this.stepUps.clear();
+    }
   }
 }
 

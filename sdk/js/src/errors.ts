@@ -27,6 +27,7 @@ const WIRE_CODES = [
   "invalid_identifier",
   "unauthorized",
   "forbidden",
+  "insufficient_scope",
   "not_found",
   "conflict",
   "identifier_already_exists",

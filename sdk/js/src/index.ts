@@ -6,9 +6,12 @@
 export { SessionClient } from "./client.js";
 export type {
   Identifier,
+  IdentifierInfo,
+  IdentifierList,
   OTPLoginOptions,
   PasswordLoginOptions,
   RefreshOptions,
+  ResetPasswordOptions,
   RevokeTarget,
   SessionClientOptions,
   SessionInfo,
@@ -55,10 +58,11 @@ export type {
   StepUpChallengeStep,
   StepUpContinueResponse,
   StepUpGrantStatus,
+  StepUpOtpCheckResponse,
   StepUpOtpCreateOptions,
+  StepUpPasswordCheckResponse,
   StepUpRequestOptions,
   StepUpRequestResponse,
-  StepUpStepResponse,
 } from "./stepup.js";
 export type { FetchLike } from "./http.js";
 export { decode } from "./jwt.js";

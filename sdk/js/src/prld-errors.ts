@@ -2,7 +2,9 @@
  * Prelude's error classes (its `PrldErrors` and the classes its index exports), as
  * subclasses of `SessileError`: code written against Prelude's SDK catches the same
  * names, and `code`, `status` and `retryAfter` stay. A server code maps to a class the
- * way Prelude's SDK 0.6.0 maps it; codes it doesn't know are a `GenericError`.
+ * way Prelude's SDK 0.6.0 maps it; codes it doesn't know are a `GenericError`, except
+ * `insufficient_scope` (a call whose step-up scope is missing or spent, which 0.6.0 never
+ * meets), a `ForbiddenError` like its 403.
  */
 
 import { SessileError, type ErrorCode, type SessileErrorOptions } from "./errors.js";
@@ -73,6 +75,7 @@ const BY_CODE: Readonly<Partial<Record<ErrorCode, typeof SessileError>>> = {
   unauthorized: UnauthorizedError,
   forbidden: ForbiddenError,
   auth_blocked: ForbiddenError,
+  insufficient_scope: ForbiddenError,
   bad_request: BadRequestError,
   invalid_identifier: BadRequestError,
   bad_check_code: BadRequestError,

@@ -22,6 +22,15 @@ describe("errorFromResponse", () => {
     });
   });
 
+  it("knows insufficient_scope, and reads the code beside the type and status fields", () => {
+    const error = errorFromResponse(
+      403,
+      { code: "insufficient_scope", type: "forbidden", status: "forbidden", message: "step up" },
+      noHeaders,
+    );
+    expect(error).toMatchObject({ code: "insufficient_scope", status: 403, message: "step up" });
+  });
+
   it("falls back to the status when the body has no known code", () => {
     expect(errorFromResponse(404, undefined, noHeaders).code).toBe("not_found");
     expect(errorFromResponse(413, "<html>", noHeaders).code).toBe("payload_too_large");

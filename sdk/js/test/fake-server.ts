@@ -37,7 +37,45 @@ interface Session {
   userId: string;
   jkt: string;
   revoked: boolean;
+  /** The scope a redeemed step-up granted it, until spent. */
+  granted?: string;
 }
+
+export interface IdentifierRow {
+  type: "email_address" | "phone_number";
+  value: string;
+  verified: boolean;
+}
+
+interface Challenge {
+  id: string;
+  sessionId: string;
+  userId: string;
+  scope: string;
+  steps: string[];
+  position: number;
+  metadata: Record<string, string> | undefined;
+  /** The jti of the one current token. */
+  jti: string;
+  exp: number;
+  /** The verification cookie of the code sent for the current step. */
+  verification?: string;
+  redeemed: boolean;
+}
+
+/** A code the server "sent" for a step-up step. */
+export interface CodeSent {
+  to: string;
+  challengeId: string;
+}
+
+/** The step-up code every step accepts. */
+export const STEP_CODE = "654321";
+
+const REGISTER: Record<string, { step: string; type: IdentifierRow["type"] }> = {
+  "prld:email:register": { step: "verify_email", type: "email_address" },
+  "prld:phone:register": { step: "verify_sms", type: "phone_number" },
+};
 
 export class FakeServer {
   /** Added to the real clock: the server's clock is this far ahead. */
@@ -51,13 +89,30 @@ export class FakeServer {
   readonly proofs: ProofSeen[] = [];
   /** The refresh cookie in the browser's jar. */
   cookie: string | undefined;
+  /** The verification cookie of the last step-up code sent. */
+  verification: string | undefined;
+  /** Step-up: each scope's steps in order (none: granted at once); `block` refuses it. */
+  readonly stepUpScopes: Record<string, string[] | "block"> = {
+    "prld:pwd:write": ["verify_email"],
+    "app:transfer": ["verify_email", "verify_password", "app_review"],
+    "app:instant": [],
+    "app:never": "block",
+  };
+  /** Seconds a challenge lives. */
+  challengeTtl = 600;
+  readonly codesSent: CodeSent[] = [];
+  /** Each user's identifiers. */
+  readonly identifiers = new Map<string, IdentifierRow[]>([
+    ["usr_otp", [{ type: "email_address", value: "ada@example.com", verified: true }]],
+  ]);
 
   private nonceCounter = 0;
   private readonly nonces = new Set<string>();
   private readonly jtis = new Set<string>();
   private readonly sessions = new Map<string, Session>();
   private readonly refreshTokens = new Map<string, string>();
-  private readonly accessTokens = new Map<string, string>();
+  private readonly accessTokens = new Map<string, { sid: string; scope: string }>();
+  private readonly stepUps = new Map<string, Challenge>();
   private readonly challenges = new Map<string, string>();
   /** The PKCE S256 challenge a social login's challenge token is bound to. */
   private readonly pkce = new Map<string, string>();
@@ -181,8 +236,113 @@ export class FakeServer {
         });
       case "POST /refresh": {
         const session = this.sessionOfCookie(req.proof!.jkt);
+        if (typeof body.step_up_token === "string") this.redeem(body.step_up_token, session);
         this.cookie = this.newRefreshToken(session.id);
         return json(200, this.issueAccess(session));
+      }
+      case "POST /stepup/request": {
+        const session = this.bearer(req).session;
+        const scope = String(body.scope);
+        const metadata = body.metadata as Record<string, string> | undefined;
+        const register = REGISTER[scope];
+        const steps = register ? [register.step] : this.stepUpScopes[scope];
+        if (steps === undefined) throw new HttpError(403, "scope_not_allowed");
+        if (steps === "block") return json(200, { status: "block" });
+        if (register && !metadata?.identifier) throw new HttpError(400, "invalid_metadata");
+        const challenge: Challenge = {
+          id: `stp_${++this.counter}`,
+          sessionId: session.id,
+          userId: session.userId,
+          scope,
+          steps,
+          position: 0,
+          metadata,
+          jti: "",
+          exp: Math.floor(this.now() / 1000) + this.challengeTtl,
+          redeemed: false,
+        };
+        this.stepUps.set(challenge.id, challenge);
+        const status = steps.length ? "review" : "continue";
+        return json(200, { status, challenge_token: this.challengeToken(challenge) });
+      }
+      case "POST /otp": {
+        const challenge = this.currentChallenge(body.challenge_token);
+        const step = challenge.steps[challenge.position];
+        if (step !== "verify_email" && step !== "verify_sms") {
+          throw new HttpError(404, "step_not_found");
+        }
+        challenge.verification = `ver_${++this.counter}`;
+        this.verification = challenge.verification;
+        const to =
+          challenge.metadata?.identifier ??
+          this.identifiersOf(challenge.userId).find((i) => i.verified)!.value;
+        this.codesSent.push({ to, challengeId: challenge.id });
+        return new Response(null, { status: 204 });
+      }
+      case "POST /otp/retry":
+        if (!this.verification) throw new HttpError(401, "unauthorized");
+        return new Response(null, { status: 204 });
+      case "POST /otp/check": {
+        const challenge = this.currentChallenge(body.challenge_token);
+        await this.verifyChallengeProof(req, challenge);
+        if (!challenge.verification || challenge.verification !== this.verification) {
+          throw new HttpError(400, "bad_check_code");
+        }
+        if (body.code !== STEP_CODE) throw new HttpError(400, "bad_check_code");
+        const register = REGISTER[challenge.scope];
+        if (register) {
+          this.identifiersOf(challenge.userId).push({
+            type: register.type,
+            value: String(challenge.metadata?.identifier),
+            verified: true,
+          });
+        }
+        return json(200, { challenge_token: this.advance(challenge, "verify_") });
+      }
+      case "POST /stepup/password": {
+        const challenge = this.currentChallenge(body.challenge_token);
+        await this.verifyChallengeProof(req, challenge);
+        if (body.password !== "correct horse") throw new HttpError(400, "invalid_password");
+        return json(200, { challenge_token: this.advance(challenge, "verify_password") });
+      }
+      case "POST /stepup/continue": {
+        const session = this.bearer(req).session;
+        const challenge = this.currentChallenge(body.challenge_token);
+        if (challenge.sessionId !== session.id) throw new HttpError(403, "token_mismatch");
+        await this.verifyChallengeProof(req, challenge);
+        const verification = decodeClaims(String(body.verification_token));
+        const step = String(challenge.steps[challenge.position]);
+        if (
+          verification.challenge_id !== challenge.id ||
+          verification.key !== step ||
+          verification.status !== "completed"
+        ) {
+          throw new HttpError(400, "invalid_verification_token");
+        }
+        return json(200, { challenge_token: this.advance(challenge, step) });
+      }
+      case "GET /me/identifiers": {
+        const session = this.bearer(req).session;
+        return json(200, { identifiers: this.identifiersOf(session.userId) });
+      }
+      case "POST /me/password/reset": {
+        const session = this.requireGrant(req, "prld:pwd:write");
+        delete session.granted;
+        return new Response(null, { status: 204 });
+      }
+      case "POST /me/identifiers/remove": {
+        const identifier = body.identifier as { type: string; value: string };
+        const scope =
+          identifier.type === "email_address" ? "prld:email:register" : "prld:phone:register";
+        const session = this.requireGrant(req, scope);
+        const mine = this.identifiersOf(session.userId);
+        const at = mine.findIndex(
+          (i) => i.type === identifier.type && i.value === identifier.value,
+        );
+        if (at < 0) throw new HttpError(404, "not_found");
+        if (mine.length === 1) throw new HttpError(409, "conflict");
+        mine.splice(at, 1);
+        return json(200, { removed: true });
       }
       case "POST /revoke": {
         const sid = this.cookie && this.refreshTokens.get(this.cookie);
@@ -194,7 +354,7 @@ export class FakeServer {
         return json(200, { revoked: session !== undefined });
       }
       case "GET /me/list": {
-        const session = this.bearer(req);
+        const session = this.bearer(req).session;
         const limit = Number(url.searchParams.get("limit") ?? 10);
         const offset = Number(url.searchParams.get("offset") ?? 0);
         if (!(limit >= 1 && limit <= 100)) throw new HttpError(400, "invalid_pagination_limit");
@@ -211,7 +371,7 @@ export class FakeServer {
         });
       }
       case "POST /me/revoke": {
-        const session = this.bearer(req);
+        const session = this.bearer(req).session;
         const target = url.searchParams.get("target");
         const id = url.searchParams.get("session_id");
         let revoked = 0;
@@ -234,7 +394,12 @@ export class FakeServer {
     }
   }
 
-  private async verifyProof(req: RequestSeen): Promise<ProofSeen> {
+  /**
+   * A proof's signature, `htm`, `htu` and freshness. A session proof has a new `jti` and,
+   * when `requireNonce`, a nonce; a challenge-bound one (`bound`) carries the challenge
+   * token's `jti`, so it is the exact proof that counts once, and `iat` its freshness.
+   */
+  private async verifyProof(req: RequestSeen, bound = false): Promise<ProofSeen> {
     const raw = req.headers.get("DPoP");
     if (!raw) throw new HttpError(401, "missing_dpop_proof");
     const [h, c, s] = raw.split(".");
@@ -264,15 +429,16 @@ export class FakeServer {
     const expectedHtu = req.url.split(/[?#]/)[0];
     if (claims.htm !== req.method || claims.htu !== expectedHtu)
       throw new HttpError(401, "invalid_dpop_proof");
-    if (typeof claims.jti !== "string" || this.jtis.has(claims.jti))
+    const replayKey = bound ? raw : claims.jti;
+    if (typeof replayKey !== "string" || this.jtis.has(replayKey))
       throw new HttpError(401, "invalid_dpop_proof");
     const iat = Number(claims.iat);
     const serverSeconds = this.now() / 1000;
     const nonceOk = typeof claims.nonce === "string" && this.nonces.has(claims.nonce);
     const iatOk = iat >= serverSeconds - 60 && iat <= serverSeconds + 5;
-    if (this.requireNonce ? !nonceOk : !(nonceOk || iatOk))
+    if (bound ? !iatOk : this.requireNonce ? !nonceOk : !(nonceOk || iatOk))
       throw new HttpError(401, "use_dpop_nonce");
-    this.jtis.add(claims.jti);
+    this.jtis.add(replayKey);
     const digest = await crypto.subtle.digest(
       "SHA-256",
       new TextEncoder().encode(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y })),
@@ -280,6 +446,89 @@ export class FakeServer {
     const proof = { header, claims, jkt: base64urlEncode(new Uint8Array(digest)) };
     this.proofs.push(proof);
     return proof;
+  }
+
+  /** A step-up route's proof: the session's key, the challenge token's jti, no nonce. */
+  private async verifyChallengeProof(req: RequestSeen, challenge: Challenge): Promise<void> {
+    req.proof = await this.verifyProof(req, true);
+    if (req.proof.claims.jti !== challenge.jti) throw new HttpError(403, "token_mismatch");
+    if ("nonce" in req.proof.claims) throw new HttpError(401, "invalid_dpop_proof");
+    if (this.sessions.get(challenge.sessionId)?.jkt !== req.proof.jkt) {
+      throw new HttpError(403, "token_mismatch");
+    }
+  }
+
+  private identifiersOf(userId: string): IdentifierRow[] {
+    let rows = this.identifiers.get(userId);
+    if (!rows) this.identifiers.set(userId, (rows = []));
+    return rows;
+  }
+
+  private currentChallenge(token: unknown): Challenge {
+    if (typeof token !== "string") throw new HttpError(400, "missing_challenge_token");
+    const claims = decodeClaims(token);
+    const challenge = this.stepUps.get(String(claims.challenge_id));
+    if (!challenge || claims.jti !== challenge.jti) {
+      throw new HttpError(400, "invalid_challenge_token");
+    }
+    if (challenge.exp * 1000 <= this.now()) throw new HttpError(400, "expired_challenge_token");
+    if (challenge.position >= challenge.steps.length) throw new HttpError(404, "step_not_found");
+    return challenge;
+  }
+
+  /** The current step, which must start with `kind`, is proven: the next token. */
+  private advance(challenge: Challenge, kind: string): string {
+    if (!String(challenge.steps[challenge.position]).startsWith(kind)) {
+      throw new HttpError(404, "step_not_found");
+    }
+    challenge.position++;
+    delete challenge.verification;
+    return this.challengeToken(challenge);
+  }
+
+  private challengeToken(challenge: Challenge): string {
+    challenge.jti = `jti_${++this.counter}`;
+    const done = challenge.position >= challenge.steps.length;
+    const claims: Record<string, unknown> = {
+      challenge_id: challenge.id,
+      current_step: done ? "completed" : challenge.steps[challenge.position],
+      steps: challenge.steps.map((key, i) => ({
+        order: i + 1,
+        expiration_duration: 300,
+        key,
+        done: i < challenge.position,
+      })),
+      scope_requested: challenge.scope,
+      sub: challenge.userId,
+      sid: challenge.sessionId,
+      grant_mode: "session-bound",
+      exp: challenge.exp,
+      jti: challenge.jti,
+    };
+    if (challenge.metadata) claims.metadata = challenge.metadata;
+    return signedLooking({ alg: "ES256", typ: "stepup+jwt" }, claims);
+  }
+
+  private redeem(token: string, session: Session): void {
+    const claims = decodeClaims(token);
+    const challenge = this.stepUps.get(String(claims.challenge_id));
+    if (!challenge || claims.jti !== challenge.jti) {
+      throw new HttpError(400, "invalid_challenge_token");
+    }
+    if (claims.current_step !== "completed") throw new HttpError(409, "step_not_completed");
+    if (challenge.sessionId !== session.id) throw new HttpError(403, "token_mismatch");
+    if (challenge.redeemed) throw new HttpError(409, "token_reused");
+    challenge.redeemed = true;
+    session.granted = challenge.scope;
+  }
+
+  /** The access token carries `scope` and the session's grant of it is not spent. */
+  private requireGrant(req: RequestSeen, scope: string): Session {
+    const { session, scope: tokenScope } = this.bearer(req);
+    if (!tokenScope.split(" ").includes(scope) || session.granted !== scope) {
+      throw new HttpError(403, "insufficient_scope");
+    }
+    return session;
   }
 
   private challenge(userId: string): Response {
@@ -313,18 +562,26 @@ export class FakeServer {
     const iat = Math.floor(this.now() / 1000);
     const exp = iat + this.accessTtl;
     const header = { alg: "ES256", typ: "at+jwt", kid: "k1" };
-    const claims = { sub: session.userId, sid: session.id, iat, exp, jti: `at_${++this.counter}` };
-    const token = `${base64urlEncode(JSON.stringify(header))}.${base64urlEncode(JSON.stringify(claims))}.c2ln`;
-    this.accessTokens.set(token, session.id);
+    const scope = session.granted ? `session ${session.granted}` : "session";
+    const claims = {
+      sub: session.userId,
+      sid: session.id,
+      scope,
+      iat,
+      exp,
+      jti: `at_${++this.counter}`,
+    };
+    const token = signedLooking(header, claims);
+    this.accessTokens.set(token, { sid: session.id, scope });
     return { access_token: token, expires_at: exp };
   }
 
-  private bearer(req: RequestSeen): Session {
+  private bearer(req: RequestSeen): { session: Session; scope: string } {
     const match = /^Bearer (.+)$/.exec(req.headers.get("Authorization") ?? "");
-    const sid = match ? this.accessTokens.get(match[1]!) : undefined;
-    const session = sid ? this.sessions.get(sid) : undefined;
-    if (!session || session.revoked) throw new HttpError(401, "unauthorized");
-    return session;
+    const access = match ? this.accessTokens.get(match[1]!) : undefined;
+    const session = access ? this.sessions.get(access.sid) : undefined;
+    if (!access || !session || session.revoked) throw new HttpError(401, "unauthorized");
+    return { session, scope: access.scope };
   }
 }
 
@@ -349,6 +606,20 @@ export function json(
 }
 
 export { BASE };
+
+/** A JWT-shaped token (the SDK never checks a signature). */
+export function signedLooking(header: object, claims: object): string {
+  return `${base64urlEncode(JSON.stringify(header))}.${base64urlEncode(JSON.stringify(claims))}.c2ln`;
+}
+
+function decodeClaims(token: string): Record<string, unknown> {
+  try {
+    const part = token.split(".")[1] ?? "";
+    return JSON.parse(new TextDecoder().decode(base64urlDecode(part))) as Record<string, unknown>;
+  } catch {
+    throw new HttpError(400, "invalid_challenge_token");
+  }
+}
 
 async function s256(verifier: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier));

@@ -44,4 +44,14 @@ describe("Prelude's error classes", () => {
     expect(typed("service_unavailable", 503)).toBeInstanceOf(PrldErrors.Generic);
     expect(typed("token_reused")).not.toBeInstanceOf(PrldErrors.TokenMismatch);
   });
+
+  it("makes insufficient_scope, a 403 Prelude's 0.6.0 never meets, a ForbiddenError", () => {
+    const error = typed("insufficient_scope", 403);
+    expect(error).toBeInstanceOf(PrldErrors.Forbidden);
+    expect(error).toMatchObject({
+      name: "ForbiddenError",
+      code: "insufficient_scope",
+      status: 403,
+    });
+  });
 });

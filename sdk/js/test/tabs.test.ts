@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 
+import { MissingChallengeTokenError } from "../src/index.js";
 import { FakeServer } from "./fake-server.js";
 import { MemoryStorage, loggedIn, makeClient, useFreshBrowser } from "./helpers.js";
 
@@ -113,9 +114,18 @@ describe("across tabs", () => {
     const b = await tabB.refresh();
     expect(server.count("/refresh")).toBe(0); // B got A's login token by broadcast
     expect(b.user.profile.sub).toBe("usr_otp");
+    let challengeId = "";
+    await tabB.requestStepUp({
+      scope: "prld:pwd:write",
+      onChallenge: (info) => (challengeId = info.challengeId),
+    });
 
     await tabA.logout();
     await tick();
+    // B forgets its pending step-up too.
+    await expect(tabB.otpCreate({ challengeId })).rejects.toBeInstanceOf(
+      MissingChallengeTokenError,
+    );
     await expect(tabB.refresh()).rejects.toMatchObject({ code: "unauthorized" });
     expect(server.count("/refresh")).toBeGreaterThan(0); // B's cache was emptied: it asked the server
   });
