@@ -83,11 +83,11 @@ describe("Prelude web SDK 0.6.0: social login against sessile", suiteOptions(90_
       assert.equal(listed.value.total, 1);
       assert.equal(listed.value.sessions[0].id, profile.sid);
 
-      // The same challenge token a second time: spent.
+      // The same challenge token a second time: spent, as Prelude documents (token_reused).
       await page.evaluate(() => localStorage.setItem("prld.oauth.code_verifier", "x".repeat(43)));
       const again = await call(page, "finalizeOAuthLogin", params.challenge_token);
       assert.equal(again.ok, false);
-      assert.equal(again.name, "BadRequestError");
+      assert.equal(again.name, "TokenReusedError");
       assert.deepEqual(errors, []);
     } finally {
       await context.close();
