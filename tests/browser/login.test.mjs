@@ -99,7 +99,7 @@ describe("login and the token page", needsChromium(), () => {
     await again.getByTestId("email").fill("grace@example.com");
     await again.getByTestId("password").fill("wrong password");
     await again.getByTestId("password-submit").click();
-    assert.match(await again.getByTestId("error").textContent(), /invalid_password/);
+    assert.match(await again.getByTestId("error").textContent(), /unauthorized/);
     await again.getByTestId("password").fill("Two Uppercase 1");
     await screenshot(again, "05-login-password");
     await again.getByTestId("password-submit").click();

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 from http.cookies import SimpleCookie
 
 import pytest
@@ -136,7 +137,9 @@ async def test_header_mode_when_asked(client: InProcessClient) -> None:
     login = await client.login(headers={"X-Refresh-Token-Mode": "header"})
     assert "set-cookie" not in login.headers
     token = login.headers["X-Refresh-Token"]
-    assert int(login.headers["X-Refresh-Token-Expires-At"]) == int(client.clock.now()) + 2 * DAY
+    ends = datetime.fromisoformat(login.headers["X-Refresh-Token-Expires-At"])
+    assert ends.timestamp() == int(client.clock.now()) + 2 * DAY
+    assert login.headers["X-Refresh-Token-Expires-At"].endswith("Z"), "RFC 3339, UTC"
     refreshed = await client.dpop("/refresh", headers={"X-Refresh-Token": token})
     assert refreshed.status_code == 200
     assert refreshed.headers["X-Refresh-Token"] != token

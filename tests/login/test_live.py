@@ -84,5 +84,5 @@ def test_password_sign_up_proves_the_address_then_logs_in(server: LiveServer) ->
     assert other.list_sessions()["total"] == 2
     with pytest.raises(SessionClientError) as caught:
         SessionClient(server.url).login_with_password("linus@example.com", "a wrong passphrase")
-    assert caught.value.code == "invalid_password"
+    assert caught.value.code == "unauthorized"
     assert httpx.get(base + "/password/compliancy").json()["min_length"] == 8

@@ -69,7 +69,7 @@ def test_starts_and_resends_share_one_budget_per_identifier_across_workers(
                 json={"identifier": {"type": "phone_number", "value": "+14155550199"}},
             ).status_code
         )
-    assert answers.count(200) == 5, answers
+    assert answers.count(204) == 5, answers
     assert answers.count(429) == 5, answers
 
 

@@ -49,7 +49,7 @@ def _read_outbox(path: Path) -> list[dict[str, Any]]:
 
 async def _start(client: InProcessClient, identifier: dict[str, str] = EMAIL) -> tuple[str, str]:
     response = await client.http.post(BASE + "/login/otp", json={"identifier": identifier})
-    assert response.status_code == 200, response.text
+    assert response.status_code == 204, response.text
     return response.headers["X-Verification-Token"], (await _outbox(client))[-1]["code"]
 
 
@@ -127,7 +127,7 @@ async def test_resend_after_the_cooldown_replaces_the_code(client: InProcessClie
     assert int(early.headers["Retry-After"]) >= 1
     client.clock.advance(31)
     resent = await client.http.post(BASE + "/login/otp/retry", headers=headers)
-    assert resent.status_code == 200
+    assert resent.status_code == 204
     second = (await _outbox(client))[-1]["code"]
     if second != first:
         assert (await _check(client, token, first)).json()["code"] == "bad_check_code"
@@ -144,7 +144,7 @@ async def test_known_and_unknown_identifiers_get_identical_answers(client: InPro
         BASE + "/login/otp",
         json={"identifier": {"type": "email_address", "value": "nobody@example.com"}},
     )
-    assert known.status_code == unknown.status_code == 200
+    assert known.status_code == unknown.status_code == 204
     assert known.content == unknown.content
     assert sorted(known.headers.keys()) == sorted(unknown.headers.keys())
 
@@ -155,7 +155,7 @@ async def test_unknown_identifier_without_sign_up(
     async with make_client(clock, otp_signup=False) as (http, app):
         client = InProcessClient(http, app, clock)
         response = await http.post(BASE + "/login/otp", json={"identifier": EMAIL})
-        assert response.status_code == 200
+        assert response.status_code == 204
         assert await _outbox(client) == [], "nothing is sent for an unknown identifier"
         token = response.headers["X-Verification-Token"]
         for guess in ("123456", "000000"):
@@ -178,7 +178,7 @@ async def test_rate_limit_per_identifier_and_per_ip(
         for _ in range(2):
             assert (
                 await http.post(BASE + "/login/otp", json={"identifier": EMAIL})
-            ).status_code == 200
+            ).status_code == 204
         limited = await http.post(BASE + "/login/otp", json={"identifier": EMAIL})
         assert limited.status_code == 429
         assert limited.json()["code"] == "rate_limited"
@@ -195,7 +195,7 @@ async def test_password_rate_limits(make_client: AppClient, clock: FixedClock) -
         for _ in range(3):
             assert (await http.post(BASE + "/login/email/password", json=body)).json()[
                 "code"
-            ] == "invalid_password"
+            ] == "unauthorized"
         limited = await http.post(BASE + "/login/email/password", json=body)
         assert limited.status_code == 429
         assert "Retry-After" in limited.headers
@@ -219,7 +219,7 @@ async def test_unknown_user_password_path_runs_argon2(
             "password": "whatever1",
         },
     )
-    assert response.json()["code"] == "invalid_password"
+    assert response.json()["code"] == "unauthorized"
     assert len(calls) == 1
     assert calls[0].startswith("$argon2id$v=19$m=19456,t=2,p=1$")
 

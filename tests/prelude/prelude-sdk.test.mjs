@@ -211,10 +211,10 @@ describe("Prelude web SDK 0.6.0 against sessile", suiteOptions(60_000), () => {
       assert.equal(guess.name, "BadRequestError", `${guess.name}: ${guess.message}`);
     });
 
-    it("a wrong password is an InvalidPasswordError", async () => {
+    it("a wrong password is an UnauthorizedError, as Prelude's password guide catches it", async () => {
       const answer = await call(browserPage, "loginWithPassword", { identifier: email, password: `${password}-no` });
       assert.equal(answer.ok, false);
-      assert.equal(answer.name, "InvalidPasswordError", `${answer.name}: ${answer.message}`);
+      assert.equal(answer.name, "UnauthorizedError", `${answer.name}: ${answer.message}`);
     });
 
     it("loginWithPassword() logs in; refresh, listSessions and logout work", async () => {

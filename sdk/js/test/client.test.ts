@@ -291,13 +291,13 @@ describe("password login", () => {
     });
   });
 
-  it("maps a wrong password to invalid_password", async () => {
+  it("maps wrong credentials to unauthorized, as Prelude's clients read them", async () => {
     const server = new FakeServer();
     const client = makeClient(server);
     await expect(
       client.loginWithPassword({ identifier: "ada@example.com", password: "nope" }),
     ).rejects.toMatchObject({
-      code: "invalid_password",
+      code: "unauthorized",
     });
     expect(server.count("/login/finalize")).toBe(0);
   });

@@ -199,7 +199,7 @@ export class FakeServer {
         if (body.code !== "123456") throw new HttpError(400, "bad_check_code");
         return this.createSession("usr_otp", req.proof!.jkt);
       case "POST /login/email/password":
-        if (body.password !== "correct horse") throw new HttpError(401, "invalid_password");
+        if (body.password !== "correct horse") throw new HttpError(401, "unauthorized");
         return this.challenge("usr_password");
       case "POST /login/email/sign-up":
         if (this.signUpNeedsCode) {

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -89,7 +90,7 @@ class SessionProtocol:
             access_token=body["access_token"],
             expires_at=int(body["expires_at"]),
             refresh_token=response.headers.get("X-Refresh-Token", previous),
-            refresh_expires_at=int(expires) if expires else None,
+            refresh_expires_at=_unix_seconds(expires) if expires else None,
         )
         return self.tokens
 
@@ -210,3 +211,11 @@ class ClientState:
     @property
     def verification_token(self) -> str | None:
         return self._protocol.verification_token
+
+
+def _unix_seconds(value: str) -> int:
+    """``X-Refresh-Token-Expires-At``: RFC 3339 (ISO 8601), or unix seconds as older
+    servers sent it."""
+    if value.isdigit():
+        return int(value)
+    return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp())

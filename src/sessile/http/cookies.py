@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 from starlette.requests import Request, cookie_parser
 from starlette.responses import Response
@@ -31,8 +32,12 @@ REFRESH_MODE_HEADER = "X-Refresh-Token-Mode"
 
 
 def wants_header_mode(request: Request) -> bool:
-    return header_mode(
-        request.headers.get(REFRESH_HEADER), request.headers.get(REFRESH_MODE_HEADER)
+    """Header mode for a client that sends its token, asks for it, or is Prelude's Android
+    SDK (the one client that sends ``X-Device-Id``): it keeps the token it reads from
+    ``X-Refresh-Token`` and never holds a cookie."""
+    return (
+        header_mode(request.headers.get(REFRESH_HEADER), request.headers.get(REFRESH_MODE_HEADER))
+        or DEVICE_ID_HEADER in request.headers
     )
 
 
@@ -60,6 +65,8 @@ def presented_refresh(
 
 
 VERIFICATION_HEADER = "X-Verification-Token"
+#: Sent by Prelude's Android SDK on every request (PRELUDE-API §1.3).
+DEVICE_ID_HEADER = "x-device-id"
 
 
 def _cookie(settings: Settings, value: str, max_age: int, name: str | None = None) -> str:
@@ -76,7 +83,9 @@ def refresh_headers(
     """The response headers that hand back a new refresh token: ``X-Refresh-Token`` and
     its expiry in header mode, else the cookie."""
     if header_mode:
-        return [(REFRESH_HEADER, token), (REFRESH_EXPIRES_HEADER, str(int(expires_at)))]
+        # ISO 8601 (RFC 3339), as Prelude's clients read it.
+        ends = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires_at))
+        return [(REFRESH_HEADER, token), (REFRESH_EXPIRES_HEADER, ends)]
     max_age = max(0, math.floor(expires_at - now))
     return [("Set-Cookie", _cookie(settings, token, max_age))]
 

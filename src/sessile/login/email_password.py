@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sessile.clock import Clock
-from sessile.errors import Forbidden, InvalidPassword
+from sessile.errors import Forbidden, Unauthorized
 from sessile.login.admission import may_log_in
 from sessile.login.configs.password import PasswordLoginRules
 from sessile.login.lockout import Lockout
@@ -36,6 +36,8 @@ __all__ = ["EmailPasswordLogin", "PasswordLoginPolicy", "RulesSource", "SignUp"]
 RulesSource = Callable[[], Awaitable[PasswordLoginRules]]
 
 log = logging.getLogger("sessile.login")
+
+_WRONG = "The e-mail address or password is wrong."
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,8 @@ class EmailPasswordLogin:
         return rules
 
     async def login(self, identifier: Identifier, password: str, *, ip: str | None) -> str:
-        """A challenge token for the right password; InvalidPassword for anything else."""
+        """A challenge token for the right password; ``unauthorized`` for anything else, as
+        Prelude's clients read wrong credentials (``invalid_password`` is the policy's)."""
         rules = await self._open_rules()
         await self._limits.hit(rules.rate_per_ip, "pw-ip", ip or "-")
         await self._limits.hit(rules.rate_per_identifier, "pw-id", identifier.value)
@@ -102,9 +105,9 @@ class EmailPasswordLogin:
                 now=self._clock.now(),
                 user_id=user.id if user else None,
             )
-            raise InvalidPassword()
+            raise Unauthorized(_WRONG)
         if not may_log_in(user):
-            raise InvalidPassword()
+            raise Unauthorized(_WRONG)
         await self._lockout.succeeded(identifier)
         await self._limits.clear(rules.rate_per_identifier, "pw-id", identifier.value)
         return await self._challenges.issue(user_id=user.id, auth_method="password")

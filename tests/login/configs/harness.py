@@ -52,7 +52,7 @@ async def otp_login(
 ) -> httpx.Response:
     """Start a code login, read the code, check it: the check's answer."""
     started = await start_otp(client, identifier, login_config_id)
-    assert started.status_code == 200, started.text
+    assert started.status_code == 204, started.text
     code = await code_sent_to(client, identifier["value"])
     headers = {"X-Verification-Token": started.headers["X-Verification-Token"]}
     return await client.dpop("/login/otp/check", json={"code": code}, headers=headers)

@@ -84,20 +84,20 @@ async def test_the_identifier_rate_limit_counts_in_its_window(client: InProcessC
     await _set(client, _config(rate_limit_login_identifier={"ttl": 60 * SECOND, "limit": 2}))
     for _ in range(2):
         assert (await _login(client, password="a wrong passphrase")).json()["code"] == (
-            "invalid_password"
+            "unauthorized"
         )
     limited = await _login(client)
     assert limited.status_code == 429
     assert limited.json()["code"] == "rate_limited"
     assert 1 <= int(limited.headers["Retry-After"]) <= 60
     # Another identifier has its own budget.
-    assert (await _login(client, "other@example.com")).json()["code"] == "invalid_password"
+    assert (await _login(client, "other@example.com")).json()["code"] == "unauthorized"
 
 
 async def test_the_ip_rate_limit_counts_across_identifiers(client: InProcessClient) -> None:
     await _set(client, _config(rate_limit_login_ip={"ttl": 3600 * SECOND, "limit": 3}))
     for n in range(3):
-        assert (await _login(client, f"u{n}@example.com")).json()["code"] == "invalid_password"
+        assert (await _login(client, f"u{n}@example.com")).json()["code"] == "unauthorized"
     limited = await _login(client)
     assert (limited.status_code, limited.json()["code"]) == (429, "rate_limited")
     assert (await _sign_up(client, "late@example.com")).status_code == 429

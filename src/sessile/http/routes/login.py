@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -57,8 +57,8 @@ def _email(raw: str | dict[str, Any]) -> Identifier:
     return identifier
 
 
-@router.post("/login/otp")
-async def start_otp(request: Request) -> JSONResponse:
+@router.post("/login/otp", status_code=204)
+async def start_otp(request: Request) -> Response:
     """Send a one-time code. The answer is the same whether or not the account exists.
     The OTP login configs say which channels take codes; ``login_config_id`` names one."""
     context = context_of(request)
@@ -70,18 +70,18 @@ async def start_otp(request: Request) -> JSONResponse:
         ip=client_facts(request).ip,
         login_config_id=config.id if config is not None else None,
     )
-    response = JSONResponse({}, headers={"Cache-Control": "no-store"})
+    response = Response(status_code=204, headers={"Cache-Control": "no-store"})
     set_verification(response, context.settings, token)
     return response
 
 
-@router.post("/login/otp/retry")
-async def retry_otp(request: Request) -> JSONResponse:
+@router.post("/login/otp/retry", status_code=204)
+async def retry_otp(request: Request) -> Response:
     context = context_of(request)
     await context.otp.resend(
         read_verification(request, context.settings), ip=client_facts(request).ip
     )
-    return JSONResponse({})
+    return Response(status_code=204)
 
 
 @dpop_router.post("/login/otp/check")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -132,19 +132,18 @@ async def refresh(request: Request) -> JSONResponse:
     return tokens_response(request, issued)
 
 
-@router.post("/revoke")
-async def logout(request: Request) -> JSONResponse:
+@router.post("/revoke", status_code=204)
+async def logout(request: Request) -> Response:
     """Revoke the caller's session and clear the cookie.
 
     A client without a DPoP key (it never logged in here) sends no proof: its
     cookie is cleared and nothing is revoked, since nothing proves the session is its.
     """
     context = context_of(request)
-    revoked = False
     if "dpop" in request.headers:
         proof = await dpop_of(request).verify(request)
         presented = read_refresh(request, context.settings)
-        revoked = await context.sessions.logout(presented, jkt=proof.jkt)
-    response = JSONResponse({"revoked": revoked})
+        await context.sessions.logout(presented, jkt=proof.jkt)
+    response = Response(status_code=204)
     clear_refresh(response, context.settings)
     return response
