@@ -160,6 +160,14 @@ class StepUpConfig(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
+    def _empty_jwks_url(cls, value: Any) -> Any:
+        """``"jwks_url": ""`` is how Prelude's guides leave it out (all scopes direct)."""
+        if isinstance(value, dict) and value.get("jwks_url") == "":
+            return {**value, "jwks_url": None}
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
     def _older_shape(cls, value: Any) -> Any:
         """``{signal_hook_url, jwks_url, step_keys, allowed_scopes: [str]}``: every scope
         delegated to the one hook."""

@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from sessile.api_scopes import CONFIG
 from sessile.errors import BadRequest, NotFound
@@ -111,3 +111,65 @@ async def delete(request: Request, app_id: str) -> Response:
     if not await context_of(request).live_config.delete(CONFIG_NAME):
         raise NotFound("No step-up configuration is stored.")
     return Response(status_code=204)
+
+
+# Config - Scopes (PRELUDE-API §4.11): the app's scopes, as Prelude's password guide
+# registers them before its step-up configuration. They are listed, not enforced: the
+# step-up configuration alone says which scopes a session may ask for.
+SCOPES_NAME = "scopes"
+_MAX_SCOPES = 500
+
+
+class ScopeBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    scope: str = Field(min_length=1, max_length=100, pattern=r"^[a-zA-Z0-9.\-_:]+$")
+
+
+class ScopeList(BaseModel):
+    scopes: list[str]
+
+
+async def _scopes(request: Request) -> list[str]:
+    live = context_of(request).live_config
+    live.forget()
+    return list(await live.value(SCOPES_NAME) or [])
+
+
+@router.post(
+    "/config/scopes",
+    operation_id="create_scope",
+    status_code=201,
+    response_model=ScopeBody,
+    responses=errors(400),
+    openapi_extra=json_body(ScopeBody),
+)
+async def create_scope(request: Request, app_id: str) -> JSONResponse:
+    """Add a scope to the app's scopes (a second add changes nothing)."""
+    body = await read_json(request, ScopeBody)
+    scopes = await _scopes(request)
+    if body.scope not in scopes:
+        if len(scopes) >= _MAX_SCOPES:
+            raise BadRequest(f"An app has at most {_MAX_SCOPES} scopes.")
+        await context_of(request).live_config.put(SCOPES_NAME, sorted([*scopes, body.scope]))
+    return JSONResponse({"scope": body.scope}, status_code=201, headers=NO_STORE)
+
+
+@router.get("/config/scopes", operation_id="list_scopes", response_model=ScopeList)
+async def list_scopes(request: Request, app_id: str) -> JSONResponse:
+    return JSONResponse({"scopes": await _scopes(request)}, headers=NO_STORE)
+
+
+@router.delete(
+    "/config/scopes/{scope}",
+    operation_id="delete_scope",
+    status_code=204,
+    response_class=Response,
+    responses=errors(404),
+)
+async def delete_scope(request: Request, app_id: str, scope: str) -> Response:
+    scopes = await _scopes(request)
+    if scope not in scopes:
+        raise NotFound("No such scope.")
+    await context_of(request).live_config.put(SCOPES_NAME, [s for s in scopes if s != scope])
+    return Response(status_code=204)
+
