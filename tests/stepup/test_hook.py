@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 
 from sessile.client import SessionClientError
+from tests.events.management import Management
+from tests.events.receiver import receiver
 from tests.live import LiveServer, live_server
 from tests.stepup.app_backend import AppBackend, app_backend
 from tests.stepup.conftest import MANY
@@ -159,6 +161,23 @@ def _last_failure(server: LiveServer) -> str:
                 reason: str = record["reason"]
                 return reason
     raise AssertionError("no hook failure logged")
+
+
+def test_a_failure_is_a_step_up_hook_failed_event(delegated: LiveServer, hook: AppBackend) -> None:
+    """§5.5: ``step_up.hook_failed`` with the reason, to the webhooks that subscribe."""
+    with receiver() as inbox:
+        api = Management(delegated.url, delegated.api_key())
+        api.subscribe(inbox, events=["step_up.hook_failed"])
+        client = log_in(delegated)
+        hook.answer, hook.status = {"status": "nonsense"}, 200
+        assert client.request(SCOPE).json() == {"status": "block"}
+        [event] = inbox.wait_for(1)
+    assert event["type"] == "step_up.hook_failed"
+    payload = event["payload"]
+    assert payload["reason"] == "invalid_status"
+    assert payload["user_id"] == delegated.user_by_email(client.email).id
+    assert payload["scope_requested"] == SCOPE
+    assert inbox.rejected == 0, "signed with sessile's JWKS key"
 
 
 def test_a_slow_hook_is_cut_off(delegated: LiveServer, hook: AppBackend) -> None:
