@@ -51,6 +51,8 @@ class AppBackend:
     answer: Any = field(default_factory=lambda: {"status": "block"})
     status: int = 200
     delay: float = 0.0
+    #: Seconds between the answer's bytes: a hook that trickles its answer.
+    trickle: float = 0.0
     received: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
     bad_signatures: int = 0
@@ -144,15 +146,21 @@ def app_backend() -> Iterator[AppBackend]:
             time.sleep(backend.delay)
             answer = backend.answer
             raw = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
-            self._answer(backend.status, raw)
+            self._answer(backend.status, raw, backend.trickle)
 
-        def _answer(self, status: int, body: bytes) -> None:
+        def _answer(self, status: int, body: bytes, trickle: float = 0.0) -> None:
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                if not trickle:
+                    self.wfile.write(body)
+                    return
+                for byte in body:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(trickle)
 
         def log_message(self, *_args: Any) -> None:
             pass

@@ -200,3 +200,46 @@ def test_a_verification_token_needs_a_jwks_url(tmp_path_factory: pytest.TempPath
         )
         refused = client.proceed(challenge, token)
         assert (refused.status_code, _code(refused)) == (400, "invalid_verification_token")
+
+
+def test_a_jwks_url_on_a_private_address_is_never_fetched(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The ``jwks_url`` is the key holder's choice: a loopback one is not fetched unless
+    the operator allows private addresses, so no token it would check gets through."""
+    with (
+        app_backend() as backend,
+        live_server(tmp_path_factory.mktemp("private-jwks"), env=MANY) as live,
+    ):
+        fetched: list[str] = []
+        original = backend.jwks
+
+        def counting() -> dict[str, Any]:
+            fetched.append("jwks")
+            return original()
+
+        backend.jwks = counting  # type: ignore[method-assign]
+        configured = httpx.put(
+            f"{live.url}/v2/session/apps/default/config/stepup",
+            headers={"Authorization": f"Bearer {live.api_key()}"},
+            json={
+                "jwks_url": backend.jwks_url,
+                "step_keys": [{"key": "kyc_review", "description": ""}],
+                "allowed_scopes": [
+                    {
+                        "scope": SCOPE,
+                        "mode": "direct",
+                        "direct": {"granted_for": 60, "steps": [{"order": 1, "key": "kyc_review"}]},
+                    }
+                ],
+            },
+        )
+        assert configured.status_code == 200, configured.text
+        client = log_in(live)
+        challenge, claims = _challenge(client)
+        token = backend.verification_token(
+            sub=claims["sub"], challenge_id=claims["challenge_id"], key="kyc_review"
+        )
+        refused = client.proceed(challenge, token)
+        assert (refused.status_code, _code(refused)) == (400, "invalid_verification_token")
+        assert fetched == []

@@ -56,6 +56,7 @@ def hook(backend: AppBackend) -> AppBackend:
     backend.bad_signatures = 0
     backend.status = 200
     backend.delay = 0.0
+    backend.trickle = 0.0
     return backend
 
 
@@ -186,6 +187,18 @@ def test_a_slow_hook_is_cut_off(delegated: LiveServer, hook: AppBackend) -> None
     started = time.monotonic()
     assert client.request(SCOPE).json() == {"status": "block"}
     assert time.monotonic() - started < 1.4, "the 0.5 s timeout cut the wait"
+
+
+def test_a_hook_that_trickles_its_answer_is_cut_off(
+    delegated: LiveServer, hook: AppBackend
+) -> None:
+    """Each byte within the timeout, the whole answer far beyond it: one deadline."""
+    client = log_in(delegated)
+    hook.answer, hook.trickle = _answer(status="continue"), 0.2
+    started = time.monotonic()
+    assert client.request(SCOPE).json() == {"status": "block"}
+    assert time.monotonic() - started < 2.0, "the 0.5 s deadline covers the whole answer"
+    assert _last_failure(delegated) == "request_failed"
 
 
 def test_single_use_reaches_one_token(delegated: LiveServer, hook: AppBackend) -> None:

@@ -13,6 +13,7 @@ client that reaches public addresses only (the URL is the key holder's choice).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from typing import Any
@@ -75,10 +76,14 @@ class VerificationTokens:
         now = self._clock.now()
         if cache.should_fetch(kid, now):
             try:
-                document, max_age = await fetch_jwks_async(
-                    jwks_url, self._timeout, client=self._client
-                )
+                async with asyncio.timeout(self._timeout):
+                    document, max_age = await fetch_jwks_async(
+                        jwks_url, self._timeout, client=self._client
+                    )
                 cache.store(parse_jwks(document, ALGORITHMS), max_age, now)
+            except TimeoutError:
+                cache.record_failure(now)
+                log.warning("the app's JWKS could not be read", extra={"error": "timed out"})
             except JwksFetchError as exc:
                 cache.record_failure(now)
                 log.warning("the app's JWKS could not be read", extra={"error": str(exc)})

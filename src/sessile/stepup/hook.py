@@ -13,6 +13,7 @@ tells the app's backend why.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -156,13 +157,19 @@ class DelegationHook:
 
     async def decide(self, url: str, request: HookRequest) -> Decision:
         try:
-            return await self._call(url, request)
-        except HookFailed as failure:
-            log.warning(
-                "step-up hook failed",
-                extra={"reason": failure.reason, "scope": request.scope, "error": str(failure)},
-            )
-            await self._on_failure(request, failure.reason)
+            # One deadline for the whole call: a hook that trickles its answer a byte at a
+            # time must not hold the request past the timeout either.
+            async with asyncio.timeout(self._timeout):
+                return await self._call(url, request)
+        except TimeoutError:
+            failure = HookFailed("request_failed", "timed out")
+        except HookFailed as caught:
+            failure = caught
+        log.warning(
+            "step-up hook failed",
+            extra={"reason": failure.reason, "scope": request.scope, "error": str(failure)},
+        )
+        await self._on_failure(request, failure.reason)
         if self._default == "block":
             return Decision("block")
         # A configured fallback other than block: grant as a session-bound scope, with no
