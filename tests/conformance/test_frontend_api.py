@@ -150,6 +150,37 @@ def test_password_login_then_finalize(server: LiveServer) -> None:
     _error(forged, 400, "invalid_challenge_token")
 
 
+def test_finalize_ends_the_previous_session_named_in_x_refresh_token(server: LiveServer) -> None:
+    """[new] §2.9: ``X-Refresh-Token`` of a previous session on ``/login/finalize`` ends it
+    once the new one exists; sessile asks that it be held by the same key."""
+    email = _email()
+    PreludeClient(server.url).post(
+        "/login/email/sign-up", {"identifier": email, "password": "A-good-passphrase-1"}
+    )
+    device = {"X-Device-Id": "c1d2e3f4-0000-4000-8000-000000000001"}
+
+    def login(client: PreludeClient, **headers: str) -> httpx.Response:
+        token = client.post(
+            "/login/email/password", {"identifier": email, "password": "A-good-passphrase-1"}
+        ).json()["challenge_token"]
+        answer = client.dpop("/login/finalize", {"challenge_token": token}, **headers)
+        client.keep(answer)
+        return answer
+
+    client = PreludeClient(server.url)
+    issued = login(client, **device)
+    first = issued.headers["X-Refresh-Token"]
+    # Another device can't end it, even holding the token.
+    login(PreludeClient(server.url), **device, **{"X-Refresh-Token": first})
+    refreshed = client.dpop("/refresh", **device, **{"X-Refresh-Token": first})
+    assert refreshed.status_code == 200, refreshed.text
+    second = refreshed.headers["X-Refresh-Token"]
+    # The same device logging in again ends it.
+    login(client, **device, **{"X-Refresh-Token": second})
+    ended = client.dpop("/refresh", **device, **{"X-Refresh-Token": second})
+    _error(ended, 401, "unauthorized")
+
+
 def test_password_compliancy(server: LiveServer) -> None:
     answer = PreludeClient(server.url).http.get(server.url + "/v1/session/password/compliancy")
     assert answer.status_code == 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Request, Response
@@ -10,11 +11,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sessile.context import AppContext
 from sessile.dpop.proof import ValidatedProof
-from sessile.errors import InvalidChallengeToken, SessileError, Unauthorized
+from sessile.errors import DPoPKeyMismatch, InvalidChallengeToken, SessileError, Unauthorized
 from sessile.http.bodies import read_json
 from sessile.http.client_facts import client_facts
 from sessile.http.context import context_of
-from sessile.http.cookies import clear_refresh, read_refresh, set_refresh, set_verification
+from sessile.http.cookies import (
+    REFRESH_HEADER,
+    clear_refresh,
+    read_refresh,
+    set_refresh,
+    set_verification,
+)
 from sessile.http.dpop import DPoPRoute, dpop_of
 from sessile.sessions import IssuedTokens
 from sessile.sessions.refresh_tokens import parse_token
@@ -77,6 +84,12 @@ async def finalize(request: Request) -> JSONResponse:
         client=client_facts(request),
         newest_proof=(proof.iat, proof.jti),
     )
+    previous = request.headers.get(REFRESH_HEADER)
+    if previous:
+        # The client's previous session ends once the new one exists (PRELUDE-API §2.9),
+        # only when its key is this proof's: nobody ends a session with a token alone.
+        with contextlib.suppress(DPoPKeyMismatch):
+            await context.sessions.logout(previous, jkt=proof.jkt)
     return tokens_response(request, issued)
 
 

@@ -172,4 +172,3 @@ async def delete_scope(request: Request, app_id: str, scope: str) -> Response:
         raise NotFound("No such scope.")
     await context_of(request).live_config.put(SCOPES_NAME, [s for s in scopes if s != scope])
     return Response(status_code=204)
-
