@@ -164,6 +164,17 @@ def test_the_older_shape_is_read_as_delegated(api: httpx.Client) -> None:
                 }
             ],
         },
+        # verify_passkey isn't a managed step (yet): undeclared, it is refused
+        {
+            "step_keys": [],
+            "allowed_scopes": [
+                {
+                    "scope": "a:b",
+                    "mode": "direct",
+                    "direct": {"granted_for": 1, "steps": [{"key": "verify_passkey"}]},
+                }
+            ],
+        },
         # granted_for beyond 86 400
         {
             "step_keys": [],
@@ -229,3 +240,25 @@ def test_create_and_list_scopes(api: httpx.Client) -> None:
     assert api.get("/config/scopes").json() == {"scopes": ["prld:pwd:write"]}
     assert api.delete("/config/scopes/prld:pwd:write").status_code == 204
     assert api.get("/config/scopes").json() == {"scopes": []}
+
+
+def test_a_direct_entry_may_name_its_grant_mode(server: LiveServer, api: httpx.Client) -> None:
+    """sessile's optional ``direct.grant_mode``: a direct scope granted to one token."""
+    body = {
+        "step_keys": [],
+        "allowed_scopes": [
+            {
+                "scope": "report:export",
+                "mode": "direct",
+                "direct": {"granted_for": 0, "grant_mode": "single-use", "steps": []},
+            }
+        ],
+    }
+    assert api.put("/config/stepup", json=body).status_code == 200
+    client = log_in(server)
+    asked = client.request("report:export")
+    assert asked.json()["status"] == "continue"
+    completed = asked.json()["challenge_token"]
+    assert claims_of(completed)["grant_mode"] == "single-use"
+    assert "report:export" in claims_of(client.session.refresh(completed).access_token)["scope"]
+    assert claims_of(client.session.refresh().access_token)["scope"] == "session"

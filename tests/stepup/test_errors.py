@@ -274,3 +274,16 @@ def test_a_code_step_cannot_be_continued_with_a_token(server: LiveServer) -> Non
     challenge = _challenge(client)
     answer = client.proceed(challenge, "eyJhbGciOiJSUzI1NiJ9.e30.c2ln")
     assert (answer.status_code, _code(answer)) == (409, "step_not_completed")
+
+
+def test_a_later_grant_replaces_an_earlier_one(server: LiveServer) -> None:
+    """A session holds one step-up grant at a time (docs/prelude-compat.md, §3.3)."""
+    client = log_in(server)
+    first = claims_of(client.session.refresh(client.step_up("older:names")).access_token)
+    assert first["scope"].split() == ["session", "older:names"]
+    second = claims_of(client.session.refresh(client.step_up("prld:pwd:write")).access_token)
+    assert second["scope"].split() == ["session", "prld:pwd:write"]
+    assert claims_of(client.session.refresh().access_token)["scope"].split() == [
+        "session",
+        "prld:pwd:write",
+    ]
