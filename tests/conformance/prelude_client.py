@@ -4,7 +4,6 @@ of §1.5, and challenge-bound proofs whose ``jti`` is the challenge token's."""
 
 from __future__ import annotations
 
-import base64
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,17 +11,9 @@ from typing import Any
 import httpx
 
 from sessile.client import DPoPKey
+from tests.jwts import claims_of
 
 __all__ = ["PreludeClient", "claims_of"]
-
-
-def claims_of(token: str) -> dict[str, Any]:
-    """A JWT's payload, unchecked, as the SDKs read it."""
-    payload = token.split(".")[1]
-    decoded: dict[str, Any] = json.loads(
-        base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-    )
-    return decoded
 
 
 @dataclass

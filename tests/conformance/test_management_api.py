@@ -9,8 +9,6 @@ the test pins the choice sessile made and says so.
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +20,7 @@ import pytest
 from sessile.clock import FixedClock
 from tests.http.conftest import AppClient
 from tests.http.session_client import InProcessClient
+from tests.jwts import claims_of
 
 BASE = "https://auth.test/v2/session/apps/default"
 NOW = 1_800_000_000.0
@@ -65,12 +64,6 @@ def _is_user(user: Any) -> None:
     _rfc3339(user["updated_at"])
 
 
-def _claims(token: str) -> dict[str, Any]:
-    part = token.split(".")[1]
-    decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
-    return decoded
-
-
 @dataclass
 class Backend:
     """A backend written from Prelude's docs: a Bearer key and JSON."""
@@ -96,7 +89,7 @@ class Backend:
         challenge = await context.challenges.issue(user_id=user_id, auth_method="password")
         response = await self.client.dpop("/login/finalize", json={"challenge_token": challenge})
         assert response.status_code == 200, response.text
-        return _claims(response.json()["access_token"])
+        return claims_of(response.json()["access_token"])
 
 
 @pytest.fixture
@@ -284,14 +277,14 @@ async def test_mint_token(backend: Backend) -> None:
     body = response.json()
     assert isinstance(body["token"], str)
     expires_at = _rfc3339(body["expires_at"])
-    claims = _claims(body["token"])
+    claims = claims_of(body["token"])
     assert (claims["sub"], claims["role"]) == ("svc", "x")
     assert claims["exp"] == int(NOW) + 86_400 == int(expires_at.timestamp())
     assert isinstance(claims["iat"], int)
     assert isinstance(claims["jti"], str)
     capped = await backend.call("POST", "/tokens", json={"claims": {"exp": int(NOW) + 90_000}})
     assert capped.status_code == 201
-    assert _claims(capped.json()["token"])["exp"] == int(NOW) + 86_400
+    assert claims_of(capped.json()["token"])["exp"] == int(NOW) + 86_400
 
 
 # §4.6 Claims mapping ------------------------------------------------------------------------

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,18 +9,10 @@ from typing import Any
 import httpx
 
 from sessile.client import DPoPKey, SessionClient
+from tests.jwts import claims_of
 from tests.live import LiveServer
 
 __all__ = ["StepUpClient", "claims_of", "log_in"]
-
-
-def claims_of(token: str) -> dict[str, Any]:
-    """The payload of a JWT, unchecked, as the SDK reads it."""
-    payload = token.split(".")[1]
-    decoded: dict[str, Any] = json.loads(
-        base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-    )
-    return decoded
 
 
 @dataclass

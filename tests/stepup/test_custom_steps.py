@@ -172,34 +172,47 @@ def test_another_users_token_cannot_move_my_challenge(
     assert mine.proceed(challenge, token).status_code == 200
 
 
+def _one_custom_step(live: LiveServer, jwks_url: str | None) -> None:
+    """Configure ``SCOPE`` with the app's one step, ``kyc_review``, and this ``jwks_url``."""
+    body: dict[str, Any] = {
+        "step_keys": [{"key": "kyc_review", "description": ""}],
+        "allowed_scopes": [
+            {
+                "scope": SCOPE,
+                "mode": "direct",
+                "direct": {"granted_for": 60, "steps": [{"order": 1, "key": "kyc_review"}]},
+            }
+        ],
+    }
+    if jwks_url is not None:
+        body["jwks_url"] = jwks_url
+    configured = httpx.put(
+        f"{live.url}/v2/session/apps/default/config/stepup",
+        headers={"Authorization": f"Bearer {live.api_key()}"},
+        json=body,
+    )
+    assert configured.status_code == 200, configured.text
+
+
+def _refused(live: LiveServer, backend: AppBackend) -> None:
+    """A right token for the step is refused as unverifiable."""
+    client = log_in(live)
+    challenge, claims = _challenge(client)
+    token = backend.verification_token(
+        sub=claims["sub"], challenge_id=claims["challenge_id"], key="kyc_review"
+    )
+    refused = client.proceed(challenge, token)
+    assert (refused.status_code, _code(refused)) == (400, "invalid_verification_token")
+
+
 def test_a_verification_token_needs_a_jwks_url(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Without ``jwks_url`` no custom step can be proven, whatever the token."""
     with (
         app_backend() as backend,
         live_server(tmp_path_factory.mktemp("no-jwks"), env=MANY) as live,
     ):
-        configured = httpx.put(
-            f"{live.url}/v2/session/apps/default/config/stepup",
-            headers={"Authorization": f"Bearer {live.api_key()}"},
-            json={
-                "step_keys": [{"key": "kyc_review", "description": ""}],
-                "allowed_scopes": [
-                    {
-                        "scope": SCOPE,
-                        "mode": "direct",
-                        "direct": {"granted_for": 60, "steps": [{"order": 1, "key": "kyc_review"}]},
-                    }
-                ],
-            },
-        )
-        assert configured.status_code == 200, configured.text
-        client = log_in(live)
-        challenge, claims = _challenge(client)
-        token = backend.verification_token(
-            sub=claims["sub"], challenge_id=claims["challenge_id"], key="kyc_review"
-        )
-        refused = client.proceed(challenge, token)
-        assert (refused.status_code, _code(refused)) == (400, "invalid_verification_token")
+        _one_custom_step(live, None)
+        _refused(live, backend)
 
 
 def test_a_jwks_url_on_a_private_address_is_never_fetched(
@@ -219,27 +232,6 @@ def test_a_jwks_url_on_a_private_address_is_never_fetched(
             return original()
 
         backend.jwks = counting  # type: ignore[method-assign]
-        configured = httpx.put(
-            f"{live.url}/v2/session/apps/default/config/stepup",
-            headers={"Authorization": f"Bearer {live.api_key()}"},
-            json={
-                "jwks_url": backend.jwks_url,
-                "step_keys": [{"key": "kyc_review", "description": ""}],
-                "allowed_scopes": [
-                    {
-                        "scope": SCOPE,
-                        "mode": "direct",
-                        "direct": {"granted_for": 60, "steps": [{"order": 1, "key": "kyc_review"}]},
-                    }
-                ],
-            },
-        )
-        assert configured.status_code == 200, configured.text
-        client = log_in(live)
-        challenge, claims = _challenge(client)
-        token = backend.verification_token(
-            sub=claims["sub"], challenge_id=claims["challenge_id"], key="kyc_review"
-        )
-        refused = client.proceed(challenge, token)
-        assert (refused.status_code, _code(refused)) == (400, "invalid_verification_token")
+        _one_custom_step(live, backend.jwks_url)
+        _refused(live, backend)
         assert fetched == []

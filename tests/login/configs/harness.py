@@ -4,7 +4,6 @@ logins through the frontend routes, and a token's claims."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import time
 from typing import Any
@@ -13,7 +12,7 @@ import httpx
 
 from tests.http.session_client import BASE, InProcessClient
 
-__all__ = ["APP", "BASE", "claims", "code_sent_to", "management", "otp_login", "start_otp"]
+__all__ = ["APP", "BASE", "code_sent_to", "management", "otp_login", "start_otp"]
 
 APP = "https://auth.test/v2/session/apps/default"
 
@@ -56,9 +55,3 @@ async def otp_login(
     code = await code_sent_to(client, identifier["value"])
     headers = {"X-Verification-Token": started.headers["X-Verification-Token"]}
     return await client.dpop("/login/otp/check", json={"code": code}, headers=headers)
-
-
-def claims(token: str) -> dict[str, Any]:
-    part = token.split(".")[1]
-    decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
-    return decoded

@@ -14,7 +14,8 @@ import pytest
 from sessile.clock import FixedClock
 from tests.http.conftest import AppClient
 from tests.http.session_client import InProcessClient
-from tests.login.configs.harness import APP, BASE, claims, code_sent_to, management
+from tests.jwts import claims_of
+from tests.login.configs.harness import APP, BASE, code_sent_to, management
 from tests.oauth.browser import APP_CALLBACK, Landing, pkce_pair
 from tests.oauth.stubs import CLIENT_ID, CLIENT_SECRET, ForgingIssuer, running
 
@@ -93,7 +94,7 @@ async def test_a_provider_configured_through_the_api_signs_in_with_its_granted_s
     assert "status" not in params
     login = await _finalize(client, params, verifier)
     assert login.status_code == 200, login.text
-    token = claims(login.json()["access_token"])
+    token = claims_of(login.json()["access_token"])
     assert token["scope"] == "session orders:read"
     user = await _user(client, token["sub"])
     assert user["identities"][0]["provider"] == "okta"
@@ -130,7 +131,7 @@ async def test_account_merge_follows_the_option(
     params, verifier = await _sign_in(client)
     assert "status" not in params
     login = await _finalize(client, params, verifier)
-    assert claims(login.json()["access_token"])["sub"] == owner
+    assert claims_of(login.json()["access_token"])["sub"] == owner
 
 
 async def test_without_email_as_identifier_the_user_has_none(
@@ -139,7 +140,7 @@ async def test_without_email_as_identifier_the_user_has_none(
     await _configure(client, issuer, options={"use_email_as_identifier": False})
     params, verifier = await _sign_in(client)
     login = await _finalize(client, params, verifier)
-    user = await _user(client, claims(login.json()["access_token"])["sub"])
+    user = await _user(client, claims_of(login.json()["access_token"])["sub"])
     assert user["identifiers"] == []
 
 
@@ -159,13 +160,13 @@ async def test_verify_email_decides_whether_an_unverified_address_is_proven_firs
         json={"code": code},
         headers={"X-Verification-Token": params["challenge_token"]},
     )
-    assert claims(checked.json()["access_token"])["scope"] == "session a:b"
+    assert claims_of(checked.json()["access_token"])["scope"] == "session a:b"
     issuer.claims = {"sub": "sub-olga", "email": "olga@example.com", "email_verified": False}
     await _configure(client, issuer, options={"verify_email": False})
     params, verifier = await _sign_in(client)
     assert "status" not in params
     login = await _finalize(client, params, verifier)
-    user = await _user(client, claims(login.json()["access_token"])["sub"])
+    user = await _user(client, claims_of(login.json()["access_token"])["sub"])
     assert user["identifiers"] == [
         {"type": "email_address", "value": "olga@example.com", "verified": False}
     ]

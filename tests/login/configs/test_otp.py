@@ -11,10 +11,10 @@ import pytest
 from sessile.clock import FixedClock
 from tests.http.conftest import AppClient
 from tests.http.session_client import InProcessClient
+from tests.jwts import claims_of
 from tests.login.configs.harness import (
     APP,
     BASE,
-    claims,
     code_sent_to,
     management,
     otp_login,
@@ -98,7 +98,7 @@ async def test_the_config_grants_its_scopes_to_the_session_for_a_while(
     login = await otp_login(client, EMAIL)
     assert login.status_code == 200, login.text
     token = login.json()["access_token"]
-    assert claims(token)["scope"].split() == ["session", "prld:pwd:write"]
+    assert claims_of(token)["scope"].split() == ["session", "prld:pwd:write"]
     # The grant is a real one: it lets the session set a new password.
     reset = await client.http.post(
         BASE + "/me/password/reset",
@@ -106,12 +106,12 @@ async def test_the_config_grants_its_scopes_to_the_session_for_a_while(
         headers={"Authorization": f"Bearer {token}"},
     )
     assert reset.status_code == 204, reset.text
-    assert claims(token)["exp"] <= client.clock.now() + GRANT_TTL
+    assert claims_of(token)["exp"] <= client.clock.now() + GRANT_TTL
     # After SESSILE_STEPUP_GRANT_TTL, refreshed tokens no longer carry it.
     client.clock.advance(GRANT_TTL + 1)
     refreshed = await client.dpop("/refresh")
     assert refreshed.status_code == 200, refreshed.text
-    assert claims(refreshed.json()["access_token"])["scope"] == "session"
+    assert claims_of(refreshed.json()["access_token"])["scope"] == "session"
 
 
 async def test_the_default_config_of_the_channel_applies_unless_one_is_named(
@@ -120,9 +120,9 @@ async def test_the_default_config_of_the_channel_applies_unless_one_is_named(
     plain = await _config(client, channel_type="email")
     await _config(client, channel_type="email", is_default=True, granted_scopes=["orders:read"])
     by_default = await otp_login(client, EMAIL)
-    assert claims(by_default.json()["access_token"])["scope"] == "session orders:read"
+    assert claims_of(by_default.json()["access_token"])["scope"] == "session orders:read"
     named = await otp_login(client, EMAIL, plain)
-    assert claims(named.json()["access_token"])["scope"] == "session"
+    assert claims_of(named.json()["access_token"])["scope"] == "session"
     # A newer default takes the mark from the older one.
     headers = await management(client)
     body = {"config_type": "otp", "channel_type": "email", "is_default": True}
@@ -130,7 +130,7 @@ async def test_the_default_config_of_the_channel_applies_unless_one_is_named(
     listed = (await client.http.get(APP + "/config/login/otp", headers=headers)).json()
     marked = [c["id"] for c in listed["login_configs"] if c["is_default"]]
     assert marked == [plain]
-    assert claims((await otp_login(client, EMAIL)).json()["access_token"])["scope"] == "session"
+    assert claims_of((await otp_login(client, EMAIL)).json()["access_token"])["scope"] == "session"
 
 
 async def test_a_grant_follows_the_config_as_it_is_at_the_code_check(
@@ -149,4 +149,4 @@ async def test_a_grant_follows_the_config_as_it_is_at_the_code_check(
         json={"code": code},
         headers={"X-Verification-Token": started.headers["X-Verification-Token"]},
     )
-    assert claims(checked.json()["access_token"])["scope"] == "session calls:make"
+    assert claims_of(checked.json()["access_token"])["scope"] == "session calls:make"
