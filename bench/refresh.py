@@ -192,7 +192,9 @@ def start(name: str, command: list[str], *, port: int, ready: str, **kwargs: Any
     raise RuntimeError(f"{name} did not start")  # fmt: skip
 
 
-def sessile_env(args: argparse.Namespace, workdir: Path, base: str) -> dict[str, str]:
+def sessile_env(
+    args: argparse.Namespace, workdir: Path, base: str, extra: dict[str, str] | None = None
+) -> dict[str, str]:
     env = {
         **os.environ,
         "SESSILE_DATA_DIR": str(workdir),
@@ -201,6 +203,7 @@ def sessile_env(args: argparse.Namespace, workdir: Path, base: str) -> dict[str,
         "SESSILE_DATABASE_URL": args.postgres or f"sqlite+aiosqlite:///{workdir / 'sessile.db'}",
         "SESSILE_LOG_LEVEL": "warning",
         **({"SESSILE_REDIS_URL": args.redis} if args.redis else {}),
+        **(extra or {}),
     }
     if args.src:
         env["PYTHONPATH"] = str(Path(args.src).resolve())
@@ -209,10 +212,10 @@ def sessile_env(args: argparse.Namespace, workdir: Path, base: str) -> dict[str,
 
 def start_sessile(
     args: argparse.Namespace, workdir: Path, workers: int, probe: Path | None = None,
-    granian: bool = False,
+    granian: bool = False, extra: dict[str, str] | None = None,
 ) -> Server:  # fmt: skip
     port = free_port()
-    env = sessile_env(args, workdir, f"http://{HOST}:{port}")
+    env = sessile_env(args, workdir, f"http://{HOST}:{port}", extra)
     if granian:  # the same app under granian, for --granian
         subprocess.run([sys.executable, "-m", "sessile", "db", "upgrade"], env=env, check=True)
         command = [
@@ -230,7 +233,11 @@ def start_sessile(
             sys.executable, str(ROOT / "bench" / "serve.py"), "probe:create_app", "--host", HOST,
             "--port", str(port), "--workers", str(workers),
         ]  # fmt: skip
-    server = start("sessile", command, port=port, ready="/healthz", env=env)
+    # Its output (the development outbox prints every message) would cost it CPU on a
+    # terminal: it goes nowhere.
+    server = start(
+        "sessile", command, port=port, ready="/healthz", env=env, stdout=subprocess.DEVNULL
+    )
     server.stores = store_processes(args)
     return server
 
@@ -311,14 +318,23 @@ def start_anchor() -> Server:
 class Slot:
     """One client: what it sends, in order. ``kind`` picks the request's shape."""
 
-    kind: str  # "refresh", "anchor", "finalize" or "list"
+    kind: str  # "refresh", "anchor", "finalize", "list" or "raw"
     token: str = ""  # refresh token, or access token for "list"
     proofs: list[str] = field(default_factory=list)
     challenges: list[str] = field(default_factory=list)
     used: int = 0
+    #: "raw": each request whole, head and body, with ``{host}`` where the Host goes.
+    raw: list[bytes] = field(default_factory=list)
+    #: The statuses that count as answered as meant (a refused start answers 429).
+    ok: frozenset[str] = frozenset({"200"})
 
 
 def _request(slot: Slot, host: str) -> bytes | None:
+    if slot.kind == "raw":
+        if slot.used >= len(slot.raw):
+            return None
+        slot.used += 1
+        return slot.raw[slot.used - 1].replace(b"{host}", host.encode())
     if slot.kind == "list":
         return (
             f"GET /v1/session/me/list HTTP/1.1\r\nHost: {host}\r\n"
@@ -379,7 +395,7 @@ async def _connection(
                 headers[name.strip().lower()] = value.strip()
             body = await reader.readexactly(int(headers.get("content-length", "0")))
             elapsed = time.perf_counter() - scheduled
-            if lines[0].split()[1] == "200":
+            if lines[0].split()[1] in slot.ok:
                 result["latencies"].append(elapsed)
                 if slot.kind == "refresh":
                     slot.token = headers.get("x-refresh-token", slot.token)

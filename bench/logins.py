@@ -1,0 +1,393 @@
+"""What a login costs, in refreshes: server CPU per request of each login route and of the
+management lookups, beside a refresh measured on the same server in the same run.
+
+    .venv/bin/python bench/logins.py [--postgres URL] [--src OTHER/src] [--seconds 10]
+
+One ``sessile serve --workers 1`` process; each phase drives it with ``bench/refresh.py``'s
+load generator and reads its CPU from ``/proc``. The phases:
+
+- ``refresh``: the yardstick.
+- ``otp start``: ``POST /login/otp`` to a new address each time, the delivery of its code
+  included (the CPU until the outbox has every code counts).
+- ``otp check``: ``POST /login/otp/check`` with the code, which makes the user and the
+  session; ``otp login`` is the two together.
+- ``refused start (rate limit)``: starts to an address over its limit, answered 429.
+- ``refused start (sign-up off)``: starts to unknown addresses on a server with
+  ``SESSILE_OTP_SIGNUP=false`` (a second server, with its own refresh yardstick).
+- ``password login``: ``POST /login/email/password``, its argon2 check included; the
+  argon2 check alone is timed in this process, so the rest can be read apart.
+- ``finalize``: ``POST /login/finalize`` of a password login's challenge token.
+- ``lookup``, ``batch lookup``, ``user sessions``, ``revoke all``: the management calls
+  a backend makes per request, with an API key.
+
+It prints each phase's CPU per request and its ratio to the refresh. ``--src`` serves
+another source tree, to measure before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+# refresh.py puts the source tree it serves (``--src``) first on the path: import it first,
+# so that set-up here uses that tree's sessile too (its schema may differ).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from refresh import (
+    Server,
+    Slot,
+    _sign,
+    load,
+    sessile_env,
+    sessile_sessions,
+    start_sessile,
+)
+
+from sessile.client import DPoPKey, SessionClient
+
+#: Every start of a run comes from 127.0.0.1: the per-address limit is lifted, except
+#: where the phase measures a refusal.
+OPEN = {
+    "SESSILE_OTP_RATE_PER_IP": "100000000/minute",
+    "SESSILE_OTP_RESEND_COOLDOWN": "0",
+    "SESSILE_PASSWORD_RATE_PER_IP": "100000000/minute",
+    "SESSILE_PASSWORD_RATE_PER_IDENTIFIER": "100000000/minute",
+}
+PASSWORD = "a long bench passphrase 1"
+
+
+def _raw(method: str, path: str, body: Any = None, **headers: str) -> bytes:
+    data = b"" if body is None else json.dumps(body).encode()
+    head = f"{method} {path} HTTP/1.1\r\nHost: {{host}}\r\n"
+    if body is not None:
+        head += "Content-Type: application/json\r\n"
+    for name, value in headers.items():
+        head += f"{name.replace('_', '-')}: {value}\r\n"
+    return f"{head}Content-Length: {len(data)}\r\n\r\n".encode() + data
+
+
+def _outbox(workdir: Path) -> list[dict[str, Any]]:
+    path = workdir / "outbox.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _wait_for_codes(workdir: Path, count: int, timeout: float = 120.0) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        messages = _outbox(workdir)
+        if len(messages) >= count:
+            return messages
+        time.sleep(0.05)
+    raise RuntimeError(f"only {len(_outbox(workdir))} of {count} codes were delivered")
+
+
+def _phase(server: Server, slots: list[Slot], seconds: float) -> dict[str, Any]:
+    load(server, [Slot(s.kind, raw=s.raw[:2], ok=s.ok) for s in slots[:8]], 1, 1)
+    return load(server, slots, seconds, 1)
+
+
+def _api_key(env: dict[str, str]) -> str:
+    created = subprocess.run(
+        [sys.executable, "-m", "sessile", "apikeys", "create", "--name", "bench", "--all-scopes"],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if created.returncode != 0:  # a tree whose keys may do everything by default
+        created = subprocess.run(
+            [sys.executable, "-m", "sessile", "apikeys", "create", "--name", "bench"],
+            env=env, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+    return created.stdout.strip().split()[-1]
+
+
+def _refresh(server: Server, env: dict[str, str], seconds: float) -> dict[str, Any]:
+    # The load generator rotates tokens in its own process: each run gets fresh sessions.
+    load(server, sessile_sessions(server, env, 100, 40), 1, 1)
+    return load(
+        server, sessile_sessions(server, env, 100, int(3000 * seconds / 100) + 2), seconds, 1
+    )
+
+
+def _starts(base: str, count: int) -> list[Slot]:
+    return [
+        Slot(
+            "raw",
+            raw=[
+                _raw(
+                    "POST",
+                    "/v1/session/login/otp",
+                    {
+                        "identifier": {
+                            "type": "email_address",
+                            "value": f"start-{secrets.token_hex(6)}@example.com",
+                        }
+                    },
+                )
+                for _ in range(count)
+            ],
+            ok=frozenset({"200", "204"}),
+        )
+        for _ in range(16)
+    ]
+
+
+def run_otp(args: argparse.Namespace, workdir: Path, results: dict[str, dict[str, Any]]) -> None:
+    server = start_sessile(args, workdir, 1, extra=OPEN)
+    env = sessile_env(args, workdir, server.base, OPEN)
+    try:
+        results["refresh"] = _refresh(server, env, args.seconds)
+        # Starts, the delivery of every code included.
+        sent_before = len(_outbox(workdir))
+        before = server.cpu_seconds()
+        started = _phase(server, _starts(server.base, 400), args.seconds)
+        _wait_for_codes(workdir, sent_before + started["ok"] + 8 * 2)
+        started["cpu_ms"] = (server.cpu_seconds() - before) / started["ok"] * 1000
+        results["otp start"] = started
+        # Checks: starts made ahead, their codes read from the outbox.
+        count = int(40 * args.seconds)
+        nonce = httpx.post(server.base + "/v1/session/refresh").headers["dpop-nonce"]
+        pending: list[tuple[str, str]] = []
+        with httpx.Client(timeout=30) as http:
+            for _ in range(count):
+                email = f"check-{secrets.token_hex(6)}@example.com"
+                answer = http.post(
+                    server.base + "/v1/session/login/otp",
+                    json={"identifier": {"type": "email_address", "value": email}},
+                )
+                pending.append((email, answer.headers["X-Verification-Token"]))
+        wanted = {email for email, _ in pending}
+        deadline = time.monotonic() + 60
+        codes: dict[str, str] = {}
+        while not wanted <= codes.keys() and time.monotonic() < deadline:
+            codes = {m["to"]: m["code"] for m in _outbox(workdir)}
+            time.sleep(0.05)
+        url = server.base + "/v1/session/login/otp/check"
+        raws = []
+        for email, verification in pending:
+            [proof] = _sign(DPoPKey.generate().to_pem_bytes(), url, nonce, 1)
+            raws.append(
+                _raw("POST", "/v1/session/login/otp/check", {"code": codes[email]},
+                     DPoP=proof, X_Verification_Token=verification,
+                     X_Refresh_Token_Mode="header")
+            )  # fmt: skip
+        slots = [Slot("raw", raw=raws[i::16]) for i in range(16)]
+        results["otp check"] = load(server, slots, args.seconds, 1)
+        results["otp login"] = {
+            **results["otp check"],
+            "cpu_ms": results["otp start"]["cpu_ms"] + results["otp check"]["cpu_ms"],
+        }
+        # A start refused by the per-identifier limit.
+        limited = "limited@example.com"
+        with httpx.Client(timeout=30) as http:
+            for _ in range(10):
+                http.post(
+                    server.base + "/v1/session/login/otp",
+                    json={"identifier": {"type": "email_address", "value": limited}},
+                )
+        refused = [
+            Slot("raw", raw=[
+                _raw("POST", "/v1/session/login/otp",
+                     {"identifier": {"type": "email_address", "value": limited}})
+            ] * 4000, ok=frozenset({"429"}))
+            for _ in range(16)
+        ]  # fmt: skip
+        results["refused start (rate limit)"] = _phase(server, refused, args.seconds)
+        run_password(server, env, args, results)
+        run_management(server, env, args, results)
+    finally:
+        server.stop()
+
+
+def run_password(
+    server: Server, env: dict[str, str], args: argparse.Namespace, results: dict[str, Any]
+) -> None:
+    key = _api_key(env)
+    count = 60
+    emails = [f"pw-{secrets.token_hex(5)}@example.com" for _ in range(count)]
+    with httpx.Client(
+        base_url=server.base + "/v2/session/apps/default",
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=60,
+    ) as api:
+        for email in emails:
+            created = api.post(
+                "/users",
+                json={"identifiers": [{"type": "email_address", "value": email}],
+                      "password": PASSWORD},
+            )  # fmt: skip
+            created.raise_for_status()
+    per = int(20 * args.seconds / count) + 2
+    slots = [
+        Slot("raw", raw=[
+            _raw("POST", "/v1/session/login/email/password",
+                 {"identifier": email, "password": PASSWORD})
+        ] * per)
+        for email in emails
+    ]  # fmt: skip
+    results["password login"] = _phase(server, slots, args.seconds)
+    # Finalize: challenge tokens of password logins, each redeemed once.
+    tokens = []
+    with httpx.Client(timeout=60) as http:
+        for i in range(int(60 * args.seconds)):
+            answer = http.post(
+                server.base + "/v1/session/login/email/password",
+                json={"identifier": emails[i % count], "password": PASSWORD},
+            )
+            tokens.append(answer.json()["challenge_token"])
+    nonce = httpx.post(server.base + "/v1/session/refresh").headers["dpop-nonce"]
+    url = server.base + "/v1/session/login/finalize"
+    raws = []
+    for token in tokens:
+        [proof] = _sign(DPoPKey.generate().to_pem_bytes(), url, nonce, 1)
+        raws.append(_raw("POST", "/v1/session/login/finalize", {"challenge_token": token},
+                         DPoP=proof, X_Refresh_Token_Mode="header"))  # fmt: skip
+    results["finalize"] = load(server, [Slot("raw", raw=raws[i::16]) for i in range(16)],
+                               args.seconds, 1)  # fmt: skip
+
+
+def run_management(
+    server: Server, env: dict[str, str], args: argparse.Namespace, results: dict[str, Any]
+) -> None:
+    key = _api_key(env)
+    auth = {"Authorization": f"Bearer {key}"}
+    base = "/v2/session/apps/default"
+    users = []
+    with httpx.Client(base_url=server.base + base, headers=auth, timeout=60) as api:
+        for _ in range(50):
+            email = f"mgmt-{secrets.token_hex(5)}@example.com"
+            created = api.post(
+                "/users", json={"identifiers": [{"type": "email_address", "value": email}]}
+            )
+            created.raise_for_status()
+            body = created.json()
+            users.append((body.get("id") or body["user"]["id"], email))
+        # A few sessions each, for the session lists.
+        for user_id, _ in users[:10]:
+            for _ in range(3):
+                SessionClient(server.base).finalize(_challenge(env, user_id))
+        probe = api.post(f"/users/{users[0][0]}/sessions/invalidate")
+        revoke_path = "/sessions/invalidate" if probe.status_code != 404 else "/sessions/revoke"
+    n = int(400 * args.seconds / 16) + 2
+    header = {"Authorization": f"Bearer {key}"}
+
+    def lookup(i: int) -> bytes:
+        query = f"identifier_type=email_address&identifier_value={users[i % 50][1]}"
+        return _raw("GET", f"{base}/users?{query}", **header)
+
+    def batch_lookup(i: int) -> bytes:
+        emails = [users[(i + k) % 50][1] for k in range(5)]
+        return _raw("POST", f"{base}/users/batch_lookup", {"emails": emails}, **header)
+
+    def user_sessions(i: int) -> bytes:
+        return _raw("GET", f"{base}/users/{users[i % 10][0]}/sessions", **header)
+
+    def revoke_all(i: int) -> bytes:
+        return _raw("POST", f"{base}/users/{users[10 + i % 40][0]}{revoke_path}", {}, **header)
+
+    phases = {
+        "lookup": lookup,
+        "batch lookup": batch_lookup,
+        "user sessions": user_sessions,
+        "revoke all": revoke_all,
+    }
+    for name, build in phases.items():
+        slots = [Slot("raw", raw=[build(s * n + i) for i in range(n)]) for s in range(16)]
+        results[name] = _phase(server, slots, args.seconds)
+
+
+def run_signup_off(
+    args: argparse.Namespace, workdir: Path, results: dict[str, dict[str, Any]]
+) -> None:
+    folder = workdir / "signup-off"
+    folder.mkdir()
+    closed = {**OPEN, "SESSILE_OTP_SIGNUP": "false"}
+    server = start_sessile(args, folder, 1, extra=closed)
+    env = sessile_env(args, folder, server.base, closed)
+    try:
+        results["refresh (second server)"] = _refresh(server, env, args.seconds)
+        results["refused start (sign-up off)"] = _phase(server, _starts(server.base, 400),
+                                                        args.seconds)  # fmt: skip
+    finally:
+        server.stop()
+
+
+def _challenge(env: dict[str, str], user_id: str) -> str:
+    from sessile.clock import SystemClock
+    from sessile.sessions import ChallengeTokens
+    from sessile.store.database import Database
+
+    async def work() -> str:
+        db = Database.from_url(env["SESSILE_DATABASE_URL"])
+        try:
+            tokens = ChallengeTokens(db.challenges, SystemClock(), ttl=600)
+            return await tokens.issue(user_id=user_id, auth_method="password")
+        finally:
+            await db.close()
+
+    return asyncio.run(work())
+
+
+def argon2_ms() -> float:
+    """CPU of one argon2id check with sessile's parameters, in this process."""
+    from sessile.login.passwords import _HASHER, _verify
+
+    stored = _HASHER.hash(PASSWORD)
+    times = []
+    for _ in range(10):
+        before = time.process_time()
+        _verify(stored, PASSWORD)
+        times.append(time.process_time() - before)
+    return statistics.median(times) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--postgres", help="a postgresql+asyncpg:// URL of an empty database")
+    parser.add_argument("--redis", help="a redis:// URL")
+    parser.add_argument("--src", help="run the server from this source tree (its src/)")
+    args = parser.parse_args()
+    args.workers = 1
+    args.processes = 1
+    workdir = Path(tempfile.mkdtemp(prefix="sessile-logins-"))
+    results: dict[str, dict[str, Any]] = {}
+    try:
+        run_otp(args, workdir, results)
+        if not args.postgres:  # a second server needs a second empty database
+            run_signup_off(args, workdir, results)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    refresh = results["refresh"]["cpu_ms"]
+    print(f"{'':30} {'req/s':>7} {'CPU/req ms':>10} {'refreshes':>9} {'errors':>6}")
+    for name, r in results.items():
+        yardstick = (
+            results["refresh (second server)"]["cpu_ms"] if "sign-up off" in name else refresh
+        )
+        print(
+            f"{name:30} {r['rps']:7.0f} {r['cpu_ms']:10.3f} {r['cpu_ms'] / yardstick:9.1f}"
+            f" {r['errors']:6d}" + (f"  last error: {r['last_error']}" if r["errors"] else "")
+        )
+    argon2 = argon2_ms()
+    rest = results["password login"]["cpu_ms"] - argon2
+    print(f"argon2id check alone: {argon2:.1f} ms; password login without it: {rest:.2f} ms"
+          f" ({rest / refresh:.1f} refreshes)")  # fmt: skip
+    store = ("PostgreSQL" if args.postgres else "SQLite") + (" + Redis" if args.redis else "")
+    print(f"store: {store}; one worker; {args.src or 'this tree'}")
+
+
+if __name__ == "__main__":
+    main()
