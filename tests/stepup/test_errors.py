@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from sessile.client import DPoPKey, SessionClient, SessionClientError
+from tests.dpop.proofs import malleated
 from tests.live import LiveServer, live_server
 from tests.stepup.conftest import MANY
 from tests.stepup.flow import StepUpClient, claims_of, log_in
@@ -95,6 +96,10 @@ def test_step_up_token_used_twice(server: LiveServer) -> None:
     with pytest.raises(SessionClientError) as caught:
         client.session.refresh(completed)
     assert caught.value.code == "token_reused"
+    # Its ECDSA twin verifies too, and is the same spent challenge.
+    with pytest.raises(SessionClientError) as twin:
+        client.session.refresh(malleated(completed))
+    assert twin.value.code == "token_reused"
 
 
 def test_scope_not_configured(server: LiveServer) -> None:
@@ -219,6 +224,30 @@ def test_replayed_challenge_proof(server: LiveServer) -> None:
     assert _code(client.http.post(client.base + "/otp/check", json=body, headers=unsigned)) in (
         "token_mismatch",
     )
+
+
+def test_a_malleated_challenge_proof_is_a_replay(server: LiveServer) -> None:
+    """The twin of a used step-up proof, ``(r, n - s)``, verifies but is the same proof."""
+    client = log_in(server)
+    challenge = _challenge(client)
+    assert client.send_code(challenge).status_code == 204
+    url, jti, iat = client.base + "/otp/check", claims_of(challenge)["jti"], time.time()
+    headers = {"DPoP": client.key.proof("POST", url, jti=jti, iat=iat)}
+    headers["X-Verification-Token"] = client.verification or ""
+    body = {"code": "000000", "challenge_token": challenge}
+    first = client.http.post(url, json=body, headers=headers)
+    assert _code(first) == "bad_check_code"
+    twin = {**headers, "DPoP": malleated(headers["DPoP"])}
+    assert twin["DPoP"] != headers["DPoP"]
+    replayed = client.http.post(url, json=body, headers=twin)
+    assert (replayed.status_code, _code(replayed)) == (401, "invalid_dpop_proof")
+    # The corrected code, as Prelude's SDK sends it within the same second: a new signing
+    # of the very same claims, which is a new proof.
+    corrected = {**headers, "DPoP": client.key.proof("POST", url, jti=jti, iat=iat)}
+    body["code"] = server.last_message(client.email)["code"]
+    completed = client.http.post(url, json=body, headers=corrected)
+    assert completed.status_code == 200, completed.text
+    assert claims_of(completed.json()["challenge_token"])["current_step"] == "completed"
 
 
 def test_a_step_code_never_logs_in(server: LiveServer) -> None:
