@@ -89,6 +89,42 @@ def test_another_sessions_challenge(server: LiveServer) -> None:
     assert "prld:pwd:write" in claims_of(mine.session.refresh(completed).access_token)["scope"]
 
 
+def test_a_forged_refresh_token_burns_no_one_elses_step_up_token(server: LiveServer) -> None:
+    """A thief holding the owner's completed step-up token names the owner's session in a
+    forged X-Refresh-Token, with a proof by the thief's own key: refused, and nothing is
+    spent, so the owner still redeems it."""
+    owner = log_in(server)
+    thief = log_in(server)
+    completed = owner.step_up("prld:pwd:write")
+    assert owner.session.tokens is not None
+    assert owner.session.tokens.refresh_token is not None
+    owner_sid = owner.session.tokens.refresh_token.split(".")[0]
+    assert claims_of(completed)["sid"] == owner_sid
+    forged = f"{owner_sid}.0.{'A' * 43}"
+    for named in (forged, f"{owner_sid}.7.{'b' * 43}"):
+        answer = _refresh_as(thief, named, completed)
+        assert (answer.status_code, _code(answer)) == (403, "token_mismatch"), answer.text
+    _no_grant(thief)
+    granted = claims_of(owner.session.refresh(completed).access_token)
+    assert "prld:pwd:write" in granted["scope"].split()
+
+
+def _refresh_as(client: StepUpClient, refresh_token: str, step_up_token: str) -> httpx.Response:
+    """``/refresh`` with ``refresh_token`` in the header and a proof by ``client``'s key,
+    after the nonce round trip a client makes."""
+    url = client.server.url + "/v1/session/refresh"
+    body = {"step_up_token": step_up_token}
+    nonce = client.session.nonce
+    for _ in range(2):
+        proof = client.key.proof("POST", url, nonce=nonce)
+        headers = {"DPoP": proof, "X-Refresh-Token": refresh_token}
+        answer = client.http.post(url, json=body, headers=headers)
+        if _code(answer) != "use_dpop_nonce":
+            return answer
+        nonce = answer.headers["DPoP-Nonce"]
+    return answer
+
+
 def test_step_up_token_used_twice(server: LiveServer) -> None:
     client = log_in(server)
     completed = client.step_up("prld:pwd:write")
