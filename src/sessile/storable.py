@@ -29,13 +29,13 @@ def unstorable_path(value: Any, path: str = "") -> str | None:
     """Where in a JSON value (member names included) the first string that is not
     :func:`storable` sits, as ``a.b[2]``; None when every string is."""
     if isinstance(value, str):
-        return None if storable(value) else (path or "value")
-    if isinstance(value, Mapping):
+        return None if _UNSTORABLE.search(value) is None else (path or "value")
+    if isinstance(value, dict | Mapping):
         for name, member in value.items():
-            where = f"{path}.{name}" if path else str(name)
-            if isinstance(name, str) and not storable(name):
+            if isinstance(name, str) and _UNSTORABLE.search(name) is not None:
+                # Named by where it sits: the name itself can't go into a message.
                 return path or "a member name"
-            found = unstorable_path(member, where)
+            found = unstorable_path(member, f"{path}.{name}" if path else str(name))
             if found is not None:
                 return found
     elif isinstance(value, list | tuple):

@@ -64,7 +64,8 @@ async def test_minted_tokens_are_marked_capped_audited_and_refused_by_default(
             refused = await http.post(APP + "/tokens", headers=auth, json=body)
             assert refused.status_code in (400, 404), body
         for raw in (b'{"claims": {"exp": Infinity}}', b'{"claims": {"exp": NaN}}',
-                    b'{"claims": {"x": -Infinity}}'):  # fmt: skip
+                    b'{"claims": {"x": -Infinity}}', b'{"claims": {"x": "\\ud800"}}',
+                    b'{"claims": {"x": {"y": ["\\u0000"]}}}'):  # fmt: skip
             refused = await http.post(APP + "/tokens", headers=auth, content=raw)
             assert refused.status_code == 400, raw
         user = await http.post(APP + "/users", headers=auth, json={
