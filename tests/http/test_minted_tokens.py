@@ -14,6 +14,7 @@ import pytest
 
 from sessile.api_keys import ApiKeys
 from sessile.audit_trail import AuditTrail
+from sessile.client import SessionClient, SessionClientError
 from sessile.clock import SystemClock
 from sessile.store.database import Database
 from sessile.verify import InvalidClaim, Verifier
@@ -132,3 +133,30 @@ def test_a_minting_key_cannot_act_as_a_session(server: LiveServer) -> None:
     assert relaxed.verify(token).sub == victim_claims["sub"]
     with pytest.raises(InvalidClaim):
         Verifier(issuer, audience, jwks=jwks).verify(token)
+
+
+def test_a_minted_token_opens_no_other_door(server: LiveServer) -> None:
+    """The same attack by other spellings and other routes: an escaped or repeated claim
+    name, and the minted token offered as a step-up token or a login's challenge token."""
+    victim = log_in(server)
+    assert victim.session.tokens is not None
+    sub = claims_of(victim.session.tokens.access_token)["sub"]
+    sid = claims_of(victim.session.tokens.access_token)["sid"]
+    key = _minting_key(server)
+    url = server.url + "/v2/session/apps/default/tokens"
+    auth = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    claims = f'"sub": "{sub}"'
+    for raw in (
+        f'{{"claims": {{{claims}, "s\\u0069d": "{sid}"}}}}',
+        f'{{"claims": {{{claims}, "scope": "x", "scope": "session"}}}}',
+        f'{{"claims": {{{claims}}}, "claims": {{{claims}, "sid": "{sid}"}}}}',
+    ):
+        answer = httpx.post(url, content=raw.encode(), headers=auth)
+        assert answer.status_code == 400, raw
+    token = _mint(server, key, user_id=sub).json()["token"]
+    with pytest.raises(SessionClientError) as as_step_up:
+        victim.session.refresh(token)
+    assert as_step_up.value.code == "invalid_challenge_token"
+    with pytest.raises(SessionClientError) as as_login:
+        SessionClient(server.url).finalize(token)
+    assert as_login.value.code == "invalid_challenge_token"
