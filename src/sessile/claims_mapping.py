@@ -228,10 +228,6 @@ class _Budget:
         self.left = MAX_PROFILE_BYTES
 
     def take(self, field: str, value: Any) -> Any:
-        if unstorable_path(value) is not None:
-            # Stored before profiles were checked for it: no token carries it.
-            log.warning("custom claim left null: a NUL or lone surrogate", extra={"field": field})
-            return None
         cost = _size(value)
         if cost > self.left:
             log.warning("custom claim left null: profile members too large", extra={"field": field})

@@ -28,7 +28,6 @@ from sessile.claims_mapping import (
     resolve_mapping,
 )
 from sessile.live_config import ConfigDocument, LiveConfig
-from sessile.storable import unstorable_path
 from sessile.store.session_rows import SessionRow
 from sessile.store.users import User, UserStore
 
@@ -124,8 +123,7 @@ def legacy_cc(claims: Mapping[str, Any], user: User) -> dict[str, str]:
     size = 2
     for name, source in claims.items():
         value = _legacy_source(user, source)
-        if value is None or unstorable_path(value) is not None:
-            # Missing, or stored before profiles were checked for a NUL or lone surrogate.
+        if value is None:
             continue
         text = _text(value)
         cost = len(json.dumps({name: text}).encode())

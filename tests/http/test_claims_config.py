@@ -284,7 +284,3 @@ async def test_profile_values_a_token_reads_hold_no_nul_or_lone_surrogate(
         assert (refused.status_code, refused.json()["code"]) == (400, "bad_request"), path
     claims, _ = await api.login(uid)
     assert (claims["tier"], claims["ext"]) == ("gold", None)
-    # One stored before profiles were checked leaves its claim null; the token is fine.
-    await api.context.db.users.update(uid, now=0.0, profile_patch={"tier": "a\x00b\ud800"})
-    claims, _ = await api.login(uid)
-    assert claims["tier"] is None
