@@ -105,13 +105,63 @@ async def test_a_grant_joins_the_scope_and_caps_the_lifetime(database: Database)
 
 
 async def test_a_minted_token_is_marked_and_capped(database: Database) -> None:
-    tokens, _ = await _tokens(database, FixedClock(NOW))
+    tokens, ring = await _tokens(database, FixedClock(NOW))
     token, exp = await tokens.mint({"sub": "svc"}, ttl=600)
-    claims = await tokens.verify(token)
-    assert claims.raw["minted"] is True
-    assert exp == NOW + 600
+    _, key = await ring.signing_key()
+    claims = jwt.decode(token, key).claims
+    assert (claims["minted"], claims["sub"], claims["sid"]) == (True, "svc", "minted")
+    assert exp == claims["exp"] == NOW + 600
     # Past 24 hours away, exp is capped (Prelude's rule), not refused.
     _, capped = await tokens.mint({"exp": int(NOW) + 86_401}, ttl=60)
     assert capped == NOW + 86_400
     with pytest.raises(BadRequest):
         await tokens.mint({"exp": int(NOW) - 1}, ttl=60)
+
+
+async def test_sessiles_own_check_refuses_a_minted_token(database: Database) -> None:
+    """Whatever else it says: a minted token stands for no session."""
+    tokens, ring = await _tokens(database, FixedClock(NOW))
+    minted, _ = await tokens.mint({"sub": "usr_1"})
+    with pytest.raises(Unauthorized, match="minted"):
+        await tokens.verify(minted)
+    # The mark alone decides, as in sessile.verify: any value, on otherwise good claims.
+    for mark in (True, False, None, "no"):
+        signed = await _signed(ring, {"typ": "at+jwt"}, _claims(minted=mark))
+        with pytest.raises(Unauthorized, match="minted"):
+            await tokens.verify(signed)
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"sid": "ses_1"},
+        {"scope": "session prld:pwd:write"},
+        {"cc": {}},
+        {"minted": False},
+        {"iss": "https://auth.example"},
+        {"aud": "app"},
+        {"cnf": {"jkt": "x"}},
+        {"email_verified": True},
+        {"challenge_id": "stp_1"},
+    ],
+)
+async def test_a_minted_token_cannot_carry_a_reserved_claim(
+    database: Database, claims: dict[str, Any]
+) -> None:
+    tokens, _ = await _tokens(database, FixedClock(NOW))
+    with pytest.raises(BadRequest, match=next(iter(claims))):
+        await tokens.mint({"sub": "usr_1", **claims})
+
+
+async def test_a_minted_token_takes_the_subject_times_and_id_it_is_given(
+    database: Database,
+) -> None:
+    tokens, ring = await _tokens(database, FixedClock(NOW))
+    given = {"sub": "usr_9", "iat": int(NOW) - 5, "nbf": int(NOW) - 5, "jti": "mine", "x": 1}
+    token, _ = await tokens.mint(given, user_claims={"sub": "usr_1", "cc": {}, "tier": "gold"})
+    _, key = await ring.signing_key()
+    claims = jwt.decode(token, key).claims
+    assert {name: claims[name] for name in given} == given
+    # The claims mapping's (cc among them) come from sessile, under the caller's.
+    assert (claims["cc"], claims["tier"]) == ({}, "gold")
+    assert (claims["sid"], claims["scope"], claims["aud"]) == ("minted", "session", "app")

@@ -121,6 +121,12 @@ def test_the_claims_sessile_and_prelude_give_a_meaning_are_reserved() -> None:
         {"a": {"b": {"c": {"d": {"e": 1}}}}},
         {f"c{n}": n for n in range(65)},
         {"g": {f"c{n}": n for n in range(64)}},
+        # A name ending in a newline: "$" alone would have let it through.
+        {"tier\n": 1},
+        {"g": {"tier\n": 1}},
+        {"x": "a\x00b"},
+        {"x": ["\udfff"]},
+        {"x": {"$custom_claim": "tier\ud800"}},
     ],
 )
 def test_what_is_refused(mapping: dict[str, Any]) -> None:

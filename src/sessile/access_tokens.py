@@ -11,15 +11,17 @@ from joserfc import jws, jwt
 from joserfc.errors import JoseError
 
 from sessile.claims import UserClaims
+from sessile.claims_mapping import RESERVED_CLAIMS
 from sessile.clock import Clock
 from sessile.errors import BadRequest, Unauthorized
 from sessile.jose import HeaderError, check_header
 from sessile.keys import KeyRing
 from sessile.keys.signer import ES256Signer
+from sessile.storable import unstorable_path
 from sessile.verify import Claims, TokenError
 from sessile.verify.claims import check_claims
 
-__all__ = ["AccessTokens"]
+__all__ = ["MINT_RESERVED", "AccessTokens"]
 
 _LEEWAY = 30
 #: What sessile signs its access tokens as; its own check accepts nothing else.
@@ -27,6 +29,15 @@ _TYPES = frozenset({"at+jwt"})
 _ALGORITHMS = frozenset({"ES256"})
 _UNKNOWN_KEY = "The access token was signed by an unknown key."
 MAX_MINTED_TTL = 86_400
+#: What a minted token is known by: sessile's own check refuses it, and so does
+#: ``sessile.verify`` unless told otherwise.
+MINTED = "minted"
+#: The session a minted token names: none, and no session has this id.
+MINTED_SID = "minted"
+#: Claims the caller of ``POST …/tokens`` may not choose: the reserved claims of a claims
+#: mapping, but for the subject and the times and id that Prelude's minting lets it set.
+#: A chosen ``sid`` or ``scope`` would pass the token for a session's (or widen it).
+MINT_RESERVED = RESERVED_CLAIMS - {"sub", "exp", "iat", "nbf", "jti"}
 
 
 class AccessTokens:
@@ -94,12 +105,30 @@ class AccessTokens:
         return signer.sign(claims), exp
 
     async def mint(
-        self, claims: Mapping[str, Any], *, ttl: int = MAX_MINTED_TTL
+        self,
+        claims: Mapping[str, Any],
+        *,
+        ttl: int = MAX_MINTED_TTL,
+        user_claims: Mapping[str, Any] | None = None,
     ) -> tuple[str, int]:
-        """Sign a token for tests and service calls (Prelude's ``POST …/tokens``): ``claims``
-        pass through, the standard ones are filled in when missing, ``exp`` defaults to
-        ``ttl`` from now and is capped at 24 hours away, and ``"minted": true`` marks it
-        (last, so no claim can unset it) so that a verifier can refuse it."""
+        """Sign a token for tests and service calls (Prelude's ``POST …/tokens``).
+
+        The caller's ``claims`` pass through, but for ``MINT_RESERVED`` (BadRequest naming
+        them); ``user_claims`` are what the claims mapping gives the token's user. The
+        standard claims are filled in when missing, ``exp`` defaults to ``ttl`` from now and
+        is capped at 24 hours away. ``sid`` is ``"minted"``, ``scope`` the usual one, and
+        ``"minted": true`` marks the token, so that no route of sessile's takes it and a
+        verifier can refuse it.
+        """
+        reserved = sorted(MINT_RESERVED & claims.keys())
+        if reserved:
+            raise BadRequest(
+                f"claims: {', '.join(reserved)} cannot be set on a minted token (sessile sets "
+                "them, and a minted token never stands for a session)."
+            )
+        unstorable = unstorable_path(claims, "claims")
+        if unstorable is not None:
+            raise BadRequest(f"{unstorable}: holds a NUL character or a lone surrogate.")
         now = int(self._clock.now())
         exp = claims.get("exp", now + ttl)
         number = isinstance(exp, int | float) and not isinstance(exp, bool)
@@ -108,23 +137,26 @@ class AccessTokens:
         # Capped, not refused: Prelude documents the cap, so a longer exp still mints.
         exp = min(int(exp), now + MAX_MINTED_TTL)
         payload = {
-            "iss": self._issuer,
-            "aud": self._audience,
             "iat": now,
             "nbf": now,
             "jti": secrets.token_urlsafe(16),
-            "sid": "minted",
-            "scope": self._scope,
+            **(user_claims or {}),
             **claims,
+            # Last, so that nothing above can change them.
+            "iss": self._issuer,
+            "aud": self._audience,
+            "sid": MINTED_SID,
+            "scope": self._scope,
             "exp": exp,
-            "minted": True,
+            MINTED: True,
         }
         kid, key = await self._ring.signing_key()
         header = {"alg": "ES256", "typ": "at+jwt", "kid": kid}
         return jwt.encode(header, payload, key, algorithms=["ES256"]), exp
 
     async def verify(self, token: str) -> Claims:
-        """Check signature, ``typ``, ``iss``, ``aud`` and times; raise Unauthorized otherwise."""
+        """Check signature, ``typ``, ``iss``, ``aud`` and times, and that a login issued the
+        token (a minted one stands for no session); raise Unauthorized otherwise."""
         try:
             header = jws.extract_compact(token.encode()).protected
         except (JoseError, ValueError, UnicodeError) as exc:
@@ -144,7 +176,7 @@ class AccessTokens:
             raise Unauthorized("The access token is invalid.") from exc
         # The same claim rules as backends apply with sessile.verify.
         try:
-            return check_claims(
+            claims = check_claims(
                 decoded.claims,
                 issuer=self._issuer,
                 audiences=(self._audience,),
@@ -153,3 +185,7 @@ class AccessTokens:
             )
         except TokenError as exc:
             raise Unauthorized("The access token is invalid or expired.") from exc
+        # Present at all, as sessile.verify reads it: no session token carries the claim.
+        if MINTED in claims.raw:
+            raise Unauthorized("A minted token is not a session's access token.")
+        return claims

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sessile.errors import BadRequest
+from sessile.storable import unstorable_path
 
 __all__ = [
     "INPUTS",
@@ -50,7 +51,8 @@ MAX_FIELD_CHARS = 128
 #: What the profile members of one token may weigh together; past it they are null.
 MAX_PROFILE_BYTES = 4096
 
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$")
+# Matched whole (fullmatch): with match, "$" would also pass a name ending in a newline.
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]{0,63}")
 _INPUT = frozenset({"$input", "$type"})
 _CUSTOM = frozenset({"$custom_claim"})
 
@@ -188,7 +190,7 @@ def _check_group(prefix: str, group: Mapping[str, Any], depth: int, members: lis
         members[0] += 1
         if members[0] > MAX_MEMBERS:
             raise BadRequest(f"A mapping has at most {MAX_MEMBERS} members.")
-        if not _NAME.match(name):
+        if not _NAME.fullmatch(name):
             raise BadRequest(f"{path!r} is not a claim name (letters, digits, _ . : -).")
         if depth == 1 and name in RESERVED_CLAIMS:
             raise BadRequest(f"{name!r} is a reserved claim: a mapping cannot set it.")
@@ -199,6 +201,10 @@ def check_mapping(mapping: Mapping[str, Any]) -> dict[str, Any]:
     """The mapping if it is acceptable; otherwise ``bad_request`` naming what is not."""
     if _size(mapping) > MAX_MAPPING_BYTES:
         raise BadRequest(f"A mapping is at most {MAX_MAPPING_BYTES} bytes of JSON.")
+    # Before anything echoes a part of it: a message holding one could not be sent.
+    unstorable = unstorable_path(mapping)
+    if unstorable is not None:
+        raise BadRequest(f"{unstorable}: holds a NUL character or a lone surrogate.")
     _check_group("", mapping, 1, [0])
     return dict(mapping)
 

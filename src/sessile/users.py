@@ -9,9 +9,10 @@ from typing import Annotated, Any
 from pydantic import StringConstraints
 
 from sessile.clock import Clock
-from sessile.errors import NotFound
+from sessile.errors import BadRequest, NotFound
 from sessile.login.passwords import Passwords
 from sessile.sessions import SessionService
+from sessile.storable import unstorable_path
 from sessile.store.database import Database
 from sessile.store.identities import Identity
 from sessile.store.user_identifiers import Identifier
@@ -32,6 +33,16 @@ class _Unset:
 
 
 UNSET: Any = _Unset
+
+
+def _check_storable(**fields: Any) -> None:
+    """BadRequest when a field holds a NUL or a lone surrogate: no PostgreSQL column takes
+    one, no response could show it, and every token the claims mapping fills from the
+    field would carry it."""
+    for name, value in fields.items():
+        where = unstorable_path(value, name)
+        if where is not None:
+            raise BadRequest(f"{where}: holds a NUL character or a lone surrogate.")
 
 
 class UserService:
@@ -89,6 +100,7 @@ class UserService:
         """Create a user; a password is checked against the policy and hashed first.
         ``proven`` names the identifiers the operator vouches for; ``user_id`` is the
         caller's choice of id (``USER_ID``), Conflict when taken."""
+        _check_storable(profile=profile, external_id=external_id)
         password_hash = None if password is None else await self._passwords.hash(password)
         # Two spellings of one address name the same identifier: keep it once.
         return await self._db.users.create(
@@ -111,6 +123,7 @@ class UserService:
     ) -> User | None:
         """Patch the profile and set the disabled mark; disabling revokes every session,
         after the mark is set so that no new login slips in between."""
+        _check_storable(profile=profile_patch)
         user = await self._db.users.update(
             user_id, now=self._clock.now(), profile_patch=profile_patch, disabled=disabled
         )
@@ -123,6 +136,8 @@ class UserService:
     ) -> User | None:
         """Set the external id (None clears it) and the scopes; None when no such user,
         Conflict when another user has the external id."""
+        if external_id is not UNSET:
+            _check_storable(external_id=external_id)
         fields: dict[str, Any] = {"scopes": scopes}
         if external_id is not UNSET:
             fields["external_id"] = external_id

@@ -21,6 +21,8 @@ from sessile.store.database import Database
 from sessile.store.replay import create_replay_store
 
 ROUTE = "/v1/session/refresh"
+#: A step-up route: its proofs carry the challenge token's jti.
+CHALLENGE_ROUTE = "/v1/session/otp/check"
 
 
 def create_app(verifier: DPoPVerifier, database: Database | None = None) -> FastAPI:
@@ -40,6 +42,14 @@ def create_app(verifier: DPoPVerifier, database: Database | None = None) -> Fast
             return await verifier.error_response(error)
         body = {"jkt": proof.jkt, "jti": proof.jti, "htu": proof.htu}
         return JSONResponse(body, headers=await verifier.nonce_headers())
+
+    @app.post(CHALLENGE_ROUTE)
+    async def check(request: Request) -> Response:
+        try:
+            proof = await verifier.verify_challenge_proof(request, CHALLENGE_ROUTE)
+        except DPoPError as error:
+            return await verifier.error_response(error)
+        return JSONResponse({"jkt": proof.jkt, "jti": proof.jti, "htu": proof.htu})
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

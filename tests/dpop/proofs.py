@@ -10,7 +10,10 @@ from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
 
 URL = "https://sessile.test/v1/session/refresh"
 
@@ -102,3 +105,30 @@ class ProofKey:
 
 def drop_none(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
+
+
+#: The order n of P-256's base point (FIPS 186-4 §D.1.2.3).
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+def malleated(token: str) -> str:
+    """The same ES256 JWS (a proof, or any token sessile signs) under its signature's
+    twin: ``(r, s)`` becomes ``(r, n - s)``, which verifies as well, and which anyone
+    holding the token can compute."""
+    header_b64, payload_b64, signature_b64 = token.split(".")
+    raw = base64.urlsafe_b64decode(signature_b64 + "=" * (-len(signature_b64) % 4))
+    assert len(raw) == 64, "an ES256 signature is r || s, 32 bytes each"
+    r, s = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")
+    twin = r.to_bytes(32, "big") + (P256_ORDER - s).to_bytes(32, "big")
+    header = json.loads(base64.urlsafe_b64decode(header_b64 + "=" * (-len(header_b64) % 4)))
+    if "jwk" in header:
+        # A proof carries its key: the twin verifies with it, nothing but bytes changed.
+        x, y = (int.from_bytes(base64.urlsafe_b64decode(header["jwk"][c] + "=="), "big")
+                for c in "xy")  # fmt: skip
+        public = ec.EllipticCurvePublicNumbers(x, y, ec.SECP256R1()).public_key()
+        public.verify(
+            encode_dss_signature(r, P256_ORDER - s),
+            f"{header_b64}.{payload_b64}".encode(),
+            ec.ECDSA(hashes.SHA256()),
+        )
+    return f"{header_b64}.{payload_b64}.{b64(twin)}"

@@ -221,3 +221,66 @@ async def test_a_mapping_an_earlier_sessile_stored_keeps_filling_cc_until_replac
     assert "cc_claims" not in replaced.json()["config"]
     claims, _ = await api.refresh(refresh)
     assert (claims["cc"], claims["tier"]) == ({}, "x")
+
+
+#: A NUL and a lone surrogate, as JSON escapes: Python's JSON reader takes both.
+NUL, SURROGATE = "\\u0000", "\\ud800"
+
+
+def _with(bad: str, value: Any) -> bytes:
+    """``value`` as JSON, with every ``BAD`` in it made the escape ``bad``."""
+    return json.dumps(value).replace("BAD", bad).encode()
+
+
+@pytest.mark.parametrize("bad", [NUL, SURROGATE])
+@pytest.mark.parametrize(
+    "mapping",
+    [
+        {"tier": "goldBAD"},
+        {"tiers": ["gold", "xBAD"]},
+        {"group": {"inner": {"tier": "BAD"}}},
+        {"tier": {"$custom_claim": "tierBAD"}},
+        {"group": {"okBAD": 1}},
+        {"okBAD": 1},
+    ],
+)
+async def test_a_nul_or_lone_surrogate_is_never_stored(
+    api: Api, mapping: dict[str, Any], bad: str
+) -> None:
+    """Stored, either one would make GET answer 500 and ride in every token."""
+    for method in ("POST", "PUT"):
+        refused = await api.call(method, "/config/claims", content=_with(bad, {"mapping": mapping}))
+        assert refused.status_code == 400, refused.text
+        assert refused.json()["code"] == "bad_request"
+        assert "NUL character or a lone surrogate" in refused.json()["message"]
+    assert (await api.call("GET", "/config/claims")).status_code == 404
+    # A surrogate pair is one character (here an emoji), and welcome.
+    paired = _with("\\ud83c\\udf1f", {"mapping": {"tier": "gold BAD"}})
+    good = await api.call("PUT", "/config/claims", content=paired)
+    assert good.status_code == 200, good.text
+    shown = (await api.call("GET", "/config/claims")).json()["config"]["mapping"]
+    assert shown == {"tier": "gold \U0001f31f"}
+
+
+@pytest.mark.parametrize("bad", [NUL, SURROGATE])
+async def test_profile_values_a_token_reads_hold_no_nul_or_lone_surrogate(
+    api: Api, bad: str
+) -> None:
+    mapping = {
+        "tier": {"$custom_claim": "tier"},
+        "ext": {"$input": "external_id", "$type": "string"},
+    }
+    assert (await api.call("PUT", "/config/claims", json={"mapping": mapping})).is_success
+    uid = await api.user(tier="gold")
+    identifiers = [{"type": "email_address", "value": "bo@example.com"}]
+    for method, path, body in [
+        ("POST", "/users", {"identifiers": identifiers, "profile": {"tier": "xBAD"}}),
+        ("POST", "/users", {"identifiers": identifiers, "external_id": "eBAD"}),
+        ("PATCH", f"/users/{uid}", {"profile": {"tier": {"deep": ["BAD"]}}}),
+        ("PATCH", f"/users/{uid}/profile", {"tier": "BAD"}),
+        ("PUT", f"/users/{uid}/external_id", {"external_id": "eBAD"}),
+    ]:
+        refused = await api.call(method, path, content=_with(bad, body))
+        assert (refused.status_code, refused.json()["code"]) == (400, "bad_request"), path
+    claims, _ = await api.login(uid)
+    assert (claims["tier"], claims["ext"]) == ("gold", None)

@@ -5,20 +5,24 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from secrets import token_hex
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 
 from sessile.clock import FixedClock
 from sessile.config import Settings
+from sessile.dpop import ReplayStore
 from sessile.http.dpop import DPoPVerifier
 from sessile.shared_secrets import SharedSecrets
 from sessile.store.database import Database
 from sessile.store.migrate import upgrade
 from sessile.store.replay import RedisReplayStore, SqlReplayStore, create_replay_store
-from tests.dpop.app import ROUTE, create_app
+from tests import services
+from tests.dpop.app import CHALLENGE_ROUTE, ROUTE, create_app
 from tests.dpop.conftest import T0
-from tests.dpop.proofs import ProofKey, rfc7638
+from tests.dpop.proofs import ProofKey, malleated, rfc7638
 
 PUBLIC_URL = "https://sessile.test"
 URL = PUBLIC_URL + ROUTE
@@ -36,22 +40,29 @@ class Server:
         return await self.client.post(ROUTE, headers=headers)
 
 
-async def make_server(tmp_path: Path, **settings: object) -> AsyncIterator[Server]:
+async def make_server(
+    tmp_path: Path, replay: str = "sql", **settings: object
+) -> AsyncIterator[Server]:
+    """A DPoP route on SQLite, its replay records in the database or (``replay="redis"``)
+    in Redis."""
     config = Settings(public_url=PUBLIC_URL, data_dir=tmp_path, **settings)  # type: ignore[arg-type]
     database = Database.from_url(config.sqlalchemy_url)
     await upgrade(database.engine)
     clock = FixedClock(T0)
     secrets = SharedSecrets(database.secrets, b"s" * 32, clock)
-    verifier = DPoPVerifier(
-        config,
-        clock=clock,
-        secrets=secrets,
-        replay=SqlReplayStore(database.driver),
-    )
+    store: ReplayStore = SqlReplayStore(database.driver)
+    redis = None
+    if replay == "redis":
+        services.require_redis()
+        redis = Redis.from_url(services.REDIS_URL)
+        store = RedisReplayStore(redis, prefix=f"sessile:test-{token_hex(6)}:dpop:jti:")
+    verifier = DPoPVerifier(config, clock=clock, secrets=secrets, replay=store)
     transport = httpx.ASGITransport(app=create_app(verifier))
     # The client talks to some other host name: htu must come from the public URL.
     async with httpx.AsyncClient(transport=transport, base_url="http://10.0.0.7:8000") as client:
         yield Server(client, clock, verifier)
+    if redis is not None:
+        await redis.aclose()
     await database.close()
 
 
@@ -170,3 +181,43 @@ async def test_replay_store_choice(tmp_path: Path) -> None:
         assert store.key("jkt", "jti") == "sessile:default:dpop:jti:jkt:jti"
     finally:
         await database.close()
+
+
+@pytest.fixture(params=["sql", "redis"])
+async def any_store_server(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Server]:
+    async for running in make_server(tmp_path, replay=request.param):
+        yield running
+
+
+async def test_a_proofs_twin_is_a_replay(any_store_server: Server) -> None:
+    """``(r, n - s)`` verifies as well as ``(r, s)``: the replay rule keys on what the proof
+    says (its key and jti), so the twin of a used proof is that proof again."""
+    server = any_store_server
+    key = ProofKey()
+    nonce = (await server.post(None)).headers["DPoP-Nonce"]
+    proof = key.proof(iat=T0, nonce=nonce)
+    assert (await server.post(proof)).status_code == 200
+    assert_error(await server.post(malleated(proof)), "invalid_dpop_proof")
+
+
+async def test_a_step_up_proofs_twin_is_a_replay(any_store_server: Server) -> None:
+    """A step-up proof is accepted once per signing, whatever its signature's bytes; a new
+    signing of the same claims (Prelude's SDK sends one for a corrected code, with the
+    challenge's jti and, within a second, the same iat) is a new proof."""
+    server = any_store_server
+    key = ProofKey()
+    url = PUBLIC_URL + CHALLENGE_ROUTE
+
+    async def check(proof: str) -> httpx.Response:
+        return await server.client.post(CHALLENGE_ROUTE, headers={"DPoP": proof})
+
+    proof = key.proof(iat=T0, htu=url, jti="the-challenge-jti")
+    assert (await check(proof)).status_code == 200
+    twin = malleated(proof)
+    assert twin != proof
+    assert_error(await check(twin), "invalid_dpop_proof")
+    assert_error(await check(proof), "invalid_dpop_proof")
+    again = key.proof(iat=T0, htu=url, jti="the-challenge-jti")
+    assert again != proof
+    assert (await check(again)).status_code == 200
+    assert_error(await check(malleated(again)), "invalid_dpop_proof")

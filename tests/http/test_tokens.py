@@ -51,11 +51,11 @@ async def test_minted_tokens_are_marked_capped_audited_and_refused_by_default(
         context = app.state.context
         _, key = await context.api_keys.create("b")
         auth = {"Authorization": f"Bearer {key}"}
-        body = {"claims": {"sub": "svc-1", "scope": "jobs"}, "ttl": 600}
+        body = {"claims": {"sub": "svc-1", "role": "jobs"}, "ttl": 600}
         minted = await http.post(APP + "/tokens", headers=auth, json=body)
         assert minted.status_code == 201, minted.text
         claims = _payload(minted.json()["token"])
-        assert (claims["sub"], claims["scope"], claims["minted"]) == ("svc-1", "jobs", True)
+        assert (claims["sub"], claims["role"], claims["minted"]) == ("svc-1", "jobs", True)
         assert claims["exp"] == int(NOW) + 600
         assert minted.json()["expires_at"] == "2027-01-15T08:10:00Z"
         for body in [{"ttl": 86_401}, {"claims": {"exp": "soon"}}, {"claims": {"exp": True}},
@@ -64,7 +64,8 @@ async def test_minted_tokens_are_marked_capped_audited_and_refused_by_default(
             refused = await http.post(APP + "/tokens", headers=auth, json=body)
             assert refused.status_code in (400, 404), body
         for raw in (b'{"claims": {"exp": Infinity}}', b'{"claims": {"exp": NaN}}',
-                    b'{"claims": {"x": -Infinity}}'):  # fmt: skip
+                    b'{"claims": {"x": -Infinity}}', b'{"claims": {"x": "\\ud800"}}',
+                    b'{"claims": {"x": {"y": ["\\u0000"]}}}'):  # fmt: skip
             refused = await http.post(APP + "/tokens", headers=auth, content=raw)
             assert refused.status_code == 400, raw
         user = await http.post(APP + "/users", headers=auth, json={
@@ -129,13 +130,24 @@ async def test_a_minted_token_stays_marked_whatever_the_claims_say(make_client: 
             "identifiers": [{"type": "email_address", "value": "m@example.com"}],
             "profile": {"tier": "gold", "minted": False}})  # fmt: skip
         uid = user.json()["id"]
-        for claims in ({"minted": False}, {"minted": None}, {"minted": "no"}):
-            answer = await http.post(APP + "/tokens", headers=auth,
-                                     json={"claims": claims, "user_id": uid})  # fmt: skip
-            payload = _payload(answer.json()["token"])
-            assert payload["minted"] is True, claims
-            assert (payload["sub"], payload["tier"], payload["cc"]) == (uid, "gold", {})
-            assert payload["sid"] == "minted"
+        # The mark, the session and the scope are sessile's: asking for them is refused.
+        for claims in ({"minted": False}, {"minted": None}, {"sid": "ses_x"},
+                       {"scope": "session admin"}, {"cc": {"tier": "x"}}):  # fmt: skip
+            refused = await http.post(APP + "/tokens", headers=auth,
+                                      json={"claims": claims, "user_id": uid})  # fmt: skip
+            assert refused.status_code == 400, claims
+            assert next(iter(claims)) in refused.json()["message"]
+        answer = await http.post(APP + "/tokens", headers=auth,
+                                 json={"claims": {"tier": "platinum"}, "user_id": uid})  # fmt: skip
+        assert answer.status_code == 201, answer.text
+        payload = _payload(answer.json()["token"])
+        assert payload["minted"] is True
+        assert (payload["sub"], payload["tier"], payload["cc"]) == (uid, "platinum", {})
+        assert (payload["sid"], payload["scope"]) == ("minted", "session")
+        # And no route of sessile's takes it for the user's session.
+        bearer = {"Authorization": f"Bearer {answer.json()['token']}"}
+        me = await http.get("https://auth.test/v1/session/me", headers=bearer)
+        assert (me.status_code, me.json()["code"]) == (401, "unauthorized")
 
 
 async def test_minting_needs_the_tokens_scope(make_client: AppClient) -> None:

@@ -15,6 +15,7 @@ from joserfc.jwk import ECKey
 
 from sessile.client import SessionClient, SessionClientError
 from sessile.store.user_identifiers import Identifier
+from tests.dpop.proofs import malleated
 from tests.live import LiveServer, live_server
 from tests.oauth.browser import pkce_pair
 from tests.stepup.flow import claims_of
@@ -71,6 +72,20 @@ def test_a_code_then_finalize_with_the_verifier(server: LiveServer) -> None:
     # Single use.
     with pytest.raises(SessionClientError) as again:
         SessionClient(server.url).finalize_oauth(token, verifier)
+    assert again.value.code == "token_reused"
+
+
+def test_a_session_start_tokens_twin_is_spent_with_it(server: LiveServer) -> None:
+    """Its ECDSA twin ``(r, n - s)`` verifies too: a login is spent by the challenge it
+    names, not by the token's bytes, so the twin opens no second session."""
+    email = _email()
+    verification = _start(server, email, None)
+    token = _check(server, verification, server.last_message(email)["code"]).json()[
+        "challenge_token"
+    ]
+    assert SessionClient(server.url).finalize(token).access_token
+    with pytest.raises(SessionClientError) as again:
+        SessionClient(server.url).finalize(malleated(token))
     assert again.value.code == "token_reused"
 
 

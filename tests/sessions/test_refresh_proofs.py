@@ -18,6 +18,7 @@ import pytest
 
 from sessile.client import DPoPKey, SessionClient
 from tests import services
+from tests.dpop.proofs import malleated
 from tests.live import LiveServer, live_server
 
 REFRESH = "/v1/session/refresh"
@@ -79,6 +80,17 @@ def test_the_last_proof_replayed_with_the_new_token_is_refused(server: LiveServe
     rotated = _ok(_refresh(server, _token(client), first))
     _refused(_refresh(server, rotated, first), "invalid_dpop_proof")
     # Nothing rotated: the new token still works, with a new proof.
+    _ok(_refresh(server, rotated, _proof(server, client, now + 1)))
+
+
+def test_the_last_proofs_twin_is_the_same_proof(server: LiveServer) -> None:
+    """Its ECDSA twin ``(r, n - s)`` verifies too, and is refused as the proof it is: the
+    rotation and the replay store keep what a proof says (iat, jti), not its bytes."""
+    client = _login(server)
+    now = time.time()
+    first = _proof(server, client, now)
+    rotated = _ok(_refresh(server, _token(client), first))
+    _refused(_refresh(server, rotated, malleated(first)), "invalid_dpop_proof")
     _ok(_refresh(server, rotated, _proof(server, client, now + 1)))
 
 

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from sessile.client import DPoPKey, SessionClient, SessionClientError
+from tests.dpop.proofs import malleated
 from tests.live import LiveServer, live_server
 from tests.stepup.conftest import MANY
 from tests.stepup.flow import StepUpClient, claims_of, log_in
@@ -88,6 +89,42 @@ def test_another_sessions_challenge(server: LiveServer) -> None:
     assert "prld:pwd:write" in claims_of(mine.session.refresh(completed).access_token)["scope"]
 
 
+def test_a_forged_refresh_token_burns_no_one_elses_step_up_token(server: LiveServer) -> None:
+    """A thief holding the owner's completed step-up token names the owner's session in a
+    forged X-Refresh-Token, with a proof by the thief's own key: refused, and nothing is
+    spent, so the owner still redeems it."""
+    owner = log_in(server)
+    thief = log_in(server)
+    completed = owner.step_up("prld:pwd:write")
+    assert owner.session.tokens is not None
+    assert owner.session.tokens.refresh_token is not None
+    owner_sid = owner.session.tokens.refresh_token.split(".")[0]
+    assert claims_of(completed)["sid"] == owner_sid
+    forged = f"{owner_sid}.0.{'A' * 43}"
+    for named in (forged, f"{owner_sid}.7.{'b' * 43}"):
+        answer = _refresh_as(thief, named, completed)
+        assert (answer.status_code, _code(answer)) == (403, "token_mismatch"), answer.text
+    _no_grant(thief)
+    granted = claims_of(owner.session.refresh(completed).access_token)
+    assert "prld:pwd:write" in granted["scope"].split()
+
+
+def _refresh_as(client: StepUpClient, refresh_token: str, step_up_token: str) -> httpx.Response:
+    """``/refresh`` with ``refresh_token`` in the header and a proof by ``client``'s key,
+    after the nonce round trip a client makes."""
+    url = client.server.url + "/v1/session/refresh"
+    body = {"step_up_token": step_up_token}
+    nonce = client.session.nonce
+    for _ in range(2):
+        proof = client.key.proof("POST", url, nonce=nonce)
+        headers = {"DPoP": proof, "X-Refresh-Token": refresh_token}
+        answer = client.http.post(url, json=body, headers=headers)
+        if _code(answer) != "use_dpop_nonce":
+            return answer
+        nonce = answer.headers["DPoP-Nonce"]
+    return answer
+
+
 def test_step_up_token_used_twice(server: LiveServer) -> None:
     client = log_in(server)
     completed = client.step_up("prld:pwd:write")
@@ -95,6 +132,10 @@ def test_step_up_token_used_twice(server: LiveServer) -> None:
     with pytest.raises(SessionClientError) as caught:
         client.session.refresh(completed)
     assert caught.value.code == "token_reused"
+    # Its ECDSA twin verifies too, and is the same spent challenge.
+    with pytest.raises(SessionClientError) as twin:
+        client.session.refresh(malleated(completed))
+    assert twin.value.code == "token_reused"
 
 
 def test_scope_not_configured(server: LiveServer) -> None:
@@ -219,6 +260,30 @@ def test_replayed_challenge_proof(server: LiveServer) -> None:
     assert _code(client.http.post(client.base + "/otp/check", json=body, headers=unsigned)) in (
         "token_mismatch",
     )
+
+
+def test_a_malleated_challenge_proof_is_a_replay(server: LiveServer) -> None:
+    """The twin of a used step-up proof, ``(r, n - s)``, verifies but is the same proof."""
+    client = log_in(server)
+    challenge = _challenge(client)
+    assert client.send_code(challenge).status_code == 204
+    url, jti, iat = client.base + "/otp/check", claims_of(challenge)["jti"], time.time()
+    headers = {"DPoP": client.key.proof("POST", url, jti=jti, iat=iat)}
+    headers["X-Verification-Token"] = client.verification or ""
+    body = {"code": "000000", "challenge_token": challenge}
+    first = client.http.post(url, json=body, headers=headers)
+    assert _code(first) == "bad_check_code"
+    twin = {**headers, "DPoP": malleated(headers["DPoP"])}
+    assert twin["DPoP"] != headers["DPoP"]
+    replayed = client.http.post(url, json=body, headers=twin)
+    assert (replayed.status_code, _code(replayed)) == (401, "invalid_dpop_proof")
+    # The corrected code, as Prelude's SDK sends it within the same second: a new signing
+    # of the very same claims, which is a new proof.
+    corrected = {**headers, "DPoP": client.key.proof("POST", url, jti=jti, iat=iat)}
+    body["code"] = server.last_message(client.email)["code"]
+    completed = client.http.post(url, json=body, headers=corrected)
+    assert completed.status_code == 200, completed.text
+    assert claims_of(completed.json()["challenge_token"])["current_step"] == "completed"
 
 
 def test_a_step_code_never_logs_in(server: LiveServer) -> None:

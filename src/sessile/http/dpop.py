@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, Protocol
 
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from joserfc.util import urlsafe_b64decode
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
@@ -42,6 +44,7 @@ __all__ = [
     "DPoPRoute",
     "DPoPVerifier",
     "SecretSource",
+    "challenge_proof_record",
     "dpop_of",
     "endpoint_path",
 ]
@@ -57,6 +60,26 @@ def endpoint_path(request: Request) -> str:
     if not isinstance(path, str):
         raise RuntimeError("a DPoP proof is checked inside a route")
     return path
+
+
+def challenge_proof_record(proof: ValidatedProof, signature: bytes) -> str:
+    """The replay record of a step-up proof, beside its key's thumbprint: its ``jti`` and
+    a digest of what it says (``jti``, ``htm``, ``htu``, ``iat``) and of which signing made
+    it (``signature``, the JWS signature's bytes).
+
+    Never a digest of the proof's text: an ECDSA signature ``(r, s)`` has a twin
+    ``(r, n - s)`` that anyone can compute and that verifies as well. For the same claims
+    and key, ``r`` fixes ``s`` up to that sign, so ``r`` alone tells one ECDSA signing from
+    another; the other algorithms a proof may use have no such twin, and their whole
+    signature tells it. Two signings of the same claims stay two proofs: Prelude's SDK
+    signs the check of a corrected code with the same ``jti``, ``htm`` and ``htu``, and
+    within the same second the same ``iat``.
+    """
+    signing = signature[: len(signature) // 2] if proof.jwk.get("kty") == "EC" else signature
+    said = json.dumps([proof.jti, proof.htm, proof.htu, proof.iat, signing.hex()])
+    digest = hashlib.sha256(said.encode()).hexdigest()[:40]
+    # 200 + 1 + 40 characters fit the replay store's 255.
+    return f"{proof.jti[:200]}:{digest}"
 
 
 class SecretSource(Protocol):
@@ -145,7 +168,8 @@ class DPoPVerifier:
 
         Prelude's SDK signs these without a nonce and never retries them, so freshness
         rests on ``iat`` alone; and since every proof for one challenge token shares its
-        ``jti`` (a mistyped code is sent again), replay is refused per exact proof.
+        ``jti`` (a mistyped code is sent again), replay is refused per signing of what the
+        proof says (:func:`challenge_proof_record`), never per its bytes.
         """
         proof = check_proof(
             request.headers.getlist("dpop"),
@@ -155,10 +179,11 @@ class DPoPVerifier:
             nonces=await self.nonces(),
             policy=dataclasses.replace(self._policy, nonce_required=False),
         )
-        digest = hashlib.sha256(request.headers["dpop"].encode()).hexdigest()[:40]
+        # check_proof took exactly one header, a compact JWS whose signature verifies.
+        signature = urlsafe_b64decode(request.headers["dpop"].strip().rsplit(".", 1)[1].encode())
         if not await self._replay.remember(
             proof.jkt,
-            f"{proof.jti[:200]}:{digest}",
+            challenge_proof_record(proof, signature),
             expires_at=proof.expires_at,
             now=self._clock.now(),
         ):

@@ -426,9 +426,10 @@ class StepUp:
     # Redeeming -------------------------------------------------------------------------------
     async def redeem(self, step_up_token: str, *, session_id: str, jkt: str) -> Grant:
         """Spend a completed challenge once, for the session it was asked in and held by
-        the refresh's key (checked before anything is spent): its scope joins the session
-        (or every session of the user) for the grant's lifetime. Called by ``/refresh``
-        before it rotates, so the new token carries it."""
+        the refresh's key (checked before anything is spent, and again by the spending
+        statement itself): its scope joins the session (or every session of the user) for
+        the grant's lifetime. Called by ``/refresh`` before it rotates, so the new token
+        carries it."""
         claims, challenge = await self._load(step_up_token)
         if claims.get("current_step") != "completed" or not challenge.completed:
             raise StepNotCompleted()
@@ -437,11 +438,18 @@ class StepUp:
         session = await self._sessions.active(session_id, challenge.user_id)
         if session.jkt != jkt:
             raise TokenMismatch("The step-up token is for another session.")
-        now = self._clock.now()
-        if challenge.redeemed_at is not None or not await self._db.stepup.redeem(
-            challenge, now=now
-        ):
+        if challenge.redeemed_at is not None:
             raise TokenReused("This step-up token has already been used.")
+        now = self._clock.now()
+        # The spend itself requires the session live and held by jkt, as checked above.
+        if not await self._db.stepup.redeem(challenge, jkt=jkt, now=now):
+            # Why: spent meanwhile, run out meanwhile, or its session ended meanwhile.
+            spent = await self._db.stepup.get(challenge.id)
+            if spent is not None and spent.redeemed_at is not None:
+                raise TokenReused("This step-up token has already been used.")
+            if challenge.expires_at <= now:
+                raise ExpiredChallengeToken()
+            raise Unauthorized("The refresh token is invalid, expired or revoked.")
         lasts = challenge.granted_for
         if challenge.grant_mode == "single-use":
             # Only the access token this refresh returns carries it.

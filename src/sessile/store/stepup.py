@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from sessile.store.schema import sessions
 from sessile.store.schema import stepup_challenges as table
 
 __all__ = ["ChallengeStep", "StepUpChallenge", "StepUpStore"]
@@ -150,14 +151,25 @@ class StepUpStore:
             step_started_at=now,
         )
 
-    async def redeem(self, c: StepUpChallenge, *, now: float) -> bool:
-        """Spend a completed challenge's grant, once."""
+    async def redeem(self, c: StepUpChallenge, *, jkt: str, now: float) -> bool:
+        """Spend a completed challenge's grant, once, and only while the session it was
+        asked in is live and held by ``jkt``: the key is part of the spending statement,
+        so no check of it made before can go stale before the spend."""
+        held = sa.exists().where(
+            sessions.c.id == table.c.session_id,
+            sessions.c.user_id == table.c.user_id,
+            sessions.c.jkt == jkt,
+            sessions.c.revoked_at.is_(None),
+            sessions.c.expires_at > now,
+        )
         return await self._update(
             sa.and_(
                 table.c.id == c.id,
+                table.c.session_id == c.session_id,
                 table.c.position == len(c.steps),
                 table.c.redeemed_at.is_(None),
                 table.c.expires_at > now,
+                held,
             ),
             redeemed_at=now,
         )

@@ -28,9 +28,11 @@ class MintBody(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     claims: dict[str, Any] = Field(
         default_factory=dict,
-        description="Claims passed through as they are; exp defaults to 24 hours away and "
-        "is capped there; iat, nbf, jti, iss, aud, sid and scope are filled in when missing. "
-        'Every minted token carries "minted": true, whatever the claims say.',
+        description="Claims passed through as they are, but for the reserved ones (sid, "
+        "scope, cc, minted, iss, aud, …: 400 naming them); exp defaults to 24 hours away "
+        "and is capped there; iat, nbf and jti are filled in when missing. Every minted "
+        'token carries "minted": true and sid "minted", so that no route of sessile\'s '
+        "takes it for a session's token.",
     )
     user_id: str | None = Field(
         default=None,
@@ -61,7 +63,8 @@ class Minted(BaseModel):
 )
 async def mint_token(request: Request, app_id: str) -> JSONResponse:
     """Mint a signed access token for tests and service calls; it carries ``"minted":
-    true``. Only when minting is on (``SESSILE_MINT_TOKENS``); every mint is audited."""
+    true``, and sessile's own routes refuse it. Only when minting is on
+    (``SESSILE_MINT_TOKENS``); every mint is audited."""
     context = context_of(request)
     if not context.settings.mint_tokens:
         raise Forbidden("Minting tokens is off (SESSILE_MINT_TOKENS).")
@@ -72,13 +75,13 @@ async def mint_token(request: Request, app_id: str) -> JSONResponse:
     except ValueError as exc:
         raise BadRequest("claims: numbers must be finite.") from exc
     claims = dict(body.claims)
+    user_claims = None
     if body.user_id is not None:
         user = await context.users.existing(body.user_id)
-        claims = {**(await context.custom_claims(user.id, None)), "sub": user.id, **claims}
-    token, exp = await context.access_tokens.mint(claims, ttl=body.ttl)
-    await context.audit.record(
-        "token.minted", user_id=body.user_id, data={"sub": claims.get("sub"), "exp": exp}
-    )
+        user_claims = {**(await context.custom_claims(user.id, None)), "sub": user.id}
+    token, exp = await context.access_tokens.mint(claims, ttl=body.ttl, user_claims=user_claims)
+    sub = claims.get("sub", body.user_id)
+    await context.audit.record("token.minted", user_id=body.user_id, data={"sub": sub, "exp": exp})
     return JSONResponse(
         {"token": token, "expires_at": rfc3339(exp)}, status_code=201, headers=NO_STORE
     )
