@@ -4,8 +4,11 @@ development outbox, the last codes sent, so a newcomer can log in without real e
 The outbox view hands out live login codes, so it answers only a request that is truly
 local: from a loopback peer, with no proxy in the way (no ``Forwarded``, ``X-Forwarded-*``
 or ``X-Real-IP`` header, no trusted proxies configured), to a server whose public URL is
-itself on loopback. A reverse proxy on the same host makes every visitor a loopback peer,
-which is why the peer alone is not enough.
+itself on loopback, addressed by that URL's host and port. A reverse proxy on the same
+host makes every visitor a loopback peer, which is why the peer alone is not enough. And
+a page on ``evil.example`` whose name the attacker re-points at ``127.0.0.1`` (DNS
+rebinding) has a loopback peer and is same-origin with itself, but its browser still
+sends ``Host: evil.example``, which is why the host is checked.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from starlette.staticfiles import StaticFiles
 from sessile.config import Settings
 from sessile.errors import NotFound
 from sessile.http.context import context_of
+from sessile.http.origins import origin_of
 
 __all__ = ["install_demo"]
 
@@ -58,7 +62,16 @@ def _truly_local(request: Request, settings: Settings) -> bool:
         and not proxied
         and not settings.trusted_proxies
         and _is_loopback(urlsplit(settings.public_url).hostname or "")
+        and _addressed_to(request.headers.get("host", ""), settings.public_url)
     )
+
+
+def _addressed_to(host: str, public_url: str) -> bool:
+    """Whether ``Host`` names the public URL's host and port (the default port may go)."""
+    if not host or any(c in host for c in "/?#@\\"):
+        return False
+    scheme = urlsplit(public_url).scheme
+    return origin_of(f"{scheme}://{host}") == origin_of(public_url)
 
 
 def _is_loopback(host: str) -> bool:
