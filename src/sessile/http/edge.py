@@ -2,6 +2,8 @@
 
 For every HTTP request, in this order:
 
+0. a request on the metrics listener's port to
+   :class:`~sessile.http.routes.metrics.MetricsListener`, and no further;
 1. the request's facts for the audit trail (client IP behind trusted proxies, user
    agent); when it ends, its metrics, labelled by route template;
 2. a body over the limit, declared or streamed: 413 ``payload_too_large``;
@@ -31,6 +33,7 @@ from sessile.errors import Forbidden, PayloadTooLarge
 from sessile.http.errors import error_response
 from sessile.http.lane import RefreshLane
 from sessile.http.origins import OriginCheck
+from sessile.http.routes.metrics import MetricsListener
 from sessile.metrics import REQUEST_SECONDS, REQUESTS
 from sessile.sessions.client_info import ClientLocator
 
@@ -54,7 +57,8 @@ EXPOSED_HEADERS = [
 
 
 class Edge:
-    """Facts and metrics, the body limit, CORS, the origin check, then the routes."""
+    """Facts and metrics, the body limit, CORS, the origin check, then the routes; or the
+    metrics listener."""
 
     def __init__(
         self,
@@ -65,8 +69,10 @@ class Edge:
         public_url: str,
         cors_origins: Iterable[str],
         lane: RefreshLane | None,
+        metrics: MetricsListener | None = None,
     ) -> None:
         self._app = app
+        self._metrics = metrics
         self._locator = locator
         self._max_bytes = max_body_bytes
         cors_origins = list(cors_origins)
@@ -88,6 +94,10 @@ class Edge:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
+            return
+        server = scope.get("server")
+        if self._metrics is not None and server and server[1] == self._metrics.port:
+            await self._metrics(scope, receive, send)
             return
         headers = Headers(scope=scope)
         client = scope.get("client")
