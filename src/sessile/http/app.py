@@ -39,6 +39,7 @@ from sessile.http.routes import (
 )
 from sessile.http.routes.demo import install_demo
 from sessile.http.routes.metrics import MetricsListener
+from sessile.http.security_headers import SecurityHeaders
 from sessile.logs import configure_logging
 from sessile.metrics import count_pool_use
 
@@ -120,6 +121,7 @@ def create_app(
         public_url=settings.public_url,
         cors_origins=settings.cors_origins,
         lane=RefreshLane(app, session.router, session.PREFIX + "/refresh"),
+        security=SecurityHeaders.build(settings.public_url, settings.hsts_max_age),
         metrics=None
         if settings.metrics_port is None
         else MetricsListener(app, settings.metrics_port),
