@@ -1,5 +1,6 @@
 """Every response carries ``X-Content-Type-Options: nosniff``, ``Content-Security-Policy:
-frame-ancestors 'none'`` and ``X-Frame-Options: DENY``, and HSTS where the browser reached
+frame-ancestors 'none'``, ``X-Frame-Options: DENY`` and ``Referrer-Policy: no-referrer``,
+and HSTS where the browser reached
 sessile over TLS, whatever answered it: a route, the refresh lane, an error, a refusal
 before any route, a CORS preflight, the metrics listener."""
 
@@ -21,6 +22,7 @@ EVERY_RESPONSE = {
     "x-content-type-options": "nosniff",
     "content-security-policy": "frame-ancestors 'none'",
     "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
 }
 YEAR = "max-age=31536000"
 

@@ -3,6 +3,8 @@
 - ``X-Content-Type-Options: nosniff``: a browser takes each answer as the type it says.
 - ``Content-Security-Policy: frame-ancestors 'none'`` and ``X-Frame-Options: DENY`` (for
   browsers that predate the first): no page frames sessile's (clickjacking).
+- ``Referrer-Policy: no-referrer``: a page or redirect of sessile's (the social-login
+  callback's carries a challenge token) names itself to no one it links or sends to.
 - ``Strict-Transport-Security: max-age=…`` (RFC 6797) on a TLS connection, and on every
   answer when the public URL is ``https`` (TLS ends at a proxy in front). Never for a
   loopback public URL: HSTS binds a host name, not a port, so a development certificate on
@@ -27,6 +29,7 @@ _EVERY_RESPONSE: Raw = [
     (b"x-content-type-options", b"nosniff"),
     (b"content-security-policy", b"frame-ancestors 'none'"),
     (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
 ]
 
 
