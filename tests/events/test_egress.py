@@ -73,6 +73,9 @@ DENIED = [
     ("::ffff:192.88.99.1", False),
     ("64:ff9b::c058:6301", False),
     ("2001::1", False),  # Teredo
+    ("64:ff9b::ffff:a00:1", False),  # beside NAT64's /96, outside global unicast
+    ("64:ff9b:0:1::a00:1", False),
+    ("100::1", False),  # discard-only
 ]
 
 

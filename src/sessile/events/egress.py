@@ -53,6 +53,9 @@ _IPV4_INSIDE: tuple[ipaddress.IPv6Network, ...] = (
 #: never saw. Any other address in the /48 is refused.
 _LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
 _LOCAL_NAT64_96 = ipaddress.IPv6Network("64:ff9b:1::/96")
+#: IPv6's global unicast space (RFC 4291 §2.4): everything outside it is reserved or special,
+#: whatever ``is_global`` makes of it (it takes ``64:ff9b::ffff:a00:1`` for global).
+_GLOBAL_UNICAST = ipaddress.IPv6Network("2000::/3")
 
 
 def public_address(address: str) -> bool:
@@ -67,6 +70,8 @@ def public_address(address: str) -> bool:
             ip = _low_ipv4(ip)
         elif any(ip in network for network in _IPV4_INSIDE):
             ip = _low_ipv4(ip)
+        elif ip not in _GLOBAL_UNICAST:
+            return False
     if any(ip in network for network in _DENIED):
         return False
     return ip.is_global and not ip.is_multicast
