@@ -130,7 +130,16 @@ def test_live_outbox_refuses_a_forwarded_request(
 
 @pytest.mark.parametrize(
     "host",
-    ["evil.example", "evil.example:{port}", "localhost:{port}", "127.0.0.1", "127.0.0.2:{port}"],
+    [
+        "evil.example",
+        "evil.example:{port}",
+        "localhost:{port}",
+        "127.0.0.1",
+        "127.0.0.2:{port}",
+        "127.0.0.1:0{port}",
+        "127.0.0.1.:{port}",
+        "evil.example@127.0.0.1:{port}",
+    ],
 )
 def test_live_outbox_refuses_a_host_other_than_the_public_urls(
     outbox_server: RunningServer, host: str

@@ -25,7 +25,6 @@ from starlette.staticfiles import StaticFiles
 from sessile.config import Settings
 from sessile.errors import NotFound
 from sessile.http.context import context_of
-from sessile.http.origins import origin_of
 
 __all__ = ["install_demo"]
 
@@ -67,11 +66,15 @@ def _truly_local(request: Request, settings: Settings) -> bool:
 
 
 def _addressed_to(host: str, public_url: str) -> bool:
-    """Whether ``Host`` names the public URL's host and port (the default port may go)."""
-    if not host or any(c in host for c in "/?#@\\"):
-        return False
-    scheme = urlsplit(public_url).scheme
-    return origin_of(f"{scheme}://{host}") == origin_of(public_url)
+    """Whether ``Host`` is exactly the public URL's host and port (or its host alone, when
+    the port is the scheme's default)."""
+    parts = urlsplit(public_url)
+    name = parts.hostname or ""
+    name = f"[{name}]" if ":" in name else name
+    default = 443 if parts.scheme == "https" else 80
+    port = parts.port or default
+    allowed = {f"{name}:{port}", name} if port == default else {f"{name}:{port}"}
+    return host.lower() in allowed
 
 
 def _is_loopback(host: str) -> bool:
