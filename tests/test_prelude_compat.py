@@ -4,30 +4,22 @@ drift from the suite. A pytest test is ``file::function``; a Node test ``file::t
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-ROOT = Path(__file__).parent.parent
+from tests.doc_references import ROOT, exists, missing
+
 PAGE = ROOT / "docs" / "prelude-compat.md"
 #: ``tests/….py::name`` or ``tests/….mjs::title`` up to the end of its table cell or list.
 _REFERENCE = re.compile(r"(tests/[\w/.-]+\.(?:py|mjs))::([^|,]+?)\s*(?=\||,\s*tests/|$)", re.M)
 
 
-def references() -> list[tuple[str, str]]:
+def references() -> list[tuple[str, str | None]]:
     return [(path, name.strip()) for path, name in _REFERENCE.findall(PAGE.read_text())]
-
-
-def exists(path: str, name: str) -> bool:
-    text = (ROOT / path).read_text()
-    if path.endswith(".py"):
-        return re.search(rf"^(async )?def {re.escape(name)}\(", text, re.M) is not None
-    return f'it("{name}"' in text or f"it('{name}'" in text
 
 
 def test_every_test_the_page_names_exists() -> None:
     found = references()
     assert len(found) > 150, "the page names a test on every row"
-    missing = [f"{path}::{name}" for path, name in found if not exists(path, name)]
-    assert missing == []
+    assert missing(found) == []
 
 
 def test_the_check_would_catch_a_renamed_test() -> None:

@@ -19,6 +19,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from sessile.config import ConfigError
+from sessile.config.validators import MIN_SECRET_KEY_BYTES
+
 __all__ = ["DecryptionError", "SecretBox", "load_or_create_secret", "secret_hash"]
 
 _NONCE_BYTES = 12
@@ -59,7 +62,10 @@ class SecretBox:
 
 
 def load_or_create_secret(configured: str | None, data_dir: Path) -> bytes:
-    """The server secret: the configured value, else ``<data_dir>/secret.key``, made once."""
+    """The server secret: the configured value, else ``<data_dir>/secret.key``, made once.
+
+    Raises :class:`~sessile.config.ConfigError` when the file can't serve: unreadable,
+    not UTF-8, or shorter than ``SESSILE_SECRET_KEY`` may be."""
     if configured:
         return configured.encode()
     path = data_dir / "secret.key"
@@ -68,4 +74,26 @@ def load_or_create_secret(configured: str | None, data_dir: Path) -> bytes:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_urlsafe(48))
-    return path.read_text().strip().encode()
+    return _read_secret_file(path)
+
+
+def _read_secret_file(path: Path) -> bytes:
+    # The same rule as SESSILE_SECRET_KEY (config.validators), told the same way.
+    where = f"{path} (the server secret, read when SESSILE_SECRET_KEY is unset)"
+    fix = (
+        "restore it from a backup; on a new install, delete it and sessile makes a new one,"
+        " or set SESSILE_SECRET_KEY (make one with"
+        " `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+    )
+    try:
+        secret = path.read_bytes().decode("utf-8").strip().encode()
+    except UnicodeDecodeError:
+        raise ConfigError(f"invalid configuration:\n  {where}: is not UTF-8 text; {fix}") from None
+    except OSError as exc:
+        raise ConfigError(f"invalid configuration:\n  {where}: {exc.strerror}") from None
+    if len(secret) < MIN_SECRET_KEY_BYTES:
+        raise ConfigError(
+            f"invalid configuration:\n  {where}: must be at least {MIN_SECRET_KEY_BYTES} bytes;"
+            f" {fix}"
+        )
+    return secret

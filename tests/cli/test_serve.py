@@ -112,6 +112,37 @@ def test_a_short_secret_key_is_a_settings_error(tmp_path: Path) -> None:
     assert not (tmp_path / "sessile.db").exists()
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"only-31-bytes-of-secret-key-abc\n", "at least 32 bytes"),
+        (b"  \n", "at least 32 bytes"),
+        (b"\xff\xfe" + b"\x80" * 60, "not UTF-8"),
+    ],
+    ids=["short", "blank", "not-utf-8"],
+)
+def test_an_unusable_secret_key_file_is_a_settings_error(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    (tmp_path / "secret.key").write_bytes(content)
+    env = {name: value for name, value in os.environ.items() if name != "SESSILE_SECRET_KEY"}
+    served = subprocess.run(
+        [sys.executable, "-m", "sessile", "serve", "--port", "1"],
+        env={**env, "SESSILE_DATA_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert served.returncode == 2, served.stderr
+    assert "Traceback" not in served.stderr
+    assert served.stderr.startswith("sessile: invalid configuration:")
+    assert str(tmp_path / "secret.key") in served.stderr
+    assert message in served.stderr
+    assert not (tmp_path / "sessile.db").exists()
+    assert (tmp_path / "secret.key").read_bytes() == content, "the file is left as it was"
+
+
 def test_a_port_taken_by_another_listener_fails_clearly(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

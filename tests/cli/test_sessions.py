@@ -87,7 +87,9 @@ def test_sessions_cli_revokes(tmp_path: Path) -> None:
 
 def test_apikeys_cli(tmp_path: Path) -> None:
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'sessile.db'}"
-    made = _cli("apikeys", "create", "--name", "backend", database_url=database_url)
+    made = _cli(
+        "apikeys", "create", "--name", "backend", "--scope", "users:read", database_url=database_url
+    )
     assert made.returncode == 0, made.stderr
     secret = made.stdout.strip()
     assert secret.startswith("sk_")

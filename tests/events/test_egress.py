@@ -25,14 +25,71 @@ from tests.http.conftest import AppClient
         ("10.0.0.1", False),
         ("169.254.169.254", False),
         ("::1", False),
+        ("::", False),
         ("fe80::1%eth0", False),
-        ("::ffff:10.0.0.1", False),
         ("224.0.0.1", False),
+        ("ff02::1", False),
         ("0.0.0.0", False),
+        ("100.64.0.1", False),
     ],
 )
 def test_public_address(address: str, public: bool) -> None:
     assert egress.public_address(address) is public
+
+
+#: Every way an IPv6 address carries an IPv4 one: each is judged by the IPv4 inside.
+IPV4_INSIDE_IPV6 = [
+    # IPv4-mapped (::ffff:0:0/96)
+    ("::ffff:10.0.0.1", False),
+    ("::ffff:127.0.0.1", False),
+    ("::ffff:8.8.8.8", True),
+    # SIIT's IPv4-translated (::ffff:0:0:0/96, RFC 6145)
+    ("::ffff:0:7f00:1", False),
+    ("::ffff:0:a9fe:a9fe", False),
+    ("::ffff:0:808:808", True),
+    # IPv4-compatible (::/96, RFC 4291, deprecated)
+    ("::127.0.0.1", False),
+    ("::10.0.0.1", False),
+    ("::8.8.8.8", True),
+    # NAT64's well-known prefix (64:ff9b::/96, RFC 6052): what DNS64 hands out
+    ("64:ff9b::a00:1", False),
+    ("64:ff9b::a9fe:a9fe", False),
+    ("64:ff9b::7f00:1", False),
+    ("64:ff9b::c0a8:1", False),
+    ("64:ff9b::808:808", True),
+    # NAT64's local-use prefix (64:ff9b:1::/48, RFC 8215), read in its /96 layout only
+    ("64:ff9b:1::a00:1", False),
+    ("64:ff9b:1::808:808", True),
+    ("64:ff9b:1:0:a:0:108:808", False),  # 10.0.0.1 where a /64 translator reads it
+    ("64:ff9b:1:a00::808:808", False),
+]
+#: Refused outright, whatever they carry.
+DENIED = [
+    ("fec0::1", False),  # site-local (deprecated)
+    ("fefe::1", False),
+    ("2002:808:808::1", False),  # 6to4
+    ("2002:a00:1::1", False),
+    ("192.88.99.1", False),  # the 6to4 relay anycast
+    ("::ffff:192.88.99.1", False),
+    ("64:ff9b::c058:6301", False),
+    ("2001::1", False),  # Teredo
+    ("64:ff9b::ffff:a00:1", False),  # beside NAT64's /96, outside global unicast
+    ("64:ff9b:0:1::a00:1", False),
+    ("100::1", False),  # discard-only
+]
+
+
+@pytest.mark.parametrize(("address", "public"), IPV4_INSIDE_IPV6 + DENIED)
+def test_an_ipv4_inside_ipv6_is_judged_by_the_ipv4(address: str, public: bool) -> None:
+    assert egress.public_address(address) is public
+
+
+@pytest.mark.parametrize("address", [a for a, public in IPV4_INSIDE_IPV6 + DENIED if not public])
+async def test_a_wrapped_private_ipv4_is_refused_before_any_connection(address: str) -> None:
+    host = f"[{address}]" if ":" in address else address
+    async with egress.client(timeout=2, allow_private=False) as client:
+        with pytest.raises(egress.NonPublicAddress):
+            await client.post(f"http://{host}:9/hook", content=b"{}")
 
 
 class Listener:

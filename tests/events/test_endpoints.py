@@ -19,6 +19,15 @@ PRIVATE = [
     "http://[::ffff:127.0.0.1]/hook",
     "http://0.0.0.0/hook",
     "http://100.64.0.1/hook",
+    # An IPv4 carried inside an IPv6 address is judged as that IPv4.
+    "http://[64:ff9b::a00:1]/hook",
+    "http://[64:ff9b::a9fe:a9fe]/latest/meta-data",
+    "http://[64:ff9b:1::a00:1]/hook",
+    "http://[::127.0.0.1]/hook",
+    "http://[::ffff:0:7f00:1]/hook",
+    "http://[fec0::1]/hook",
+    "http://[2002:a00:1::1]/hook",
+    "http://192.88.99.1/hook",
 ]
 
 

@@ -128,6 +128,30 @@ def test_live_outbox_refuses_a_forwarded_request(
     _refused(httpx.get(outbox_server.url + "/demo/outbox", headers=[header], timeout=5))
 
 
+@pytest.mark.parametrize(
+    "host",
+    [
+        "evil.example",
+        "evil.example:{port}",
+        "localhost:{port}",
+        "127.0.0.1",
+        "127.0.0.2:{port}",
+        "127.0.0.1:0{port}",
+        "127.0.0.1.:{port}",
+        "evil.example@127.0.0.1:{port}",
+    ],
+)
+def test_live_outbox_refuses_a_host_other_than_the_public_urls(
+    outbox_server: RunningServer, host: str
+) -> None:
+    # DNS rebinding: a page on evil.example, its name re-pointed at 127.0.0.1, reaches the
+    # server from a loopback peer with no proxy header, but its browser sends its own Host.
+    port = outbox_server.url.rsplit(":", 1)[1]
+    headers = {"Host": host.format(port=port)}
+    _refused(httpx.get(outbox_server.url + "/demo/outbox", headers=headers, timeout=5))
+    assert httpx.get(outbox_server.url + "/", headers=headers, timeout=5).status_code == 200
+
+
 def test_live_outbox_refused_unless_asked_for(tmp_path: Path) -> None:
     with _demo_server(tmp_path) as server:
         _refused(httpx.get(server.url + "/demo/outbox", timeout=5))

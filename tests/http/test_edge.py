@@ -7,6 +7,7 @@ from fastapi import FastAPI, Request, Response
 
 from sessile.http.edge import Edge
 from sessile.http.errors import install_error_handlers
+from sessile.http.security_headers import SecurityHeaders
 from sessile.sessions.client_info import ClientLocator
 
 
@@ -30,6 +31,7 @@ def _client(max_bytes: int) -> httpx.AsyncClient:
         public_url="http://test",
         cors_origins=["https://app.test"],
         lane=None,
+        security=SecurityHeaders.build("http://test", 0),
     )
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
 

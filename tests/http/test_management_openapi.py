@@ -45,7 +45,7 @@ def _sessile(server: LiveServer, *args: str) -> str:
 def test_management_api_conforms_to_its_openapi_document(
     server: LiveServer, tmp_path: Path
 ) -> None:
-    api_key = _sessile(server, "apikeys", "create", "--name", "schemathesis")
+    api_key = _sessile(server, "apikeys", "create", "--name", "schemathesis", "--all-scopes")
     user = json.loads(_sessile(server, "users", "create", "--email", "fuzzed@example.com"))
     # Nothing listens there: activation answers its documented 400.
     webhook = httpx.post(

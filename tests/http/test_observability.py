@@ -1,5 +1,6 @@
 """Metrics and the audit trail on a real two-worker server: what a test did shows up in every
-scrape of ``/metrics`` (summed over the workers), and in ``GET …/audit``."""
+scrape of ``/metrics`` on the metrics listener (summed over the workers), and in
+``GET …/audit``. The API's port serves no ``/metrics``."""
 
 from __future__ import annotations
 
@@ -12,13 +13,22 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from sessile.client import SessionClient, SessionClientError
 from tests.live import LiveServer, live_server
+from tests.server import free_port
 
 PASSWORD = "correct horse battery"
 
 
+def _metrics_url(server: LiveServer) -> str:
+    """The metrics listener of a server started with ``--metrics-port``."""
+    args = server.server.process.args
+    assert isinstance(args, list)
+    return f"http://127.0.0.1:{args[args.index('--metrics-port') + 1]}/metrics"
+
+
 @pytest.fixture(scope="module")
 def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("observe"), args=("--workers", "2")) as live:
+    args = ("--workers", "2", "--metrics-port", str(free_port()))
+    with live_server(tmp_path_factory.mktemp("observe"), args=args) as live:
         yield live
 
 
@@ -57,7 +67,7 @@ def test_metrics_from_two_workers_count_every_login_and_refresh(two_workers: Liv
         wrong.login_with_password("m@example.com", "not the password")
 
     for _ in range(6):  # any worker may answer a scrape: each must tell the whole story
-        scrape = httpx.get(server.url + "/metrics")
+        scrape = httpx.get(_metrics_url(server))
         assert scrape.status_code == 200
         assert scrape.headers["content-type"].startswith("text/plain")
         samples = _samples(scrape.text)
@@ -118,7 +128,36 @@ def test_the_audit_trail_records_logins_failures_and_api_key_use(two_workers: Li
 
 
 def test_metrics_are_per_process_with_one_worker(tmp_path: Path) -> None:
-    with live_server(tmp_path) as one:
-        scrape = httpx.get(one.url + "/metrics")
+    with live_server(tmp_path, args=("--metrics-port", str(free_port()))) as one:
+        httpx.get(one.url + "/healthz")
+        scrape = httpx.get(_metrics_url(one))
         assert scrape.status_code == 200
         assert "sessile_http_requests_total" in scrape.text
+        assert httpx.get(one.url + "/metrics").status_code == 404
+
+
+def test_the_api_port_serves_no_metrics(two_workers: LiveServer) -> None:
+    for _ in range(4):  # either worker may answer
+        public = httpx.get(two_workers.url + "/metrics")
+        assert public.status_code == 404
+        assert public.json()["code"] == "not_found"
+        assert "sessile_" not in public.text
+
+
+def test_without_a_metrics_port_there_are_no_metrics_at_all(tmp_path: Path) -> None:
+    with live_server(tmp_path) as server:
+        assert httpx.get(server.url + "/metrics").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/healthz"), ("GET", "/.well-known/jwks.json"), ("POST", "/v1/session/refresh"),
+     ("GET", "/v2/session/apps/default/users"), ("POST", "/metrics")],
+)  # fmt: skip
+def test_the_metrics_listener_answers_nothing_else(
+    two_workers: LiveServer, method: str, path: str
+) -> None:
+    url = _metrics_url(two_workers).removesuffix("/metrics") + path
+    answer = httpx.request(method, url)
+    assert answer.status_code == 404
+    assert answer.json()["code"] == "not_found"

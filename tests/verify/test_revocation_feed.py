@@ -24,7 +24,8 @@ def api_key(server: LiveServer) -> str:
         "SESSILE_SECRET_KEY": "test-secret-" + "x" * 40,
     }
     made = subprocess.run(
-        [sys.executable, "-m", "sessile", "apikeys", "create", "--name", "backend"],
+        [sys.executable, "-m", "sessile", "apikeys", "create", "--name", "verifier",
+         "--scope", "revocations:read"],
         env=env, capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
     return made.stdout.strip()

@@ -24,14 +24,32 @@ def apikeys() -> None:
     "scopes",
     multiple=True,
     type=click.Choice(API_SCOPES),
-    help="Allow only this (repeat for more); without any, the key may do everything.",
+    help="What the key may do (repeat for more): "
+    "revocations:read for a token verifier, users:read and users:write for a backend "
+    "that manages users, and so on.",
+)
+@click.option(
+    "--all-scopes",
+    is_flag=True,
+    help="A key that may do everything, now and in later versions (an operator's key).",
 )
 @click.pass_context
-def create(ctx: click.Context, name: str, scopes: tuple[str, ...]) -> None:
-    """Make a key and print it once: it is stored only as a hash."""
+def create(ctx: click.Context, name: str, scopes: tuple[str, ...], all_scopes: bool) -> None:
+    """Make a key and print it once: it is stored only as a hash.
+
+    Say what the key may do: a key that can do everything is asked for by name
+    (--all-scopes), so that none is made by forgetting --scope."""
+    choices = ", ".join(API_SCOPES)
+    if all_scopes and scopes:
+        raise click.UsageError("give --scope or --all-scopes, not both")
+    if not all_scopes and not scopes:
+        raise click.UsageError(
+            f"say what the key may do: --scope SCOPE (repeat for more; one of {choices}), "
+            "or --all-scopes for a key that may do everything"
+        )
 
     async def work(context: AppContext) -> tuple[ApiKey, str]:
-        return await context.api_keys.create(name, scopes=list(scopes) if scopes else None)
+        return await context.api_keys.create(name, scopes=None if all_scopes else list(scopes))
 
     key, secret = run_with_context(settings_from(ctx), work)
     click.echo(secret)

@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 import click
 
@@ -29,8 +29,7 @@ def settings_from(ctx: click.Context) -> Settings:
     try:
         return load_settings(config)
     except ConfigError as exc:
-        click.echo(f"sessile: {exc}", err=True)
-        sys.exit(2)
+        _stop(exc)
 
 
 def run_with_context(settings: Settings, work: Callable[[AppContext], Awaitable[T]]) -> T:
@@ -43,4 +42,12 @@ def run_with_context(settings: Settings, work: Callable[[AppContext], Awaitable[
         finally:
             await context.db.close()
 
-    return asyncio.run(runner())
+    try:
+        return asyncio.run(runner())
+    except ConfigError as exc:  # what the settings name, found unusable (the secret's file)
+        _stop(exc)
+
+
+def _stop(error: ConfigError) -> NoReturn:
+    click.echo(f"sessile: {error}", err=True)
+    sys.exit(2)

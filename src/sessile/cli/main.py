@@ -46,6 +46,15 @@ def main(ctx: click.Context, config: Path | None) -> None:
     is_flag=True,
     help="With --demo: show the outbox's latest codes on the login page (local requests only).",
 )
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(1, 65_535),
+    help="Serve /metrics on this port, a listener of its own [SESSILE_METRICS_PORT].",
+)
+@click.option(
+    "--metrics-host",
+    help="The metrics listener's address [SESSILE_METRICS_HOST, default 127.0.0.1].",
+)
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -56,18 +65,27 @@ def serve(
     tls_key: str | None,
     demo: bool,
     demo_outbox: bool,
+    metrics_port: int | None,
+    metrics_host: str | None,
 ) -> None:
-    """Migrate the database, then serve the API."""
+    """Migrate the database, then serve the API (and /metrics, on a port of its own)."""
     from sessile.cli.serving import APP, serve_app
     from sessile.logs import configure_logging
 
     if bool(tls_cert) != bool(tls_key):
         raise click.UsageError("--tls-cert and --tls-key go together")
+    # The workers read their settings from the environment.
     if demo:
         os.environ["SESSILE_DEMO"] = "true"
     if demo_outbox:
         os.environ["SESSILE_DEMO_OUTBOX"] = "true"
+    if metrics_port is not None:
+        os.environ["SESSILE_METRICS_PORT"] = str(metrics_port)
+    if metrics_host is not None:
+        os.environ["SESSILE_METRICS_HOST"] = metrics_host
     settings = settings_from(ctx)
+    if settings.metrics_port == port:
+        raise click.UsageError("the metrics listener needs a port other than the API's")
     configure_logging(settings.log_level)
     run_with_context(settings, _prepare)
     metrics_dir = _multiprocess_metrics(workers)
@@ -80,6 +98,11 @@ def serve(
             tls_cert=tls_cert,
             tls_key=tls_key,
             log_level=settings.log_level,
+            metrics=(
+                None
+                if settings.metrics_port is None
+                else (settings.metrics_host, settings.metrics_port)
+            ),
         )
     finally:
         if metrics_dir is not None:

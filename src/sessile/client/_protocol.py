@@ -111,7 +111,13 @@ class SessionProtocol:
     # Operations ------------------------------------------------------------------------------
     def start_otp(self, identifier_type: str, value: str) -> Operation:
         identifier = {"type": identifier_type, "value": value}
-        response = yield Call("POST", "/login/otp", json={"identifier": identifier})
+        # Header mode: the verification token comes back as a header, not only a cookie.
+        response = yield Call(
+            "POST",
+            "/login/otp",
+            json={"identifier": identifier},
+            headers={"X-Refresh-Token-Mode": "header"},
+        )
         self.verification_token = response.headers.get("X-Verification-Token")
 
     def retry_otp(self) -> Operation:

@@ -223,6 +223,13 @@ class Settings(BaseSettings):
 
     # HTTP.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
+    #: ``Strict-Transport-Security: max-age`` on TLS connections, and on every answer when
+    #: the public URL is https (never for a loopback one); 0 sends none.
+    hsts_max_age: int = Field(default=365 * _DAY, ge=0, le=2 * 365 * _DAY)
+    #: ``/metrics`` is served on a listener of its own, never on the API's port: this port
+    #: (``sessile serve --metrics-port``) on ``metrics_host``. Unset: no metrics listener.
+    metrics_port: int | None = Field(default=None, ge=1, le=65_535)
+    metrics_host: str = "127.0.0.1"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     demo: bool = False
     #: With ``demo`` and the outbox delivery, ``/demo/outbox`` shows the latest codes to

@@ -8,6 +8,11 @@ every address is public, and connects to the address it checked, with the name k
 for ``Host``, TLS SNI and the certificate check. Redirects are never followed, so a
 public endpoint can't bounce the call inward. ``SESSILE_EVENT_ALLOW_PRIVATE_URLS``
 turns the check off (labs, tests).
+
+An IPv4 address can hide inside an IPv6 one (mapped, translated, compatible, NAT64), and
+on an IPv6-only network with DNS64 ``64:ff9b::10.0.0.1`` reaches ``10.0.0.1``: such an
+address is judged by the IPv4 it carries. The same client serves webhooks, the step-up
+hook and the app's JWKS.
 """
 
 from __future__ import annotations
@@ -25,13 +30,55 @@ class NonPublicAddress(httpx.ConnectError):
     """The host is, or resolves to, a loopback, private or otherwise non-public address."""
 
 
+#: Ranges refused whatever ``is_global`` says (its tables differ between Python versions):
+#: deprecated site-local IPv6, 6to4 (its relays reach an IPv4 of the sender's choosing),
+#: and the 6to4 relay anycast.
+_DENIED: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = (
+    ipaddress.ip_network("fec0::/10"),
+    ipaddress.ip_network("2002::/16"),
+    ipaddress.ip_network("192.88.99.0/24"),
+)
+#: IPv6 ranges that carry an IPv4 address in their last 32 bits, which a translator, a
+#: dual-stack kernel or DNS64 turns back into that IPv4: mapped, SIIT's translated
+#: (RFC 6145), IPv4-compatible (RFC 4291) and NAT64's well-known prefix (RFC 6052).
+_IPV4_INSIDE: tuple[ipaddress.IPv6Network, ...] = (
+    ipaddress.IPv6Network("::ffff:0:0/96"),
+    ipaddress.IPv6Network("::ffff:0:0:0/96"),
+    ipaddress.IPv6Network("::/96"),
+    ipaddress.IPv6Network("64:ff9b::/96"),
+)
+#: NAT64's local-use prefix (RFC 8215). A network picks its own prefix length in it, and
+#: RFC 6052 puts the IPv4 at another place for each length, so only the /96 layout is
+#: read: with a shorter prefix, a translator would find the IPv4 in bits this check
+#: never saw. Any other address in the /48 is refused.
+_LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
+_LOCAL_NAT64_96 = ipaddress.IPv6Network("64:ff9b:1::/96")
+#: IPv6's global unicast space (RFC 4291 §2.4): everything outside it is reserved or special,
+#: whatever ``is_global`` makes of it (it takes ``64:ff9b::ffff:a00:1`` for global).
+_GLOBAL_UNICAST = ipaddress.IPv6Network("2000::/3")
+
+
 def public_address(address: str) -> bool:
     """Whether an IP address is one the public internet routes (not loopback, private,
-    link-local, multicast, reserved or unspecified)."""
+    link-local, multicast, reserved or unspecified), with an IPv4 carried inside an IPv6
+    address judged as that IPv4."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in _LOCAL_NAT64:
+            if ip not in _LOCAL_NAT64_96:
+                return False
+            ip = _low_ipv4(ip)
+        elif any(ip in network for network in _IPV4_INSIDE):
+            ip = _low_ipv4(ip)
+        elif ip not in _GLOBAL_UNICAST:
+            return False
+    if any(ip in network for network in _DENIED):
+        return False
     return ip.is_global and not ip.is_multicast
+
+
+def _low_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address:
+    return ipaddress.IPv4Address(int(ip) & 0xFFFF_FFFF)
 
 
 async def resolve_public(host: str) -> str:

@@ -26,7 +26,6 @@ from sessile.http.routes import (
     login,
     login_config,
     me,
-    metrics,
     oauth,
     revocations,
     session,
@@ -39,6 +38,8 @@ from sessile.http.routes import (
     wellknown,
 )
 from sessile.http.routes.demo import install_demo
+from sessile.http.routes.metrics import MetricsListener
+from sessile.http.security_headers import SecurityHeaders
 from sessile.logs import configure_logging
 from sessile.metrics import count_pool_use
 
@@ -94,7 +95,6 @@ def create_app(
     install_error_handlers(app)
     install_openapi(app)
     app.include_router(health.router)
-    app.include_router(metrics.router)
     app.include_router(wellknown.router)
     app.include_router(session.router)
     app.include_router(login.router)
@@ -121,6 +121,10 @@ def create_app(
         public_url=settings.public_url,
         cors_origins=settings.cors_origins,
         lane=RefreshLane(app, session.router, session.PREFIX + "/refresh"),
+        security=SecurityHeaders.build(settings.public_url, settings.hsts_max_age),
+        metrics=None
+        if settings.metrics_port is None
+        else MetricsListener(app, settings.metrics_port),
     )
     count_pool_use(context.db.engine)
     return app

@@ -114,12 +114,32 @@ def clear_refresh(response: Response, settings: Settings) -> None:
     response.headers.append("Set-Cookie", _cookie(settings, "", 0))
 
 
-def set_verification(response: Response, settings: Settings, token: str) -> None:
-    """The OTP verification token: a cookie for browsers, a header for everyone else."""
+def set_verification(request: Request, response: Response, settings: Settings, token: str) -> None:
+    """The OTP verification token: always the HttpOnly cookie, and ``X-Verification-Token``
+    too for a client that reads headers (:func:`reads_verification_header`)."""
     response.headers.append(
         "Set-Cookie", _cookie(settings, token, settings.otp_ttl, settings.otp_cookie_name)
     )
-    response.headers[VERIFICATION_HEADER] = token
+    if reads_verification_header(request):
+        response.headers[VERIFICATION_HEADER] = token
+
+
+def reads_verification_header(request: Request) -> bool:
+    """Whether ``X-Verification-Token`` goes back to this client: one in header mode (the
+    rule of the refresh token: :func:`wants_header_mode`), or one that is no browser.
+
+    A browser holds the HttpOnly cookie, and a header would hand the token to any script
+    on the page. A browser is told by what no page's script can forge or remove
+    (forbidden header names): ``Origin``, sent on every POST, and ``Sec-Fetch-*``, sent on
+    every request by current browsers. A native client or a script sends neither, and
+    Prelude's newer clients read the header (PRELUDE-API §1.2). The origin check
+    (:mod:`sessile.http.origins`) tells them apart the same way.
+    """
+    return wants_header_mode(request) or not _from_browser(request)
+
+
+def _from_browser(request: Request) -> bool:
+    return any(name == "origin" or name.startswith("sec-fetch-") for name in request.headers)
 
 
 def read_verification(request: Request, settings: Settings) -> str | None:

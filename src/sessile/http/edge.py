@@ -2,6 +2,9 @@
 
 For every HTTP request, in this order:
 
+0. the security headers on its response, whatever answers it
+   (:mod:`sessile.http.security_headers`); a request on the metrics listener's port to
+   :class:`~sessile.http.routes.metrics.MetricsListener`, and no further;
 1. the request's facts for the audit trail (client IP behind trusted proxies, user
    agent); when it ends, its metrics, labelled by route template;
 2. a body over the limit, declared or streamed: 413 ``payload_too_large``;
@@ -31,6 +34,8 @@ from sessile.errors import Forbidden, PayloadTooLarge
 from sessile.http.errors import error_response
 from sessile.http.lane import RefreshLane
 from sessile.http.origins import OriginCheck
+from sessile.http.routes.metrics import MetricsListener
+from sessile.http.security_headers import SecurityHeaders
 from sessile.metrics import REQUEST_SECONDS, REQUESTS
 from sessile.sessions.client_info import ClientLocator
 
@@ -54,7 +59,8 @@ EXPOSED_HEADERS = [
 
 
 class Edge:
-    """Facts and metrics, the body limit, CORS, the origin check, then the routes."""
+    """Security headers, facts and metrics, the body limit, CORS, the origin check, then
+    the routes; or the metrics listener."""
 
     def __init__(
         self,
@@ -65,8 +71,12 @@ class Edge:
         public_url: str,
         cors_origins: Iterable[str],
         lane: RefreshLane | None,
+        security: SecurityHeaders,
+        metrics: MetricsListener | None = None,
     ) -> None:
         self._app = app
+        self._plain_headers, self._tls_headers = security.plain, security.tls
+        self._metrics = metrics
         self._locator = locator
         self._max_bytes = max_body_bytes
         cors_origins = list(cors_origins)
@@ -89,6 +99,22 @@ class Edge:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
+        secured = self._tls_headers if scope["scheme"] == "https" else self._plain_headers
+        status = 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                # A new list: the response's own may belong to an object that outlives it.
+                raw = message.get("headers", ())
+                message["headers"] = raw + secured if type(raw) is list else [*raw, *secured]
+            await send(message)
+
+        server = scope.get("server")
+        if self._metrics is not None and server and server[1] == self._metrics.port:
+            await self._metrics(scope, receive, sending)
+            return
         headers = Headers(scope=scope)
         client = scope.get("client")
         set_request_facts(
@@ -96,14 +122,6 @@ class Edge:
             headers.get("user-agent"),
         )
         started = time.perf_counter()
-        status = 500
-
-        async def sending(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
         try:
             await self._serve(scope, receive, sending, headers)
         finally:

@@ -14,6 +14,7 @@ from sessile.store.user_identifiers import Identifier
 from tests.live import LiveServer
 from tests.login.oauth.conftest import DISABLED, NEW, RESENDER, sign_in
 from tests.oauth.browser import APP_CALLBACK, Browser, pkce_pair
+from tests.oauth.provider import OidcProvider
 
 CALLBACK = "/v1/session/login/oauth/google/callback"
 
@@ -189,3 +190,24 @@ def test_an_unarmed_link_challenge_sends_no_code(server: LiveServer) -> None:
     # Finalizing again with the verifier sends nothing more.
     assert SessionClient(server.url).finalize_oauth(token, verifier) is None
     assert len(server.messages("target@example.com")) == 1
+
+
+@pytest.mark.parametrize("iss", [None, ""], ids=["left-out", "empty"])
+def test_an_answer_without_the_iss_its_provider_sends_is_refused(
+    stack: tuple[LiveServer, OidcProvider], iss: str | None
+) -> None:
+    # RFC 9207 §2.4: the provider's metadata says it sends ``iss`` with every answer, so an
+    # answer without one (made by another provider, or stripped on the way) is refused.
+    server, provider = stack
+    metadata = httpx.get(provider.issuer + "/.well-known/openid-configuration", timeout=5)
+    assert metadata.json()["authorization_response_iss_parameter_supported"] is True
+    with Browser() as browser:
+        callback = _to_callback(server, browser, pkce_pair()[1])
+        query = {k: v[0] for k, v in parse_qs(urlsplit(callback).query).items()}
+        assert query.pop("iss") == provider.issuer
+        if iss is not None:
+            query["iss"] = iss
+        params = _landing(browser.http.get(server.url + CALLBACK, params=query))
+    assert params["error"] == "invalid_request"
+    assert "no issuer" in params["error_description"]
+    assert "challenge_token" not in params

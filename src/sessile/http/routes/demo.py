@@ -4,8 +4,11 @@ development outbox, the last codes sent, so a newcomer can log in without real e
 The outbox view hands out live login codes, so it answers only a request that is truly
 local: from a loopback peer, with no proxy in the way (no ``Forwarded``, ``X-Forwarded-*``
 or ``X-Real-IP`` header, no trusted proxies configured), to a server whose public URL is
-itself on loopback. A reverse proxy on the same host makes every visitor a loopback peer,
-which is why the peer alone is not enough.
+itself on loopback, addressed by that URL's host and port. A reverse proxy on the same
+host makes every visitor a loopback peer, which is why the peer alone is not enough. And
+a page on ``evil.example`` whose name the attacker re-points at ``127.0.0.1`` (DNS
+rebinding) has a loopback peer and is same-origin with itself, but its browser still
+sends ``Host: evil.example``, which is why the host is checked.
 """
 
 from __future__ import annotations
@@ -58,7 +61,20 @@ def _truly_local(request: Request, settings: Settings) -> bool:
         and not proxied
         and not settings.trusted_proxies
         and _is_loopback(urlsplit(settings.public_url).hostname or "")
+        and _addressed_to(request.headers.get("host", ""), settings.public_url)
     )
+
+
+def _addressed_to(host: str, public_url: str) -> bool:
+    """Whether ``Host`` is exactly the public URL's host and port (or its host alone, when
+    the port is the scheme's default)."""
+    parts = urlsplit(public_url)
+    name = parts.hostname or ""
+    name = f"[{name}]" if ":" in name else name
+    default = 443 if parts.scheme == "https" else 80
+    port = parts.port or default
+    allowed = {f"{name}:{port}", name} if port == default else {f"{name}:{port}"}
+    return host.lower() in allowed
 
 
 def _is_loopback(host: str) -> bool:

@@ -71,7 +71,7 @@ async def start_otp(request: Request) -> Response:
         login_config_id=config.id if config is not None else None,
     )
     response = Response(status_code=204, headers={"Cache-Control": "no-store"})
-    set_verification(response, context.settings, token)
+    set_verification(request, response, context.settings, token)
     return response
 
 
@@ -141,7 +141,7 @@ async def sign_up(request: Request) -> JSONResponse:
         {"challenge_token": signed_up.verification_token, "status": "otp_required"},
         headers={"Cache-Control": "no-store"},
     )
-    set_verification(response, context.settings, signed_up.verification_token)
+    set_verification(request, response, context.settings, signed_up.verification_token)
     return response
 
 

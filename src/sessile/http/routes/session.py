@@ -75,7 +75,7 @@ async def finalize(request: Request) -> JSONResponse:
         ):
             raise InvalidChallengeToken("The challenge token is invalid, used or expired.")
         pending = JSONResponse({"status": "otp_required"}, headers={"Cache-Control": "no-store"})
-        set_verification(pending, context.settings, body.challenge_token)
+        set_verification(request, pending, context.settings, body.challenge_token)
         return pending
     issued = await context.finalizer.finalize(
         body.challenge_token,

@@ -150,7 +150,7 @@ async def send_code(request: Request) -> Response:
     else:
         raise MissingChallengeToken("Give a challenge_token (step-up) or an identifier.")
     response = Response(status_code=204, headers=_NO_STORE)
-    set_verification(response, context.settings, verification)
+    set_verification(request, response, context.settings, verification)
     return response
 
 

@@ -59,7 +59,7 @@ class FacebookProvider:
         )
         return str(made["url"])
 
-    async def accepts_issuer(self, iss: str) -> bool:
+    async def accepts_issuer(self, iss: str | None) -> bool:
         return True  # Facebook names no issuer; its token is only good at its own API.
 
     async def fetch_profile(

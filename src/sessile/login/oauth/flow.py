@@ -184,9 +184,16 @@ class OAuthLogin:
         if not code or len(code) > 2048:
             return _failed(row, back, "invalid_request", "The provider sent no code.")
         try:
-            if params.get("iss") and not await provider.accepts_issuer(params["iss"]):
-                # RFC 9207: the answer came from another issuer (a mix-up attack).
-                return _failed(row, back, "invalid_request", "The answer names another issuer.")
+            iss = params.get("iss") or None
+            if not await provider.accepts_issuer(iss):
+                # RFC 9207: the answer came from another issuer (a mix-up attack), or lacks
+                # the ``iss`` its provider says it always sends.
+                why = (
+                    "names another issuer"
+                    if iss
+                    else "names no issuer, though its provider sends one"
+                )
+                return _failed(row, back, "invalid_request", f"The answer {why}.")
             profile = await provider.fetch_profile(
                 code=code,
                 redirect_uri=self.callback_url(provider_name),

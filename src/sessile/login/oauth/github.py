@@ -51,7 +51,7 @@ class GitHubProvider:
         )
         return str(made["url"])
 
-    async def accepts_issuer(self, iss: str) -> bool:
+    async def accepts_issuer(self, iss: str | None) -> bool:
         return True  # GitHub names no issuer; its token is only good at its own API.
 
     async def fetch_profile(

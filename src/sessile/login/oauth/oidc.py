@@ -124,13 +124,20 @@ class OidcProvider:
     def _issuer_in_metadata(self) -> str:
         return str(self._app.server_metadata.get("issuer") or self._issuer)
 
-    async def accepts_issuer(self, iss: str) -> bool:
+    async def accepts_issuer(self, iss: str | None) -> bool:
         try:
             await self._app.load_server_metadata()
         except (httpx.HTTPError, ValueError) as exc:
             raise ProviderError(
                 "temporarily_unavailable", "The provider can't be reached."
             ) from exc
+        if iss is None:
+            # RFC 9207 §2.4: a provider that says it sends ``iss`` must have sent it; an
+            # answer without one was made elsewhere (a mix-up) or stripped on the way.
+            advertised = self._app.server_metadata.get(
+                "authorization_response_iss_parameter_supported"
+            )
+            return advertised is not True
         expected = self._issuer_in_metadata()
         return _MICROSOFT_TENANT in expected or iss == expected
 

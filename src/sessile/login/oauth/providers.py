@@ -25,8 +25,9 @@ class Provider(Protocol):
         self, *, redirect_uri: str, state: str, nonce: str | None, code_verifier: str
     ) -> str: ...
 
-    async def accepts_issuer(self, iss: str) -> bool:
-        """Whether an authorization response's ``iss`` (RFC 9207) names this provider."""
+    async def accepts_issuer(self, iss: str | None) -> bool:
+        """Whether an authorization response's ``iss`` (RFC 9207) names this provider;
+        None when the response carried none."""
         ...
 
     async def fetch_profile(
