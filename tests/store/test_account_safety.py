@@ -79,3 +79,23 @@ async def test_an_end_sessions_link_works_once_and_expires(database: Database) -
     spent = await asyncio.gather(*(links.spend(_hash("live"), now=60.0) for _ in range(4)))
     assert sorted(spent, key=str) == [None, None, None, user.id]
     assert not await links.is_live(_hash("live"), now=60.0)
+
+
+async def test_unused_challenge_tokens_of_taken_methods_are_voided(database: Database) -> None:
+    user = await database.users.create(now=1.0, identifiers_=[EMAIL])
+    other = await database.users.create(now=1.0, identifiers_=[PHONE])
+    for name, owner, method in [
+        ("google", user.id, "oauth_google"),
+        ("password", user.id, "password"),
+        ("code", user.id, "otp_email"),
+        ("theirs", other.id, "oauth_google"),
+    ]:
+        await database.challenges.create(
+            _hash(name), user_id=owner, auth_method=method, now=1.0, expires_at=100.0
+        )
+    assert await database.challenges.consume(_hash("password"), now=2.0) is not None
+    voided = await database.challenges.void_unused(user.id, ["oauth_google", "password"], now=3.0)
+    assert voided == 1, "the used one was already spent"
+    assert await database.challenges.consume(_hash("google"), now=4.0) is None
+    assert await database.challenges.consume(_hash("code"), now=4.0) is not None
+    assert await database.challenges.consume(_hash("theirs"), now=4.0) is not None

@@ -5,8 +5,9 @@ whose provider doesn't vouch for it (``SESSILE_OAUTH_VERIFY_EMAIL=false``), or t
 names it. A code sent to it proves it. The first proof of an address ends what an unproven
 claim could have planted on its account: a password set by a self-service sign-up before
 any proof, every provider identity linked to the account on the strength of its unproven
-address, and every session made with them (reason ``unproven_signup``). So an account made
-by someone else's claim never absorbs the real owner: it stays, and becomes the owner's.
+address, every session made with them (reason ``unproven_signup``) and every login by them
+not yet finalized. So an account made by someone else's claim never absorbs the real
+owner: it stays, and becomes the owner's.
 
 Until then such an account is *unproven*: it can't gain what would outlive that proof, so
 step-up refuses it the scopes that change identifiers and passwords (``stepup/service.py``),
@@ -60,8 +61,11 @@ class Ownership:
             methods.append("password")
         if not methods:
             return
+        methods = sorted(set(methods))
+        # A login by such a method, checked but not yet finalized, ends with it too.
+        await self._db.challenges.void_unused(user.id, methods, now=now)
         ended = 0
-        for method in sorted(set(methods)):
+        for method in methods:
             ended += await self._sessions.revoke_user(
                 user.id, reason=UNPROVEN_SIGNUP, auth_method=method
             )
@@ -70,7 +74,7 @@ class Ownership:
             extra={
                 "user_id": user.id,
                 "identifier_type": identifier.type,
-                "methods": sorted(set(methods)),
+                "methods": methods,
                 "sessions": ended,
             },
         )

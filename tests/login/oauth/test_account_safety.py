@@ -54,6 +54,12 @@ LIAR = Account("liar", "liar pw", "sub-liar", {"email": "held@example.com", "ema
 FRESH_LIAR = Account(
     "liar2", "liar2 pw", "sub-liar2", {"email": "untaken@example.com", "email_verified": True}
 )
+HOLDER = Account(
+    "holder",
+    "holder pw",
+    "sub-holder",
+    {"email": "held-token@example.com", "email_verified": False},
+)
 OWNER_AT_GOOGLE = Account(
     "owner", "owner pw", "sub-owner", {"email": "linked@example.com", "email_verified": True}
 )
@@ -65,6 +71,7 @@ ACCOUNTS = [
     AFTER_SIGNUP,
     LIAR,
     FRESH_LIAR,
+    HOLDER,
     OWNER_AT_GOOGLE,
 ]
 
@@ -231,6 +238,35 @@ def test_the_planted_account_gains_no_identifier_or_password_before_the_owners_c
         headers=mine,
     )
     assert (asked.status_code, asked.json()["status"]) == (200, "review")
+
+
+def test_a_login_held_back_until_after_the_owners_code_gets_no_session(
+    server: LiveServer,
+) -> None:
+    """The attacker signs in again, and again with the password, but finalizes only once
+    the owner has proven the address: those logins ended with the methods they used."""
+    attacker = _session_by_provider(server, HOLDER)
+    held, verifier = _sign_in(server, HOLDER)
+    assert "status" not in held
+    password = SessionClient(server.url)
+    assert password.sign_up("held-password@example.com", "attacker's passphrase") is not None
+    held_password = httpx.post(
+        server.url + "/v1/session/login/email/password",
+        json={"identifier": "held-password@example.com", "password": "attacker's passphrase"},
+    ).json()["challenge_token"]
+
+    _code_login(server, "held-token@example.com")
+    _code_login(server, "held-password@example.com")
+    late = SessionClient(server.url)
+    with pytest.raises(SessionClientError) as refused:
+        late.finalize_oauth(held["challenge_token"], verifier)
+    assert refused.value.code in ("invalid_challenge_token", "token_reused")
+    with pytest.raises(SessionClientError) as refused_password:
+        SessionClient(server.url).finalize(held_password)
+    assert refused_password.value.code in ("invalid_challenge_token", "token_reused")
+    for ended in (attacker, password):
+        with pytest.raises(SessionClientError):
+            ended.refresh()
 
 
 def test_a_password_sign_up_then_a_provider_before_the_owner(server: LiveServer) -> None:
