@@ -18,6 +18,7 @@ def test_environment_names_are_read_by_their_field_suffix() -> None:
             "SESSILE_OAUTH_GOOGLE_CLIENT_SECRET": "g-secret",
             "SESSILE_OAUTH_MY_IDP_ISSUER": "https://idp.example",
             "SESSILE_OAUTH_APPLE_PRIVATE_KEY": "pem",
+            "SESSILE_OAUTH_MY_IDP_TRUST_EMAIL_VERIFIED": "true",
             "SESSILE_OAUTH_REDIRECT_URIS": "https://app.example/cb",
             "SESSILE_OAUTH_ALLOW_EMAIL_ACCOUNT_MERGE": "false",
             "SESSILE_OAUTH_CLIENT_ID": "no provider named",
@@ -26,7 +27,7 @@ def test_environment_names_are_read_by_their_field_suffix() -> None:
     )
     assert found == {
         "google": {"client_id": "g-id", "client_secret": "g-secret"},
-        "my_idp": {"issuer": "https://idp.example"},
+        "my_idp": {"issuer": "https://idp.example", "trust_email_verified": "true"},
         "apple": {"private_key": "pem"},
     }
 

@@ -1,5 +1,9 @@
-import { useState, type FormEvent } from "react";
-import type { IdentifierInfo, StepUpChallengeInfo } from "sessile";
+import { useRef, useState, type FormEvent } from "react";
+import {
+  SessileError,
+  type IdentifierInfo,
+  type StepUpChallengeInfo,
+} from "sessile";
 
 import { client } from "./client.ts";
 import { StepUpError, StepUpSteps, useStepUp } from "./StepUp.tsx";
@@ -17,19 +21,33 @@ const SCOPES: Record<Kind, string> = {
  * The user's e-mail addresses and phone numbers. A new one is added by the register
  * step-up (`prld:email:register` or `prld:phone:register` with `metadata.identifier`):
  * its code goes to the new identifier, and `otpCheck` adds it. For a few minutes after,
- * the session may remove one of the same type (to replace an address, say).
+ * the session may remove one of the same type (to replace an address, say). The
+ * account's oldest proven identifier is removed only under a grant whose code went to
+ * it: when the server says so (`insufficient_scope`), the same step-up names it, its
+ * code goes to it, and the removal follows.
  */
 export function Identifiers() {
   const { identifiers, reload } = useIdentifiers();
   const [kind, setKind] = useState<Kind>("phone_number");
   const [value, setValue] = useState("");
   const [added, setAdded] = useState<StepUpChallengeInfo | null>(null);
+  /** The identifier waiting for its own code before it is removed. */
+  const proving = useRef<IdentifierInfo | null>(null);
+  const removal = useTask();
   const stepUp = useStepUp((info) => {
+    const waiting = proving.current;
+    if (waiting && info.metadata?.identifier === waiting.value) {
+      proving.current = null;
+      void removal.run(async () => {
+        await client.removeIdentifier(waiting);
+        await reload();
+      });
+      return;
+    }
     setAdded(info);
     setValue("");
     void reload();
   });
-  const removal = useTask();
 
   const grantedKind = added
     ? (Object.keys(SCOPES) as Kind[]).find(
@@ -45,7 +63,19 @@ export function Identifiers() {
 
   const remove = (identifier: IdentifierInfo) =>
     void removal.run(async () => {
-      await client.removeIdentifier(identifier);
+      try {
+        await client.removeIdentifier(identifier);
+      } catch (error) {
+        if (
+          !(error instanceof SessileError) ||
+          error.code !== "insufficient_scope"
+        )
+          throw error;
+        // The account's first identifier: prove it first, by a code sent to it.
+        proving.current = identifier;
+        stepUp.start(SCOPES[identifier.type], { identifier: identifier.value });
+        return;
+      }
       await reload();
     });
 

@@ -16,6 +16,7 @@ from sessile.store.schema import (
     challenge_tokens,
     deliveries,
     dpop_replay,
+    end_session_links,
     login_failures,
     oauth_states,
     otp_challenges,
@@ -43,6 +44,7 @@ def expired_rows(settings: Settings, now: float) -> dict[str, Dead]:
         "otp_challenges": (otp_challenges, otp_challenges.c.expires_at <= now),
         "stepup_challenges": (stepup_challenges, stepup_challenges.c.expires_at <= now),
         "oauth_states": (oauth_states, oauth_states.c.expires_at <= now),
+        "end_session_links": (end_session_links, end_session_links.c.expires_at <= now),
         "dpop_replay": (dpop_replay, dpop_replay.c.expires_at < now),
         "rate_limits": (rate_limits, rate_limits.c.expires_at <= now),
         "revocations": (

@@ -36,6 +36,8 @@ from sessile.login.otp import OtpLogin
 from sessile.login.ownership import Ownership
 from sessile.login.passwords import Passwords
 from sessile.login.ratelimit import RateLimits
+from sessile.notices import AccountNotices, EndSessionLinks, NoticeTexts
+from sessile.notices.links import END_SESSIONS_PATH, LinkPolicy
 from sessile.sessions import ChallengeTokens, SessionPolicy, SessionService, SessionStartTokens
 from sessile.sessions.client_info import ClientLocator
 from sessile.sessions.revocation_feed import RevocationFeed
@@ -88,6 +90,8 @@ class AppContext:
     account: AccountChanges
     limits: RateLimits
     oauth: OAuthLogin
+    #: The links in account notices that end every session of an account.
+    end_session_links: EndSessionLinks
     #: Signs and posts lifecycle events to the app's webhook endpoints.
     webhooks: WebhookWorker
     #: The app's webhook endpoints: registration, activation, dead letters.
@@ -189,8 +193,17 @@ class AppContext:
         sessions = SessionService(db, access_tokens, shared_secrets, clock, policy)
         lockout = Lockout(db.login_failures, clock, LockoutPolicy.from_settings(settings))
         ownership = Ownership(db, sessions, clock)
+        end_session_links = EndSessionLinks(
+            db.end_session_links,
+            sessions,
+            clock,
+            LinkPolicy(page_url=settings.url(END_SESSIONS_PATH), ttl=settings.notice_link_ttl),
+        )
+        notices = AccountNotices(
+            db.users, end_session_links, sender, policy_from(settings, NoticeTexts)
+        )
         otp = OtpLogin(db, sender, limits, lockout, ownership, shared_secrets, clock, settings)
-        accounts = Accounts(db, ownership, clock, login_configs.oauth.link_policy)
+        accounts = Accounts(db, ownership, notices, clock, login_configs.oauth.link_policy)
         otp.complete_with("oauth_link", accounts.complete_link)
         oauth = OAuthLogin(
             db,
@@ -224,6 +237,8 @@ class AppContext:
             passwords,
             lockout,
             sessions,
+            ownership,
+            notices,
             live_config,
             DelegationHook(
                 body_signer,
@@ -290,9 +305,10 @@ class AppContext:
             lockout=lockout,
             ownership=ownership,
             stepup=stepup,
-            account=AccountChanges(db, passwords, sessions, sender, clock, settings),
+            account=AccountChanges(db, passwords, sessions, ownership, notices, clock, settings),
             limits=limits,
             oauth=oauth,
+            end_session_links=end_session_links,
             webhooks=WebhookWorker(
                 db.events,
                 db.webhooks,

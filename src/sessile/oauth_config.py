@@ -44,6 +44,10 @@ class OAuthProviderSettings(BaseModel):
     authorize_url: str | None = None
     token_url: str | None = None
     api_url: str | None = None
+    #: Whether the provider's word that an address is verified proves it (joins the
+    #: account holding it, or makes a user holding it proven). Unset: Google, Apple,
+    #: Microsoft and GitHub are trusted, any other provider is not (login/oauth/known.py).
+    trust_email_verified: bool | None = None
 
     @field_validator("scopes", mode="before")
     @classmethod

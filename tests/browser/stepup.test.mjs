@@ -3,7 +3,8 @@
 // which the SDK refreshes with the completed challenge by itself; resetPassword saves the
 // new password and spends the grant, the other session is found ended, and the new password
 // logs in. "Identifiers": the register step-up adds a phone, then an e-mail address, each
-// proven by a code sent to it; with the e-mail grant the old address is removed.
+// proven by a code sent to it; the old address, the account's first, is removed once a
+// code sent to it proves it again (the grant that added the new one is not enough).
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
@@ -112,7 +113,7 @@ describe("step-up in the demo", needsChromium(), () => {
     for (const p of [page, other, fresh]) await p.context().close();
   });
 
-  test("identifiers: a phone and an e-mail address added by their own codes, the old address removed", async () => {
+  test("identifiers: a phone and an e-mail address added by their own codes, the old address removed by its own", async () => {
     const email = "hopper@example.com";
     const phone = "+33698765432";
     const second = "amazing.grace@example.com";
@@ -162,13 +163,24 @@ describe("step-up in the demo", needsChromium(), () => {
     await page.getByText(second, { exact: true }).waitFor();
     assert.deepEqual(await values(), [second, email, phone]);
     assert.equal(await page.getByTestId(`remove:${phone}`).count(), 0);
+    // The old address is the account's first: the server wants a code sent to it first.
+    seen = await sentTo(email);
     await page.getByTestId(`remove:${email}`).click();
+    assert.equal(await page.getByTestId("stepup-step").textContent(), "verify_email");
+    await proveCode(page, email, seen);
     await page.getByText(email, { exact: true }).waitFor({ state: "detached" });
     assert.deepEqual(await values(), [second, phone]);
+    const removals = calls.filter((c) => c.path === "/stepup/request").at(-1);
+    assert.deepEqual(removals.body, { scope: "prld:email:register", metadata: { identifier: email } });
+    // Each change was told to the account's proven addresses, with a link to end every
+    // session: the phone and the first address heard of the second address.
+    const told = (await outbox(server)).filter((m) => m.code === "" && m.text.includes(second));
+    assert.ok(told.some((m) => m.to === email && m.text.includes("/v1/session/end-sessions?token=")));
+    assert.ok(told.some((m) => m.to === phone));
 
     // Each grant was redeemed by the SDK's own refresh; the session keeps the last one a
     // while, so a reload's plain refresh still carries it.
-    assert.equal(calls.filter((c) => c.path === "/refresh" && c.body?.step_up_token).length, 2);
+    assert.equal(calls.filter((c) => c.path === "/refresh" && c.body?.step_up_token).length, 3);
     await page.goto("/");
     assert.equal((await shownClaims(page)).scope, "session prld:email:register");
     for (const p of [page, byPhone]) await p.context().close();

@@ -8,11 +8,11 @@ import pytest
 from sessile.config import load_settings
 from sessile.config.policies import policy_from
 from sessile.login.email_password import PasswordLoginPolicy
-from sessile.login.oauth.accounts import AccountLinkPolicy
+from sessile.notices import NoticeTexts
 from sessile.stepup.service import StepUpPolicy
 
 
-@pytest.mark.parametrize("policy", [AccountLinkPolicy, PasswordLoginPolicy, StepUpPolicy])
+@pytest.mark.parametrize("policy", [NoticeTexts, PasswordLoginPolicy, StepUpPolicy])
 def test_a_service_policy_reads_the_settings_of_its_field_names(policy: type[Any]) -> None:
     settings = load_settings(secret_key="s" * 48, password_signup=False, stepup_grant_ttl=77)
     made = policy_from(settings, policy)

@@ -1,7 +1,7 @@
 """Adding an e-mail address or phone inside a session by Prelude's register flow
 (``prld:email:register`` / ``prld:phone:register`` with ``metadata.identifier``, its code
 checked with a proof bound to the session's key), listing them, and removing one behind
-its register scope; the last way to log in stays."""
+its register scope and a proof by the session's key; the last way to log in stays."""
 
 from __future__ import annotations
 
@@ -88,8 +88,16 @@ def test_a_register_scope_needs_its_identifier(server: LiveServer) -> None:
     assert (missing.status_code, missing.json()["code"]) == (400, "invalid_metadata")
     malformed = client.request("prld:email:register", {"identifier": "not an address"})
     assert (malformed.status_code, malformed.json()["code"]) == (400, "invalid_identifier")
+    # One the account holds proven is proven again (its code goes to it), never added twice.
     mine = client.request("prld:email:register", {"identifier": client.email.upper()})
-    assert (mine.status_code, mine.json()["code"]) == (409, "conflict")
+    assert (mine.status_code, mine.json()["status"]) == (200, "review")
+    assert claims_of(mine.json()["challenge_token"])["metadata"] == {"identifier": client.email}
+    # One it holds unproven is a conflict.
+    user_id = server.user_by_email(client.email).id
+    unproven = Identifier("email_address", client.email.replace("@", "+unproven@"))
+    _in_database(server, lambda db: db.identifiers.add(user_id, unproven, now=1.0, proven=False))
+    held = client.request("prld:email:register", {"identifier": unproven.value})
+    assert (held.status_code, held.json()["code"]) == (409, "conflict")
 
 
 def test_the_code_check_is_bound_to_the_sessions_key(server: LiveServer) -> None:
@@ -130,25 +138,27 @@ def test_someone_elses_address_answers_alike_and_never_joins(server: LiveServer)
 def test_remove_an_identifier_but_never_the_last(server: LiveServer) -> None:
     client = log_in(server)
     mine = {"type": "email_address", "value": client.email}
-    denied = client.post_me("/identifiers/remove", {"identifier": mine})
+    denied = client.signed_me("/identifiers/remove", {"identifier": mine})
     assert (denied.status_code, denied.json()["code"]) == (403, "insufficient_scope")
     second = client.email.replace("@", "+2@")
     _add_email(client, server, second)
-    # The second address, proven by its code, is there, so the first can go.
-    removed = client.post_me("/identifiers/remove", {"identifier": mine})
+    # The second address, proven by its code, is there, so the first can go, under a grant
+    # whose code went to the first itself (it is the account's oldest proven address).
+    _add_email(client, server, client.email)
+    removed = client.signed_me("/identifiers/remove", {"identifier": mine})
     assert removed.status_code == 200, removed.text
     assert server.user(Identifier("email_address", client.email)) is None
-    again = client.post_me("/identifiers/remove", {"identifier": mine})
+    again = client.signed_me("/identifiers/remove", {"identifier": mine})
     assert again.status_code == 404
     # Now the second is the last.
-    last = client.post_me(
+    last = client.signed_me(
         "/identifiers/remove", {"identifier": {"type": "email_address", "value": second}}
     )
     assert last.status_code == 409
     assert last.json()["code"] == "conflict"
     assert server.user(Identifier("email_address", second)) is not None
     # Removing a phone needs the phone scope.
-    phone = client.post_me("/identifiers/remove", {"identifier": PHONE})
+    phone = client.signed_me("/identifiers/remove", {"identifier": PHONE})
     assert phone.status_code == 403
 
 
@@ -182,8 +192,9 @@ def test_identifiers_added_and_removed_in_a_session_are_events(server: LiveServe
     user_id = server.user_by_email(client.email).id
     second = client.email.replace("@", "+events@")
     _add_email(client, server, second)
+    _add_email(client, server, client.email)  # proven again, added nothing: no event
     first = {"type": "email_address", "value": client.email}
-    assert client.post_me("/identifiers/remove", {"identifier": first}).status_code == 200
+    assert client.signed_me("/identifiers/remove", {"identifier": first}).status_code == 200
 
     queued = _in_database(server, lambda db: db.events.all_for(hook.id))
     mine = [(e.type, e.payload["payload"]["identifier"]) for e in queued if e.user_id == user_id]

@@ -427,13 +427,15 @@ export class SessionClient {
   /**
    * Set a new password, with `prld:pwd:write` from a step-up. The change spends the grant
    * (a second one is `insufficient_scope`), so the cached token is dropped and refreshed,
-   * as far as that goes, without the scope.
+   * as far as that goes, without the scope. The call carries a DPoP proof by the session's
+   * key, so that the server can tell it from a leaked token's.
    */
   async resetPassword(options: ResetPasswordOptions): Promise<void> {
     await this.bearerCall({
       method: "POST",
       path: "/me/password/reset",
       body: { password: options.password },
+      headers: this.sessionProof,
     });
     await this.invalidateCache();
     // Best effort: the change is made, and the next refresh() tries again anyway.
@@ -443,13 +445,17 @@ export class SessionClient {
   /**
    * Remove an e-mail address or phone number, never the last one. It needs the type's
    * register scope (`prld:email:register`, `prld:phone:register`) still granted to this
-   * session, as it is for a while after adding one.
+   * session, as it is for a while after adding one, and a DPoP proof by the session's key,
+   * which this sends. The account's oldest proven identifier goes only with a grant whose
+   * code went to it: `requestStepUp` for the register scope with that very identifier as
+   * `metadata.identifier` (`insufficient_scope` otherwise).
    */
   async removeIdentifier(identifier: Identifier): Promise<void> {
     await this.bearerCall({
       method: "POST",
       path: "/me/identifiers/remove",
       body: { identifier: { type: identifier.type, value: identifier.value } },
+      headers: this.sessionProof,
     });
   }
 
@@ -504,7 +510,16 @@ export class SessionClient {
     }
   }
 
-  /** A Bearer call; when the call itself gets a 401, one forced refresh and one retry. */
+  /** The `DPoP` header of a session proof: a new one per attempt, with the latest nonce. */
+  private readonly sessionProof = async (
+    method: string,
+    url: string,
+  ): Promise<Record<string, string>> => ({ DPoP: await this.signer.proof(method, url) });
+
+  /**
+   * A Bearer call; when the call itself gets a 401, one forced refresh and one retry. One
+   * that carries a proof is first sent again once with the server's nonce, if it asks.
+   */
   private async bearerCall<T>(request: ApiRequest): Promise<T> {
     const send = async (accessToken: string): Promise<T> => {
       const auth = { Authorization: `Bearer ${accessToken}` };
@@ -512,7 +527,13 @@ export class SessionClient {
         ...(request.headers ? await request.headers(method, url) : {}),
         ...auth,
       });
-      return (await this.transport.send<T>({ ...request, headers })).data;
+      try {
+        return (await this.transport.send<T>({ ...request, headers })).data;
+      } catch (error) {
+        const askedNonce = error instanceof SessileError && error.code === "use_dpop_nonce";
+        if (!request.headers || !askedNonce) throw error;
+        return (await this.transport.send<T>({ ...request, headers })).data;
+      }
     };
     const { user } = await this.refresh();
     try {

@@ -162,6 +162,8 @@ export class FakeServer {
     const dpopRoute = ["/login/otp/check", "/login/finalize", "/refresh", "/revoke"].includes(
       seen.path,
     );
+    // sessile's account routes answer a nonce too; their proof is checked by each route.
+    const accountRoute = ["/me/password/reset", "/me/identifiers/remove"].includes(seen.path);
     let response: Response;
     try {
       response = override ?? (await this.route(seen, url, dpopRoute));
@@ -171,7 +173,7 @@ export class FakeServer {
     }
     seen.status = response.status;
     response.headers.set("Date", new Date(this.now()).toUTCString());
-    if (dpopRoute) response.headers.set("DPoP-Nonce", this.issueNonce());
+    if (dpopRoute || accountRoute) response.headers.set("DPoP-Nonce", this.issueNonce());
     return response;
   };
 
@@ -326,11 +328,14 @@ export class FakeServer {
         return json(200, { identifiers: this.identifiersOf(session.userId) });
       }
       case "POST /me/password/reset": {
+        // Prelude's clients send no proof here; one that is sent must be the session's.
+        if (req.headers.has("DPoP")) await this.verifySessionProof(req);
         const session = this.requireGrant(req, "prld:pwd:write");
         delete session.granted;
         return new Response(null, { status: 204 });
       }
       case "POST /me/identifiers/remove": {
+        await this.verifySessionProof(req);
         const identifier = body.identifier as { type: string; value: string };
         const scope =
           identifier.type === "email_address" ? "prld:email:register" : "prld:phone:register";
@@ -446,6 +451,13 @@ export class FakeServer {
     const proof = { header, claims, jkt: base64urlEncode(new Uint8Array(digest)) };
     this.proofs.push(proof);
     return proof;
+  }
+
+  /** An account route's proof: fresh, by the key of the Bearer token's session. */
+  private async verifySessionProof(req: RequestSeen): Promise<void> {
+    const session = this.bearer(req).session;
+    req.proof = await this.verifyProof(req);
+    if (session.jkt !== req.proof.jkt) throw new HttpError(401, "dpop_key_mismatch");
   }
 
   /** A step-up route's proof: the session's key, the challenge token's jti, no nonce. */

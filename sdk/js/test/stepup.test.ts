@@ -9,7 +9,7 @@ import {
   type SessionClient,
   type StepUpChallengeInfo,
 } from "../src/index.js";
-import { FakeServer, STEP_CODE, signedLooking, type RequestSeen } from "./fake-server.js";
+import { FakeServer, STEP_CODE, json, signedLooking, type RequestSeen } from "./fake-server.js";
 import { MemoryStorage, loggedIn, makeClient, useFreshBrowser } from "./helpers.js";
 
 useFreshBrowser();
@@ -433,14 +433,56 @@ describe("account calls", () => {
     await client.otpCheck(seen[0]!.challengeId, STEP_CODE);
 
     await client.removeIdentifier({ type: "email_address", value: "old@example.com" });
-    expect(last(server, "/me/identifiers/remove").body).toEqual({
+    const removal = last(server, "/me/identifiers/remove");
+    expect(removal.body).toEqual({
       identifier: { type: "email_address", value: "old@example.com" },
     });
+    // A proof by the session's key, fresh by the server's nonce, goes with the Bearer token.
+    expect(removal.proof?.jkt).toBe(last(server, "/refresh").proof?.jkt);
+    expect(removal.proof?.claims.htm).toBe("POST");
+    expect(removal.proof?.claims.nonce).toEqual(expect.any(String));
     const values = (await client.listIdentifiers()).identifiers.map((i) => i.value);
     expect(values).toEqual(["ada@example.com", "+33600000000", "new@example.com"]);
     // The e-mail scope removes no phone.
     await expect(
       client.removeIdentifier({ type: "phone_number", value: "+33600000000" }),
     ).rejects.toMatchObject({ code: "insufficient_scope" });
+  });
+
+  it("removeIdentifier signs again with the server's nonce when it asks, without a refresh", async () => {
+    const server = new FakeServer();
+    server.identifiers
+      .get("usr_otp")!
+      .push({ type: "email_address", value: "old@example.com", verified: true });
+    const client = await loggedIn(server);
+    const { seen, onChallenge } = recorder();
+    await client.requestStepUp({
+      scope: "prld:email:register",
+      metadata: { identifier: "new@example.com" },
+      onChallenge,
+    });
+    await client.otpCreate({ challengeId: seen[0]!.challengeId });
+    await client.otpCheck(seen[0]!.challengeId, STEP_CODE);
+    const refreshes = server.count("/refresh");
+    server.overrides.push(() => json(401, { code: "use_dpop_nonce" }));
+
+    await client.removeIdentifier({ type: "email_address", value: "old@example.com" });
+    const attempts = server.requests.filter((r) => r.path === "/me/identifiers/remove");
+    expect(attempts).toHaveLength(2);
+    // A new proof, with a nonce the server accepts (it requires one).
+    expect(attempts[1]!.headers.get("DPoP")).not.toBe(attempts[0]!.headers.get("DPoP"));
+    expect(attempts[1]!.proof?.claims.nonce).toEqual(expect.any(String));
+    expect(server.count("/refresh")).toBe(refreshes);
+  });
+
+  it("resetPassword signs with the session's key", async () => {
+    const server = new FakeServer();
+    const client = await loggedIn(server);
+    const { seen, onChallenge } = recorder();
+    await client.requestStepUp({ scope: "prld:pwd:write", onChallenge });
+    await client.otpCreate({ challengeId: seen[0]!.challengeId });
+    await client.otpCheck(seen[0]!.challengeId, STEP_CODE);
+    await client.resetPassword({ password: "Str0ng passw0rd!" });
+    expect(last(server, "/me/password/reset").proof?.jkt).toBe(last(server, "/refresh").proof?.jkt);
   });
 });

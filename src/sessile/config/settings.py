@@ -195,9 +195,28 @@ class Settings(BaseSettings):
     #: A password changed inside a session ends the user's other sessions.
     stepup_password_revokes_others: bool = True
     password_changed_subject: str = "Your {app_name} password was changed"
-    password_changed_text: str = (
-        "The password of your {app_name} account was just changed. If it wasn't you, "
-        "reset it at once and contact support."
+    password_changed_text: str = "The password of your {app_name} account was just changed."
+
+    # Account notices (sessile.notices): each proven address of an account is told of
+    # these changes, with a link that ends every session of the account, once, for
+    # ``notice_link_ttl`` seconds. Templates take {app_name}, {identifier}, {provider},
+    # {link} and {hours}.
+    notice_link_ttl: int = Field(default=3 * _DAY, ge=600, le=30 * _DAY)
+    account_changed_subject: str = "Your {app_name} account was changed"
+    identifier_added_text: str = "{identifier} was added to your {app_name} account."
+    identifier_removed_text: str = "{identifier} was removed from your {app_name} account."
+    provider_linked_text: str = "A {provider} account was linked to your {app_name} account."
+    end_sessions_text: str = (
+        "If it wasn't you, end every session of your account at once: {link} "
+        "(the link works once, for {hours} hours). Then log in again and check your account."
+    )
+    # The code that links a provider account to an existing one, by its address (social
+    # login, "status=otp_required"): {code}, {app_name}, {minutes} and {provider}.
+    link_email_subject: str = "Link a {provider} account to your {app_name} account: {code}"
+    link_email_text: str = (
+        "Someone asked to link a {provider} account to your {app_name} account. If it was "
+        "you, enter {code}; it expires in {minutes} minutes. If not, ignore this message: "
+        "nothing is linked without the code."
     )
 
     # Lifecycle events to webhook endpoints: events per POST, the endpoint's time to answer,
@@ -279,9 +298,18 @@ class Settings(BaseSettings):
         "sms_text",
         "signup_notice_subject",
         "signup_notice_text",
+    )(validators.check_template)
+    _check_notice_template = field_validator(
         "password_changed_subject",
         "password_changed_text",
-    )(validators.check_template)
+        "account_changed_subject",
+        "identifier_added_text",
+        "identifier_removed_text",
+        "provider_linked_text",
+        "end_sessions_text",
+        "link_email_subject",
+        "link_email_text",
+    )(validators.check_notice_template)
     _check_secret_key = field_validator("secret_key")(validators.check_secret_key)
     _check_geoip = field_validator("geoip_db")(validators.check_geoip)
 

@@ -130,6 +130,27 @@ def check_template(value: str) -> str:
     return value
 
 
+#: What the notice templates may name (``sessile.notices``, the link code's message).
+NOTICE_PLACEHOLDERS = {
+    "code": "0",
+    "app_name": "x",
+    "minutes": 1,
+    "identifier": "x",
+    "provider": "x",
+    "link": "x",
+    "hours": 1,
+}
+
+
+def check_notice_template(value: str) -> str:
+    try:
+        value.format(**NOTICE_PLACEHOLDERS)
+    except (KeyError, IndexError, ValueError) as exc:
+        names = ", ".join(f"{{{name}}}" for name in NOTICE_PLACEHOLDERS)
+        raise ValueError(f"unusable template ({exc}); use {names}") from exc
+    return value
+
+
 def check_secret_key(value: SecretStr | None) -> SecretStr | None:
     # HKDF derives every at-rest key from it; SecretBox refuses less than 256 bits.
     # An empty value means "unset": the generated file is used.

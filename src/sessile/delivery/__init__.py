@@ -2,7 +2,13 @@
 the factory that picks the configured one. The providers import only ``base``."""
 
 from sessile.config import Settings
-from sessile.delivery.base import Message, Sender, compose_message, compose_notice
+from sessile.delivery.base import (
+    Message,
+    Sender,
+    compose_link_message,
+    compose_message,
+    compose_notice,
+)
 from sessile.delivery.outbox import OutboxSender
 from sessile.delivery.smtp import SmtpSender
 from sessile.delivery.webhook import WebhookSender, webhook_signature
@@ -13,6 +19,7 @@ __all__ = [
     "Sender",
     "SmtpSender",
     "WebhookSender",
+    "compose_link_message",
     "compose_message",
     "compose_notice",
     "create_sender",

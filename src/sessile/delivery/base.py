@@ -8,7 +8,14 @@ from typing import Literal, Protocol
 
 from sessile.config import Settings
 
-__all__ = ["Channel", "Message", "Sender", "compose_message", "compose_notice"]
+__all__ = [
+    "Channel",
+    "Message",
+    "Sender",
+    "compose_link_message",
+    "compose_message",
+    "compose_notice",
+]
 
 Channel = Literal["email", "sms"]
 
@@ -43,6 +50,25 @@ def compose_message(settings: Settings, channel: Channel, to: str, code: str) ->
         "</body></html>"
     )
     return Message(channel, to, code, text, settings.email_subject.format(**values), page)
+
+
+def compose_link_message(settings: Settings, to: str, code: str, provider: str) -> Message:
+    """The code that links a ``provider`` account to the one holding ``to``: worded as a
+    link, never as a login, so that its owner knows what a code given away would do."""
+    values = {
+        "code": code,
+        "app_name": settings.app_name,
+        "minutes": settings.otp_ttl // 60,
+        "provider": provider,
+    }
+    text = settings.link_email_text.format(**values)
+    page = (
+        "<!doctype html><html><body>"
+        f"<p>{html.escape(text)}</p>"
+        f'<p style="font-size:28px;letter-spacing:6px"><strong>{html.escape(code)}</strong></p>'
+        "</body></html>"
+    )
+    return Message("email", to, code, text, settings.link_email_subject.format(**values), page)
 
 
 def compose_notice(settings: Settings, to: str) -> Message:

@@ -22,6 +22,7 @@ from sessile.http.routes import (
     account,
     audit,
     claims_config,
+    end_sessions,
     health,
     login,
     login_config,
@@ -107,6 +108,7 @@ def create_app(
     app.include_router(stepup.router)
     app.include_router(stepup_config.router)
     app.include_router(account.router)
+    app.include_router(end_sessions.router)
     app.include_router(webhooks.router)
     app.include_router(audit.router)
     app.include_router(tokens.router)

@@ -72,6 +72,9 @@ class OAuthConfigView(BaseModel):
     apple: AppleView | None
     okta: OktaView | None
     redirect_uris: list[str] = Field(description="sessile: the provider's extra app pages.")
+    trust_email_verified: bool = Field(
+        description="sessile: whether the provider's word that an address is verified proves it."
+    )
     created_at: str | None = Field(description="null while only the settings configure it.")
     updated_at: str | None
 
@@ -142,6 +145,7 @@ def oauth_config_view(config: OAuthLoginConfig) -> OAuthConfigView:
         apple=AppleView(team_id=config.apple[0], key_id=config.apple[1]) if config.apple else None,
         okta=OktaView(issuer_url=config.okta_issuer_url) if config.okta_issuer_url else None,
         redirect_uris=list(config.redirect_uris),
+        trust_email_verified=config.trust_email_verified,
         created_at=_time(config.created_at),
         updated_at=_time(config.updated_at),
     )

@@ -13,8 +13,9 @@ session exist before that, so nobody can sign up with an address they don't own.
 
 A social login whose e-mail address must be proven first (``login/oauth/``) is a challenge
 of purpose ``oauth_link``, bound to the client's PKCE challenge: it is opened unsent, and
-its code goes out only when ``/login/finalize`` presents the verifier. Its completion
-(registered with :meth:`OtpLogin.complete_with`) attaches the provider identity.
+its code goes out only when ``/login/finalize`` presents the verifier, worded as what it
+does ("link a Google account to yours"), never as a login code. Its completion (registered
+with :meth:`OtpLogin.complete_with`) attaches the provider identity.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from dataclasses import dataclass, replace
 from sessile.clock import Clock
 from sessile.config import Settings
 from sessile.crypto import secret_hash
-from sessile.delivery import Message, compose_message, compose_notice
+from sessile.delivery import Message, compose_link_message, compose_message, compose_notice
 from sessile.delivery.base import Channel
 from sessile.delivery.queue import DeliveryQueue
 from sessile.errors import (
@@ -41,6 +42,8 @@ from sessile.errors import (
 from sessile.ids import new_id
 from sessile.login.admission import admitted
 from sessile.login.lockout import Lockout
+from sessile.login.oauth.known import provider_label
+from sessile.login.oauth.profile import ProviderProfile
 from sessile.login.ownership import Ownership
 from sessile.login.ratelimit import RateLimits
 from sessile.login.trail import code_sent, login_failed
@@ -109,6 +112,17 @@ class OtpLogin:
 
     def _code_message(self, identifier: Identifier, code: str) -> Message:
         return compose_message(self._settings, self._channel(identifier), identifier.value, code)
+
+    def _challenge_message(self, challenge: OtpChallenge, code: str) -> Message:
+        """The message of a code sent (again) for ``challenge``: a social login's link says
+        which provider it links."""
+        identifier = Identifier(challenge.identifier_type, challenge.identifier_value)
+        if challenge.purpose == "oauth_link" and challenge.pending_identity:
+            provider = ProviderProfile.from_json(challenge.pending_identity).provider
+            return compose_link_message(
+                self._settings, identifier.value, code, provider_label(provider)
+            )
+        return self._code_message(identifier, code)
 
     async def _limit_sends(self, identifier: Identifier, ip: str | None) -> None:
         """Every message sent, first or again, counts per IP and per identifier."""
@@ -287,7 +301,7 @@ class OtpLogin:
             code_hash=await self._code_hash(challenge.id, code),
             now=self._clock.now(),
             message=self._queue.prepare(
-                self._code_message(identifier, code),
+                self._challenge_message(challenge, code),
                 channel=self._channel(identifier),
                 expires_at=challenge.expires_at,
             ),
@@ -308,7 +322,7 @@ class OtpLogin:
         if challenge.sends >= self._settings.otp_max_sends:
             raise RateLimited(int(challenge.expires_at - now) + 1, "No more codes for this login.")
         code = self._new_code()
-        message = self._code_message(identifier, code) if challenge.deliverable else None
+        message = self._challenge_message(challenge, code) if challenge.deliverable else None
         replaced = await self._db.otp.replace_code(
             challenge.id,
             code_hash=await self._code_hash(challenge.id, code),

@@ -1,23 +1,34 @@
 """Account changes inside a session, each behind a reserved scope granted by a step-up
 (DESIGN §12): a new password (``prld:pwd:write``, spent by the change), and removing an
 e-mail address or phone number (with its type's register scope). Adding one is the
-register step-up itself (``stepup/service.py``)."""
+register step-up itself (``stepup/service.py``).
+
+A leaked access token must not be enough to take the account over (the HTTP layer also
+asks the session's DPoP key for a removal):
+- The account's oldest proven identifier, its anchor, is removed only under a grant whose
+  code went to that very identifier, never under the grant that added another one: else
+  whoever adds their own address could drop the owner's in the same breath.
+- Every proven address is told of each change (``sessile.notices``), with a link that ends
+  every session of the account.
+- An account that an unproven claim made can't change its password until its address is
+  proven (``login/ownership.py``).
+"""
 
 from __future__ import annotations
 
-import html
 import logging
 
 from sessile.clock import Clock
 from sessile.config import Settings
-from sessile.delivery import Message, Sender
-from sessile.errors import Conflict, DeliveryFailed, InsufficientScope, NotFound
+from sessile.errors import AuthBlocked, Conflict, InsufficientScope, NotFound
+from sessile.login.ownership import Ownership
 from sessile.login.passwords import Passwords
+from sessile.notices import AccountChange, AccountNotices
 from sessile.sessions import SessionService
+from sessile.stepup.policy import IDENTIFIER_KEY
 from sessile.store.database import Database
 from sessile.store.session_rows import SessionRow
 from sessile.store.user_identifiers import Identifier
-from sessile.store.users import User
 
 __all__ = ["AccountChanges", "scope_for_identifier"]
 
@@ -41,33 +52,22 @@ def require_grant(
         raise InsufficientScope(f"This needs a step-up for the scope {scope}, still valid.")
 
 
-def password_changed_notice(settings: Settings, user: User) -> Message | None:
-    """The "your password was changed" notice, to a proven address, else a proven phone."""
-    values = {"app_name": settings.app_name}
-    text = settings.password_changed_text.format(**values)
-    emails = sorted(i.value for i in user.proven if i.type == "email_address")
-    if emails:
-        page = f"<!doctype html><html><body><p>{html.escape(text)}</p></body></html>"
-        subject = settings.password_changed_subject.format(**values)
-        return Message("email", emails[0], "", text, subject, page)
-    phones = sorted(i.value for i in user.proven if i.type == "phone_number")
-    return Message("sms", phones[0], "", text) if phones else None
-
-
 class AccountChanges:
     def __init__(
         self,
         db: Database,
         passwords: Passwords,
         sessions: SessionService,
-        sender: Sender,
+        ownership: Ownership,
+        notices: AccountNotices,
         clock: Clock,
         settings: Settings,
     ) -> None:
         self._db = db
         self._passwords = passwords
         self._sessions = sessions
-        self._sender = sender
+        self._ownership = ownership
+        self._notices = notices
         self._clock = clock
         self._settings = settings
 
@@ -75,6 +75,12 @@ class AccountChanges:
         """Set the password (policy enforced) and spend the session's ``prld:pwd:write``
         grant, so one grant makes one change; end the other sessions when so configured;
         tell the user. Returns how many sessions ended."""
+        user = await self._db.users.get(session.user_id)
+        if user is None:
+            raise NotFound("No such user.")
+        if await self._ownership.unproven(user):
+            # A grant given at login (a login config's granted_scopes) reaches here too.
+            raise AuthBlocked("Prove this account's address first: log in with a code sent to it.")
         password_hash = await self._passwords.hash(password)
         if not await self._db.sessions.clear_grant(session.id, scope=PASSWORD_SCOPE):
             # Spent by a change made a moment ago with the same grant.
@@ -92,20 +98,19 @@ class AccountChanges:
             "password changed in a session",
             extra={"user_id": session.user_id, "session_id": session.id, "sessions": ended},
         )
-        user = await self._db.users.get(session.user_id)
-        notice = password_changed_notice(self._settings, user) if user else None
-        if notice is not None:
-            try:
-                await self._sender.send(notice)
-            except DeliveryFailed:
-                # The change stands; only the notice is lost, and that is logged.
-                log.warning(
-                    "password-changed notice not delivered",
-                    extra={"user_id": user.id if user else None},
-                )
+        await self._notices.tell(session.user_id, AccountChange.password_changed())
         return ended
 
     async def remove_identifier(self, session: SessionRow, identifier: Identifier) -> None:
+        """Remove one of the user's identifiers under its type's register grant (checked
+        by the caller); never the last, and the anchor only as the module says."""
+        user = await self._db.users.get(session.user_id)
+        if user is None:
+            raise NotFound("No such user.")
+        if user.identifiers == (identifier,):
+            raise Conflict("This is your last way to log in; add another one first.")
+        if identifier == await self._db.identifiers.oldest_proven(user.id):
+            await self._require_anchor_proof(session, identifier)
         outcome = await self._db.identifiers.remove_unless_last(
             session.user_id, identifier, now=self._clock.now()
         )
@@ -117,3 +122,17 @@ class AccountChanges:
             "identifier removed in a session",
             extra={"user_id": session.user_id, "identifier_type": identifier.type},
         )
+        change = AccountChange.identifier_removed(identifier, was_proven=identifier in user.proven)
+        await self._notices.tell(session.user_id, change)
+
+    async def _require_anchor_proof(self, session: SessionRow, identifier: Identifier) -> None:
+        """The session's grant came from a register step-up whose code went to
+        ``identifier`` itself (it named the identifier the account already holds)."""
+        scope = scope_for_identifier(identifier.type)
+        granted_by = await self._db.stepup.last_redeemed(session.id, scope)
+        if granted_by is None or granted_by.metadata.get(IDENTIFIER_KEY) != identifier.value:
+            raise InsufficientScope(
+                f"{identifier.value} is the account's first proven identifier: remove it "
+                f"with a grant of {scope} whose code went to it (metadata.identifier), "
+                "not the one that added another."
+            )

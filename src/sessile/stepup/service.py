@@ -7,7 +7,13 @@ decision names, and redeems the completed challenge on ``/refresh`` for a grant.
   ``/otp/check``, which moves the challenge on itself; the password step (a sessile
   extension) by ``/stepup/password``; an app's own step by ``/stepup/continue`` with a
   verification token its backend signed.
-- The register scopes add the identifier in ``metadata.identifier`` once its code is proven.
+- The register scopes add the identifier in ``metadata.identifier`` once its code is proven,
+  and the account's proven addresses are told. Naming one the account already holds proven
+  adds nothing: its code proves the user holds it still, which the account's oldest proven
+  identifier needs before a session may remove it (``stepup/account.py``).
+- An account that an unproven claim made (``login/ownership.py``) gets none of the scopes
+  that change identifiers or passwords until its address is proven: whatever they added
+  would outlive the owner's first proof.
 - ``redeem`` grants the scope by the challenge's grant mode: to this session
   (``session-bound``), to every live session of the user (``profile-bound``), or to the
   one access token the redeeming refresh returns (``single-use``).
@@ -50,7 +56,9 @@ from sessile.live_config import LiveConfig
 from sessile.login.admission import may_log_in
 from sessile.login.lockout import Lockout
 from sessile.login.otp import OtpLogin
+from sessile.login.ownership import Ownership
 from sessile.login.passwords import Passwords
+from sessile.notices import AccountChange, AccountNotices
 from sessile.sessions import SessionService
 from sessile.stepup.config import (
     MANAGED_STEPS,
@@ -79,6 +87,8 @@ log = logging.getLogger("sessile.stepup")
 #: The live configuration document of step-up (``…/config/stepup``).
 CONFIG_NAME = "stepup"
 _CODE_STEPS = ("verify_email", "verify_sms")
+#: The scopes that change how the account is reached (PRELUDE-API §3.4).
+ACCOUNT_SCOPES = frozenset({*REGISTER_SCOPES, "prld:pwd:write", "prld:passkey:write"})
 
 
 @dataclass(frozen=True)
@@ -121,6 +131,8 @@ class StepUp:
         passwords: Passwords,
         lockout: Lockout,
         sessions: SessionService,
+        ownership: Ownership,
+        notices: AccountNotices,
         live: LiveConfig,
         hook: DelegationHook,
         verification_tokens: VerificationTokens,
@@ -133,6 +145,8 @@ class StepUp:
         self._passwords = passwords
         self._lockout = lockout
         self._sessions = sessions
+        self._ownership = ownership
+        self._notices = notices
         self._live = live
         self._hook = hook
         self._verification_tokens = verification_tokens
@@ -175,6 +189,8 @@ class StepUp:
             raise Unauthorized("The session has ended.")
         if not may_log_in(user):
             raise AuthBlocked("This account is disabled.")
+        if scope in ACCOUNT_SCOPES and await self._ownership.unproven(user):
+            raise AuthBlocked("Prove this account's address first: log in with a code sent to it.")
         if register:
             checked[IDENTIFIER_KEY] = await self._identifier_to_register(user, scope, checked)
             decision = Decision(
@@ -220,13 +236,14 @@ class StepUp:
     async def _identifier_to_register(
         self, user: User, scope: str, metadata: dict[str, str]
     ) -> str:
-        """The normalised identifier a register scope adds. One the user already holds is a
-        conflict; one another account holds is accepted alike, and its code never sent."""
+        """The normalised identifier a register scope adds, or proves again when the user
+        holds it proven. One the user holds unproven is a conflict; one another account
+        holds is accepted alike, and its code never sent."""
         value = metadata.get(IDENTIFIER_KEY)
         if not value:
             raise InvalidMetadata("metadata.identifier is required for this scope.")
         identifier = parse_identifier({"type": REGISTER_SCOPES[scope], "value": value})
-        if identifier in user.identifiers:
+        if identifier in user.identifiers and identifier not in user.proven:
             raise Conflict("This identifier is already on your account.")
         return identifier.value
 
@@ -333,7 +350,7 @@ class StepUp:
         if challenge.scope in REGISTER_SCOPES:
             # Someone else's identifier gets nothing, and the caller the same answer.
             holder = await self._db.users.find_by_identifier(target)
-            deliverable = holder is None
+            deliverable = holder is None or holder.id == challenge.user_id
         verification = await self._otp.send_code(
             target,
             purpose="stepup",
@@ -370,6 +387,9 @@ class StepUp:
                 challenge.user_id, identifier, now=self._clock.now(), proven=True
             )
         except IdentifierAlreadyExists as exc:
+            holder = await self._db.users.find_by_identifier(identifier)
+            if holder is not None and holder.id == challenge.user_id:
+                return  # proven again: nothing to add, nothing to tell
             raise Conflict("This identifier belongs to another account.") from exc
         if not added:
             raise Unauthorized("The session has ended.")
@@ -377,6 +397,7 @@ class StepUp:
             "identifier added by step-up",
             extra={"user_id": challenge.user_id, "identifier_type": kind},
         )
+        await self._notices.tell(challenge.user_id, AccountChange.identifier_added(identifier))
 
     # Password step ---------------------------------------------------------------------------
     async def check_password(

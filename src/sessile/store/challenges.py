@@ -83,3 +83,18 @@ class ChallengeStore:
                 )
             )
         return used is not None
+
+    async def void_unused(self, user_id: str, auth_methods: list[str], *, now: float) -> int:
+        """Spend the user's unused challenge tokens of ``auth_methods``: logins by a method
+        just taken away, not yet finalized, end with it. How many there were."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                challenge_tokens.update()
+                .where(
+                    challenge_tokens.c.user_id == user_id,
+                    challenge_tokens.c.auth_method.in_(auth_methods),
+                    challenge_tokens.c.used_at.is_(None),
+                )
+                .values(used_at=now)
+            )
+        return int(result.rowcount)

@@ -11,6 +11,7 @@ from sessile.store.audit import AuditStore
 from sessile.store.challenges import ChallengeStore
 from sessile.store.deliveries import DeliveryStore
 from sessile.store.drivers import Driver, create_driver
+from sessile.store.end_session_links import EndSessionLinkStore
 from sessile.store.engine import create_engine
 from sessile.store.events import EventStore
 from sessile.store.identities import IdentityStore
@@ -59,6 +60,7 @@ class Database:
         self.events = EventStore(engine, self.driver)
         self.audit = AuditStore(engine)
         self.config = AppConfigStore(engine)
+        self.end_session_links = EndSessionLinkStore(engine)
 
     @classmethod
     def from_url(cls, url: str, *, timeout: float = 30.0) -> Database:

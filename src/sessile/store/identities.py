@@ -1,4 +1,5 @@
-"""Provider identities: which (provider, subject) is which user (social login)."""
+"""Provider identities: which (provider, subject) is which user (social login), and which
+of them were linked without a proof of the account's address (``login/ownership.py``)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ class Identity:
     email_verified: bool
     created_at: float
     last_login_at: float
+    #: Linked to an account made around its unproven address: the address's first proof
+    #: by its owner unlinks it.
+    unproven: bool = False
 
 
 class IdentityStore:
@@ -62,8 +66,11 @@ class IdentityStore:
         email: str | None,
         email_verified: bool,
         now: float,
+        unproven: bool = False,
     ) -> bool:
-        """Attach the identity to the user; False when it already belongs to someone."""
+        """Attach the identity to the user; False when it already belongs to someone.
+        ``unproven``: the user was made around the identity's address, which nobody has
+        proven yet."""
         try:
             async with self._engine.begin() as conn:
                 await conn.execute(
@@ -75,6 +82,7 @@ class IdentityStore:
                         email_verified=email_verified,
                         created_at=now,
                         last_login_at=now,
+                        unproven=unproven,
                     )
                 )
         except IntegrityError:
@@ -99,6 +107,32 @@ class IdentityStore:
                 )
             )
         return result.rowcount == 1
+
+    async def has_unproven(self, user_id: str) -> bool:
+        """Whether an identity linked without a proof of its address reaches the user."""
+        async with self._engine.connect() as conn:
+            found = await conn.scalar(
+                sa.select(identities.c.provider)
+                .where(identities.c.user_id == user_id, identities.c.unproven.is_(True))
+                .limit(1)
+            )
+        return found is not None
+
+    async def unlink_unproven(self, user_id: str, *, keep: tuple[str, str] | None) -> list[str]:
+        """Unlink the user's unproven identities, but ``keep`` (provider, subject); the
+        providers unlinked, sorted."""
+        condition = sa.and_(identities.c.user_id == user_id, identities.c.unproven.is_(True))
+        if keep is not None:
+            condition = sa.and_(
+                condition,
+                sa.not_(sa.and_(identities.c.provider == keep[0], identities.c.subject == keep[1])),
+            )
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                identities.delete().where(condition).returning(identities.c.provider)
+            )
+            providers = sorted(str(p) for p in result.scalars())
+        return providers
 
     async def count(self, user_id: str) -> int:
         async with self._engine.connect() as conn:

@@ -15,6 +15,7 @@ __all__ = [
     "challenge_tokens",
     "deliveries",
     "dpop_replay",
+    "end_session_links",
     "identifiers",
     "identities",
     "login_failures",
@@ -296,6 +297,27 @@ identities = sa.Table(
     sa.Column("email_verified", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("last_login_at", Time, nullable=False),
+    #: Linked to an account made around its unproven address (login/ownership.py): the
+    #: address's first proof by its owner unlinks it.
+    sa.Column("unproven", sa.Boolean, nullable=False, server_default=sa.false()),
+)
+
+# The links in account notices that end every session of the account (notices/): single
+# use, expiring, stored as the SHA-256 of their token.
+end_session_links = sa.Table(
+    "end_session_links",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column(
+        "user_id",
+        sa.String(40),
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False, index=True),
+    sa.Column("used_at", Time),
 )
 
 # Social logins under way: ``state`` (stored hashed) names one, single use, bound by

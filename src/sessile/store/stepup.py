@@ -173,3 +173,21 @@ class StepUpStore:
             ),
             redeemed_at=now,
         )
+
+    async def last_redeemed(self, session_id: str, scope: str) -> StepUpChallenge | None:
+        """The challenge of ``scope`` the session redeemed last: the one its grant of that
+        scope came from, while the row lives."""
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    table.select()
+                    .where(
+                        table.c.session_id == session_id,
+                        table.c.scope == scope,
+                        table.c.redeemed_at.is_not(None),
+                    )
+                    .order_by(table.c.redeemed_at.desc())
+                    .limit(1)
+                )
+            ).first()
+        return None if row is None else _challenge(row)

@@ -112,6 +112,25 @@ class IdentifierStore:
                 )
         return result.rowcount == 1
 
+    async def oldest_proven(self, user_id: str) -> Identifier | None:
+        """The identifier the user proved first: the account's anchor, which a session
+        removes only under a grant that proved that very identifier (stepup/account.py)."""
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(identifiers.c.type, identifiers.c.value)
+                    .where(identifiers.c.user_id == user_id, identifiers.c.verified_at.is_not(None))
+                    .order_by(
+                        identifiers.c.verified_at,
+                        identifiers.c.created_at,
+                        identifiers.c.type,
+                        identifiers.c.value,
+                    )
+                    .limit(1)
+                )
+            ).first()
+        return None if row is None else Identifier(row.type, row.value)
+
     async def remove(self, user_id: str, identifier: Identifier, *, now: float) -> bool:
         """Take an identifier from the user; False when the user does not hold it."""
         async with self._engine.begin() as conn:

@@ -1,7 +1,9 @@
 """OAuth login configs set through the management API take effect on social login: a
 provider configured only there signs people in, turning it off answers
-``oauth_provider_disabled``, its options decide linking and e-mail proof, and its granted
-scopes land on the session. The provider is an OpenID Connect issuer on loopback."""
+``oauth_provider_disabled``, its options (and whether its word on an address is trusted)
+decide linking and e-mail proof, and its granted scopes land on the session. The provider
+is an OpenID Connect issuer on loopback, configured as Okta, which is trusted only when
+the config says so."""
 
 from __future__ import annotations
 
@@ -44,6 +46,7 @@ async def _configure(
         "client_secret": CLIENT_SECRET,
         "okta": {"issuer_url": issuer.url},
         "redirect_uris": [APP_CALLBACK],
+        "trust_email_verified": True,
         **members,
     }
     answer = await client.http.request(
@@ -127,7 +130,18 @@ async def test_account_merge_follows_the_option(
     await _configure(client, issuer, options={"allow_email_account_merge": False})
     params, _ = await _sign_in(client)
     assert params["status"] == "otp_required", "a code must prove the address first"
-    await _configure(client, issuer, options={"allow_email_account_merge": True})
+    # Okta is not trusted unless the config says so: its word proves nothing.
+    untrusted = await _configure(
+        client,
+        issuer,
+        options={"allow_email_account_merge": True},
+        trust_email_verified=None,
+    )
+    assert untrusted.json()["config"]["trust_email_verified"] is False
+    params, _ = await _sign_in(client)
+    assert params["status"] == "otp_required", "an untrusted provider's word is no proof"
+    trusted = await _configure(client, issuer, options={"allow_email_account_merge": True})
+    assert trusted.json()["config"]["trust_email_verified"] is True
     params, verifier = await _sign_in(client)
     assert "status" not in params
     login = await _finalize(client, params, verifier)

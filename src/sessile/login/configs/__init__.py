@@ -13,13 +13,11 @@ from dataclasses import dataclass
 
 from sessile.clock import Clock
 from sessile.config import Settings
-from sessile.config.policies import policy_from
 from sessile.live_config import LiveConfig
 from sessile.login.configs.grants import Grant, LoginGrants
-from sessile.login.configs.oauth import OAuthLoginConfigs
+from sessile.login.configs.oauth import OAuthLoginConfigs, OAuthOptions
 from sessile.login.configs.otp import OtpLoginConfigs
 from sessile.login.configs.password import PasswordLoginConfigs, PasswordLoginRules
-from sessile.login.oauth.accounts import AccountLinkPolicy
 from sessile.login.passwords import PasswordPolicy
 
 __all__ = [
@@ -45,9 +43,12 @@ class LoginConfigs:
     ) -> LoginConfigs:
         """The readers, with the settings as their defaults."""
         otp = OtpLoginConfigs(live, clock)
-        oauth = OAuthLoginConfigs(
-            live, server_secret, settings.oauth, policy_from(settings, AccountLinkPolicy), otp
+        options = OAuthOptions(
+            use_email_as_identifier=settings.oauth_use_email_as_identifier,
+            allow_email_account_merge=settings.oauth_allow_email_account_merge,
+            verify_email=settings.oauth_verify_email,
         )
+        oauth = OAuthLoginConfigs(live, server_secret, settings.oauth, options, otp)
         password = PasswordLoginRules(
             enabled=True,
             rate_per_ip=settings.password_rate_per_ip,

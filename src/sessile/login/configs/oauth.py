@@ -14,6 +14,10 @@ shown again.
 addresses (an e-mail OTP login config, or no OTP login config at all: the settings then
 take both channels); both are checked when the config is written. Left out, it is the
 setting's value where those hold, else false.
+
+``trust_email_verified`` (a sessile member) says whether the provider's word that an
+address is verified proves it; left out, the provider's setting, else its default
+(``login/oauth/known.py``).
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ from sessile.live_config import ConfigDocument, LiveConfig
 from sessile.login.configs.granted_scopes import GrantedScope, checked_scopes
 from sessile.login.configs.otp import OtpLoginConfigs
 from sessile.login.oauth.accounts import AccountLinkPolicy
-from sessile.login.oauth.known import KNOWN
+from sessile.login.oauth.known import KNOWN, trusted_by_default
 from sessile.oauth_config import OAuthProviderSettings
 
 __all__ = [
@@ -132,6 +136,12 @@ class OAuthLoginConfigBody(BaseModel):
         description="sessile: more app pages the browser may come back to from this "
         "provider, beside SESSILE_OAUTH_REDIRECT_URIS (matched exactly).",
     )
+    trust_email_verified: bool | None = Field(
+        default=None,
+        description="sessile: whether the provider's word that an address is verified "
+        "proves it; left out, SESSILE_OAUTH_<PROVIDER>_TRUST_EMAIL_VERIFIED, else true for "
+        "google, apple, microsoft and github only.",
+    )
 
     @model_validator(mode="after")
     def _fits(self) -> OAuthLoginConfigBody:
@@ -145,20 +155,13 @@ class OAuthOptions:
     allow_email_account_merge: bool
     verify_email: bool
 
-    @property
-    def link_policy(self) -> AccountLinkPolicy:
+    def link_policy(self, trusted: bool) -> AccountLinkPolicy:
+        """The policy of a provider with these options, trusted or not."""
         return AccountLinkPolicy(
             oauth_use_email_as_identifier=self.use_email_as_identifier,
             oauth_allow_email_account_merge=self.allow_email_account_merge,
             oauth_verify_email=self.verify_email,
-        )
-
-    @classmethod
-    def of(cls, policy: AccountLinkPolicy) -> OAuthOptions:
-        return cls(
-            policy.oauth_use_email_as_identifier,
-            policy.oauth_allow_email_account_merge,
-            policy.oauth_verify_email,
+            trust_email_verified=trusted,
         )
 
 
@@ -171,6 +174,17 @@ class ConfiguredProvider:
     options: OAuthOptions
     granted_scopes: tuple[str, ...] = ()
     redirect_uris: tuple[str, ...] = ()
+    #: Whether the provider's word that an address is verified proves it.
+    trust_email_verified: bool = False
+
+
+def _trusted(name: str, settings: OAuthProviderSettings | None, stored: bool | None) -> bool:
+    """The stored choice, else the setting, else the provider's default."""
+    if stored is not None:
+        return stored
+    if settings is not None and settings.trust_email_verified is not None:
+        return settings.trust_email_verified
+    return trusted_by_default(name)
 
 
 @dataclass(frozen=True)
@@ -189,6 +203,7 @@ class OAuthLoginConfig:
     redirect_uris: tuple[str, ...]
     created_at: float | None = None
     updated_at: float | None = None
+    trust_email_verified: bool = False
 
 
 class OAuthLoginConfigs:
@@ -197,14 +212,14 @@ class OAuthLoginConfigs:
         live: LiveConfig,
         server_secret: bytes,
         configured: Mapping[str, OAuthProviderSettings],
-        defaults: AccountLinkPolicy,
+        defaults: OAuthOptions,
         otp: OtpLoginConfigs,
     ) -> None:
         """``configured``: the settings' providers; ``defaults``: the settings' options."""
         self._live = live
         self._box = SecretBox(server_secret, "login-oauth-config")
         self._configured = dict(configured)
-        self._defaults = OAuthOptions.of(defaults)
+        self._defaults = defaults
         self._otp = otp
         # Per provider, what was made of the document last seen (None: of the settings).
         self._made: dict[str, tuple[ConfigDocument | None, ConfiguredProvider]] = {}
@@ -219,7 +234,13 @@ class OAuthLoginConfigs:
         if document is not None:
             configured = self._from_document(name, document.value)
         elif name in self._configured:
-            configured = ConfiguredProvider(name, self._configured[name], self._defaults)
+            settings = self._configured[name]
+            configured = ConfiguredProvider(
+                name,
+                settings,
+                self._defaults,
+                trust_email_verified=_trusted(name, settings, None),
+            )
         else:
             return None
         self._made[name] = (document, configured)
@@ -233,7 +254,9 @@ class OAuthLoginConfigs:
 
     async def link_policy(self, name: str) -> AccountLinkPolicy:
         configured = await self.provider(name)
-        return (configured.options if configured else self._defaults).link_policy
+        if configured is None:
+            return self._defaults.link_policy(trusted_by_default(name))
+        return configured.options.link_policy(configured.trust_email_verified)
 
     async def granted_scopes(self, name: str) -> tuple[str, ...]:
         configured = await self.provider(name)
@@ -267,6 +290,7 @@ class OAuthLoginConfigs:
             else None,
             okta_issuer_url=settings.issuer if name == "okta" else None,
             redirect_uris=(),
+            trust_email_verified=_trusted(name, settings, None),
         )
 
     async def replace(self, name: str, body: OAuthLoginConfigBody) -> OAuthLoginConfig:
@@ -290,6 +314,7 @@ class OAuthLoginConfigs:
             "apple": None,
             "okta": {"issuer_url": body.okta.issuer_url} if body.okta else None,
             "redirect_uris": list(dict.fromkeys(body.redirect_uris)),
+            "trust_email_verified": body.trust_email_verified,
         }
         if body.apple is not None:
             kept = (stored.get("apple") or {}).get("p8_key")
@@ -381,6 +406,8 @@ class OAuthLoginConfigs:
             OAuthOptions(**value["options"]),
             tuple(value["granted_scopes"]),
             tuple(value["redirect_uris"]),
+            # Documents stored before the member existed have none: the default.
+            _trusted(name, base, value.get("trust_email_verified")),
         )
 
     @staticmethod
@@ -400,6 +427,7 @@ class OAuthLoginConfigs:
             redirect_uris=tuple(value["redirect_uris"]),
             created_at=document.created_at,
             updated_at=document.updated_at,
+            trust_email_verified=configured.trust_email_verified,
         )
 
 

@@ -2,12 +2,17 @@
 
 An identity already linked reaches its user. Otherwise the provider's e-mail address may
 join the identity to the account that holds the address, but only when the provider
-vouches for the address *and* the operator allows it (``oauth_allow_email_account_merge``,
-or ``options`` of the provider's OAuth login config).
-Anything less needs a code sent to the address first (``oauth_link`` challenges,
-``login/otp.py``): an unverified provider address never attaches to an existing account,
-or someone could claim a victim's address at a lax provider and take the account over.
-A proven link counts as a proof of the address (``login/ownership.py``).
+vouches for the address, the operator trusts the provider's word for it
+(``trust_email_verified``, by default only for Google, Apple, Microsoft and GitHub), *and*
+the operator allows it (``oauth_allow_email_account_merge``, or ``options`` of the
+provider's OAuth login config). Anything less needs a code sent to the address first
+(``oauth_link`` challenges, ``login/otp.py``): an unverified provider address never
+attaches to an existing account, or someone could claim a victim's address at a lax
+provider and take the account over. A proven link counts as a proof of the address
+(``login/ownership.py``), and the account's proven addresses are told of it.
+
+A new user made around an address that nothing proved (``oauth_verify_email`` off) has its
+identity marked unproven: the address's first proof by its owner unlinks it.
 """
 
 from __future__ import annotations
@@ -20,9 +25,11 @@ from sessile.clock import Clock
 from sessile.errors import Conflict, IdentifierAlreadyExists, InvalidIdentifier
 from sessile.identifiers import normalize_email
 from sessile.login.admission import admitted
+from sessile.login.oauth.known import provider_label, session_auth_method
 from sessile.login.oauth.profile import ProviderProfile
 from sessile.login.otp import OtpResult
 from sessile.login.ownership import Ownership
+from sessile.notices import AccountChange, AccountNotices
 from sessile.store.database import Database
 from sessile.store.otp import OtpChallenge
 from sessile.store.user_identifiers import Identifier
@@ -34,8 +41,7 @@ log = logging.getLogger("sessile.login")
 
 
 def auth_method(provider: str) -> str:
-    # The sessions column holds 20 characters; the known provider names all fit.
-    return f"oauth_{provider}"[:20]
+    return session_auth_method(provider)
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,8 @@ class AccountLinkPolicy:
     oauth_use_email_as_identifier: bool
     oauth_allow_email_account_merge: bool
     oauth_verify_email: bool
+    #: The provider's word that an address is verified proves it (sessile's own setting).
+    trust_email_verified: bool
 
 
 #: A provider's policy now (its OAuth login config, or the settings).
@@ -61,10 +69,16 @@ LinkPolicySource = Callable[[str], Awaitable[AccountLinkPolicy]]
 
 class Accounts:
     def __init__(
-        self, db: Database, ownership: Ownership, clock: Clock, policies: LinkPolicySource
+        self,
+        db: Database,
+        ownership: Ownership,
+        notices: AccountNotices,
+        clock: Clock,
+        policies: LinkPolicySource,
     ) -> None:
         self._db = db
         self._ownership = ownership
+        self._notices = notices
         self._clock = clock
         self._policies = policies
 
@@ -87,12 +101,14 @@ class Accounts:
             )
             return Reached(user_id=identity.user_id)
         policy = await self._policies(profile.provider)
+        # An untrusted provider's word proves nothing: its address is as good as unverified.
+        vouched = profile.email_verified and policy.trust_email_verified
         email = self._email(profile, policy)
         if email is None:
-            return Reached(user_id=(await self._new_user(profile, None)).id)
+            return Reached(user_id=(await self._new_user(profile, None, vouched=False)).id)
         existing = await self._db.users.find_by_identifier(email)
         if existing is not None:
-            if profile.email_verified and policy.oauth_allow_email_account_merge:
+            if vouched and policy.oauth_allow_email_account_merge:
                 admitted(existing)
                 await self._attach(existing, profile, email)
                 log.info(
@@ -100,23 +116,26 @@ class Accounts:
                 )
                 return Reached(user_id=existing.id)
             return Reached(prove=email)
-        if not profile.email_verified and policy.oauth_verify_email:
+        if not vouched and policy.oauth_verify_email:
             return Reached(prove=email)
         try:
-            user = await self._new_user(profile, email)
+            user = await self._new_user(profile, email, vouched=vouched)
         except IdentifierAlreadyExists:
             return await self.reach(profile)  # the address was taken a moment ago
         return Reached(user_id=user.id)
 
-    async def _new_user(self, profile: ProviderProfile, email: Identifier | None) -> User:
-        """A user from the provider's profile; the address proven only if it vouched for it."""
+    async def _new_user(
+        self, profile: ProviderProfile, email: Identifier | None, *, vouched: bool
+    ) -> User:
+        """A user from the provider's profile; the address proven only if a trusted
+        provider vouched for it, else the identity is unproven until the address is."""
         user = await self._db.users.create(
             now=self._clock.now(),
             identifiers_=[email] if email else [],
-            proven=[email] if email and profile.email_verified else [],
+            proven=[email] if email and vouched else [],
             profile=profile.user_profile(),
         )
-        if not await self._link(user, profile):
+        if not await self._link(user, profile, unproven=email is not None and not vouched):
             # Another callback for the same identity made its user first: use that one.
             await self._db.users.delete(user.id, now=self._clock.now())
             identity = await self._db.identities.find(profile.provider, profile.subject)
@@ -128,7 +147,7 @@ class Accounts:
             return found
         return user
 
-    async def _link(self, user: User, profile: ProviderProfile) -> bool:
+    async def _link(self, user: User, profile: ProviderProfile, *, unproven: bool) -> bool:
         return await self._db.identities.link(
             provider=profile.provider,
             subject=profile.subject,
@@ -136,15 +155,22 @@ class Accounts:
             email=profile.email,
             email_verified=profile.email_verified,
             now=self._clock.now(),
+            unproven=unproven,
         )
 
-    async def _attach(self, user: User, profile: ProviderProfile, email: Identifier) -> None:
-        """Link the identity to ``user``, whose address it proved (or a code proved)."""
-        if not await self._link(user, profile):
+    async def _attach(
+        self, user: User, profile: ProviderProfile, email: Identifier, *, new: bool = False
+    ) -> None:
+        """Link the identity to ``user``, whose address it proved (or a code proved), and
+        tell the account's proven addresses unless the account is ``new``."""
+        if not await self._link(user, profile, unproven=False):
             identity = await self._db.identities.find(profile.provider, profile.subject)
             if identity is None or identity.user_id != user.id:
                 raise Conflict("This provider account is linked to another user.")
-        await self._ownership.prove(user, email)
+        await self._ownership.prove(user, email, keep=(profile.provider, profile.subject))
+        if not new:
+            change = AccountChange.provider_linked(provider_label(profile.provider))
+            await self._notices.tell(user.id, change)
 
     async def complete_link(self, challenge: OtpChallenge) -> OtpResult:
         """The code proved the address: attach the identity, to a new user if none has it."""
@@ -152,6 +178,7 @@ class Accounts:
         profile = ProviderProfile.from_json(challenge.pending_identity)
         email = Identifier(challenge.identifier_type, challenge.identifier_value)
         user = await self._db.users.find_by_identifier(email)
+        new = user is None
         if user is None:
             try:
                 user = await self._db.users.create(
@@ -161,10 +188,11 @@ class Accounts:
                     profile=profile.user_profile(),
                 )
             except IdentifierAlreadyExists:
+                new = False
                 user = await self._db.users.find_by_identifier(email)
                 if user is None:
                     raise
         admitted(user)
-        await self._attach(user, profile, email)
+        await self._attach(user, profile, email, new=new)
         log.info("provider identity linked after a code", extra={"user_id": user.id})
         return OtpResult(user.id, auth_method(profile.provider))
