@@ -21,9 +21,11 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["account"])
 
+# Referrer-Policy: no-referrer, nosniff and the framing headers come with every answer
+# (http/security_headers.py); the page adds a policy of its own, which browsers enforce
+# beside the edge's.
 _HEADERS = {
     "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
     "Content-Security-Policy": (
         "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
         "frame-ancestors 'none'; base-uri 'none'"
