@@ -28,14 +28,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import re
 import secrets
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +96,52 @@ def _wait_for_codes(workdir: Path, count: int, timeout: float = 120.0) -> list[d
             return messages
         time.sleep(0.05)
     raise RuntimeError(f"only {len(_outbox(workdir))} of {count} codes were delivered")
+
+
+#: Where ``--profile`` writes each phase's py-spy profile (None: no profiles).
+PROFILES: Path | None = None
+
+
+@contextlib.contextmanager
+def profiled(server: Server, name: str) -> Iterator[None]:
+    """With ``--profile``, sample the server with py-spy while the block runs, into
+    ``<name>.txt``: collapsed stacks, one line per stack with its sample count (a flame
+    graph tool draws them; :func:`hot_frames` sums them)."""
+    if PROFILES is None:
+        yield
+        return
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    slug = name.replace(" ", "-")
+    recorder = subprocess.Popen(
+        [spy, "record", "--pid", str(server.process.pid), "--subprocesses", "--rate", "250",
+         "--gil", "--nonblocking", "--format", "raw", "--output", str(PROFILES / f"{slug}.txt")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    time.sleep(1.0)  # py-spy attaches
+    try:
+        yield
+    finally:
+        recorder.send_signal(signal.SIGINT)
+        recorder.wait(timeout=60)
+
+
+def hot_frames(path: Path, top: int = 30) -> list[tuple[str, float]]:
+    """The functions of a collapsed-stack profile with the largest share of its samples,
+    each counted once per stack (time in it and in what it calls). Those in nearly every
+    sample (the server's start-up, the event loop) are left out."""
+    totals: dict[str, int] = {}
+    samples = 0
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack:
+            continue
+        samples += int(count)
+        # "function (path/file.py:line)": the function, wherever in it the sample was.
+        for frame in {re.sub(r":\d+\)$", ")", frame) for frame in stack.split(";")}:
+            totals[frame] = totals.get(frame, 0) + int(count)
+    ranked = sorted(totals.items(), key=lambda item: -item[1])
+    shares = [(frame, n / samples) for frame, n in ranked] if samples else []
+    return [(frame, share) for frame, share in shares if share < 0.9][:top]
 
 
 def _phase(server: Server, slots: list[Slot], seconds: float) -> dict[str, Any]:
@@ -151,8 +201,9 @@ def run_otp(args: argparse.Namespace, workdir: Path, results: dict[str, dict[str
         # Starts, the delivery of every code included.
         sent_before = len(_outbox(workdir))
         before = server.cpu_seconds()
-        started = _phase(server, _starts(server.base, 400), args.seconds)
-        _wait_for_codes(workdir, sent_before + started["ok"] + 8 * 2)
+        with profiled(server, "otp start"):
+            started = _phase(server, _starts(server.base, 400), args.seconds)
+            _wait_for_codes(workdir, sent_before + started["ok"] + 8 * 2)
         started["cpu_ms"] = (server.cpu_seconds() - before) / started["ok"] * 1000
         results["otp start"] = started
         # Checks: starts made ahead, their codes read from the outbox.
@@ -183,7 +234,8 @@ def run_otp(args: argparse.Namespace, workdir: Path, results: dict[str, dict[str
                      X_Refresh_Token_Mode="header")
             )  # fmt: skip
         slots = [Slot("raw", raw=raws[i::16]) for i in range(16)]
-        results["otp check"] = load(server, slots, args.seconds, 1)
+        with profiled(server, "otp check"):
+            results["otp check"] = load(server, slots, args.seconds, 1)
         results["otp login"] = {
             **results["otp check"],
             "cpu_ms": results["otp start"]["cpu_ms"] + results["otp check"]["cpu_ms"],
@@ -203,7 +255,8 @@ def run_otp(args: argparse.Namespace, workdir: Path, results: dict[str, dict[str
             ] * 4000, ok=frozenset({"429"}))
             for _ in range(16)
         ]  # fmt: skip
-        results["refused start (rate limit)"] = _phase(server, refused, args.seconds)
+        with profiled(server, "refused start (rate limit)"):
+            results["refused start (rate limit)"] = _phase(server, refused, args.seconds)
         run_password(server, env, args, results)
         run_management(server, env, args, results)
     finally:
@@ -236,7 +289,8 @@ def run_password(
         ] * per)
         for email in emails
     ]  # fmt: skip
-    results["password login"] = _phase(server, slots, args.seconds)
+    with profiled(server, "password login"):
+        results["password login"] = _phase(server, slots, args.seconds)
     # Finalize: challenge tokens of password logins, each redeemed once.
     tokens = []
     with httpx.Client(timeout=60) as http:
@@ -253,8 +307,9 @@ def run_password(
         [proof] = _sign(DPoPKey.generate().to_pem_bytes(), url, nonce, 1)
         raws.append(_raw("POST", "/v1/session/login/finalize", {"challenge_token": token},
                          DPoP=proof, X_Refresh_Token_Mode="header"))  # fmt: skip
-    results["finalize"] = load(server, [Slot("raw", raw=raws[i::16]) for i in range(16)],
-                               args.seconds, 1)  # fmt: skip
+    with profiled(server, "finalize"):
+        results["finalize"] = load(server, [Slot("raw", raw=raws[i::16]) for i in range(16)],
+                                   args.seconds, 1)  # fmt: skip
 
 
 def run_management(
@@ -304,7 +359,8 @@ def run_management(
     }
     for name, build in phases.items():
         slots = [Slot("raw", raw=[build(s * n + i) for i in range(n)]) for s in range(16)]
-        results[name] = _phase(server, slots, args.seconds)
+        with profiled(server, name):
+            results[name] = _phase(server, slots, args.seconds)
 
 
 def run_signup_off(
@@ -317,8 +373,10 @@ def run_signup_off(
     env = sessile_env(args, folder, server.base, closed)
     try:
         results["refresh (second server)"] = _refresh(server, env, args.seconds)
-        results["refused start (sign-up off)"] = _phase(server, _starts(server.base, 400),
-                                                        args.seconds)  # fmt: skip
+        with profiled(server, "refused start (sign-up off)"):
+            results["refused start (sign-up off)"] = _phase(
+                server, _starts(server.base, 400), args.seconds
+            )
     finally:
         server.stop()
 
@@ -360,7 +418,14 @@ def main() -> None:
     parser.add_argument("--postgres", help="a postgresql+asyncpg:// URL of an empty database")
     parser.add_argument("--redis", help="a redis:// URL")
     parser.add_argument("--src", help="run the server from this source tree (its src/)")
+    parser.add_argument(
+        "--profile", type=Path, help="write a py-spy profile of each phase into this folder"
+    )
     args = parser.parse_args()
+    global PROFILES
+    if args.profile is not None:
+        args.profile.mkdir(parents=True, exist_ok=True)
+        PROFILES = args.profile.resolve()
     args.workers = 1
     args.processes = 1
     workdir = Path(tempfile.mkdtemp(prefix="sessile-logins-"))
@@ -385,6 +450,10 @@ def main() -> None:
     rest = results["password login"]["cpu_ms"] - argon2
     print(f"argon2id check alone: {argon2:.1f} ms; password login without it: {rest:.2f} ms"
           f" ({rest / refresh:.1f} refreshes)")  # fmt: skip
+    for profile in sorted(PROFILES.glob("*.txt")) if PROFILES else []:
+        print(f"\n{profile.stem}: the frames with most of its samples")
+        for frame, share in hot_frames(profile):
+            print(f"  {share:6.1%}  {frame}")
     store = ("PostgreSQL" if args.postgres else "SQLite") + (" + Redis" if args.redis else "")
     print(f"store: {store}; one worker; {args.src or 'this tree'}")
 

@@ -175,7 +175,7 @@ async def test_concurrent_workers_send_each_message_once(database: Database) -> 
 
     queues = [
         DeliveryQueue(
-            DeliveryStore(database.engine, database.driver),
+            DeliveryStore(database.driver),
             Slow(),
             SERVER_SECRET,
             clock,

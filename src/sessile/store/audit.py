@@ -8,12 +8,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from sessile.audit import current_facts
+from sessile.store.drivers import One, Steps
 from sessile.store.schema import audit_events
+from sessile.store.sql import Store, prepared, shaped
 
-__all__ = ["AuditEvent", "AuditStore", "record_audit"]
+__all__ = ["AuditEvent", "AuditStore", "audit_steps", "record_audit"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,42 @@ class AuditEvent:
     data: Mapping[str, Any]
 
 
+_INSERT = prepared(
+    lambda: audit_events.insert().values(
+        {
+            name: sa.bindparam(name)
+            for name in ("type", "user_id", "actor", "ip", "user_agent", "at", "data")
+        }
+    )
+)
+
+
+def audit_steps(
+    dialect: Dialect,
+    event_type: str,
+    *,
+    now: float,
+    user_id: str | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> Steps[None]:
+    """The step that writes an audit event in the caller's transaction, with the current
+    actor's facts."""
+    facts = current_facts()
+    yield One(
+        _INSERT.on(dialect),
+        {
+            "type": event_type,
+            "user_id": user_id,
+            "actor": facts.actor,
+            "ip": facts.ip,
+            "user_agent": facts.user_agent,
+            "at": now,
+            "data": dict(data or {}),
+        },
+    )
+
+
+# Until every store runs on the driver (the engine's version of audit_steps).
 async def record_audit(
     conn: AsyncConnection,
     event_type: str,
@@ -51,10 +90,16 @@ async def record_audit(
     )
 
 
-class AuditStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+def _listing(user_id: bool, event_type: bool) -> sa.Select[Any]:
+    query = sa.select(audit_events).where(audit_events.c.id > sa.bindparam("after"))
+    if user_id:
+        query = query.where(audit_events.c.user_id == sa.bindparam("user_id"))
+    if event_type:
+        query = query.where(audit_events.c.type == sa.bindparam("event_type"))
+    return query.order_by(audit_events.c.id).limit(sa.bindparam("limit"))
 
+
+class AuditStore(Store):
     async def add(
         self,
         event_type: str,
@@ -63,8 +108,9 @@ class AuditStore:
         user_id: str | None = None,
         data: Mapping[str, Any] | None = None,
     ) -> None:
-        async with self._engine.begin() as conn:
-            await record_audit(conn, event_type, now=now, user_id=user_id, data=data)
+        await self.transaction(
+            audit_steps(self.dialect, event_type, now=now, user_id=user_id, data=data)
+        )
 
     async def list(
         self,
@@ -75,11 +121,11 @@ class AuditStore:
         limit: int = 100,
     ) -> list[AuditEvent]:
         """Events after the cursor ``after`` (an event id), oldest first."""
-        query = sa.select(audit_events).where(audit_events.c.id > after)
-        if user_id is not None:
-            query = query.where(audit_events.c.user_id == user_id)
-        if event_type is not None:
-            query = query.where(audit_events.c.type == event_type)
-        async with self._engine.connect() as conn:
-            rows = await conn.execute(query.order_by(audit_events.c.id).limit(limit))
-            return [AuditEvent(**r._asdict()) for r in rows]
+        by_user, by_type = user_id is not None, event_type is not None
+        statement = shaped(
+            self.dialect, ("audit.list", by_user, by_type), lambda: _listing(by_user, by_type)
+        )
+        records = await self.all(
+            statement, after=after, limit=limit, user_id=user_id, event_type=event_type
+        )
+        return [AuditEvent(**record) for record in records]

@@ -55,10 +55,10 @@ class Database:
         self.oauth_states = OAuthStateStore(engine)
         self.stepup = StepUpStore(engine)
         self.identifiers = IdentifierStore(engine)
-        self.deliveries = DeliveryStore(engine, self.driver)
+        self.deliveries = DeliveryStore(self.driver)
         self.webhooks = WebhookStore(engine)
-        self.events = EventStore(engine, self.driver)
-        self.audit = AuditStore(engine)
+        self.events = EventStore(self.driver)
+        self.audit = AuditStore(self.driver)
         self.config = AppConfigStore(engine)
         self.end_session_links = EndSessionLinkStore(engine)
 

@@ -4,17 +4,20 @@ SQLite has one writer at a time)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from sessile.store.drivers import Driver
-from sessile.store.engine import LeasedQueue, due_now
+from sessile.store.drivers import Driver, One, Steps
+from sessile.store.leased_queue import LeasedQueue, due_now
 from sessile.store.schema import deliveries
+from sessile.store.sql import Store, prepared
 
-__all__ = ["Delivery", "DeliveryStore"]
+__all__ = ["Delivery", "DeliveryStore", "delivery_steps"]
 
 
 @dataclass(frozen=True)
@@ -45,8 +48,8 @@ _COLUMNS = (
 )
 
 
-def _delivery(row: Any) -> Delivery:
-    return Delivery(**row._asdict())
+def _delivery(record: Mapping[str, Any]) -> Delivery:
+    return Delivery(**record)
 
 
 #: The due messages, oldest first (binds ``now`` and ``limit``).
@@ -57,15 +60,86 @@ _DUE = (
     .limit(sa.bindparam("limit"))
 )
 
+_QUEUE = prepared(
+    lambda: deliveries.insert().values(
+        {
+            **{
+                name: sa.bindparam(name)
+                for name in ("id", "channel", "suppressed", "payload", "created_at", "expires_at")
+            },
+            "next_attempt_at": sa.bindparam("created_at"),
+            "attempts": 0,
+        }
+    )
+)
 
-class DeliveryStore:
-    def __init__(self, engine: AsyncEngine, driver: Driver) -> None:
-        self._engine = engine
-        self._queue = LeasedQueue(engine, driver, _DUE, key=deliveries.c.id, returning=_COLUMNS)
+
+def delivery_steps(dialect: Dialect, delivery: Delivery) -> Steps[None]:
+    """The step that queues a message in the caller's transaction."""
+    yield One(
+        _QUEUE.on(dialect),
+        {
+            "id": delivery.id,
+            "channel": delivery.channel,
+            "suppressed": delivery.suppressed,
+            "payload": delivery.payload,
+            "created_at": delivery.created_at,
+            "expires_at": delivery.expires_at,
+        },
+    )
+
+
+_BY_ID = deliveries.update().where(deliveries.c.id == sa.bindparam("id"))
+
+
+class DeliveryStore(Store):
+    # Sent, or given up on (dead-lettered); either way the payload goes.
+    _sent = prepared(
+        lambda: _BY_ID.values(
+            next_attempt_at=None,
+            leased_until=None,
+            payload="",
+            last_error=sa.bindparam("error"),
+            sent_at=sa.bindparam("now"),
+        )
+    )
+    _dead = prepared(
+        lambda: _BY_ID.values(
+            next_attempt_at=None,
+            leased_until=None,
+            payload="",
+            last_error=sa.bindparam("error"),
+            dead_at=sa.bindparam("now"),
+        )
+    )
+    _retry = prepared(
+        lambda: _BY_ID.values(
+            next_attempt_at=sa.bindparam("at"), leased_until=None, last_error=sa.bindparam("error")
+        )
+    )
+    _pending = prepared(
+        lambda: (
+            sa.select(sa.func.count().label("count"))
+            .select_from(deliveries)
+            .where(deliveries.c.next_attempt_at.is_not(None))
+        )
+    )
+    _dead_letters = prepared(
+        lambda: (
+            sa.select(*_COLUMNS)
+            .where(deliveries.c.dead_at.is_not(None))
+            .order_by(deliveries.c.dead_at.desc())
+            .limit(sa.bindparam("limit"))
+        )
+    )
+
+    def __init__(self, driver: Driver) -> None:
+        super().__init__(driver)
+        self._queue = LeasedQueue(driver, _DUE, key=deliveries.c.id, returning=_COLUMNS)
 
     @staticmethod
     async def add(conn: AsyncConnection, delivery: Delivery) -> None:
-        """Queue a message inside the caller's transaction."""
+        """Until every store runs on the driver: the engine's version of delivery_steps."""
         await conn.execute(
             deliveries.insert().values(
                 id=delivery.id,
@@ -80,8 +154,7 @@ class DeliveryStore:
         )
 
     async def enqueue(self, delivery: Delivery) -> None:
-        async with self._engine.begin() as conn:
-            await self.add(conn, delivery)
+        await self.transaction(delivery_steps(self.dialect, delivery))
 
     async def claim(self, *, now: float, lease: float, limit: int) -> list[Delivery]:
         """Lease up to ``limit`` due messages, oldest first, counting an attempt on each."""
@@ -90,41 +163,19 @@ class DeliveryStore:
 
     async def settle(self, delivery_id: str, *, now: float, sent: bool, error: str | None) -> None:
         """Sent, or given up on (dead-lettered); either way the payload goes."""
-        values: dict[str, Any] = {
-            "next_attempt_at": None,
-            "leased_until": None,
-            "payload": "",
-            "last_error": error[:200] if error else None,
-        }
-        values["sent_at" if sent else "dead_at"] = now
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                deliveries.update().where(deliveries.c.id == delivery_id).values(**values)
-            )
+        await self.all(
+            self._sent if sent else self._dead,
+            id=delivery_id,
+            now=now,
+            error=error[:200] if error else None,
+        )
 
     async def retry_at(self, delivery_id: str, *, at: float, error: str) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                deliveries.update()
-                .where(deliveries.c.id == delivery_id)
-                .values(next_attempt_at=at, leased_until=None, last_error=error[:200])
-            )
+        await self.all(self._retry, id=delivery_id, at=at, error=error[:200])
 
     async def pending(self) -> int:
-        async with self._engine.connect() as conn:
-            count = await conn.scalar(
-                sa.select(sa.func.count())
-                .select_from(deliveries)
-                .where(deliveries.c.next_attempt_at.is_not(None))
-            )
-        return int(count or 0)
+        row = await self.first(self._pending)
+        return int(row["count"]) if row else 0
 
     async def dead_letters(self, *, limit: int = 100) -> list[Delivery]:
-        async with self._engine.connect() as conn:
-            rows = await conn.execute(
-                sa.select(*_COLUMNS)
-                .where(deliveries.c.dead_at.is_not(None))
-                .order_by(deliveries.c.dead_at.desc())
-                .limit(limit)
-            )
-            return [_delivery(r) for r in rows]
+        return [_delivery(r) for r in await self.all(self._dead_letters, limit=limit)]

@@ -13,32 +13,87 @@ order by any number of workers on any number of nodes.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from sessile.ids import new_id
-from sessile.store.drivers import Driver
-from sessile.store.engine import LeasedQueue, due_now
+from sessile.store.drivers import Driver, Steps
 from sessile.store.event_documents import event_document
+from sessile.store.leased_queue import LeasedQueue, due_now
 from sessile.store.schema import webhook_events, webhooks
+from sessile.store.sql import Store, each, fetch, names, numbered, prepared, shaped
 
-__all__ = ["EventStore", "OutboxStats", "Payload", "QueuedEvent", "record_event"]
+__all__ = ["EventStore", "OutboxStats", "Payload", "QueuedEvent", "event_steps", "record_event"]
 
-#: An event's payload fields, or what reads them: it is only called when an endpoint wants
-#: the event, so a payload that needs another query costs nothing when none does.
-Payload = Mapping[str, Any] | Callable[[], Awaitable[Mapping[str, Any]]]
+#: An event's payload fields, or the steps that read them in the transaction: they only
+#: run when an endpoint wants the event, so a payload that needs another query costs
+#: nothing when none does.
+Payload = Mapping[str, Any] | Callable[[], Steps[Mapping[str, Any]]]
+
+_SUBSCRIBERS = prepared(
+    lambda: sa.select(webhooks.c.id, webhooks.c.events).where(webhooks.c.active.is_(sa.true()))
+)
+_QUEUE = prepared(
+    lambda: webhook_events.insert().values(
+        {
+            name: sa.bindparam(name)
+            for name in (
+                "webhook_id", "event_id", "type", "user_id", "payload", "created_at",
+                "next_attempt_at", "attempts",
+            )
+        }
+    )
+)  # fmt: skip
 
 
+def event_steps(
+    dialect: Dialect, event_type: str, *, user_id: str, payload: Payload, now: float
+) -> Steps[str | None]:
+    """The steps that queue an event, in the caller's transaction, for every active
+    endpoint that wants it; its id, or None if none does.
+
+    The row holds the event document as it will be sent, fixed now
+    (:mod:`sessile.store.event_documents`): the payload gets ``user_id`` and the event's
+    time field beside the fields given here.
+    """
+    endpoints = yield from fetch(_SUBSCRIBERS.on(dialect))
+    subscribed = [row["id"] for row in endpoints if event_type in row["events"]]
+    if not subscribed:
+        return None
+    event_id = new_id("evt")
+    fields = payload if isinstance(payload, Mapping) else (yield from payload())
+    document = event_document(event_id, event_type, user_id=user_id, payload=fields, now=now)
+    yield from each(
+        _QUEUE.on(dialect),
+        [
+            {
+                "webhook_id": webhook_id,
+                "event_id": event_id,
+                "type": event_type,
+                "user_id": user_id,
+                "payload": document,
+                "created_at": now,
+                "next_attempt_at": now,
+                "attempts": 0,
+            }
+            for webhook_id in subscribed
+        ],
+    )
+    return event_id
+
+
+# Until every store runs on the driver (the engine's version of event_steps).
 async def record_event(
     conn: AsyncConnection,
     event_type: str,
     *,
     user_id: str,
-    payload: Payload,
+    payload: Any,
     now: float,
 ) -> str | None:
     """Queue an event for every active endpoint that wants it; its id, or None if none does.
@@ -116,8 +171,8 @@ _COLUMNS = (
 )
 
 
-def _event(row: Any) -> QueuedEvent:
-    return QueuedEvent(**row._asdict())
+def _event(record: Mapping[str, Any]) -> QueuedEvent:
+    return QueuedEvent(**record)
 
 
 _EARLIER = webhook_events.alias("earlier")
@@ -141,20 +196,78 @@ _DUE = (
 )
 
 
-class EventStore:
-    def __init__(self, engine: AsyncEngine, driver: Driver) -> None:
-        self._engine = engine
-        self._queue = LeasedQueue(
-            engine, driver, _DUE, key=webhook_events.c.seq, returning=_COLUMNS
+_FOR_WEBHOOK = sa.select(*_COLUMNS).where(webhook_events.c.webhook_id == sa.bindparam("webhook_id"))
+_SETTLE = webhook_events.update().where(webhook_events.c.seq == sa.bindparam("seq"))
+_PENDING = webhook_events.c.next_attempt_at.is_not(None)
+
+
+def _redeliver(named: int | None) -> sa.Update:
+    condition = sa.and_(
+        webhook_events.c.webhook_id == sa.bindparam("webhook_id"),
+        webhook_events.c.dead_at.is_not(None),
+    )
+    if named is not None:
+        condition = sa.and_(condition, webhook_events.c.event_id.in_(names("event", named)))
+    return (
+        webhook_events.update()
+        .where(condition)
+        .values(
+            dead_at=None,
+            next_attempt_at=sa.bindparam("now"),
+            attempts=0,
+            created_at=sa.bindparam("now"),
         )
+        .returning(webhook_events.c.seq)
+    )
+
+
+class EventStore(Store):
+    _retry = prepared(
+        lambda: _SETTLE.values(
+            next_attempt_at=sa.bindparam("at"),
+            leased_until=None,
+            last_error=sa.bindparam("error"),
+        )
+    )
+    _dead_letter = prepared(
+        lambda: _SETTLE.values(
+            next_attempt_at=None,
+            leased_until=None,
+            dead_at=sa.bindparam("now"),
+            last_error=sa.bindparam("error"),
+        )
+    )
+    _dead_letters = prepared(
+        lambda: (
+            _FOR_WEBHOOK.where(webhook_events.c.dead_at.is_not(None))
+            .order_by(webhook_events.c.seq)
+            .limit(sa.bindparam("limit"))
+        )
+    )
+    _all_for = prepared(lambda: _FOR_WEBHOOK.order_by(webhook_events.c.seq))
+    _stats = prepared(
+        lambda: sa.select(
+            sa.func.count().filter(_PENDING).label("pending"),
+            sa.func.min(webhook_events.c.created_at).filter(_PENDING).label("oldest"),
+            sa.func.count().filter(webhook_events.c.dead_at.is_not(None)).label("dead"),
+            sa.func.coalesce(sa.func.sum(webhook_events.c.attempts).filter(_PENDING), 0).label(
+                "attempts"
+            ),
+        )
+    )
+
+    def __init__(self, driver: Driver) -> None:
+        super().__init__(driver)
+        self._queue = LeasedQueue(driver, _DUE, key=webhook_events.c.seq, returning=_COLUMNS)
 
     async def record(
         self, event_type: str, *, user_id: str, payload: Mapping[str, Any], now: float
     ) -> str | None:
         """Queue an event that announces no change of the database, in a transaction of
         its own; its id, or None when no active endpoint wants it."""
-        async with self._engine.begin() as conn:
-            return await record_event(conn, event_type, user_id=user_id, payload=payload, now=now)
+        return await self.transaction(
+            event_steps(self.dialect, event_type, user_id=user_id, payload=payload, now=now)
+        )
 
     async def claim(self, *, now: float, lease: float, limit: int) -> list[QueuedEvent]:
         """Lease up to ``limit`` due rows, each the oldest unsettled one of its user and
@@ -163,80 +276,52 @@ class EventStore:
         return sorted((_event(r) for r in claimed), key=lambda e: e.seq)
 
     async def delivered(self, seqs: Sequence[int], *, now: float) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(
+        if not seqs:
+            return
+        statement = shaped(
+            self.dialect,
+            ("events.delivered", len(seqs)),
+            lambda: (
                 webhook_events.update()
-                .where(webhook_events.c.seq.in_(seqs))
-                .values(next_attempt_at=None, leased_until=None, sent_at=now, last_error=None)
-            )
+                .where(webhook_events.c.seq.in_(names("seq", len(seqs))))
+                .values(
+                    next_attempt_at=None,
+                    leased_until=None,
+                    sent_at=sa.bindparam("now"),
+                    last_error=None,
+                )
+            ),
+        )
+        await self.all(statement, now=now, **numbered("seq", seqs))
 
     async def retry_at(self, seq: int, *, at: float, error: str) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                webhook_events.update()
-                .where(webhook_events.c.seq == seq)
-                .values(next_attempt_at=at, leased_until=None, last_error=error[:200])
-            )
+        await self.all(self._retry, seq=seq, at=at, error=error[:200])
 
     async def dead_letter(self, seq: int, *, now: float, error: str) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                webhook_events.update()
-                .where(webhook_events.c.seq == seq)
-                .values(
-                    next_attempt_at=None, leased_until=None, dead_at=now, last_error=error[:200]
-                )
-            )
+        await self.all(self._dead_letter, seq=seq, now=now, error=error[:200])
 
     async def dead_letters(self, webhook_id: str, *, limit: int = 100) -> list[QueuedEvent]:
-        async with self._engine.connect() as conn:
-            rows = await conn.execute(
-                sa.select(*_COLUMNS)
-                .where(
-                    webhook_events.c.webhook_id == webhook_id, webhook_events.c.dead_at.is_not(None)
-                )
-                .order_by(webhook_events.c.seq)
-                .limit(limit)
-            )
-            return [_event(r) for r in rows]
+        records = await self.all(self._dead_letters, webhook_id=webhook_id, limit=limit)
+        return [_event(r) for r in records]
 
     async def redeliver(
         self, webhook_id: str, *, now: float, event_ids: Sequence[str] | None = None
     ) -> int:
         """Queue dead letters again (all of the endpoint's, or those named), attempts reset."""
-        condition = sa.and_(
-            webhook_events.c.webhook_id == webhook_id, webhook_events.c.dead_at.is_not(None)
+        named = None if event_ids is None else len(event_ids)
+        if named == 0:
+            return 0
+        statement = shaped(self.dialect, ("events.redeliver", named), lambda: _redeliver(named))
+        return await self.count(
+            statement, webhook_id=webhook_id, now=now, **numbered("event", event_ids or ())
         )
-        if event_ids is not None:
-            condition = sa.and_(condition, webhook_events.c.event_id.in_(event_ids))
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                webhook_events.update()
-                .where(condition)
-                .values(dead_at=None, next_attempt_at=now, attempts=0, created_at=now)
-            )
-        return result.rowcount
 
     async def all_for(self, webhook_id: str) -> list[QueuedEvent]:
-        async with self._engine.connect() as conn:
-            rows = await conn.execute(
-                sa.select(*_COLUMNS)
-                .where(webhook_events.c.webhook_id == webhook_id)
-                .order_by(webhook_events.c.seq)
-            )
-            return [_event(r) for r in rows]
+        return [_event(r) for r in await self.all(self._all_for, webhook_id=webhook_id)]
 
     async def stats(self) -> OutboxStats:
-        pending = webhook_events.c.next_attempt_at.is_not(None)
-        async with self._engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    sa.select(
-                        sa.func.count().filter(pending),
-                        sa.func.min(webhook_events.c.created_at).filter(pending),
-                        sa.func.count().filter(webhook_events.c.dead_at.is_not(None)),
-                        sa.func.coalesce(sa.func.sum(webhook_events.c.attempts).filter(pending), 0),
-                    )
-                )
-            ).one()
-        return OutboxStats(int(row[0]), row[1], int(row[2]), int(row[3]))
+        row = await self.first(self._stats)
+        assert row is not None
+        return OutboxStats(
+            int(row["pending"]), row["oldest"], int(row["dead"]), int(row["attempts"])
+        )

@@ -8,7 +8,26 @@ Schema, migrations and cold paths stay on the SQLAlchemy engine.
 
 from __future__ import annotations
 
-from sessile.store.drivers.base import Driver, Many, One, Row, Statement, Step, Steps
+from sessile.store.drivers.base import (
+    Driver,
+    IntegrityViolation,
+    Many,
+    One,
+    Row,
+    Statement,
+    Step,
+    Steps,
+)
 from sessile.store.drivers.factory import create_driver
 
-__all__ = ["Driver", "Many", "One", "Row", "Statement", "Step", "Steps", "create_driver"]
+__all__ = [
+    "Driver",
+    "IntegrityViolation",
+    "Many",
+    "One",
+    "Row",
+    "Statement",
+    "Step",
+    "Steps",
+    "create_driver",
+]

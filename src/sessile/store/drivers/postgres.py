@@ -7,6 +7,7 @@ so a hot statement costs one round trip with binary parameters.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections import deque
 from collections.abc import Mapping
@@ -17,7 +18,7 @@ from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.engine import Dialect, make_url
 
 from sessile.errors import ServiceUnavailable
-from sessile.store.drivers.base import Many, Row, Statement, Steps
+from sessile.store.drivers.base import IntegrityViolation, Many, Row, Statement, Steps
 
 __all__ = ["PostgresDriver"]
 
@@ -108,9 +109,11 @@ class _Connections:
         self._open += 1
         try:
             # timeout: a stopped server fails fast, not after the OS gives up.
-            return await asyncpg.connect(
+            conn = await asyncpg.connect(
                 self._dsn, timeout=min(5.0, self._timeout), command_timeout=self._timeout
             )
+            await _json_as_text(conn)
+            return conn
         except BaseException:
             self._open -= 1
             self._hand_over(None)
@@ -127,6 +130,10 @@ class _Connections:
     @property
     def open(self) -> int:
         return self._open
+
+    @property
+    def idle(self) -> int:
+        return len(self._idle)
 
     def _hand_over(self, conn: asyncpg.Connection | None) -> bool:
         """Give a waiter ``conn`` (None: room to open one); False if none waits."""
@@ -163,6 +170,8 @@ class PostgresDriver:
                 raise
             self._connections.release(conn)
             return [tuple(record) for record in records]
+        except asyncpg.IntegrityConstraintViolationError as error:
+            raise IntegrityViolation(error.constraint_name or str(error)) from error
         except _UNAVAILABLE as error:
             raise _unavailable(error) from error
 
@@ -177,11 +186,16 @@ class PostgresDriver:
                 raise
             self._connections.release(conn)
             return result
+        except asyncpg.IntegrityConstraintViolationError as error:
+            raise IntegrityViolation(error.constraint_name or str(error)) from error
         except _UNAVAILABLE as error:
             raise _unavailable(error) from error
 
     def open_connections(self) -> int:
         return self._connections.open
+
+    def idle_connections(self) -> int:
+        return self._connections.idle
 
     async def close(self) -> None:
         await self._connections.close()
@@ -202,6 +216,19 @@ async def _run(conn: asyncpg.Connection, steps: Steps[T]) -> T:
     except StopIteration as done:
         result: T = done.value
         return result
+
+
+async def _json_as_text(conn: asyncpg.Connection) -> None:
+    """JSON goes in as the text a typed statement made of it, and comes out parsed, as
+    SQLAlchemy's own asyncpg dialect sets up its connections."""
+    for name in ("json", "jsonb"):
+        await conn.set_type_codec(
+            name, encoder=_as_is, decoder=json.loads, schema="pg_catalog", format="text"
+        )
+
+
+def _as_is(value: str) -> str:
+    return value
 
 
 def _unavailable(error: BaseException) -> ServiceUnavailable:

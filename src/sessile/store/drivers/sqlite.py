@@ -42,7 +42,7 @@ from sqlalchemy.engine import Dialect
 
 from sessile.errors import ServiceUnavailable
 from sessile.metrics import SQLITE_CHECKPOINTS, SQLITE_LOCK_WAITS
-from sessile.store.drivers.base import Many, Row, Statement, Steps
+from sessile.store.drivers.base import IntegrityViolation, Many, Row, Statement, Steps
 
 __all__ = [
     "CHECKPOINT_EVERY",
@@ -226,6 +226,8 @@ class SqliteDriver:
     async def rows(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
         try:
             rows = await self._when_free(lambda conn: _rows(conn, statement, params))
+        except sqlite3.IntegrityError as error:
+            raise IntegrityViolation(str(error)) from error
         except sqlite3.Error as error:
             raise _unavailable(error) from error
         self._ran()
@@ -256,6 +258,8 @@ class SqliteDriver:
     def _finish(self, conn: sqlite3.Connection, steps: Steps[T]) -> T:
         try:
             result, statements = _in_transaction(conn, steps)
+        except sqlite3.IntegrityError as error:
+            raise IntegrityViolation(str(error)) from error
         except sqlite3.Error as error:
             raise _unavailable(error) from error
         self._ran(statements)
