@@ -49,7 +49,7 @@ class Database:
         self.secrets = ServerSecretStore(engine)
         self.api_keys = ApiKeyStore(engine)
         self.revocations = RevocationStore(engine)
-        self.otp = OtpStore(engine)
+        self.otp = OtpStore(self.driver)
         self.login_failures = LoginFailureStore(engine)
         self.identities = IdentityStore(engine)
         self.oauth_states = OAuthStateStore(engine)

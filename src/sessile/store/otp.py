@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+import sqlalchemy as sa
 
-from sessile.store.deliveries import Delivery, DeliveryStore
+from sessile.store.deliveries import Delivery, delivery_steps
+from sessile.store.drivers import One, Statement, Steps
 from sessile.store.schema import otp_challenges
+from sessile.store.sql import Store, prepared
 
 __all__ = ["OtpChallenge", "OtpStore"]
 
@@ -40,52 +44,98 @@ class OtpChallenge:
     login_config_id: str | None = None
 
 
-class OtpStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+_COLUMNS = [field.name for field in fields(OtpChallenge)]
+_LIVE = sa.and_(
+    otp_challenges.c.id == sa.bindparam("id"),
+    otp_challenges.c.consumed_at.is_(None),
+    otp_challenges.c.expires_at > sa.bindparam("now"),
+)
+
+
+def _challenge(record: Mapping[str, Any]) -> OtpChallenge:
+    return OtpChallenge(**record)
+
+
+class OtpStore(Store):
+    _insert = prepared(
+        lambda: otp_challenges.insert().values({name: sa.bindparam(name) for name in _COLUMNS})
+    )
+    _get = prepared(
+        lambda: sa.select(*[otp_challenges.c[name] for name in _COLUMNS]).where(
+            otp_challenges.c.id == sa.bindparam("id")
+        )
+    )
+    _delete = prepared(
+        lambda: otp_challenges.delete().where(otp_challenges.c.id == sa.bindparam("id"))
+    )
+    _count_attempt = prepared(
+        lambda: (
+            otp_challenges.update()
+            .where(_LIVE, otp_challenges.c.attempts < sa.bindparam("max_attempts"))
+            .values(attempts=otp_challenges.c.attempts + 1)
+            .returning(otp_challenges.c.id)
+        )
+    )
+    _consume = prepared(
+        lambda: (
+            otp_challenges.update()
+            .where(
+                otp_challenges.c.id == sa.bindparam("id"), otp_challenges.c.consumed_at.is_(None)
+            )
+            .values(consumed_at=sa.bindparam("now"))
+            .returning(otp_challenges.c.id)
+        )
+    )
+    _replace_code = prepared(
+        lambda: (
+            otp_challenges.update()
+            .where(
+                _LIVE,
+                otp_challenges.c.sends < sa.bindparam("max_sends"),
+                otp_challenges.c.last_sent_at <= sa.bindparam("sent_before"),
+            )
+            .values(
+                code_hash=sa.bindparam("code_hash"),
+                sends=otp_challenges.c.sends + 1,
+                last_sent_at=sa.bindparam("now"),
+            )
+            .returning(otp_challenges.c.id)
+        )
+    )
+    _arm = prepared(
+        lambda: (
+            otp_challenges.update()
+            .where(_LIVE, otp_challenges.c.sends == 0)
+            .values(code_hash=sa.bindparam("code_hash"), sends=1, last_sent_at=sa.bindparam("now"))
+            .returning(otp_challenges.c.id)
+        )
+    )
 
     async def create(self, challenge: OtpChallenge, message: Delivery) -> None:
         """Store the challenge and queue its message, in one transaction."""
-        async with self._engine.begin() as conn:
-            await conn.execute(otp_challenges.insert().values(**challenge.__dict__))
-            await DeliveryStore.add(conn, message)
+
+        def steps() -> Steps[None]:
+            yield One(self._insert, challenge.__dict__)
+            yield from delivery_steps(self.dialect, message)
+
+        await self.transaction(steps())
 
     async def get(self, challenge_id: str) -> OtpChallenge | None:
-        async with self._engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    otp_challenges.select().where(otp_challenges.c.id == challenge_id)
-                )
-            ).first()
-        return None if row is None else OtpChallenge(**row._asdict())
+        record = await self.first(self._get, id=challenge_id)
+        return None if record is None else _challenge(record)
 
     async def delete(self, challenge_id: str) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(otp_challenges.delete().where(otp_challenges.c.id == challenge_id))
+        await self.all(self._delete, id=challenge_id)
 
     async def count_attempt(self, challenge_id: str, *, max_attempts: int, now: float) -> bool:
         """Spend one check; False when none is left, or the challenge is used or expired."""
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                otp_challenges.update()
-                .where(
-                    otp_challenges.c.id == challenge_id,
-                    otp_challenges.c.attempts < max_attempts,
-                    otp_challenges.c.consumed_at.is_(None),
-                    otp_challenges.c.expires_at > now,
-                )
-                .values(attempts=otp_challenges.c.attempts + 1)
-            )
-        return result.rowcount == 1
+        spent = await self.count(
+            self._count_attempt, id=challenge_id, max_attempts=max_attempts, now=now
+        )
+        return spent == 1
 
     async def consume(self, challenge_id: str, *, now: float) -> bool:
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                otp_challenges.update()
-                .where(otp_challenges.c.id == challenge_id, otp_challenges.c.consumed_at.is_(None))
-                .values(consumed_at=now)
-            )
-        return result.rowcount == 1
+        return await self.count(self._consume, id=challenge_id, now=now) == 1
 
     async def replace_code(
         self,
@@ -99,40 +149,28 @@ class OtpStore:
     ) -> bool:
         """A new code for a resend, if the cooldown has passed and sends are left; its
         message is queued in the same transaction."""
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                otp_challenges.update()
-                .where(
-                    otp_challenges.c.id == challenge_id,
-                    otp_challenges.c.consumed_at.is_(None),
-                    otp_challenges.c.expires_at > now,
-                    otp_challenges.c.sends < max_sends,
-                    otp_challenges.c.last_sent_at <= sent_before,
-                )
-                .values(code_hash=code_hash, sends=otp_challenges.c.sends + 1, last_sent_at=now)
-            )
-            if result.rowcount != 1:
-                return False
-            await DeliveryStore.add(conn, message)
-        return True
+        params = {
+            "id": challenge_id,
+            "code_hash": code_hash,
+            "now": now,
+            "max_sends": max_sends,
+            "sent_before": sent_before,
+        }
+        return await self.transaction(self._changed_then_sent(self._replace_code, params, message))
 
     async def arm(
         self, challenge_id: str, *, code_hash: str, now: float, message: Delivery
     ) -> bool:
         """The first code of a challenge opened unsent (``oauth_link``), its message queued in
         the same transaction; True once."""
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                otp_challenges.update()
-                .where(
-                    otp_challenges.c.id == challenge_id,
-                    otp_challenges.c.consumed_at.is_(None),
-                    otp_challenges.c.expires_at > now,
-                    otp_challenges.c.sends == 0,
-                )
-                .values(code_hash=code_hash, sends=1, last_sent_at=now)
-            )
-            if result.rowcount != 1:
-                return False
-            await DeliveryStore.add(conn, message)
+        params = {"id": challenge_id, "code_hash": code_hash, "now": now}
+        return await self.transaction(self._changed_then_sent(self._arm, params, message))
+
+    def _changed_then_sent(
+        self, change: Statement, params: Mapping[str, Any], message: Delivery
+    ) -> Steps[bool]:
+        changed = yield One(change, params)
+        if not changed:
+            return False
+        yield from delivery_steps(self.dialect, message)
         return True
