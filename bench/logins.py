@@ -1,7 +1,10 @@
 """What a login costs, in refreshes: server CPU per request of each login route and of the
 management lookups, beside a refresh measured on the same server in the same run.
 
-    .venv/bin/python bench/logins.py [--postgres URL] [--src OTHER/src] [--seconds 10]
+    .venv/bin/python bench/logins.py [--postgres URL] [--redis URL] [--src OTHER/src]
+        [--seconds 8] [--profile FOLDER]
+
+(``bench/refresh.py --routes`` runs the same.)
 
 One ``sessile serve --workers 1`` process; each phase drives it with ``bench/refresh.py``'s
 load generator and reads its CPU from ``/proc``. The phases:
@@ -16,12 +19,16 @@ load generator and reads its CPU from ``/proc``. The phases:
   ``SESSILE_OTP_SIGNUP=false`` (a second server, with its own refresh yardstick).
 - ``password login``: ``POST /login/email/password``, its argon2 check included; the
   argon2 check alone is timed in this process, so the rest can be read apart.
+- ``refused login (locked out)``: password logins, with the right password, to an
+  address locked by failed ones (answered 429 before any hash).
 - ``finalize``: ``POST /login/finalize`` of a password login's challenge token.
+- ``session list``: ``GET /me/list`` with an access token, a user with a few sessions.
 - ``lookup``, ``batch lookup``, ``user sessions``, ``revoke all``: the management calls
   a backend makes per request, with an API key.
 
 It prints each phase's CPU per request and its ratio to the refresh. ``--src`` serves
-another source tree, to measure before and after.
+another source tree, to measure before and after; ``--profile`` samples each phase with
+py-spy and prints the functions with the largest share of its samples.
 """
 
 from __future__ import annotations
@@ -125,10 +132,18 @@ def profiled(server: Server, name: str) -> Iterator[None]:
         recorder.wait(timeout=60)
 
 
+#: The frames under which every sample of a thread runs: the server's start-up, the event
+#: loop, a thread's start.
+_STARTUP = re.compile(
+    r"\((<frozen runpy>|click/|uvicorn/(main|server|_compat)\.py|asyncio/(runners|base_events|"
+    r"events)\.py|threading\.py|sessile/cli/|sessile/__main__\.py)|^process \d+"
+)
+
+
 def hot_frames(path: Path, top: int = 30) -> list[tuple[str, float]]:
     """The functions of a collapsed-stack profile with the largest share of its samples,
-    each counted once per stack (time in it and in what it calls). Those in nearly every
-    sample (the server's start-up, the event loop) are left out."""
+    each counted once per stack (time in it and in what it calls), but for the frames
+    every thread runs under."""
     totals: dict[str, int] = {}
     samples = 0
     for line in path.read_text().splitlines():
@@ -140,8 +155,8 @@ def hot_frames(path: Path, top: int = 30) -> list[tuple[str, float]]:
         for frame in {re.sub(r":\d+\)$", ")", frame) for frame in stack.split(";")}:
             totals[frame] = totals.get(frame, 0) + int(count)
     ranked = sorted(totals.items(), key=lambda item: -item[1])
-    shares = [(frame, n / samples) for frame, n in ranked] if samples else []
-    return [(frame, share) for frame, share in shares if share < 0.9][:top]
+    shares = [(frame, n / samples) for frame, n in ranked if not _STARTUP.search(frame)]
+    return shares[:top] if samples else []
 
 
 def _phase(server: Server, slots: list[Slot], seconds: float) -> dict[str, Any]:
@@ -258,6 +273,7 @@ def run_otp(args: argparse.Namespace, workdir: Path, results: dict[str, dict[str
         with profiled(server, "refused start (rate limit)"):
             results["refused start (rate limit)"] = _phase(server, refused, args.seconds)
         run_password(server, env, args, results)
+        run_session_list(server, env, args, results)
         run_management(server, env, args, results)
     finally:
         server.stop()
@@ -310,6 +326,42 @@ def run_password(
     with profiled(server, "finalize"):
         results["finalize"] = load(server, [Slot("raw", raw=raws[i::16]) for i in range(16)],
                                    args.seconds, 1)  # fmt: skip
+    # Locked out by failed passwords: the right one is refused before it is hashed.
+    locked = emails[0]
+    with httpx.Client(timeout=60) as http:
+        for _ in range(8):
+            http.post(
+                server.base + "/v1/session/login/email/password",
+                json={"identifier": locked, "password": "not the password"},
+            )
+    refused = [
+        Slot("raw", raw=[
+            _raw("POST", "/v1/session/login/email/password",
+                 {"identifier": locked, "password": PASSWORD})
+        ] * int(300 * args.seconds / 16 + 2), ok=frozenset({"429"}))
+        for _ in range(16)
+    ]  # fmt: skip
+    with profiled(server, "refused login (locked out)"):
+        results["refused login (locked out)"] = _phase(server, refused, args.seconds)
+
+
+def run_session_list(
+    server: Server, env: dict[str, str], args: argparse.Namespace, results: dict[str, Any]
+) -> None:
+    """``GET /me/list`` as users who each have a few sessions."""
+    clients = sessile_sessions(server, env, 20, 1)
+    tokens = []
+    with httpx.Client(timeout=30) as http:
+        for slot in clients:
+            response = http.post(
+                server.base + "/v1/session/refresh",
+                headers={"DPoP": slot.proofs[0], "X-Refresh-Token": slot.token},
+            )
+            tokens.append(response.json()["access_token"])
+    lists = [Slot("list", token) for token in tokens]
+    load(server, lists, 1, 1)
+    with profiled(server, "session list"):
+        results["session list"] = load(server, lists, args.seconds, 1)
 
 
 def run_management(
@@ -410,24 +462,14 @@ def argon2_ms() -> float:
     return statistics.median(times) * 1000
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
-    )
-    parser.add_argument("--seconds", type=float, default=8.0)
-    parser.add_argument("--postgres", help="a postgresql+asyncpg:// URL of an empty database")
-    parser.add_argument("--redis", help="a redis:// URL")
-    parser.add_argument("--src", help="run the server from this source tree (its src/)")
-    parser.add_argument(
-        "--profile", type=Path, help="write a py-spy profile of each phase into this folder"
-    )
-    args = parser.parse_args()
+def run(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """Every phase, on one worker (``args``: seconds, postgres, redis, src, profile)."""
     global PROFILES
-    if args.profile is not None:
-        args.profile.mkdir(parents=True, exist_ok=True)
-        PROFILES = args.profile.resolve()
     args.workers = 1
     args.processes = 1
+    if args.profile is not None:
+        PROFILES = Path(args.profile).resolve()
+        PROFILES.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="sessile-logins-"))
     results: dict[str, dict[str, Any]] = {}
     try:
@@ -436,6 +478,10 @@ def main() -> None:
             run_signup_off(args, workdir, results)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    return results
+
+
+def report(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> None:
     refresh = results["refresh"]["cpu_ms"]
     print(f"{'':30} {'req/s':>7} {'CPU/req ms':>10} {'refreshes':>9} {'errors':>6}")
     for name, r in results.items():
@@ -451,11 +497,24 @@ def main() -> None:
     print(f"argon2id check alone: {argon2:.1f} ms; password login without it: {rest:.2f} ms"
           f" ({rest / refresh:.1f} refreshes)")  # fmt: skip
     for profile in sorted(PROFILES.glob("*.txt")) if PROFILES else []:
-        print(f"\n{profile.stem}: the frames with most of its samples")
+        print(f"\n{profile.stem}: the functions with most of its samples")
         for frame, share in hot_frames(profile):
             print(f"  {share:6.1%}  {frame}")
     store = ("PostgreSQL" if args.postgres else "SQLite") + (" + Redis" if args.redis else "")
     print(f"store: {store}; one worker; {args.src or 'this tree'}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--postgres", help="a postgresql+asyncpg:// URL of an empty database")
+    parser.add_argument("--redis", help="a redis:// URL")
+    parser.add_argument("--src", help="run the server from this source tree (its src/)")
+    parser.add_argument("--profile", help="write a py-spy profile of each phase into this folder")
+    args = parser.parse_args()
+    report(run(args), args)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ PACKAGE = SRC / "sessile"
 #: lifespan, the readiness probe, and the CLI's migrate-and-close around each command.
 DATABASE_HANDLES = {
     ("http/app.py", "close"),
-    ("http/app.py", "engine"),
+    ("http/app.py", "driver"),
     ("http/routes/health.py", "ping"),
     ("cli/common.py", "engine"),
     ("cli/common.py", "close"),

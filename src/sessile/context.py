@@ -178,7 +178,7 @@ class AppContext:
         audit = AuditTrail(db.audit, clock)
         challenges = ChallengeTokens(db.challenges, clock)
         limits = RateLimits(
-            db.engine,
+            db.driver,
             settings.redis_url,
             prefix=f"sessile:{settings.app_id}",
             timeout=settings.database_timeout,

@@ -8,9 +8,13 @@ without it, one process's registry is the whole story. Gauges that describe the 
 
 from __future__ import annotations
 
+import asyncio
+from typing import TYPE_CHECKING
+
 from prometheus_client import Counter, Gauge, Histogram
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
+
+if TYPE_CHECKING:  # the drivers import this module, to count their lock waits
+    from sessile.store.drivers import Driver
 
 __all__ = [
     "DB_CONNECTIONS",
@@ -22,7 +26,7 @@ __all__ = [
     "SQLITE_CHECKPOINTS",
     "SQLITE_LOCK_WAITS",
     "WEBHOOK_ATTEMPTS",
-    "count_pool_use",
+    "sample_pool_use",
 ]
 
 REQUESTS = Counter(
@@ -63,8 +67,9 @@ DB_CONNECTIONS = Gauge(
 )  # fmt: skip
 
 
-def count_pool_use(engine: AsyncEngine) -> None:
-    """Keep ``DB_CONNECTIONS`` in step with the engine's pool."""
-    pool = engine.sync_engine.pool
-    event.listen(pool, "checkout", lambda *_args: DB_CONNECTIONS.inc())
-    event.listen(pool, "checkin", lambda *_args: DB_CONNECTIONS.dec())
+async def sample_pool_use(driver: Driver, every: float = 1.0) -> None:
+    """Keep ``DB_CONNECTIONS`` in step with the driver's connections, read every
+    ``every`` seconds (counting each checkout would cost every statement)."""
+    while True:
+        DB_CONNECTIONS.set(driver.connections_in_use())
+        await asyncio.sleep(every)

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from sessile.cleanup import purge_expired
 from sessile.config import load_settings
@@ -32,18 +31,14 @@ def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, st
 async def limits(storage_url: tuple[str, str]) -> AsyncIterator[RateLimits]:
     kind, url = storage_url
     if kind == "redis":
-        yield RateLimits(_unused_engine(), url, prefix=f"test-{secrets.token_hex(4)}")
+        yield RateLimits(None, url, prefix=f"test-{secrets.token_hex(4)}")
         return
     db = Database.from_url(url)
     await upgrade(db.engine)
     try:
-        yield RateLimits(db.engine)
+        yield RateLimits(db.driver)
     finally:
         await db.close()
-
-
-def _unused_engine() -> AsyncEngine:
-    return create_async_engine("sqlite+aiosqlite://")
 
 
 async def test_limit_then_refuse_with_retry_after(limits: RateLimits) -> None:
@@ -73,13 +68,32 @@ async def test_several_windows_all_apply(limits: RateLimits) -> None:
     assert caught.value.retry_after > 60, "the hour's window is the one that refused"
 
 
+async def test_retry_after_waits_for_every_window_that_refused(limits: RateLimits) -> None:
+    # Both windows refuse the third attempt: retrying when the minute's ends would still
+    # be refused by the hour's.
+    key = secrets.token_hex(4)
+    for _ in range(2):
+        await limits.hit("2/minute;2/hour", "otp-ip", key)
+    with pytest.raises(RateLimited) as caught:
+        await limits.hit("2/minute;2/hour", "otp-ip", key)
+    assert caught.value.retry_after > 60
+
+
+async def test_a_window_written_twice_counts_once(limits: RateLimits) -> None:
+    key = secrets.token_hex(4)
+    for _ in range(2):
+        await limits.hit("2/minute;2/minute", "otp-ip", key)
+    with pytest.raises(RateLimited):
+        await limits.hit("2/minute;2/minute", "otp-ip", key)
+
+
 async def test_two_limiters_on_one_database_share_counts(tmp_path: Path) -> None:
     """Two workers without Redis: one budget, not one each (a finding of the review)."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
     first, second = Database.from_url(url), Database.from_url(url)
     await upgrade(first.engine)
     try:
-        one, two = RateLimits(first.engine), RateLimits(second.engine)
+        one, two = RateLimits(first.driver), RateLimits(second.driver)
         await one.hit("2/minute", "otp-id", "shared")
         await two.hit("2/minute", "otp-id", "shared")
         with pytest.raises(RateLimited):
@@ -98,8 +112,8 @@ async def test_two_limiters_on_one_database_share_counts(tmp_path: Path) -> None
 
 async def test_two_limiters_on_one_redis_share_counts(redis_url: str) -> None:
     prefix = f"test-{secrets.token_hex(4)}"
-    one = RateLimits(_unused_engine(), redis_url, prefix=prefix)
-    two = RateLimits(_unused_engine(), redis_url, prefix=prefix)
+    one = RateLimits(None, redis_url, prefix=prefix)
+    two = RateLimits(None, redis_url, prefix=prefix)
     await one.hit("2/minute", "otp-id", "shared")
     await two.hit("2/minute", "otp-id", "shared")
     with pytest.raises(RateLimited):
@@ -118,13 +132,11 @@ async def test_redis_restarted_is_reconnected_not_failed_on(tmp_path: Path) -> N
         services.missing("redis-server", "it is not installed")
     server = RedisServer()
     server.start()
-    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}")
     try:
-        limits = RateLimits(engine, server.url, prefix=secrets.token_hex(4), timeout=2)
+        limits = RateLimits(None, server.url, prefix=secrets.token_hex(4), timeout=2)
         await limits.hit("5/minute", "before")
         server.stop()
         server.start()
         await limits.hit("5/minute", "after")  # no ConnectionError on a closed connection
     finally:
         server.stop()
-        await engine.dispose()

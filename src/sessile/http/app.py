@@ -42,7 +42,7 @@ from sessile.http.routes.demo import install_demo
 from sessile.http.routes.metrics import MetricsListener
 from sessile.http.security_headers import SecurityHeaders
 from sessile.logs import configure_logging
-from sessile.metrics import count_pool_use
+from sessile.metrics import sample_pool_use
 
 __all__ = ["create_app", "create_app_from_env"]
 
@@ -72,6 +72,7 @@ def create_app(
             asyncio.create_task(_maintain(context)),
             asyncio.create_task(context.sender.run()),
             asyncio.create_task(context.webhooks.run()),
+            asyncio.create_task(sample_pool_use(context.db.driver)),
         ]
         try:
             yield
@@ -128,7 +129,6 @@ def create_app(
         if settings.metrics_port is None
         else MetricsListener(app, settings.metrics_port),
     )
-    count_pool_use(context.db.engine)
     return app
 
 

@@ -1,7 +1,13 @@
-"""Rate limits for login (DESIGN §6), with the ``limits`` library. The counters live where
-every worker and node sees them: in Redis when ``SESSILE_REDIS_URL`` is set (moving
-windows), else in the database (fixed windows). Never in one process's memory, where
-each worker would keep a budget of its own."""
+"""Rate limits for login (DESIGN §6), written as the ``limits`` library parses them
+(``5/minute;20/hour``). The counters live where every worker and node sees them: in
+Redis when ``SESSILE_REDIS_URL`` is set (the library's moving windows), else in the
+database (fixed windows, every window of a limit counted by one statement on the
+driver: :mod:`sessile.store.rate_limits`). Never in one process's memory, where each
+worker would keep a budget of its own.
+
+Every window of a limit is asked about each attempt (in the database every one counts
+it, the refused ones too; Redis's moving windows count only what they let through), and
+a refusal's Retry-After is when the last window that refused it lets the next one in."""
 
 from __future__ import annotations
 
@@ -9,17 +15,13 @@ import math
 import time
 
 from limits import RateLimitItem, parse_many
-from limits.aio.storage import RedisStorage, Storage
-from limits.aio.strategies import (
-    FixedWindowRateLimiter,
-    MovingWindowRateLimiter,
-    RateLimiter,
-)
+from limits.aio.storage import RedisStorage
+from limits.aio.strategies import MovingWindowRateLimiter
 from redis.exceptions import ConnectionError as RedisConnectionError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sessile.errors import RateLimited
-from sessile.store.rate_limits import SqlRateLimitStorage
+from sessile.store.drivers import Driver
+from sessile.store.rate_limits import RateCounters
 
 __all__ = ["RateLimits"]
 
@@ -27,15 +29,15 @@ __all__ = ["RateLimits"]
 class RateLimits:
     def __init__(
         self,
-        engine: AsyncEngine,
+        driver: Driver | None,
         redis_url: str | None = None,
         *,
         prefix: str = "sessile",
         timeout: float = 10.0,
     ) -> None:
-        storage: Storage
-        self._limiter: RateLimiter
-        self._sql: SqlRateLimitStorage | None = None
+        """Counters in Redis at ``redis_url``, else in the database of ``driver``."""
+        self._limiter: MovingWindowRateLimiter | None = None
+        self._counters: RateCounters | None = None
         if redis_url:
             uri = redis_url.replace("redis://", "async+redis://", 1).replace(
                 "rediss://", "async+rediss://", 1
@@ -51,23 +53,44 @@ class RateLimits:
                 retry_on_error=[RedisConnectionError],  # type: ignore[arg-type]
             )
             self._limiter = MovingWindowRateLimiter(storage)
+        elif driver is not None:
+            self._counters = RateCounters(driver)
         else:
-            self._sql = SqlRateLimitStorage(engine)
-            self._limiter = FixedWindowRateLimiter(self._sql)
+            raise ValueError("rate limits need a database or Redis")
         self._parsed: dict[str, list[RateLimitItem]] = {}
 
     def _items(self, rate: str) -> list[RateLimitItem]:
         if rate not in self._parsed:
-            self._parsed[rate] = parse_many(rate)
+            # The same window twice would be one counter counted twice by one statement.
+            self._parsed[rate] = list(dict.fromkeys(parse_many(rate)))
         return self._parsed[rate]
 
     async def hit(self, rate: str, *keys: str) -> None:
         """Count one event for ``keys``; raise RateLimited (with Retry-After) past ``rate``."""
-        for item in self._items(rate):
+        items = self._items(rate)
+        if self._counters is not None:
+            now = time.time()
+            windows = await self._counters.hit(
+                [(item.key_for(*keys), item.get_expiry()) for item in items], now=now
+            )
+            amounts = {item.key_for(*keys): item.amount for item in items}
+            refused = [w.ends_at for w in windows if w.count > amounts[w.key]]
+            if refused:
+                raise RateLimited(max(1, math.ceil(max(refused) - now)))
+            return
+        assert self._limiter is not None
+        resets = []
+        for item in items:
             if not await self._limiter.hit(item, *keys):
-                stats = await self._limiter.get_window_stats(item, *keys)
-                raise RateLimited(max(1, math.ceil(stats.reset_time - time.time())))
+                resets.append((await self._limiter.get_window_stats(item, *keys)).reset_time)
+        if resets:
+            raise RateLimited(max(1, math.ceil(max(resets) - time.time())))
 
     async def clear(self, rate: str, *keys: str) -> None:
-        for item in self._items(rate):
+        items = self._items(rate)
+        if self._counters is not None:
+            await self._counters.clear([item.key_for(*keys) for item in items])
+            return
+        assert self._limiter is not None
+        for item in items:
             await self._limiter.clear(item, *keys)

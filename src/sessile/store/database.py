@@ -23,6 +23,7 @@ from sessile.store.passwords import PasswordStore
 from sessile.store.revocations import RevocationStore
 from sessile.store.secrets import ServerSecretStore
 from sessile.store.sessions import SessionStore
+from sessile.store.sql import prepared
 from sessile.store.stepup import StepUpStore
 from sessile.store.user_identifiers import IdentifierStore
 from sessile.store.users import UserStore
@@ -30,9 +31,12 @@ from sessile.store.webhooks import WebhookStore
 
 __all__ = ["Database"]
 
+_PING = prepared(lambda: sa.select(sa.literal_column("1")))
+
 
 class Database:
-    """The engine serves schema, migrations and cold paths; the driver the hot statements."""
+    """The driver runs every statement of the stores; the engine serves migrations and
+    the command line."""
 
     def __init__(
         self, engine: AsyncEngine, driver: Driver | None = None, *, timeout: float = 30.0
@@ -69,8 +73,7 @@ class Database:
 
     async def ping(self) -> None:
         """Raise if the database can't answer a trivial query."""
-        async with self.engine.connect() as conn:
-            await conn.execute(sa.text("SELECT 1"))
+        await self.driver.rows(_PING.on(self.driver.dialect), {})
 
     async def close(self) -> None:
         await self.driver.close()

@@ -1,80 +1,74 @@
-"""Rate-limit counters in the database, as a storage for the ``limits`` library: what
-every worker and node shares when there is no Redis (DESIGN §6, §8)."""
+"""Rate-limit counters in the database: what every worker and node shares when there is
+no Redis (DESIGN §6, §8). Fixed windows, one row per key, reset when its window has
+passed; one statement counts a hit in every window of a limit."""
 
 from __future__ import annotations
 
-import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import sqlalchemy as sa
-from limits.aio.storage import Storage
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sessile.store.schema import rate_limits
+from sessile.store.sql import Store, names, shaped
 
-__all__ = ["SqlRateLimitStorage"]
+__all__ = ["RateCounters", "Window"]
 
 
-class SqlRateLimitStorage(Storage):
-    """Fixed-window counters: one row per key, reset when its window has passed."""
+@dataclass(frozen=True)
+class Window:
+    """A window's count after a hit, and when the window ends."""
 
-    STORAGE_SCHEME: list[str] | None = ["sessile+sql"]  # noqa: RUF012 (the base declares it so)
+    key: str
+    count: int
+    ends_at: float
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        super().__init__()
-        self._engine = engine
-        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
 
-    @property
-    def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
-        return SQLAlchemyError
+def _hit(dialect_name: str, windows: int) -> sa.ClauseElement:
+    """Count one hit in ``windows`` windows (binds ``key0``…, ``ends0``… and ``now``): a
+    window that has passed starts again at one."""
+    insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
+    ends = names("ends", windows)
+    statement = insert(rate_limits).values(
+        [
+            {"key": key, "count": 1, "expires_at": end}
+            for key, end in zip(names("key", windows), ends, strict=True)
+        ]
+    )
+    passed = rate_limits.c.expires_at <= sa.bindparam("now")
+    return statement.on_conflict_do_update(
+        index_elements=[rate_limits.c.key],
+        set_={
+            "count": sa.case((passed, 1), else_=rate_limits.c.count + 1),
+            "expires_at": sa.case(
+                (passed, statement.excluded.expires_at), else_=rate_limits.c.expires_at
+            ),
+        },
+    ).returning(rate_limits.c.key, rate_limits.c.count, rate_limits.c.expires_at)
 
-    async def incr(self, key: str, expiry: int, amount: int = 1) -> int:
-        now = time.time()
-        expired = rate_limits.c.expires_at <= now
-        statement = self._insert(rate_limits).values(key=key, count=amount, expires_at=now + expiry)
-        upsert = statement.on_conflict_do_update(
-            index_elements=["key"],
-            set_={
-                "count": sa.case((expired, amount), else_=rate_limits.c.count + amount),
-                "expires_at": sa.case((expired, now + expiry), else_=rate_limits.c.expires_at),
-            },
-        ).returning(rate_limits.c.count)
-        async with self._engine.begin() as conn:
-            return int((await conn.execute(upsert)).scalar_one())
 
-    async def _row(self, key: str) -> tuple[int, float] | None:
-        async with self._engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    sa.select(rate_limits.c.count, rate_limits.c.expires_at).where(
-                        rate_limits.c.key == key, rate_limits.c.expires_at > time.time()
-                    )
-                )
-            ).first()
-        return None if row is None else (int(row[0]), float(row[1]))
+def _clear(keys: int) -> sa.ClauseElement:
+    return rate_limits.delete().where(rate_limits.c.key.in_(names("key", keys)))
 
-    async def get(self, key: str) -> int:
-        row = await self._row(key)
-        return 0 if row is None else row[0]
 
-    async def get_expiry(self, key: str) -> float:
-        row = await self._row(key)
-        return time.time() if row is None else row[1]
+class RateCounters(Store):
+    async def hit(self, windows: Sequence[tuple[str, int]], *, now: float) -> list[Window]:
+        """Count a hit in each ``(key, seconds)`` window, in one statement; each window's
+        count and end."""
+        count = len(windows)
+        statement = shaped(
+            self.dialect, ("rate_limits.hit", count), lambda: _hit(self.dialect.name, count)
+        )
+        params: dict[str, object] = {"now": now}
+        for i, (key, seconds) in enumerate(windows):
+            params[f"key{i}"] = key
+            params[f"ends{i}"] = now + seconds
+        records = await self.all(statement, **params)
+        return [Window(r["key"], int(r["count"]), float(r["expires_at"])) for r in records]
 
-    async def check(self) -> bool:
-        try:
-            async with self._engine.connect() as conn:
-                await conn.execute(sa.select(1))
-        except SQLAlchemyError:
-            return False
-        return True
-
-    async def reset(self) -> int | None:
-        async with self._engine.begin() as conn:
-            return (await conn.execute(rate_limits.delete())).rowcount
-
-    async def clear(self, key: str) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(rate_limits.delete().where(rate_limits.c.key == key))
+    async def clear(self, keys: Sequence[str]) -> None:
+        statement = shaped(
+            self.dialect, ("rate_limits.clear", len(keys)), lambda: _clear(len(keys))
+        )
+        await self.all(statement, **{f"key{i}": key for i, key in enumerate(keys)})

@@ -157,7 +157,7 @@ class _Connections:
 class PostgresDriver:
     dialect: Dialect = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
 
-    def __init__(self, url: str, *, max_size: int = 10, timeout: float = 30.0) -> None:
+    def __init__(self, url: str, *, max_size: int = 20, timeout: float = 30.0) -> None:
         self._connections = _Connections(_dsn(url), max_size, timeout)
 
     async def rows(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
@@ -196,6 +196,9 @@ class PostgresDriver:
 
     def idle_connections(self) -> int:
         return self._connections.idle
+
+    def connections_in_use(self) -> int:
+        return self._connections.open - self._connections.idle
 
     async def close(self) -> None:
         await self._connections.close()
