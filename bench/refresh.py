@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/refresh.py --anchor [--postgres URL] [--redis URL]
     .venv/bin/python bench/refresh.py [--workers 2] [--latency] [--postgres URL] [--redis URL]
-    .venv/bin/python bench/refresh.py --routes [--src OTHER/src]
+    .venv/bin/python bench/refresh.py --routes [--postgres URL] [--src OTHER/src]
     .venv/bin/python bench/refresh.py --idle [--workers 1] [--src OTHER/src]
 
 ``--anchor`` measures server CPU per successful refresh, read from ``/proc`` for
@@ -30,9 +30,11 @@ offer is the control: what the machine and the load generator add to any server.
 bare answer, and uvicorn with one proof verify, one SQLite write and one ES256 sign
 and nothing else, the least any refresh can cost on this stack.
 
-``--routes`` measures CPU per login finalize and per session list; ``--idle`` the CPU
-a second of a server with no requests. ``--src`` runs the server from another source
-tree, to compare before and after.
+``--routes`` measures what each login route and each management lookup costs, in
+refreshes measured on the same server in the same run (``bench/logins.py``, which it
+runs; ``--profile FOLDER`` samples each of its phases with py-spy). ``--idle`` measures
+the CPU a second of a server with no requests. ``--src`` runs the server from another
+source tree, to compare before and after.
 
 The load generator runs in its own processes, speaks HTTP/1.1 on raw asyncio
 streams to 127.0.0.1 only, and signs every proof before the clock starts. Each
@@ -749,45 +751,6 @@ def run_idle(args: argparse.Namespace, workdir: Path) -> float:
         server.stop()
 
 
-def run_routes(args: argparse.Namespace, workdir: Path) -> dict[str, dict[str, Any]]:
-    """CPU per login finalize and per session list, on one worker."""
-    server = start_sessile(args, workdir, 1)
-    env = sessile_env(args, workdir, server.base)
-    results: dict[str, dict[str, Any]] = {}
-    try:
-        count = args.sessions
-        per = max(10, int(1500 * args.seconds / count) + 1)
-        for phase in ("warm-up", "finalize"):
-            seconds = 2 if phase == "warm-up" else args.seconds
-            challenges = asyncio.run(_challenges(env["SESSILE_DATABASE_URL"], count * per, 20))
-            nonce = httpx.post(server.base + "/v1/session/refresh").headers.get("dpop-nonce")
-            slots = []
-            for i in range(count):
-                key = DPoPKey.generate()
-                proofs = _sign(key.to_pem_bytes(), server.base + "/v1/session/login/finalize",
-                               nonce, per)  # fmt: skip
-                slots.append(Slot("finalize", proofs=proofs,
-                                  challenges=challenges[i * per : (i + 1) * per]))  # fmt: skip
-            results[phase] = load(server, slots, seconds, args.processes)
-        # Each of 20 users now has many sessions; list the first page as some of them.
-        refresh = sessile_sessions(server, env, count, 1)
-        tokens = []
-        with httpx.Client(timeout=30) as http:
-            for slot in refresh[:count]:
-                response = http.post(
-                    server.base + "/v1/session/refresh",
-                    headers={"DPoP": slot.proofs[0], "X-Refresh-Token": slot.token},
-                )
-                tokens.append(response.json()["access_token"])
-        lists = [Slot("list", token) for token in tokens]
-        load(server, lists, 2, args.processes)
-        results["list"] = load(server, lists, args.seconds, args.processes)
-    finally:
-        server.stop()
-    del results["warm-up"]
-    return results
-
-
 def report(results: dict[str, dict[str, Any]]) -> None:
     print(
         f"{'':22} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'CPU/req ms':>10} {'(kernel)':>8}"
@@ -848,7 +811,9 @@ def main() -> None:
     )
     parser.add_argument("--anchor", action="store_true", help="CPU per refresh vs oidc-provider")
     parser.add_argument("--latency", action="store_true", help="p50/p99 at 70%% of the maximum")
-    parser.add_argument("--routes", action="store_true", help="CPU per finalize and per list")
+    parser.add_argument(
+        "--routes", action="store_true", help="each login route's CPU, in refreshes"
+    )
     parser.add_argument("--idle", action="store_true", help="CPU a second with no requests")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rounds", type=int, default=3, help="with --anchor: turns per server")
@@ -858,7 +823,11 @@ def main() -> None:
     parser.add_argument("--redis", help="a redis:// URL: DPoP replay entries go there")
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
     parser.add_argument("--src", help="run the server from this source tree (its src/)")
-    parser.add_argument("--profile", help="with --anchor: py-spy's raw samples of sessile here")
+    parser.add_argument(
+        "--profile",
+        help="with --anchor: py-spy's raw samples of sessile here; with --routes:"
+        " a folder for each phase's",
+    )
     parser.add_argument(
         "--floor", action="store_true",
         help="with --anchor: bench/floor.py too (uvicorn + verify + write + sign, nothing else)",
@@ -878,8 +847,11 @@ def main() -> None:
             print(f"idle: {run_idle(args, workdir) * 1000:.1f} ms of CPU a second")
             print(f"store: {store}; {args.workers} workers")
         elif args.routes:
-            report(run_routes(args, workdir))
-            print(f"store: {store}; one worker")
+            import logins  # it imports this module
+
+            if args.seconds == parser.get_default("seconds"):
+                args.seconds = 8.0
+            logins.report(logins.run(args), args)
         else:
             results = run_throughput(args, workdir)
             report(results)
