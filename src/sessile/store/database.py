@@ -45,8 +45,8 @@ class Database:
         self.driver = driver or create_driver(
             engine.url.render_as_string(hide_password=False), timeout=timeout
         )
-        self.users = UserStore(engine)
-        self.passwords = PasswordStore(engine)
+        self.users = UserStore(self.driver)
+        self.passwords = PasswordStore(self.driver)
         self.sessions = SessionStore(engine, self.driver)
         self.challenges = ChallengeStore(engine)
         self.keys = SigningKeyStore(engine)
@@ -55,16 +55,16 @@ class Database:
         self.revocations = RevocationStore(engine)
         self.otp = OtpStore(self.driver)
         self.login_failures = LoginFailureStore(engine)
-        self.identities = IdentityStore(engine)
+        self.identities = IdentityStore(self.driver)
         self.oauth_states = OAuthStateStore(engine)
         self.stepup = StepUpStore(engine)
-        self.identifiers = IdentifierStore(engine)
+        self.identifiers = IdentifierStore(self.driver)
         self.deliveries = DeliveryStore(self.driver)
         self.webhooks = WebhookStore(engine)
         self.events = EventStore(self.driver)
         self.audit = AuditStore(self.driver)
         self.config = AppConfigStore(engine)
-        self.end_session_links = EndSessionLinkStore(engine)
+        self.end_session_links = EndSessionLinkStore(self.driver)
 
     @classmethod
     def from_url(cls, url: str, *, timeout: float = 30.0) -> Database:

@@ -4,53 +4,51 @@ the SHA-256 of their token, spent once by a conditional update, dead after ``exp
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sessile.store.schema import end_session_links
+from sessile.store.sql import Store, prepared
 
 __all__ = ["EndSessionLinkStore"]
 
+#: The link named by ``token_hash``, unused and unexpired at ``now``.
+_LIVE = sa.and_(
+    end_session_links.c.token_hash == sa.bindparam("token_hash"),
+    end_session_links.c.used_at.is_(None),
+    end_session_links.c.expires_at > sa.bindparam("now"),
+)
 
-class EndSessionLinkStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+
+class EndSessionLinkStore(Store):
+    _insert = prepared(
+        lambda: end_session_links.insert().values(
+            token_hash=sa.bindparam("token_hash"),
+            user_id=sa.bindparam("user_id"),
+            created_at=sa.bindparam("now"),
+            expires_at=sa.bindparam("expires_at"),
+            used_at=None,
+        )
+    )
+    _is_live = prepared(lambda: sa.select(end_session_links.c.user_id).where(_LIVE))
+    _spend = prepared(
+        lambda: (
+            end_session_links.update()
+            .where(_LIVE)
+            .values(used_at=sa.bindparam("now"))
+            .returning(end_session_links.c.user_id)
+        )
+    )
 
     async def create(self, token_hash: str, user_id: str, *, now: float, expires_at: float) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                end_session_links.insert().values(
-                    token_hash=token_hash,
-                    user_id=user_id,
-                    created_at=now,
-                    expires_at=expires_at,
-                    used_at=None,
-                )
-            )
-
-    def _live(self, token_hash: str, now: float) -> sa.ColumnElement[bool]:
-        return sa.and_(
-            end_session_links.c.token_hash == token_hash,
-            end_session_links.c.used_at.is_(None),
-            end_session_links.c.expires_at > now,
+        await self.all(
+            self._insert, token_hash=token_hash, user_id=user_id, now=now, expires_at=expires_at
         )
 
     async def is_live(self, token_hash: str, *, now: float) -> bool:
         """Whether the link is known, unused and unexpired (nothing is spent)."""
-        async with self._engine.connect() as conn:
-            found = await conn.scalar(
-                sa.select(end_session_links.c.user_id).where(self._live(token_hash, now))
-            )
-        return found is not None
+        return await self.first(self._is_live, token_hash=token_hash, now=now) is not None
 
     async def spend(self, token_hash: str, *, now: float) -> str | None:
         """Use the link: its user's id, or None when it is unknown, used or expired. Of
         two spends at once, one wins."""
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                end_session_links.update()
-                .where(self._live(token_hash, now))
-                .values(used_at=now)
-                .returning(end_session_links.c.user_id)
-            )
-            user_id = result.scalar()
-        return None if user_id is None else str(user_id)
+        spent = await self.first(self._spend, token_hash=token_hash, now=now)
+        return None if spent is None else str(spent["user_id"])

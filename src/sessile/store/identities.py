@@ -4,12 +4,13 @@ of them were linked without a proof of the account's address (``login/ownership.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from sessile.store.drivers import IntegrityViolation
 from sessile.store.schema import identities
+from sessile.store.sql import Store, names, numbered, prepared, shaped
 
 __all__ = ["Identity", "IdentityStore"]
 
@@ -28,33 +29,78 @@ class Identity:
     unproven: bool = False
 
 
-class IdentityStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+_NAMED = sa.and_(
+    identities.c.provider == sa.bindparam("provider"),
+    identities.c.subject == sa.bindparam("subject"),
+)
+_UNPROVEN = sa.and_(
+    identities.c.user_id == sa.bindparam("user_id"), identities.c.unproven.is_(sa.true())
+)
+
+
+def _for_users(count: int) -> sa.Select[Any]:
+    return (
+        identities.select()
+        .where(identities.c.user_id.in_(names("user", count)))
+        .order_by(identities.c.provider, identities.c.subject)
+    )
+
+
+def _unproven_but(keep: bool) -> sa.ColumnElement[bool]:
+    """The user's unproven identities, but the one ``keep_provider``/``keep_subject`` name."""
+    if not keep:
+        return _UNPROVEN
+    kept = sa.and_(
+        identities.c.provider == sa.bindparam("keep_provider"),
+        identities.c.subject == sa.bindparam("keep_subject"),
+    )
+    return sa.and_(_UNPROVEN, sa.not_(kept))
+
+
+class IdentityStore(Store):
+    _find = prepared(lambda: identities.select().where(_NAMED))
+    _link = prepared(
+        lambda: identities.insert().values(
+            {
+                name: sa.bindparam(name)
+                for name in (
+                    "provider", "subject", "user_id", "email", "email_verified", "created_at",
+                    "last_login_at", "unproven",
+                )
+            }
+        )
+    )  # fmt: skip
+    _touch = prepared(
+        lambda: identities.update().where(_NAMED).values(last_login_at=sa.bindparam("now"))
+    )
+    _unlink = prepared(
+        lambda: (
+            identities.delete()
+            .where(identities.c.user_id == sa.bindparam("user_id"), _NAMED)
+            .returning(identities.c.provider)
+        )
+    )
+    _has_unproven = prepared(lambda: sa.select(identities.c.provider).where(_UNPROVEN).limit(1))
+    _count = prepared(
+        lambda: (
+            sa.select(sa.func.count().label("total"))
+            .select_from(identities)
+            .where(identities.c.user_id == sa.bindparam("user_id"))
+        )
+    )
 
     async def find(self, provider: str, subject: str) -> Identity | None:
-        async with self._engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    identities.select().where(
-                        identities.c.provider == provider, identities.c.subject == subject
-                    )
-                )
-            ).first()
-        return None if row is None else Identity(**row._asdict())
+        record = await self.first(self._find, provider=provider, subject=subject)
+        return None if record is None else Identity(**record)
 
     async def for_users(self, user_ids: list[str]) -> dict[str, list[Identity]]:
         found: dict[str, list[Identity]] = {user_id: [] for user_id in user_ids}
         if not user_ids:
             return found
-        async with self._engine.connect() as conn:
-            rows = await conn.execute(
-                identities.select()
-                .where(identities.c.user_id.in_(user_ids))
-                .order_by(identities.c.provider, identities.c.subject)
-            )
-            for row in rows:
-                found[row.user_id].append(Identity(**row._asdict()))
+        count = len(user_ids)
+        statement = shaped(self.dialect, ("identities.for_users", count), lambda: _for_users(count))
+        for record in await self.all(statement, **numbered("user", user_ids)):
+            found[record["user_id"]].append(Identity(**record))
         return found
 
     async def link(
@@ -72,73 +118,48 @@ class IdentityStore:
         ``unproven``: the user was made around the identity's address, which nobody has
         proven yet."""
         try:
-            async with self._engine.begin() as conn:
-                await conn.execute(
-                    identities.insert().values(
-                        provider=provider,
-                        subject=subject,
-                        user_id=user_id,
-                        email=email,
-                        email_verified=email_verified,
-                        created_at=now,
-                        last_login_at=now,
-                        unproven=unproven,
-                    )
-                )
-        except IntegrityError:
+            await self.all(
+                self._link,
+                provider=provider,
+                subject=subject,
+                user_id=user_id,
+                email=email,
+                email_verified=email_verified,
+                created_at=now,
+                last_login_at=now,
+                unproven=unproven,
+            )
+        except IntegrityViolation:
             return False
         return True
 
     async def touch(self, provider: str, subject: str, *, now: float) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                identities.update()
-                .where(identities.c.provider == provider, identities.c.subject == subject)
-                .values(last_login_at=now)
-            )
+        await self.all(self._touch, provider=provider, subject=subject, now=now)
 
     async def unlink(self, user_id: str, provider: str, subject: str) -> bool:
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                identities.delete().where(
-                    identities.c.user_id == user_id,
-                    identities.c.provider == provider,
-                    identities.c.subject == subject,
-                )
-            )
-        return result.rowcount == 1
+        unlinked = await self.all(self._unlink, user_id=user_id, provider=provider, subject=subject)
+        return len(unlinked) == 1
 
     async def has_unproven(self, user_id: str) -> bool:
         """Whether an identity linked without a proof of its address reaches the user."""
-        async with self._engine.connect() as conn:
-            found = await conn.scalar(
-                sa.select(identities.c.provider)
-                .where(identities.c.user_id == user_id, identities.c.unproven.is_(True))
-                .limit(1)
-            )
-        return found is not None
+        return await self.first(self._has_unproven, user_id=user_id) is not None
 
     async def unlink_unproven(self, user_id: str, *, keep: tuple[str, str] | None) -> list[str]:
         """Unlink the user's unproven identities, but ``keep`` (provider, subject); the
         providers unlinked, sorted."""
-        condition = sa.and_(identities.c.user_id == user_id, identities.c.unproven.is_(True))
-        if keep is not None:
-            condition = sa.and_(
-                condition,
-                sa.not_(sa.and_(identities.c.provider == keep[0], identities.c.subject == keep[1])),
-            )
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                identities.delete().where(condition).returning(identities.c.provider)
-            )
-            providers = sorted(str(p) for p in result.scalars())
-        return providers
+        kept = keep is not None
+        statement = shaped(
+            self.dialect,
+            ("identities.unlink_unproven", kept),
+            lambda: identities.delete().where(_unproven_but(kept)).returning(identities.c.provider),
+        )
+        keep_provider, keep_subject = keep or (None, None)
+        records = await self.all(
+            statement, user_id=user_id, keep_provider=keep_provider, keep_subject=keep_subject
+        )
+        return sorted(str(record["provider"]) for record in records)
 
-    async def count(self, user_id: str) -> int:
-        async with self._engine.connect() as conn:
-            total = await conn.scalar(
-                sa.select(sa.func.count())
-                .select_from(identities)
-                .where(identities.c.user_id == user_id)
-            )
-        return int(total or 0)
+    # Not Store.count (a write's changed rows): the user's identities, which no write here needs.
+    async def count(self, user_id: str) -> int:  # type: ignore[override]
+        record = await self.first(self._count, user_id=user_id)
+        return 0 if record is None else int(record["total"])

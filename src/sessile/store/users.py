@@ -5,20 +5,20 @@ the user's identifiers. The identifiers themselves are kept by
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from sessile import event_types as event
 from sessile.errors import Conflict, IdentifierAlreadyExists
 from sessile.ids import new_id
+from sessile.store.drivers import IntegrityViolation, One, Steps
 from sessile.store.event_documents import change_source
-from sessile.store.events import record_event
+from sessile.store.events import event_steps
+from sessile.store.locking import in_order, lock_steps
 from sessile.store.schema import identifiers, sessions, users
-from sessile.store.sessions import lock_in_order
+from sessile.store.sql import Record, Store, each, fetch, names, numbered, prepared, shaped
 from sessile.store.user_identifiers import Identifier, identifier_doc
 
 __all__ = ["User", "UserStore", "merge_patch"]
@@ -66,55 +66,140 @@ class _Unset:
     """Marks an argument left out (where None means "clear")."""
 
 
-@dataclass
-class _Identifiers:
-    all: list[Identifier]
-    proven: set[Identifier]
-
-
-def _user(row: sa.Row[Any], idents: _Identifiers) -> User:
-    return User(
-        id=row.id,
-        profile=row.profile,
-        password_hash=row.password_hash,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        disabled_at=row.disabled_at,
-        identifiers=tuple(idents.all),
-        proven=frozenset(idents.proven),
-        password_unproven=bool(row.password_unproven),
-        external_id=row.external_id,
-        scopes=tuple(row.scopes or ()),
-    )
-
-
-async def _identifiers_of(
-    conn: AsyncConnection, user_ids: Sequence[str]
-) -> dict[str, _Identifiers]:
-    found = {user_id: _Identifiers([], set()) for user_id in user_ids}
-    if not user_ids:
-        return found
-    rows = await conn.execute(
-        sa.select(
-            identifiers.c.user_id,
-            identifiers.c.type,
-            identifiers.c.value,
-            identifiers.c.verified_at,
+def _users(records: Sequence[Record]) -> list[User]:
+    """The users of :func:`_with_identifiers`' rows, in their order."""
+    found: dict[str, tuple[Record, list[Identifier], set[Identifier]]] = {}
+    for record in records:
+        _, held, proven = found.setdefault(record["id"], (record, [], set()))
+        if record["type"] is not None:
+            identifier = Identifier(record["type"], record["value"])
+            held.append(identifier)
+            if record["verified_at"] is not None:
+                proven.add(identifier)
+    return [
+        User(
+            id=row["id"],
+            profile=row["profile"],
+            password_hash=row["password_hash"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            disabled_at=row["disabled_at"],
+            identifiers=tuple(held),
+            proven=frozenset(proven),
+            password_unproven=bool(row["password_unproven"]),
+            external_id=row["external_id"],
+            scopes=tuple(row["scopes"] or ()),
         )
-        .where(identifiers.c.user_id.in_(user_ids))
-        .order_by(identifiers.c.type, identifiers.c.value)
+        for row, held, proven in found.values()
+    ]
+
+
+_IDENTIFIED = users.outerjoin(identifiers, identifiers.c.user_id == users.c.id)
+#: Identifiers a lookup matches, apart from those the users' rows join.
+_HELD = identifiers.alias("held")
+
+
+def _with_identifiers(source: sa.FromClause = _IDENTIFIED) -> sa.Select[Any]:
+    """Users with their identifiers: a row per identifier (one without for a user who has
+    none), oldest user first, each user's identifiers in order."""
+    return (
+        sa.select(*users.c, identifiers.c.type, identifiers.c.value, identifiers.c.verified_at)
+        .select_from(source)
+        .order_by(users.c.created_at, users.c.id, identifiers.c.type, identifiers.c.value)
     )
-    for row in rows:
-        identifier = Identifier(row.type, row.value)
-        found[row.user_id].all.append(identifier)
-        if row.verified_at is not None:
-            found[row.user_id].proven.add(identifier)
-    return found
 
 
-class UserStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+def _paged() -> sa.Select[Any]:
+    page = (
+        sa.select(users.c.id)
+        .order_by(users.c.created_at, users.c.id)
+        .limit(sa.bindparam("limit"))
+        .offset(sa.bindparam("offset"))
+        .subquery("page")
+    )
+    paged = users.join(page, page.c.id == users.c.id)
+    return _with_identifiers(paged.outerjoin(identifiers, identifiers.c.user_id == users.c.id))
+
+
+def _set_fields(external_id: bool, scopes: bool) -> sa.Update:
+    values: dict[str, Any] = {"updated_at": sa.bindparam("now")}
+    if external_id:
+        values["external_id"] = sa.bindparam("external_id")
+    if scopes:
+        values["scopes"] = sa.bindparam("scopes")
+    return (
+        users.update().where(users.c.id == sa.bindparam("id")).values(values).returning(users.c.id)
+    )
+
+
+def _lookup(external_ids: int, identifiers_: int) -> sa.Select[Any]:
+    conditions: list[sa.ColumnElement[bool]] = []
+    if external_ids:
+        conditions.append(users.c.external_id.in_(names("external_id", external_ids)))
+    if identifiers_:
+        pairs = [
+            sa.tuple_(sa.bindparam(f"type{i}"), sa.bindparam(f"value{i}"))
+            for i in range(identifiers_)
+        ]
+        held = sa.select(_HELD.c.user_id).where(sa.tuple_(_HELD.c.type, _HELD.c.value).in_(pairs))
+        conditions.append(users.c.id.in_(held))
+    return _with_identifiers().where(sa.or_(*conditions))
+
+
+class UserStore(Store):
+    _insert = prepared(
+        lambda: users.insert().values(
+            {
+                name: sa.bindparam(name)
+                for name in (
+                    "id", "profile", "password_hash", "password_unproven", "created_at",
+                    "updated_at", "external_id", "scopes",
+                )
+            }
+        )
+    )  # fmt: skip
+    _insert_identifier = prepared(
+        lambda: identifiers.insert().values(
+            {
+                name: sa.bindparam(name)
+                for name in ("type", "value", "user_id", "created_at", "verified_at")
+            }
+        )
+    )
+    _get = prepared(lambda: _with_identifiers().where(users.c.id == sa.bindparam("id")))
+    _find_by_identifier = prepared(
+        lambda: _with_identifiers().where(
+            users.c.id.in_(
+                sa.select(_HELD.c.user_id).where(
+                    _HELD.c.type == sa.bindparam("type"), _HELD.c.value == sa.bindparam("value")
+                )
+            )
+        )
+    )
+    _find_by_external_id = prepared(
+        lambda: _with_identifiers().where(users.c.external_id == sa.bindparam("external_id"))
+    )
+    _total = prepared(lambda: sa.select(sa.func.count().label("total")).select_from(users))
+    _page = prepared(_paged)
+    _touch = prepared(
+        lambda: (
+            users.update()
+            .where(users.c.id == sa.bindparam("id"))
+            .values(updated_at=sa.bindparam("now"))
+            .returning(users.c.id)
+        )
+    )
+    _change = prepared(
+        lambda: (
+            users.update()
+            .where(users.c.id == sa.bindparam("id"))
+            .values(profile=sa.bindparam("profile"), disabled_at=sa.bindparam("disabled_at"))
+        )
+    )
+    _lock = prepared(lambda: in_order(sessions.c.user_id == sa.bindparam("user_id")))
+    _delete = prepared(
+        lambda: users.delete().where(users.c.id == sa.bindparam("id")).returning(users.c.id)
+    )
 
     async def create(
         self,
@@ -135,48 +220,51 @@ class UserStore:
         ``proven`` names the identifiers already proven (by a code, or by the operator).
         """
         chosen_id = user_id
-        user_id = chosen_id or new_id("usr")
+        new_user_id = chosen_id or new_id("usr")
+
+        def steps() -> Steps[None]:
+            yield One(
+                self._insert,
+                {
+                    "id": new_user_id,
+                    "profile": dict(profile or {}),
+                    "password_hash": password_hash,
+                    "password_unproven": password_unproven,
+                    "created_at": now,
+                    "updated_at": now,
+                    "external_id": external_id,
+                    "scopes": list(scopes),
+                },
+            )
+            yield from event_steps(
+                self.dialect,
+                event.USER_CREATED,
+                user_id=new_user_id,
+                payload={
+                    "identifiers": [identifier_doc(i, i in proven) for i in identifiers_],
+                    "profile": dict(profile or {}),
+                    "source": change_source(),
+                    "external_id": external_id,
+                },
+                now=now,
+            )
+            yield from each(
+                self._insert_identifier,
+                [
+                    {
+                        "type": i.type,
+                        "value": i.value,
+                        "user_id": new_user_id,
+                        "created_at": now,
+                        "verified_at": now if i in proven else None,
+                    }
+                    for i in identifiers_
+                ],
+            )
+
         try:
-            async with self._engine.begin() as conn:
-                await conn.execute(
-                    users.insert().values(
-                        id=user_id,
-                        profile=dict(profile or {}),
-                        password_hash=password_hash,
-                        password_unproven=password_unproven,
-                        created_at=now,
-                        updated_at=now,
-                        external_id=external_id,
-                        scopes=list(scopes),
-                    )
-                )
-                await record_event(
-                    conn,
-                    event.USER_CREATED,
-                    user_id=user_id,
-                    payload={
-                        "identifiers": [identifier_doc(i, i in proven) for i in identifiers_],
-                        "profile": dict(profile or {}),
-                        "source": change_source(),
-                        "external_id": external_id,
-                    },
-                    now=now,
-                )
-                if identifiers_:
-                    await conn.execute(
-                        identifiers.insert(),
-                        [
-                            {
-                                "type": i.type,
-                                "value": i.value,
-                                "user_id": user_id,
-                                "created_at": now,
-                                "verified_at": now if i in proven else None,
-                            }
-                            for i in identifiers_
-                        ],
-                    )
-        except IntegrityError as exc:
+            await self.transaction(steps())
+        except IntegrityViolation as exc:
             # The transaction rolled back whole: whichever row failed, nothing was created.
             if chosen_id is not None and await self.get(chosen_id):
                 raise Conflict("A user with this id exists.") from exc
@@ -184,7 +272,7 @@ class UserStore:
                 raise Conflict("Another user has this external_id.") from exc
             raise IdentifierAlreadyExists() from exc
         return User(
-            user_id,
+            new_user_id,
             dict(profile or {}),
             password_hash,
             now,
@@ -198,39 +286,20 @@ class UserStore:
         )
 
     async def get(self, user_id: str) -> User | None:
-        async with self._engine.connect() as conn:
-            return await self._get(conn, user_id)
-
-    async def _get(self, conn: AsyncConnection, user_id: str) -> User | None:
-        row = (await conn.execute(users.select().where(users.c.id == user_id))).first()
-        if row is None:
-            return None
-        return _user(row, (await _identifiers_of(conn, [user_id]))[user_id])
+        return _first(await self.all(self._get, id=user_id))
 
     async def find_by_identifier(self, identifier: Identifier) -> User | None:
-        async with self._engine.connect() as conn:
-            user_id = await conn.scalar(
-                sa.select(identifiers.c.user_id).where(
-                    identifiers.c.type == identifier.type, identifiers.c.value == identifier.value
-                )
-            )
-        return None if user_id is None else await self.get(user_id)
+        records = await self.all(
+            self._find_by_identifier, type=identifier.type, value=identifier.value
+        )
+        return _first(records)
 
     async def list(self, *, limit: int, offset: int) -> tuple[list[User], int]:
         """A page of users, oldest first (so paging through stays stable while users
         are added), and how many there are in all."""
-        async with self._engine.connect() as conn:
-            total = await conn.scalar(sa.select(sa.func.count()).select_from(users))
-            rows = (
-                await conn.execute(
-                    users.select()
-                    .order_by(users.c.created_at, users.c.id)
-                    .limit(limit)
-                    .offset(offset)
-                )
-            ).all()
-            idents = await _identifiers_of(conn, [r.id for r in rows])
-        return [_user(r, idents[r.id]) for r in rows], int(total or 0)
+        total = await self.first(self._total)
+        page = await self.all(self._page, limit=limit, offset=offset)
+        return _users(page), 0 if total is None else int(total["total"])
 
     async def update(
         self,
@@ -245,43 +314,51 @@ class UserStore:
 
         Disabling an already disabled user keeps the time it was first disabled.
         """
-        async with self._engine.begin() as conn:
-            # Writing first takes the row lock (PostgreSQL) or the write lock (SQLite, whose
-            # driver would otherwise run the read below outside the transaction), so two
-            # concurrent patches can't both merge into the same old profile.
-            touched = await conn.execute(
-                users.update().where(users.c.id == user_id).values(updated_at=now)
-            )
-            if touched.rowcount != 1:
+
+        def steps() -> Steps[User | None]:
+            # Writing first takes the row lock (PostgreSQL; on SQLite the transaction holds
+            # the write lock from its start), so two concurrent patches can't both merge
+            # into the same old profile.
+            touched = yield One(self._touch, {"id": user_id, "now": now})
+            if not touched:
                 return None
-            current = (await conn.execute(users.select().where(users.c.id == user_id))).one()
-            values: dict[str, Any] = {}
+            [current] = _users((yield from fetch(self._get, id=user_id)))
+            profile, disabled_at = current.profile, current.disabled_at
             if profile_patch is not None:
-                values["profile"] = merge_patch(current.profile, profile_patch)
-                if values["profile"] != current.profile:
-                    await record_event(
-                        conn,
+                profile = merge_patch(current.profile, profile_patch)
+                if profile != current.profile:
+                    yield from event_steps(
+                        self.dialect,
                         event.USER_PROFILE_UPDATED,
                         user_id=user_id,
-                        payload={"profile": values["profile"]},
+                        payload={"profile": profile},
                         now=now,
                     )
             if disabled is True and current.disabled_at is None:
-                values["disabled_at"] = now
+                disabled_at = now
             elif disabled is False:
-                values["disabled_at"] = None
-            if values:
-                await conn.execute(users.update().where(users.c.id == user_id).values(**values))
-            return await self._get(conn, user_id)
+                disabled_at = None
+            if (profile, disabled_at) != (current.profile, current.disabled_at):
+                yield One(
+                    self._change, {"id": user_id, "profile": profile, "disabled_at": disabled_at}
+                )
+            return replace(current, profile=profile, disabled_at=disabled_at)
+
+        return await self.transaction(steps())
 
     async def delete(self, user_id: str, *, now: float) -> bool:
-        async with self._engine.begin() as conn:
+        def steps() -> Steps[bool]:
             # The cascade deletes the user's sessions: locked first, as rotations lock them.
-            await lock_in_order(conn, sessions.c.user_id == user_id)
-            result = await conn.execute(users.delete().where(users.c.id == user_id))
-            if result.rowcount == 1:
-                await record_event(conn, event.USER_DELETED, user_id=user_id, payload={}, now=now)
-        return result.rowcount == 1
+            yield from lock_steps(self.dialect, self._lock, {"user_id": user_id})
+            deleted = yield One(self._delete, {"id": user_id})
+            if not deleted:
+                return False
+            yield from event_steps(
+                self.dialect, event.USER_DELETED, user_id=user_id, payload={}, now=now
+            )
+            return True
+
+        return await self.transaction(steps())
 
     async def set_fields(
         self,
@@ -293,52 +370,54 @@ class UserStore:
     ) -> User | None:
         """Set the external id (None clears it) and the scopes; None when no such user,
         Conflict when another user has the external id."""
-        values: dict[str, Any] = {"updated_at": now}
-        if external_id is not _Unset:
-            values["external_id"] = external_id
-        if scopes is not None:
-            values["scopes"] = list(dict.fromkeys(scopes))
+        sets_external_id, sets_scopes = external_id is not _Unset, scopes is not None
+        statement = shaped(
+            self.dialect,
+            ("users.set_fields", sets_external_id, sets_scopes),
+            lambda: _set_fields(sets_external_id, sets_scopes),
+        )
+        params = {
+            "id": user_id,
+            "now": now,
+            "external_id": external_id,
+            "scopes": None if scopes is None else list(dict.fromkeys(scopes)),
+        }
+
+        def steps() -> Steps[User | None]:
+            changed = yield One(statement, params)
+            if not changed:
+                return None
+            return _first((yield from fetch(self._get, id=user_id)))
+
         try:
-            async with self._engine.begin() as conn:
-                result = await conn.execute(
-                    users.update().where(users.c.id == user_id).values(**values)
-                )
-                if result.rowcount != 1:
-                    return None
-                return await self._get(conn, user_id)
-        except IntegrityError as exc:
+            return await self.transaction(steps())
+        except IntegrityViolation as exc:
             raise Conflict("Another user has this external_id.") from exc
 
     async def find_by_external_id(self, external_id: str) -> User | None:
-        async with self._engine.connect() as conn:
-            user_id = await conn.scalar(
-                sa.select(users.c.id).where(users.c.external_id == external_id)
-            )
-        return None if user_id is None else await self.get(user_id)
+        return _first(await self.all(self._find_by_external_id, external_id=external_id))
 
     async def lookup(
         self, *, external_ids: Sequence[str], identifiers_: Sequence[Identifier]
     ) -> Sequence[User]:
         """The users holding any of these external ids or identifiers, oldest first."""
-        conditions: list[sa.ColumnElement[bool]] = []
-        if external_ids:
-            conditions.append(users.c.external_id.in_(external_ids))
-        if identifiers_:
-            held = sa.select(identifiers.c.user_id).where(
-                sa.tuple_(identifiers.c.type, identifiers.c.value).in_(
-                    [(i.type, i.value) for i in identifiers_]
-                )
-            )
-            conditions.append(users.c.id.in_(held))
-        if not conditions:
+        if not external_ids and not identifiers_:
             return []
-        async with self._engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    users.select()
-                    .where(sa.or_(*conditions))
-                    .order_by(users.c.created_at, users.c.id)
-                )
-            ).all()
-            idents = await _identifiers_of(conn, [r.id for r in rows])
-        return [_user(r, idents[r.id]) for r in rows]
+        by_external_id, by_identifier = len(external_ids), len(identifiers_)
+        statement = shaped(
+            self.dialect,
+            ("users.lookup", by_external_id, by_identifier),
+            lambda: _lookup(by_external_id, by_identifier),
+        )
+        records = await self.all(
+            statement,
+            **numbered("external_id", external_ids),
+            **numbered("type", [i.type for i in identifiers_]),
+            **numbered("value", [i.value for i in identifiers_]),
+        )
+        return _users(records)
+
+
+def _first(records: Sequence[Record]) -> User | None:
+    found = _users(records)
+    return found[0] if found else None
