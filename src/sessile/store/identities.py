@@ -73,21 +73,7 @@ class IdentityStore(Store):
     _touch = prepared(
         lambda: identities.update().where(_NAMED).values(last_login_at=sa.bindparam("now"))
     )
-    _unlink = prepared(
-        lambda: (
-            identities.delete()
-            .where(identities.c.user_id == sa.bindparam("user_id"), _NAMED)
-            .returning(identities.c.provider)
-        )
-    )
     _has_unproven = prepared(lambda: sa.select(identities.c.provider).where(_UNPROVEN).limit(1))
-    _count = prepared(
-        lambda: (
-            sa.select(sa.func.count().label("total"))
-            .select_from(identities)
-            .where(identities.c.user_id == sa.bindparam("user_id"))
-        )
-    )
 
     async def find(self, provider: str, subject: str) -> Identity | None:
         record = await self.first(self._find, provider=provider, subject=subject)
@@ -136,10 +122,6 @@ class IdentityStore(Store):
     async def touch(self, provider: str, subject: str, *, now: float) -> None:
         await self.all(self._touch, provider=provider, subject=subject, now=now)
 
-    async def unlink(self, user_id: str, provider: str, subject: str) -> bool:
-        unlinked = await self.all(self._unlink, user_id=user_id, provider=provider, subject=subject)
-        return len(unlinked) == 1
-
     async def has_unproven(self, user_id: str) -> bool:
         """Whether an identity linked without a proof of its address reaches the user."""
         return await self.first(self._has_unproven, user_id=user_id) is not None
@@ -158,8 +140,3 @@ class IdentityStore(Store):
             statement, user_id=user_id, keep_provider=keep_provider, keep_subject=keep_subject
         )
         return sorted(str(record["provider"]) for record in records)
-
-    # Not Store.count (a write's changed rows): the user's identities, which no write here needs.
-    async def count(self, user_id: str) -> int:  # type: ignore[override]
-        record = await self.first(self._count, user_id=user_id)
-        return 0 if record is None else int(record["total"])
