@@ -49,7 +49,7 @@ class Database:
         self.passwords = PasswordStore(engine)
         self.sessions = SessionStore(engine, self.driver)
         self.challenges = ChallengeStore(engine)
-        self.keys = SigningKeyStore(engine)
+        self.keys = SigningKeyStore(self.driver)
         self.secrets = ServerSecretStore(self.driver)
         self.api_keys = ApiKeyStore(self.driver)
         self.revocations = RevocationStore(engine)
@@ -63,7 +63,7 @@ class Database:
         self.webhooks = WebhookStore(self.driver)
         self.events = EventStore(self.driver)
         self.audit = AuditStore(self.driver)
-        self.config = AppConfigStore(engine)
+        self.config = AppConfigStore(self.driver)
         self.end_session_links = EndSessionLinkStore(engine)
 
     @classmethod
