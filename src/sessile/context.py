@@ -113,11 +113,11 @@ class AppContext:
         """
         await self.ring.ensure()
         await self.body_keys.ensure()
-        async with one_node_at_a_time(self.db.engine) as mine:
+        async with one_node_at_a_time(self.db.driver) as mine:
             if not mine:
                 return
             now = self.clock.now()
-            counts = await purge_expired(self.db.engine, self.settings, now)
+            counts = await purge_expired(self.db.driver, self.settings, now)
             counts["sessions"] = await self.db.sessions.purge_ended(
                 before=now - self.settings.session_retention,
                 idle_timeout=self.settings.session_idle_timeout,

@@ -101,7 +101,7 @@ async def test_two_limiters_on_one_database_share_counts(tmp_path: Path) -> None
         with pytest.raises(RateLimited):
             await two.hit("2/minute", "otp-id", "shared")
         purged = await purge_expired(
-            first.engine, load_settings(secret_key="s" * 48), time.time() + 61
+            first.driver, load_settings(secret_key="s" * 48), time.time() + 61
         )
         assert purged["rate_limits"] == 1
         await two.hit("2/minute", "otp-id", "shared")

@@ -26,7 +26,7 @@ async def test_challenge_expires(database: Database) -> None:
         "hash-2", user_id=user.id, auth_method="otp", now=10.0, expires_at=70.0
     )
     assert await database.challenges.consume("hash-2", now=70.0) is None
-    purged = await purge_expired(database.engine, load_settings(secret_key="s" * 48), 71.0)
+    purged = await purge_expired(database.driver, load_settings(secret_key="s" * 48), 71.0)
     assert purged["challenge_tokens"] == 1
 
 

@@ -110,7 +110,7 @@ async def test_dead_letters_are_redelivered_and_delivered_rows_purged(
     await database.events.delivered([b.seq], now=21.0)
     assert [d.event_id for d in await database.events.dead_letters("web_1")] == [a.event_id]
     settings = load_settings(secret_key="s" * 48)
-    purged = await purge_expired(database.engine, settings, 22.0 + settings.event_retention)
+    purged = await purge_expired(database.driver, settings, 22.0 + settings.event_retention)
     assert purged["webhook_events"] == 1
     assert await database.events.redeliver("web_1", now=30.0, event_ids=["evt_other"]) == 0
     assert await database.events.redeliver("web_1", now=30.0) == 1

@@ -66,7 +66,7 @@ class TestSqlReplayStore(ReplayStoreContract):
         now = time.time()
         await store.remember(JKT, "old", expires_at=now - 10, now=now - 20)
         await store.remember(JKT, "live", expires_at=now + 60, now=now)
-        purged = await purge_expired(database.engine, load_settings(secret_key="s" * 48), now)
+        purged = await purge_expired(database.driver, load_settings(secret_key="s" * 48), now)
         assert purged["dpop_replay"] == 1
         async with database.engine.connect() as conn:
             rows = (await conn.execute(sa.select(dpop_replay.c.jti))).scalars().all()

@@ -32,5 +32,5 @@ async def test_revocations_feed_rows(database: Database) -> None:
     # The feed keeps a row while an access token it concerns may live, plus a margin.
     settings = load_settings(secret_key="s" * 48)
     now = 22.5 + settings.access_token_ttl + 300
-    assert (await purge_expired(database.engine, settings, now))["revocations"] == 2
+    assert (await purge_expired(database.driver, settings, now))["revocations"] == 2
     assert await database.revocations.after(0, limit=100) == rows[2:]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+import sqlalchemy as sa
 
 from sessile.store.schema import api_keys
+from sessile.store.sql import Store, prepared
 
 __all__ = ["ApiKey", "ApiKeyStore"]
 
@@ -30,9 +32,42 @@ def _scopes(value: Sequence[str] | None) -> tuple[str, ...] | None:
     return None if value is None else tuple(value)
 
 
-class ApiKeyStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+def _key(record: Mapping[str, Any]) -> ApiKey:
+    return ApiKey(
+        record["id"],
+        record["name"],
+        record["created_at"],
+        record["last_used_at"],
+        record["revoked_at"],
+        _scopes(record["scopes"]),
+    )
+
+
+_THIS = api_keys.c.id == sa.bindparam("id")
+
+
+class ApiKeyStore(Store):
+    _insert = prepared(
+        lambda: api_keys.insert().values(
+            {
+                name: sa.bindparam(name)
+                for name in ("id", "name", "secret_hash", "created_at", "scopes")
+            }
+        )
+    )
+    _get = prepared(lambda: api_keys.select().where(_THIS))
+    _mark_used = prepared(
+        lambda: api_keys.update().where(_THIS).values(last_used_at=sa.bindparam("now"))
+    )
+    _list = prepared(lambda: api_keys.select().order_by(api_keys.c.created_at))
+    _revoke = prepared(
+        lambda: (
+            api_keys.update()
+            .where(_THIS, api_keys.c.revoked_at.is_(None))
+            .values(revoked_at=sa.bindparam("now"))
+            .returning(api_keys.c.id)
+        )
+    )
 
     async def create(
         self,
@@ -45,42 +80,23 @@ class ApiKeyStore:
     ) -> ApiKey:
         """Store a key (with ``scopes``, or every scope when None)."""
         kept = None if scopes is None else list(dict.fromkeys(scopes))
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                api_keys.insert().values(
-                    id=key_id, name=name, secret_hash=secret_hash, created_at=now, scopes=kept
-                )
-            )
+        await self.all(
+            self._insert, id=key_id, name=name, secret_hash=secret_hash, created_at=now, scopes=kept
+        )
         return ApiKey(key_id, name, now, None, None, _scopes(kept))
 
     async def active(self, key_id: str) -> tuple[ApiKey, str] | None:
         """A key that is not revoked, and the hash of its secret."""
-        async with self._engine.connect() as conn:
-            row = (await conn.execute(api_keys.select().where(api_keys.c.id == key_id))).first()
-        if row is None or row.revoked_at is not None:
+        record = await self.first(self._get, id=key_id)
+        if record is None or record["revoked_at"] is not None:
             return None
-        key = ApiKey(row.id, row.name, row.created_at, row.last_used_at, None, _scopes(row.scopes))
-        return key, row.secret_hash
+        return _key(record), record["secret_hash"]
 
     async def mark_used(self, key_id: str, *, now: float) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                api_keys.update().where(api_keys.c.id == key_id).values(last_used_at=now)
-            )
+        await self.all(self._mark_used, id=key_id, now=now)
 
     async def list(self) -> list[ApiKey]:
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(api_keys.select().order_by(api_keys.c.created_at))).all()
-        return [
-            ApiKey(r.id, r.name, r.created_at, r.last_used_at, r.revoked_at, _scopes(r.scopes))
-            for r in rows
-        ]
+        return [_key(r) for r in await self.all(self._list)]
 
     async def revoke(self, key_id: str, *, now: float) -> bool:
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                api_keys.update()
-                .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
-                .values(revoked_at=now)
-            )
-        return result.rowcount == 1
+        return await self.count(self._revoke, id=key_id, now=now) == 1

@@ -4,14 +4,16 @@ same transaction, so no change goes unrecorded."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+import sqlalchemy as sa
 
-from sessile.store.audit import record_audit
+from sessile.store.audit import audit_steps
+from sessile.store.drivers import Driver, IntegrityViolation, Steps
 from sessile.store.schema import app_config
+from sessile.store.sql import Store, fetch, prepared
 
 __all__ = ["AppConfigStore", "ConfigDocument"]
 
@@ -29,19 +31,62 @@ class ConfigDocument:
     updated_at: float
 
 
-def _document(row: Any) -> ConfigDocument:
+def _document(record: Mapping[str, Any]) -> ConfigDocument:
     return ConfigDocument(
-        name=row.name,
-        value=row.value,
-        version=row.version,
-        created_at=row.created_at if row.created_at is not None else row.updated_at,
-        updated_at=row.updated_at,
+        name=record["name"],
+        value=record["value"],
+        version=record["version"],
+        created_at=(
+            record["created_at"] if record["created_at"] is not None else record["updated_at"]
+        ),
+        updated_at=record["updated_at"],
     )
 
 
+_COLUMNS = (
+    app_config.c.name,
+    app_config.c.value,
+    app_config.c.version,
+    app_config.c.created_at,
+    app_config.c.updated_at,
+)
+_THIS = app_config.c.name == sa.bindparam("name")
+
+_GET = prepared(lambda: sa.select(*_COLUMNS).where(_THIS))
+_ALL = prepared(lambda: sa.select(*_COLUMNS))
+_UPDATE = prepared(
+    lambda: (
+        app_config.update()
+        .where(_THIS)
+        .values(
+            value=sa.bindparam("value"),
+            updated_at=sa.bindparam("now"),
+            version=app_config.c.version + 1,
+        )
+        .returning(*_COLUMNS)
+    )
+)
+_INSERT = prepared(
+    lambda: (
+        app_config.insert()
+        .values(
+            name=sa.bindparam("name"),
+            value=sa.bindparam("value"),
+            version=1,
+            created_at=sa.bindparam("now"),
+            updated_at=sa.bindparam("now"),
+        )
+        .returning(*_COLUMNS)
+    )
+)
+_DELETE = prepared(lambda: app_config.delete().where(_THIS).returning(app_config.c.name))
+
+
 class AppConfigStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+    # Not a Store itself: its ``all`` reads every document.
+    def __init__(self, driver: Driver) -> None:
+        self._sql = Store(driver)
+        self._dialect = driver.dialect
 
     async def get(self, name: str) -> Any:
         """The value stored under ``name``, or None."""
@@ -49,49 +94,43 @@ class AppConfigStore:
         return None if document is None else document.value
 
     async def document(self, name: str) -> ConfigDocument | None:
-        async with self._engine.connect() as conn:
-            row = (await conn.execute(app_config.select().where(app_config.c.name == name))).first()
-        return None if row is None else _document(row)
+        record = await self._sql.first(_GET.on(self._dialect), name=name)
+        return None if record is None else _document(record)
 
     async def all(self) -> dict[str, ConfigDocument]:
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(app_config.select())).all()
-        return {row.name: _document(row) for row in rows}
+        records = await self._sql.all(_ALL.on(self._dialect))
+        return {record["name"]: _document(record) for record in records}
 
     async def put(self, name: str, value: Any, *, now: float) -> ConfigDocument:
         """Store ``value`` under ``name`` (a new version), with its audit event."""
         try:
-            return await self._put(name, value, now=now)
-        except IntegrityError:
+            return await self._sql.transaction(self._put(name, value, now=now))
+        except IntegrityViolation:
             # Two first writes raced: both found no row, the other inserted first. The
             # row is there now, so this write becomes its next version.
-            return await self._put(name, value, now=now)
+            return await self._sql.transaction(self._put(name, value, now=now))
 
-    async def _put(self, name: str, value: Any, *, now: float) -> ConfigDocument:
-        async with self._engine.begin() as conn:
-            updated = await conn.execute(
-                app_config.update()
-                .where(app_config.c.name == name)
-                .values(value=value, updated_at=now, version=app_config.c.version + 1)
-            )
-            if updated.rowcount == 0:
-                await conn.execute(
-                    app_config.insert().values(
-                        name=name, value=value, version=1, created_at=now, updated_at=now
-                    )
-                )
-            row = (await conn.execute(app_config.select().where(app_config.c.name == name))).one()
-            document = _document(row)
-            await record_audit(
-                conn, CONFIG_CHANGED, now=now, data={"name": name, "version": document.version}
-            )
+    def _put(self, name: str, value: Any, *, now: float) -> Steps[ConfigDocument]:
+        params = {"name": name, "value": value, "now": now}
+        records = yield from fetch(_UPDATE.on(self._dialect), **params)
+        if not records:
+            records = yield from fetch(_INSERT.on(self._dialect), **params)
+        document = _document(records[0])
+        yield from audit_steps(
+            self._dialect,
+            CONFIG_CHANGED,
+            now=now,
+            data={"name": name, "version": document.version},
+        )
         return document
 
     async def delete(self, name: str, *, now: float) -> bool:
-        async with self._engine.begin() as conn:
-            deleted = await conn.execute(app_config.delete().where(app_config.c.name == name))
-            if deleted.rowcount:
-                await record_audit(
-                    conn, CONFIG_CHANGED, now=now, data={"name": name, "version": None}
+        def steps() -> Steps[bool]:
+            deleted = yield from fetch(_DELETE.on(self._dialect), name=name)
+            if deleted:
+                yield from audit_steps(
+                    self._dialect, CONFIG_CHANGED, now=now, data={"name": name, "version": None}
                 )
-        return bool(deleted.rowcount)
+            return bool(deleted)
+
+        return await self._sql.transaction(steps())

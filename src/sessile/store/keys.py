@@ -7,13 +7,14 @@ drops, only keys of its own algorithm."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from sessile.store.drivers import Driver, One, Steps
 from sessile.store.schema import signing_keys
+from sessile.store.sql import Store, fetch, prepared
 
 __all__ = ["SigningKeyRow", "SigningKeyStore"]
 
@@ -32,9 +33,50 @@ class SigningKeyRow:
     retired_at: float | None
 
 
+_COLUMNS = [field.name for field in fields(SigningKeyRow)]
+_SAME_ALG = signing_keys.c.alg == sa.bindparam("alg")
+
+_LOCK = prepared(
+    lambda: sa.select(sa.func.pg_advisory_xact_lock(sa.literal(_ROTATION_LOCK, sa.BigInteger)))
+)
+_NEWEST = prepared(
+    lambda: sa.select(sa.func.max(signing_keys.c.created_at).label("newest")).where(_SAME_ALG)
+)
+_RETIRE = prepared(
+    lambda: (
+        signing_keys.update()
+        .where(_SAME_ALG, signing_keys.c.retired_at.is_(None))
+        .values(retired_at=sa.bindparam("active_at"))
+    )
+)
+_INSERT = prepared(
+    lambda: signing_keys.insert().values({name: sa.bindparam(name) for name in _COLUMNS})
+)
+_ALL = prepared(
+    lambda: (
+        sa.select(*[signing_keys.c[name] for name in _COLUMNS])
+        .where(_SAME_ALG)
+        .order_by(signing_keys.c.created_at)
+    )
+)
+_DELETE_EXPIRED = prepared(
+    lambda: (
+        signing_keys.delete()
+        .where(
+            _SAME_ALG,
+            signing_keys.c.retired_at.is_not(None),
+            signing_keys.c.retired_at < sa.bindparam("before"),
+        )
+        .returning(signing_keys.c.kid)
+    )
+)
+
+
 class SigningKeyStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+    # Not a Store itself: its ``all`` reads the keys of an algorithm.
+    def __init__(self, driver: Driver) -> None:
+        self._sql = Store(driver)
+        self._dialect = driver.dialect
 
     async def rotate(
         self, new_key: SigningKeyRow, *, unless_newer_than: float | None = None
@@ -46,70 +88,30 @@ class SigningKeyStore:
         algorithm created after that time exists: another node has just rotated, or made
         the first key.
         """
-        same_alg = signing_keys.c.alg == new_key.alg
-        async with self._engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_ROTATION_LOCK)))
-            else:
-                # Take SQLite's write lock now, so the check below and the insert are one step.
-                await conn.execute(
-                    signing_keys.update().where(sa.false()).values(kid=signing_keys.c.kid)
-                )
+        dialect = self._dialect
+
+        def steps() -> Steps[bool]:
+            # SQLite's transaction holds the write lock from its start, so the check below
+            # and the insert are one step; PostgreSQL's rotations wait for each other.
+            if dialect.name == "postgresql":
+                yield One(_LOCK.on(dialect), {})
             if unless_newer_than is not None:
-                newest = await conn.scalar(
-                    sa.select(sa.func.max(signing_keys.c.created_at)).where(same_alg)
-                )
+                newest = (yield from fetch(_NEWEST.on(dialect), alg=new_key.alg))[0]["newest"]
                 if newest is not None and newest > unless_newer_than:
                     return False
-            await conn.execute(
-                signing_keys.update()
-                .where(same_alg, signing_keys.c.retired_at.is_(None))
-                .values(retired_at=new_key.active_at)
+            yield One(_RETIRE.on(dialect), {"alg": new_key.alg, "active_at": new_key.active_at})
+            yield One(
+                _INSERT.on(dialect), {**new_key.__dict__, "public_jwk": dict(new_key.public_jwk)}
             )
-            await conn.execute(
-                signing_keys.insert().values(
-                    kid=new_key.kid,
-                    alg=new_key.alg,
-                    public_jwk=dict(new_key.public_jwk),
-                    private_jwk_encrypted=new_key.private_jwk_encrypted,
-                    created_at=new_key.created_at,
-                    active_at=new_key.active_at,
-                    retired_at=new_key.retired_at,
-                )
-            )
-        return True
+            return True
+
+        return await self._sql.transaction(steps())
 
     async def all(self, alg: str) -> list[SigningKeyRow]:
         """The keys of one algorithm, oldest first."""
-        async with self._engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    signing_keys.select()
-                    .where(signing_keys.c.alg == alg)
-                    .order_by(signing_keys.c.created_at)
-                )
-            ).all()
-        return [
-            SigningKeyRow(
-                kid=r.kid,
-                alg=r.alg,
-                public_jwk=r.public_jwk,
-                private_jwk_encrypted=r.private_jwk_encrypted,
-                created_at=r.created_at,
-                active_at=r.active_at,
-                retired_at=r.retired_at,
-            )
-            for r in rows
-        ]
+        records = await self._sql.all(_ALL.on(self._dialect), alg=alg)
+        return [SigningKeyRow(**record) for record in records]
 
     async def delete_expired(self, alg: str, *, before: float) -> int:
         """Drop keys of ``alg`` retired before ``before``: nothing live can carry them."""
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                signing_keys.delete().where(
-                    signing_keys.c.alg == alg,
-                    signing_keys.c.retired_at.is_not(None),
-                    signing_keys.c.retired_at < before,
-                )
-            )
-        return result.rowcount
+        return await self._sql.count(_DELETE_EXPIRED.on(self._dialect), alg=alg, before=before)

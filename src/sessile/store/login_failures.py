@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sessile.store.schema import login_failures
+from sessile.store.sql import Store, prepared, shaped
 from sessile.store.user_identifiers import Identifier
 
 __all__ = ["FailureCount", "LoginFailureStore"]
@@ -21,60 +21,62 @@ class FailureCount:
     locked_until: float | None
 
 
-def _key(identifier: Identifier) -> sa.ColumnElement[bool]:
-    return sa.and_(
-        login_failures.c.identifier_type == identifier.type,
-        login_failures.c.identifier_value == identifier.value,
+_KEY = sa.and_(
+    login_failures.c.identifier_type == sa.bindparam("type"),
+    login_failures.c.identifier_value == sa.bindparam("value"),
+)
+
+
+def _add(dialect_name: str) -> sa.ClauseElement:
+    """Count one more failure of an identifier (binds ``type``, ``value`` and ``now``)."""
+    insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
+    statement = insert(login_failures).values(
+        identifier_type=sa.bindparam("type"),
+        identifier_value=sa.bindparam("value"),
+        failures=1,
+        updated_at=sa.bindparam("now"),
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[login_failures.c.identifier_type, login_failures.c.identifier_value],
+        set_={"failures": login_failures.c.failures + 1, "updated_at": sa.bindparam("now")},
+    ).returning(login_failures.c.failures)
+
+
+class LoginFailureStore(Store):
+    _get = prepared(
+        lambda: sa.select(login_failures.c.failures, login_failures.c.locked_until).where(_KEY)
+    )
+    _lock = prepared(
+        lambda: (
+            login_failures.update()
+            .where(
+                _KEY,
+                sa.or_(
+                    login_failures.c.locked_until.is_(None),
+                    login_failures.c.locked_until < sa.bindparam("until"),
+                ),
+            )
+            .values(locked_until=sa.bindparam("until"))
+        )
+    )
+    _clear = prepared(
+        lambda: login_failures.delete().where(_KEY).returning(login_failures.c.identifier_type)
     )
 
-
-class LoginFailureStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-
     async def get(self, identifier: Identifier) -> FailureCount | None:
-        async with self._engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    sa.select(login_failures.c.failures, login_failures.c.locked_until).where(
-                        _key(identifier)
-                    )
-                )
-            ).first()
-        return None if row is None else FailureCount(row.failures, row.locked_until)
+        record = await self.first(self._get, type=identifier.type, value=identifier.value)
+        return None if record is None else FailureCount(record["failures"], record["locked_until"])
 
     async def add(self, identifier: Identifier, *, now: float) -> int:
         """Count one more failure, atomically across processes; the new count."""
-        statement = self._insert(login_failures).values(
-            identifier_type=identifier.type,
-            identifier_value=identifier.value,
-            failures=1,
-            updated_at=now,
-        )
-        upsert = statement.on_conflict_do_update(
-            index_elements=["identifier_type", "identifier_value"],
-            set_={"failures": login_failures.c.failures + 1, "updated_at": now},
-        ).returning(login_failures.c.failures)
-        async with self._engine.begin() as conn:
-            return int((await conn.execute(upsert)).scalar_one())
+        statement = shaped(self.dialect, ("login_failures.add",), lambda: _add(self.dialect.name))
+        record = await self.first(statement, type=identifier.type, value=identifier.value, now=now)
+        assert record is not None
+        return int(record["failures"])
 
     async def lock(self, identifier: Identifier, *, until: float) -> None:
         """Lock until ``until``, never shortening a lock already longer."""
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                login_failures.update()
-                .where(
-                    _key(identifier),
-                    sa.or_(
-                        login_failures.c.locked_until.is_(None),
-                        login_failures.c.locked_until < until,
-                    ),
-                )
-                .values(locked_until=until)
-            )
+        await self.all(self._lock, type=identifier.type, value=identifier.value, until=until)
 
     async def clear(self, identifier: Identifier) -> bool:
-        async with self._engine.begin() as conn:
-            result = await conn.execute(login_failures.delete().where(_key(identifier)))
-        return result.rowcount == 1
+        return await self.count(self._clear, type=identifier.type, value=identifier.value) == 1

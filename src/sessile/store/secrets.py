@@ -2,37 +2,39 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+import contextlib
 
+import sqlalchemy as sa
+
+from sessile.store.drivers import IntegrityViolation
 from sessile.store.schema import server_secrets
+from sessile.store.sql import Store, prepared
 
 __all__ = ["ServerSecretStore"]
 
 
-class ServerSecretStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+class ServerSecretStore(Store):
+    _get = prepared(
+        lambda: sa.select(server_secrets.c.value_encrypted).where(
+            server_secrets.c.name == sa.bindparam("name")
+        )
+    )
+    _insert = prepared(
+        lambda: server_secrets.insert().values(
+            name=sa.bindparam("name"),
+            value_encrypted=sa.bindparam("value_encrypted"),
+            created_at=sa.bindparam("created_at"),
+        )
+    )
 
     async def get(self, name: str) -> str | None:
-        async with self._engine.connect() as conn:
-            value: str | None = await conn.scalar(
-                sa.select(server_secrets.c.value_encrypted).where(server_secrets.c.name == name)
-            )
-        return value
+        record = await self.first(self._get, name=name)
+        return None if record is None else str(record["value_encrypted"])
 
     async def get_or_create(self, name: str, candidate: str, *, now: float) -> str:
         """Store ``candidate`` unless another node stored one first; return the winner."""
-        try:
-            async with self._engine.begin() as conn:
-                await conn.execute(
-                    server_secrets.insert().values(
-                        name=name, value_encrypted=candidate, created_at=now
-                    )
-                )
-        except IntegrityError:
-            pass
+        with contextlib.suppress(IntegrityViolation):  # another node's is there
+            await self.all(self._insert, name=name, value_encrypted=candidate, created_at=now)
         stored = await self.get(name)
         if stored is None:  # pragma: no cover - the row was inserted or already there
             raise RuntimeError(f"server secret {name!r} vanished")

@@ -3,13 +3,14 @@ activation state."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+import sqlalchemy as sa
 
 from sessile.store.schema import webhooks
+from sessile.store.sql import Store, names, numbered, prepared, shaped
 
 __all__ = ["Webhook", "WebhookStore"]
 
@@ -30,61 +31,72 @@ class Webhook:
     signature: str = "rsassa-pss-sha256"
 
 
-def _webhook(row: Any) -> Webhook:
-    values = row._asdict()
-    values["events"] = tuple(values["events"])
-    return Webhook(**values)
+_COLUMNS = [field.name for field in fields(Webhook)]
+_SELECT = sa.select(*[webhooks.c[name] for name in _COLUMNS])
+_THIS = webhooks.c.id == sa.bindparam("id")
 
 
-class WebhookStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+def _webhook(record: Mapping[str, Any]) -> Webhook:
+    return Webhook(**{**record, "events": tuple(record["events"])})
+
+
+def _update(changed: tuple[str, ...]) -> sa.Update:
+    return (
+        webhooks.update()
+        .where(_THIS)
+        .values({name: sa.bindparam(name) for name in ("updated_at", *changed)})
+        .returning(*[webhooks.c[name] for name in _COLUMNS])
+    )
+
+
+class WebhookStore(Store):
+    _insert = prepared(
+        lambda: webhooks.insert().values({name: sa.bindparam(name) for name in _COLUMNS})
+    )
+    _get = prepared(lambda: _SELECT.where(_THIS))
+    _list = prepared(lambda: _SELECT.order_by(webhooks.c.created_at, webhooks.c.id))
+    _answered = prepared(
+        lambda: (
+            webhooks.update()
+            .where(_THIS)
+            .values(last_http_code=sa.bindparam("status"), last_http_code_at=sa.bindparam("now"))
+        )
+    )
+    _delete = prepared(lambda: webhooks.delete().where(_THIS).returning(webhooks.c.id))
 
     async def create(self, webhook: Webhook) -> None:
-        values = {**webhook.__dict__, "events": list(webhook.events)}
-        async with self._engine.begin() as conn:
-            await conn.execute(webhooks.insert().values(**values))
+        await self.all(self._insert, **{**webhook.__dict__, "events": list(webhook.events)})
 
     async def get(self, webhook_id: str) -> Webhook | None:
-        async with self._engine.connect() as conn:
-            row = (await conn.execute(webhooks.select().where(webhooks.c.id == webhook_id))).first()
-        return None if row is None else _webhook(row)
+        record = await self.first(self._get, id=webhook_id)
+        return None if record is None else _webhook(record)
 
     async def list(self) -> list[Webhook]:
-        async with self._engine.connect() as conn:
-            rows = await conn.execute(
-                webhooks.select().order_by(webhooks.c.created_at, webhooks.c.id)
-            )
-            return [_webhook(r) for r in rows]
+        return [_webhook(r) for r in await self.all(self._list)]
 
     async def many(self, webhook_ids: Sequence[str]) -> dict[str, Webhook]:
-        async with self._engine.connect() as conn:
-            rows = await conn.execute(webhooks.select().where(webhooks.c.id.in_(webhook_ids)))
-            return {r.id: _webhook(r) for r in rows}
+        if not webhook_ids:
+            return {}
+        count = len(webhook_ids)
+        statement = shaped(
+            self.dialect,
+            ("webhooks.many", count),
+            lambda: _SELECT.where(webhooks.c.id.in_(names("id", count))),
+        )
+        records = await self.all(statement, **numbered("id", webhook_ids))
+        return {r["id"]: _webhook(r) for r in records}
 
     async def update(self, webhook_id: str, *, now: float, **values: Any) -> Webhook | None:
         if "events" in values:
             values["events"] = list(values["events"])
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                webhooks.update()
-                .where(webhooks.c.id == webhook_id)
-                .values(updated_at=now, **values)
-                .returning(*webhooks.c)
-            )
-            row = result.first()
-        return None if row is None else _webhook(row)
+        changed = tuple(sorted(values))
+        statement = shaped(self.dialect, ("webhooks.update", changed), lambda: _update(changed))
+        record = await self.first(statement, **values, id=webhook_id, updated_at=now)
+        return None if record is None else _webhook(record)
 
     async def answered(self, webhook_id: str, *, status: int, now: float) -> None:
         """Remember the last HTTP status the endpoint answered a delivery with."""
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                webhooks.update()
-                .where(webhooks.c.id == webhook_id)
-                .values(last_http_code=status, last_http_code_at=now)
-            )
+        await self.all(self._answered, id=webhook_id, status=status, now=now)
 
     async def delete(self, webhook_id: str) -> bool:
-        async with self._engine.begin() as conn:
-            result = await conn.execute(webhooks.delete().where(webhooks.c.id == webhook_id))
-        return result.rowcount == 1
+        return await self.count(self._delete, id=webhook_id) == 1
