@@ -9,6 +9,7 @@ inside a transaction, so neither dialect gets a second copy of the logic.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, cast
 
@@ -170,6 +171,13 @@ class Driver(Protocol):
 
     def connections_in_use(self) -> int:
         """How many of its connections run a statement or a transaction now."""
+        ...
+
+    def lock_held(self, key: int) -> AbstractAsyncContextManager[bool]:
+        """Try for the advisory lock ``key`` across processes for the block: True to the one
+        that holds it. PostgreSQL holds it on a connection of its own, released at the
+        block's end or by the server when that connection dies; SQLite, one machine's
+        database, has no such lock, and every caller gets True."""
         ...
 
     async def close(self) -> None: ...

@@ -7,10 +7,11 @@ so a hot statement costs one round trip with binary parameters.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, TypeVar
 
 import asyncpg
@@ -190,6 +191,27 @@ class PostgresDriver:
             raise IntegrityViolation(error.constraint_name or str(error)) from error
         except _UNAVAILABLE as error:
             raise _unavailable(error) from error
+
+    @contextlib.asynccontextmanager
+    async def lock_held(self, key: int) -> AsyncIterator[bool]:
+        try:
+            conn = await self._connections.acquire()
+        except _UNAVAILABLE as error:
+            raise _unavailable(error) from error
+        broken = True
+        try:
+            got = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", key))
+            try:
+                yield got
+            finally:
+                if got:
+                    await conn.execute("SELECT pg_advisory_unlock($1)", key)
+            broken = False
+        except _UNAVAILABLE as error:
+            raise _unavailable(error) from error
+        finally:
+            # A connection that may still hold the lock never goes back to the pool.
+            self._connections.release(conn, broken=broken)
 
     def open_connections(self) -> int:
         return self._connections.open
