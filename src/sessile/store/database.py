@@ -47,7 +47,7 @@ class Database:
         )
         self.users = UserStore(engine)
         self.passwords = PasswordStore(engine)
-        self.sessions = SessionStore(engine, self.driver)
+        self.sessions = SessionStore(self.driver)
         self.challenges = ChallengeStore(self.driver)
         self.keys = SigningKeyStore(engine)
         self.secrets = ServerSecretStore(engine)
