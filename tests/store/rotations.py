@@ -25,6 +25,10 @@ async def sessions(database: Database, count: int, **changes: Any) -> list[Sessi
         row = dataclasses.replace(row, **changes.get(row.id, {}))
         await database.sessions.create(row)
         rows.append(row)
+    # A watched driver notes the rotations only: each creation is a transaction too.
+    noted = getattr(database.driver, "carried", None)
+    if isinstance(noted, list):
+        noted.clear()
     return rows
 
 

@@ -147,8 +147,8 @@ async def test_a_cancelled_waiter_leaves_the_rest_to_rotate(database: Database) 
 
 async def test_a_database_that_is_down_fails_each_waiter(postgres_url: str) -> None:
     down = sa.make_url(postgres_url).set(host="127.0.0.1", port=9).render_as_string(False)
-    engine = create_engine(down)
-    store = SessionStore(engine, PostgresDriver(down, max_size=2, timeout=2.0))
+    driver = PostgresDriver(down, max_size=2, timeout=2.0)
+    store = SessionStore(driver)
     row = SessionRow(
         id="ses_x", user_id="u", jkt="k", auth_method="otp", refresh_hash="h", generation=0,
         previous_hash=None, rotated_at=None, created_at=0.0, last_seen_at=0.0,
@@ -160,5 +160,5 @@ async def test_a_database_that_is_down_fails_each_waiter(postgres_url: str) -> N
         keys = [dataclasses.replace(row, id=f"ses_{n}", jkt=f"k{n}") for n in range(4)]
         results = await asyncio.gather(*(_rotate(store, r) for r in keys), return_exceptions=True)
     finally:
-        await engine.dispose()
+        await driver.close()
     assert all(isinstance(r, ServiceUnavailable) for r in results), results

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sessile.store.schema import challenge_tokens
+from sessile.store.sql import Store, names, numbered, prepared, shaped
 
 __all__ = ["Challenge", "ChallengeStore"]
 
@@ -22,9 +22,53 @@ class Challenge:
     login_config_id: str | None = None
 
 
-class ChallengeStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+def _void_unused(methods: int) -> sa.Update:
+    return (
+        challenge_tokens.update()
+        .where(
+            challenge_tokens.c.user_id == sa.bindparam("user_id"),
+            challenge_tokens.c.auth_method.in_(names("method", methods)),
+            challenge_tokens.c.used_at.is_(None),
+        )
+        .values(used_at=sa.bindparam("now"))
+        .returning(challenge_tokens.c.token_hash)
+    )
+
+
+class ChallengeStore(Store):
+    _insert = prepared(
+        lambda: challenge_tokens.insert().values(
+            {
+                name: sa.bindparam(name)
+                for name in (
+                    "token_hash", "user_id", "auth_method", "created_at", "expires_at",
+                    "code_challenge", "login_config_id",
+                )
+            }
+        )
+    )  # fmt: skip
+    _consume = prepared(
+        lambda: (
+            challenge_tokens.update()
+            .where(
+                challenge_tokens.c.token_hash == sa.bindparam("token_hash"),
+                challenge_tokens.c.used_at.is_(None),
+                challenge_tokens.c.expires_at > sa.bindparam("now"),
+            )
+            .values(used_at=sa.bindparam("now"))
+            .returning(
+                challenge_tokens.c.user_id,
+                challenge_tokens.c.auth_method,
+                challenge_tokens.c.code_challenge,
+                challenge_tokens.c.login_config_id,
+            )
+        )
+    )
+    _used_at = prepared(
+        lambda: sa.select(challenge_tokens.c.used_at).where(
+            challenge_tokens.c.token_hash == sa.bindparam("token_hash")
+        )
+    )
 
     async def create(
         self,
@@ -37,64 +81,36 @@ class ChallengeStore:
         code_challenge: str | None = None,
         login_config_id: str | None = None,
     ) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                challenge_tokens.insert().values(
-                    token_hash=token_hash,
-                    user_id=user_id,
-                    auth_method=auth_method,
-                    created_at=now,
-                    expires_at=expires_at,
-                    code_challenge=code_challenge,
-                    login_config_id=login_config_id,
-                )
-            )
+        await self.all(
+            self._insert,
+            token_hash=token_hash,
+            user_id=user_id,
+            auth_method=auth_method,
+            created_at=now,
+            expires_at=expires_at,
+            code_challenge=code_challenge,
+            login_config_id=login_config_id,
+        )
 
     async def consume(self, token_hash: str, *, now: float) -> Challenge | None:
         """Mark the challenge used and return it, once; None if unknown, used or expired."""
-        condition = sa.and_(
-            challenge_tokens.c.token_hash == token_hash,
-            challenge_tokens.c.used_at.is_(None),
-            challenge_tokens.c.expires_at > now,
-        )
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                challenge_tokens.update()
-                .where(condition)
-                .values(used_at=now)
-                .returning(
-                    challenge_tokens.c.user_id,
-                    challenge_tokens.c.auth_method,
-                    challenge_tokens.c.code_challenge,
-                    challenge_tokens.c.login_config_id,
-                )
-            )
-            row = result.first()
-        if row is None:
-            return None
-        return Challenge(row.user_id, row.auth_method, row.code_challenge, row.login_config_id)
+        record = await self.first(self._consume, token_hash=token_hash, now=now)
+        return None if record is None else Challenge(**record)
 
     async def spent(self, token_hash: str) -> bool:
         """Whether a challenge with this hash was used already (a replay, not a forgery)."""
-        async with self._engine.connect() as conn:
-            used = await conn.scalar(
-                sa.select(challenge_tokens.c.used_at).where(
-                    challenge_tokens.c.token_hash == token_hash
-                )
-            )
-        return used is not None
+        record = await self.first(self._used_at, token_hash=token_hash)
+        return record is not None and record["used_at"] is not None
 
     async def void_unused(self, user_id: str, auth_methods: list[str], *, now: float) -> int:
         """Spend the user's unused challenge tokens of ``auth_methods``: logins by a method
         just taken away, not yet finalized, end with it. How many there were."""
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                challenge_tokens.update()
-                .where(
-                    challenge_tokens.c.user_id == user_id,
-                    challenge_tokens.c.auth_method.in_(auth_methods),
-                    challenge_tokens.c.used_at.is_(None),
-                )
-                .values(used_at=now)
-            )
-        return int(result.rowcount)
+        if not auth_methods:
+            return 0
+        count = len(auth_methods)
+        statement = shaped(
+            self.dialect, ("challenges.void_unused", count), lambda: _void_unused(count)
+        )
+        return await self.count(
+            statement, user_id=user_id, now=now, **numbered("method", auth_methods)
+        )

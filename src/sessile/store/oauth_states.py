@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+import sqlalchemy as sa
 
 from sessile.store.schema import oauth_states
+from sessile.store.sql import Store, prepared
 
 __all__ = ["OAuthState", "OAuthStateStore"]
 
@@ -25,33 +26,38 @@ class OAuthState:
     consumed_at: float | None = None
 
 
-class OAuthStateStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+_COLUMNS = [field.name for field in fields(OAuthState)]
+
+
+class OAuthStateStore(Store):
+    _insert = prepared(
+        lambda: oauth_states.insert().values({name: sa.bindparam(name) for name in _COLUMNS})
+    )
+    _get = prepared(
+        lambda: sa.select(*[oauth_states.c[name] for name in _COLUMNS]).where(
+            oauth_states.c.state_hash == sa.bindparam("state_hash")
+        )
+    )
+    _consume = prepared(
+        lambda: (
+            oauth_states.update()
+            .where(
+                oauth_states.c.state_hash == sa.bindparam("state_hash"),
+                oauth_states.c.consumed_at.is_(None),
+                oauth_states.c.expires_at > sa.bindparam("now"),
+            )
+            .values(consumed_at=sa.bindparam("now"))
+            .returning(oauth_states.c.state_hash)
+        )
+    )
 
     async def create(self, state: OAuthState) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(oauth_states.insert().values(**state.__dict__))
+        await self.all(self._insert, **state.__dict__)
 
     async def get(self, state_hash: str) -> OAuthState | None:
-        async with self._engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    oauth_states.select().where(oauth_states.c.state_hash == state_hash)
-                )
-            ).first()
-        return None if row is None else OAuthState(**row._asdict())
+        record = await self.first(self._get, state_hash=state_hash)
+        return None if record is None else OAuthState(**record)
 
     async def consume(self, state_hash: str, *, now: float) -> bool:
         """Spend the state; True once, while it is live."""
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                oauth_states.update()
-                .where(
-                    oauth_states.c.state_hash == state_hash,
-                    oauth_states.c.consumed_at.is_(None),
-                    oauth_states.c.expires_at > now,
-                )
-                .values(consumed_at=now)
-            )
-        return result.rowcount == 1
+        return await self.count(self._consume, state_hash=state_hash, now=now) == 1

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+import sqlalchemy as sa
 
 from sessile.store.schema import revocations
+from sessile.store.sql import Store, prepared
 
 __all__ = ["Revocation", "RevocationStore"]
 
@@ -20,18 +21,21 @@ class Revocation:
     revoked_at: float
 
 
-class RevocationStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+class RevocationStore(Store):
+    _after = prepared(
+        lambda: (
+            sa.select(
+                revocations.c.seq,
+                revocations.c.user_id,
+                revocations.c.session_id,
+                revocations.c.revoked_at,
+            )
+            .where(revocations.c.seq > sa.bindparam("seq"))
+            .order_by(revocations.c.seq)
+            .limit(sa.bindparam("limit"))
+        )
+    )
 
     async def after(self, seq: int, *, limit: int) -> list[Revocation]:
-        async with self._engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    revocations.select()
-                    .where(revocations.c.seq > seq)
-                    .order_by(revocations.c.seq)
-                    .limit(limit)
-                )
-            ).all()
-        return [Revocation(r.seq, r.user_id, r.session_id, r.revoked_at) for r in rows]
+        records = await self.all(self._after, seq=seq, limit=limit)
+        return [Revocation(**record) for record in records]

@@ -1,30 +1,36 @@
 """Session rows: creation, conditional rotation, revocation, listing (DESIGN §5).
 
 The statements a refresh or a list runs on every call, and the refresh's proof checks
-on its slow path (:mod:`sessile.store.session_statements`), go through the database
-driver itself (:mod:`sessile.store.drivers`). Creation, revocations (whose event and
-audit rows commit with them), the grace's touch and step-up grants stay on the engine.
+on its slow path, are compiled apart (:mod:`sessile.store.session_statements`); the
+others are the store's own. A creation or a revocation commits with its event and audit
+rows, in one transaction.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import fields
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.engine import Dialect
 
 from sessile import event_types as event
-from sessile.store.audit import record_audit
+from sessile.store.audit import audit_steps
 from sessile.store.drivers import Driver, Row
-from sessile.store.drivers.base import One, Steps
+from sessile.store.drivers.base import One, Statement, Steps
 from sessile.store.drivers.sqlite import SqliteDriver
-from sessile.store.events import record_event
+from sessile.store.events import event_steps
+from sessile.store.locking import in_order, lock_steps
 from sessile.store.rotation_batches import RotationBatches
 from sessile.store.schema import identifiers, revocations, sessions
 from sessile.store.session_rows import Rotation, SessionRow
 from sessile.store.session_statements import Compiled, live_condition
+from sessile.store.sql import Store, each, fetch, names, numbered, prepared, shaped
 from sessile.store.turn_batches import TurnBatches
 from sessile.store.user_identifiers import Identifier, identifier_doc
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 __all__ = ["SessionStore", "lock_in_order"]
 
@@ -33,6 +39,7 @@ def _session(row: Row) -> SessionRow:
     return SessionRow(*row)
 
 
+# Until every store runs on the driver (the engine's version of locking.lock_steps).
 async def lock_in_order(conn: AsyncConnection, condition: sa.ColumnElement[bool]) -> None:
     """Lock the sessions ``condition`` picks in the order the rotations lock their keys'
     rows, before a statement that changes or deletes several of them (a cascade too). In
@@ -43,18 +50,60 @@ async def lock_in_order(conn: AsyncConnection, condition: sa.ColumnElement[bool]
         await conn.execute(lock.with_for_update())
 
 
-async def _revoked_event(
-    conn: AsyncConnection, user_id: str, session_id: str, reason: str, now: float
-) -> None:
-    await record_event(
-        conn,
+def _p(name: str) -> sa.BindParameter[Any]:
+    return sa.bindparam(name)
+
+
+_COLUMNS = [field.name for field in fields(SessionRow)]
+
+
+def _revoking(condition: sa.ColumnElement[bool], returned: sa.ColumnElement[Any]) -> sa.Update:
+    """Revoke the sessions ``condition`` picks (binds ``now`` and ``reason``)."""
+    return (
+        sessions.update()
+        .where(condition)
+        .values(revoked_at=_p("now"), revoked_reason=_p("reason"))
+        .returning(returned)
+    )
+
+
+def _one(of_user: bool) -> sa.ColumnElement[bool]:
+    """A live session (binds ``id``), of the user ``user_id`` when ``of_user``."""
+    condition = sa.and_(sessions.c.id == _p("id"), sessions.c.revoked_at.is_(None))
+    if of_user:
+        condition = sa.and_(condition, sessions.c.user_id == _p("user_id"))
+    return condition
+
+
+def _of_user(but_one: bool, of_method: bool) -> sa.ColumnElement[bool]:
+    """A user's live sessions (binds ``user_id``), but ``except_id`` when ``but_one``,
+    only those made by ``auth_method`` when ``of_method``."""
+    condition = sa.and_(sessions.c.user_id == _p("user_id"), sessions.c.revoked_at.is_(None))
+    if but_one:
+        condition = sa.and_(condition, sessions.c.id != _p("except_id"))
+    if of_method:
+        condition = sa.and_(condition, sessions.c.auth_method == _p("auth_method"))
+    return condition
+
+
+def _listed(count: int) -> sa.ColumnElement[bool]:
+    """The sessions of ``count`` ids (binds ``id0``…)."""
+    return sessions.c.id.in_(names("id", count))
+
+
+def _revoked_steps(
+    dialect: Dialect, user_id: str, session_id: str, reason: str, now: float
+) -> Steps[None]:
+    """The event and the audit row of a revoked session."""
+    yield from event_steps(
+        dialect,
         event.SESSION_REVOKED,
         user_id=user_id,
         payload={"session_id": session_id, "reason": reason},
         now=now,
     )
-    await record_audit(
-        conn,
+    yield from audit_steps(
+        dialect,
         "session.revoked",
         now=now,
         user_id=user_id,
@@ -62,48 +111,119 @@ async def _revoked_event(
     )
 
 
-async def _created_payload(conn: AsyncConnection, row: SessionRow) -> dict[str, Any]:
-    """``user.session.created``'s fields: the session, the identifier it was opened with
-    (the one the login method goes by, proven first; ``{}`` when the user has none), and
-    its client as ``metadata``."""
-    wanted = "phone_number" if row.auth_method == "otp_sms" else "email_address"
-    rows = await conn.execute(
-        sa.select(identifiers.c.type, identifiers.c.value, identifiers.c.verified_at)
-        .where(identifiers.c.user_id == row.user_id)
-        .order_by(
-            (identifiers.c.type != wanted),
-            identifiers.c.verified_at.is_(None),
-            identifiers.c.created_at,
-            identifiers.c.value,
+class SessionStore(Store):
+    _insert = prepared(
+        lambda: sessions.insert().values({name: sa.bindparam(name) for name in _COLUMNS})
+    )
+    # The identifier a session was opened with: the one its login method goes by
+    # (``wanted``), proven first.
+    _opened_with = prepared(
+        lambda: (
+            sa.select(identifiers.c.type, identifiers.c.value, identifiers.c.verified_at)
+            .where(identifiers.c.user_id == _p("user_id"))
+            .order_by(
+                (identifiers.c.type != _p("wanted")),
+                identifiers.c.verified_at.is_(None),
+                identifiers.c.created_at,
+                identifiers.c.value,
+            )
+            .limit(1)
         )
-        .limit(1)
     )
-    found = rows.first()
-    identifier = (
-        {}
-        if found is None
-        else identifier_doc(Identifier(found.type, found.value), found.verified_at is not None)
+    _grant = prepared(
+        lambda: (
+            sessions.update()
+            .where(
+                sessions.c.id == _p("id"),
+                sessions.c.jkt == _p("jkt"),
+                sessions.c.revoked_at.is_(None),
+                sessions.c.expires_at > _p("now"),
+            )
+            .values(granted_scope=_p("scope"), granted_until=_p("until"))
+            .returning(sessions.c.id)
+        )
     )
-    return {
-        "session_id": row.id,
-        "identifier": identifier,
-        "metadata": {
-            "auth_method": row.auth_method,
-            "device_type": row.device_type,
-            "device_model": row.device_model,
-            "os_version": row.os_version,
-            "browser": row.browser,
-            "country_code": row.country_code,
-            "ip": row.ip,
-            "user_agent": row.user_agent,
-        },
-    }
+    _grant_user = prepared(
+        lambda: (
+            sessions.update()
+            .where(
+                sessions.c.user_id == _p("user_id"),
+                sessions.c.revoked_at.is_(None),
+                sessions.c.expires_at > _p("now"),
+            )
+            .values(granted_scope=_p("scope"), granted_until=_p("until"))
+            .returning(sessions.c.id)
+        )
+    )
+    _granted = prepared(
+        lambda: sa.select(sessions.c.granted_scope).where(sessions.c.id == _p("id"))
+    )
+    # Conditional on what was read, so two spends of one grant can't both succeed.
+    _keep_granted = prepared(
+        lambda: (
+            sessions.update()
+            .where(sessions.c.id == _p("id"), sessions.c.granted_scope == _p("held"))
+            .values(granted_scope=_p("rest"))
+            .returning(sessions.c.id)
+        )
+    )
+    _end_grant = prepared(
+        lambda: (
+            sessions.update()
+            .where(sessions.c.id == _p("id"), sessions.c.granted_scope == _p("held"))
+            .values(granted_scope=None, granted_until=None)
+            .returning(sessions.c.id)
+        )
+    )
+    _touch = prepared(
+        lambda: (
+            sessions.update()
+            .where(sessions.c.id == _p("id"), sessions.c.last_seen_at < _p("now"))
+            .values(last_seen_at=_p("now"))
+        )
+    )
+    _revoke = prepared(lambda: _revoking(_one(of_user=False), sessions.c.user_id))
+    _revoke_of_user = prepared(lambda: _revoking(_one(of_user=True), sessions.c.user_id))
+    _feed = prepared(
+        lambda: revocations.insert().values(
+            user_id=_p("user_id"), session_id=_p("session_id"), revoked_at=_p("revoked_at")
+        )
+    )
+    # A user's live sessions past the newest ``keep``.
+    _surplus = prepared(
+        lambda: (
+            sa.select(sessions.c.id)
+            .where(sessions.c.user_id == _p("user_id"), live_condition())
+            .order_by(sessions.c.created_at.desc(), sessions.c.id.desc())
+            .offset(_p("keep"))
+        )
+    )
+    # A row a rotation holds is left for a later run: the purge never waits for one, so
+    # it can't wait on a rotation that waits on it.
+    _purge = prepared(
+        lambda: (
+            sessions.delete()
+            .where(
+                sessions.c.id.in_(
+                    sa.select(sessions.c.id)
+                    .where(
+                        sa.or_(
+                            sessions.c.revoked_at < _p("before"),
+                            sessions.c.expires_at < _p("before"),
+                            sessions.c.last_seen_at < _p("idle_before"),
+                        )
+                    )
+                    .limit(_p("batch_size"))
+                    .with_for_update(skip_locked=True)
+                    .scalar_subquery()
+                )
+            )
+            .returning(sessions.c.id)
+        )
+    )
 
-
-class SessionStore:
-    def __init__(self, engine: AsyncEngine, driver: Driver) -> None:
-        self._engine = engine
-        self._driver = driver
+    def __init__(self, driver: Driver) -> None:
+        super().__init__(driver)
         self._sql = Compiled(driver)
         # PostgreSQL: rotations that arrive while one is in flight share one commit. One
         # statement of rotations at a time leaves the rest of the pool to the hot path,
@@ -121,25 +241,56 @@ class SessionStore:
             self._batches = TurnBatches(driver, self._sql.rotate_with_proof)
 
     async def create(self, row: SessionRow) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(sessions.insert().values(**row.__dict__))
-            await record_event(
-                conn,
+        def steps() -> Steps[None]:
+            yield One(self._insert, row.__dict__)
+            yield from event_steps(
+                self.dialect,
                 event.SESSION_CREATED,
                 user_id=row.user_id,
-                payload=lambda: _created_payload(conn, row),
+                payload=lambda: self._created_payload(row),
                 now=row.created_at,
             )
-            await record_audit(
-                conn,
+            yield from audit_steps(
+                self.dialect,
                 "login.succeeded",
                 now=row.created_at,
                 user_id=row.user_id,
                 data={"method": row.auth_method, "session_id": row.id},
             )
 
+        await self.transaction(steps())
+
+    def _created_payload(self, row: SessionRow) -> Steps[dict[str, Any]]:
+        """``user.session.created``'s fields: the session, the identifier it was opened
+        with (the one the login method goes by, proven first; ``{}`` when the user has
+        none), and its client as ``metadata``."""
+        wanted = "phone_number" if row.auth_method == "otp_sms" else "email_address"
+        found = yield from fetch(self._opened_with, user_id=row.user_id, wanted=wanted)
+        identifier = (
+            {}
+            if not found
+            else identifier_doc(
+                Identifier(found[0]["type"], found[0]["value"]),
+                found[0]["verified_at"] is not None,
+            )
+        )
+        return {
+            "session_id": row.id,
+            "identifier": identifier,
+            "metadata": {
+                "auth_method": row.auth_method,
+                "device_type": row.device_type,
+                "device_model": row.device_model,
+                "os_version": row.os_version,
+                "browser": row.browser,
+                "country_code": row.country_code,
+                "ip": row.ip,
+                "user_agent": row.user_agent,
+            },
+        }
+
     async def get(self, session_id: str) -> SessionRow | None:
-        rows = await self._driver.rows(self._sql.get, {"id": session_id})
+        rows = await self.driver.rows(self._sql.get, {"id": session_id})
         return _session(rows[0]) if rows else None
 
     async def rotate_live(
@@ -172,13 +323,13 @@ class SessionStore:
             "idle_since": idle_since,
         }
         if proof is None:
-            rows = await self._driver.rows(self._sql.rotate, params)
+            rows = await self.driver.rows(self._sql.rotate, params)
             return Rotation(*rows[0]) if rows else None
         params["iat"], params["jti"] = proof
         if self._batches is not None:
             row = await self._batches.rotate(params)
             return Rotation(*row) if row is not None else None
-        rows = await self._driver.rows(self._sql.rotate_with_proof, params)
+        rows = await self.driver.rows(self._sql.rotate_with_proof, params)
         return Rotation(*rows[0]) if rows else None
 
     async def take_proof(self, jkt: str, *, iat: float, jti: str) -> bool | None:
@@ -200,68 +351,42 @@ class SessionStore:
             yield One(sql.proof_taken, params)
             return None
 
-        return await self._driver.transaction(steps())
+        return await self.driver.transaction(steps())
 
     async def grant(
         self, session_id: str, *, scope: str, until: float, jkt: str, now: float
     ) -> bool:
         """Put a step-up's scope on a live session held by ``jkt``; False if it isn't one."""
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                sessions.update()
-                .where(
-                    sessions.c.id == session_id,
-                    sessions.c.jkt == jkt,
-                    sessions.c.revoked_at.is_(None),
-                    sessions.c.expires_at > now,
-                )
-                .values(granted_scope=scope, granted_until=until)
-            )
-        return result.rowcount == 1
+        granted = await self.count(
+            self._grant, id=session_id, jkt=jkt, scope=scope, until=until, now=now
+        )
+        return granted == 1
 
     async def grant_user(self, user_id: str, *, scope: str, until: float, now: float) -> int:
         """Put a scope on every live session of the user (a profile-bound grant)."""
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                sessions.update()
-                .where(
-                    sessions.c.user_id == user_id,
-                    sessions.c.revoked_at.is_(None),
-                    sessions.c.expires_at > now,
-                )
-                .values(granted_scope=scope, granted_until=until)
-            )
-        return int(result.rowcount)
+        return await self.count(
+            self._grant_user, user_id=user_id, scope=scope, until=until, now=now
+        )
 
     async def clear_grant(self, session_id: str, *, scope: str) -> bool:
         """Take ``scope`` off the session's granted scopes, if it still holds it (spent, or
         single-use); the others stay. False when it held none."""
-        async with self._engine.begin() as conn:
-            held = await conn.scalar(
-                sa.select(sessions.c.granted_scope).where(sessions.c.id == session_id)
-            )
+
+        def steps() -> Steps[bool]:
+            read = yield from fetch(self._granted, id=session_id)
+            held = read[0]["granted_scope"] if read else None
             scopes = (held or "").split()
             if scope not in scopes:
                 return False
             rest = " ".join(s for s in scopes if s != scope) or None
-            values: dict[str, object] = {"granted_scope": rest}
-            if rest is None:
-                values["granted_until"] = None
-            # Conditional on what was read, so two spends of one grant can't both succeed.
-            result = await conn.execute(
-                sessions.update()
-                .where(sessions.c.id == session_id, sessions.c.granted_scope == held)
-                .values(**values)
-            )
-        return result.rowcount == 1
+            change = self._end_grant if rest is None else self._keep_granted
+            changed = yield One(change, {"id": session_id, "held": held, "rest": rest})
+            return bool(changed)
+
+        return await self.transaction(steps())
 
     async def touch(self, session_id: str, *, now: float) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                sessions.update()
-                .where(sessions.c.id == session_id, sessions.c.last_seen_at < now)
-                .values(last_seen_at=now)
-            )
+        await self.all(self._touch, id=session_id, now=now)
 
     async def revoke(
         self, session_id: str, *, reason: str, now: float, user_id: str | None = None
@@ -270,27 +395,19 @@ class SessionStore:
 
         The revocation feed gets its row in the same transaction.
         """
-        # On the engine, not the driver: the webhook event and the audit row are written
-        # by SQLAlchemy in the same transaction as the revocation.
-        condition = sa.and_(sessions.c.id == session_id, sessions.c.revoked_at.is_(None))
-        if user_id is not None:
-            condition = sa.and_(condition, sessions.c.user_id == user_id)
-        async with self._engine.begin() as conn:
-            owner = (
-                await conn.execute(
-                    sessions.update()
-                    .where(condition)
-                    .values(revoked_at=now, revoked_reason=reason)
-                    .returning(sessions.c.user_id)
-                )
-            ).scalar()
-            if owner is None:
+        revoke = self._revoke if user_id is None else self._revoke_of_user
+        params = {"id": session_id, "user_id": user_id, "now": now, "reason": reason}
+
+        def steps() -> Steps[bool]:
+            owners = yield from fetch(revoke, **params)
+            if not owners:
                 return False
-            await conn.execute(
-                revocations.insert().values(user_id=owner, session_id=session_id, revoked_at=now)
-            )
-            await _revoked_event(conn, owner, session_id, reason, now)
-        return True
+            owner = owners[0]["user_id"]
+            yield One(self._feed, {"user_id": owner, "session_id": session_id, "revoked_at": now})
+            yield from _revoked_steps(self.dialect, owner, session_id, reason, now)
+            return True
+
+        return await self.transaction(steps())
 
     async def revoke_user(
         self,
@@ -304,34 +421,38 @@ class SessionStore:
         """Revoke a user's live sessions but ``except_id`` (only those made by
         ``auth_method`` when given); the feed gets a row per session, and a user-wide row
         when all of them go."""
-        condition = sa.and_(sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None))
-        if except_id is not None:
-            condition = sa.and_(condition, sessions.c.id != except_id)
-        if auth_method is not None:
-            condition = sa.and_(condition, sessions.c.auth_method == auth_method)
-        async with self._engine.begin() as conn:
-            await lock_in_order(conn, condition)
-            revoked = list(
-                (
-                    await conn.execute(
-                        sessions.update()
-                        .where(condition)
-                        .values(revoked_at=now, revoked_reason=reason)
-                        .returning(sessions.c.id)
-                    )
-                ).scalars()
-            )
+        shape = (except_id is not None, auth_method is not None)
+        lock = shaped(
+            self.dialect, ("sessions.lock_user", *shape), lambda: in_order(_of_user(*shape))
+        )
+        revoke = shaped(
+            self.dialect,
+            ("sessions.revoke_user", *shape),
+            lambda: _revoking(_of_user(*shape), sessions.c.id),
+        )
+        params = {
+            "user_id": user_id,
+            "except_id": except_id,
+            "auth_method": auth_method,
+            "now": now,
+            "reason": reason,
+        }
+
+        def steps() -> Steps[int]:
+            yield from lock_steps(self.dialect, lock, params)
+            revoked = [record["id"] for record in (yield from fetch(revoke, **params))]
             rows: list[dict[str, Any]] = [
                 {"user_id": user_id, "session_id": sid, "revoked_at": now} for sid in revoked
             ]
             if except_id is None and auth_method is None:
                 # Also a user-wide row: it covers a token minted while this ran.
                 rows.append({"user_id": user_id, "session_id": None, "revoked_at": now})
-            if rows:
-                await conn.execute(revocations.insert(), rows)
+            yield from each(self._feed, rows)
             for session_id in revoked:
-                await _revoked_event(conn, user_id, session_id, reason, now)
-        return len(revoked)
+                yield from _revoked_steps(self.dialect, user_id, session_id, reason, now)
+            return len(revoked)
+
+        return await self.transaction(steps())
 
     async def list_active(
         self, user_id: str, *, now: float, idle_since: float, limit: int, offset: int
@@ -344,12 +465,12 @@ class SessionStore:
             "limit": limit,
             "offset": offset,
         }
-        rows = await self._driver.rows(self._sql.list_page, params)
+        rows = await self.driver.rows(self._sql.list_page, params)
         if rows:
             return [_session(row[:-1]) for row in rows], int(rows[0][-1])
         if offset == 0:
             return [], 0
-        counted = await self._driver.rows(self._sql.list_count, params)
+        counted = await self.driver.rows(self._sql.list_count, params)
         return [], int(counted[0][0])
 
     async def end_oldest(
@@ -359,36 +480,42 @@ class SessionStore:
 
         The revocation feed gets a row per session, in the same transaction.
         """
-        live = sa.and_(sessions.c.user_id == user_id, live_condition())
-        async with self._engine.begin() as conn:
-            surplus = (
-                await conn.execute(
-                    sa.select(sessions.c.id)
-                    .where(live)
-                    .order_by(sessions.c.created_at.desc(), sessions.c.id.desc())
-                    .offset(keep),
-                    {"now": now, "idle_since": idle_since},
-                )
-            ).scalars()
-            ids = list(surplus)
+
+        def steps() -> Steps[list[str]]:
+            surplus = yield from fetch(
+                self._surplus, user_id=user_id, keep=keep, now=now, idle_since=idle_since
+            )
+            ids = [record["id"] for record in surplus]
             if not ids:
                 return []
-            await lock_in_order(conn, sessions.c.id.in_(ids))
-            result = await conn.execute(
-                sessions.update()
-                .where(sessions.c.id.in_(ids), sessions.c.revoked_at.is_(None))
-                .values(revoked_at=now, revoked_reason=reason)
-                .returning(sessions.c.id)
+            lock, revoke = self._ending(len(ids))
+            listed = numbered("id", ids)
+            yield from lock_steps(self.dialect, lock, listed)
+            ended = yield from fetch(revoke, **listed, now=now, reason=reason)
+            ended_ids = [record["id"] for record in ended]
+            yield from each(
+                self._feed,
+                [{"user_id": user_id, "session_id": sid, "revoked_at": now} for sid in ended_ids],
             )
-            ended = list(result.scalars())
-            if ended:
-                await conn.execute(
-                    revocations.insert(),
-                    [{"user_id": user_id, "session_id": sid, "revoked_at": now} for sid in ended],
-                )
-            for session_id in ended:
-                await _revoked_event(conn, user_id, session_id, reason, now)
-        return ended
+            for session_id in ended_ids:
+                yield from _revoked_steps(self.dialect, user_id, session_id, reason, now)
+            return ended_ids
+
+        return await self.transaction(steps())
+
+    def _ending(self, count: int) -> tuple[Statement, Statement]:
+        """The statements that lock, then revoke, the live sessions of ``count`` ids."""
+        lock = shaped(
+            self.dialect, ("sessions.lock_listed", count), lambda: in_order(_listed(count))
+        )
+        revoke = shaped(
+            self.dialect,
+            ("sessions.end_listed", count),
+            lambda: _revoking(
+                sa.and_(_listed(count), sessions.c.revoked_at.is_(None)), sessions.c.id
+            ),
+        )
+        return lock, revoke
 
     async def purge_ended(
         self, *, before: float, idle_timeout: float, batch_size: int, max_batches: int
@@ -396,25 +523,14 @@ class SessionStore:
         """Delete sessions that ended (revoked, past their absolute end, or idle) before
         ``before``: at most ``batch_size`` rows per statement and ``max_batches`` statements,
         so a large backlog drains over several runs without long locks. Returns the count."""
-        ended = sa.or_(
-            sessions.c.revoked_at < before,
-            sessions.c.expires_at < before,
-            sessions.c.last_seen_at < before - idle_timeout,
-        )
-        # A row a rotation holds is left for a later run: the purge never waits for one,
-        # so it can't wait on a rotation that waits on it.
-        batch = (
-            sa.select(sessions.c.id)
-            .where(ended)
-            .limit(batch_size)
-            .with_for_update(skip_locked=True)
-            .scalar_subquery()
-        )
-        statement = sessions.delete().where(sessions.c.id.in_(batch))
         purged = 0
         for _ in range(max_batches):
-            async with self._engine.begin() as conn:
-                deleted = (await conn.execute(statement)).rowcount
+            deleted = await self.count(
+                self._purge,
+                before=before,
+                idle_before=before - idle_timeout,
+                batch_size=batch_size,
+            )
             purged += deleted
             if deleted < batch_size:
                 break

@@ -8,14 +8,14 @@ counts once, whichever node answers.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sessile.store.schema import sessions
 from sessile.store.schema import stepup_challenges as table
+from sessile.store.sql import Store, prepared
 
 __all__ = ["ChallengeStep", "StepUpChallenge", "StepUpStore"]
 
@@ -89,105 +89,123 @@ def _row(challenge: StepUpChallenge) -> dict[str, Any]:
     }
 
 
-def _challenge(row: Any) -> StepUpChallenge:
+def _challenge(record: Mapping[str, Any]) -> StepUpChallenge:
     return StepUpChallenge(
-        id=row.id,
-        user_id=row.user_id,
-        session_id=row.session_id,
-        scope=row.scope,
-        steps=tuple(ChallengeStep(s["key"], int(s["expiration_duration"])) for s in row.steps),
-        metadata=dict(row.metadata),
-        grant_mode=row.grant_mode,
-        granted_for=row.granted_for,
-        position=row.position,
-        token_jti=row.token_jti,
-        otp_id=row.otp_id,
-        created_at=row.created_at,
-        step_started_at=row.step_started_at,
-        expires_at=row.expires_at,
-        redeemed_at=row.redeemed_at,
+        **{
+            **record,
+            "steps": tuple(
+                ChallengeStep(s["key"], int(s["expiration_duration"])) for s in record["steps"]
+            ),
+            "metadata": dict(record["metadata"]),
+        }
     )
 
 
-class StepUpStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+_COLUMNS = [field.name for field in fields(StepUpChallenge)]
+_SELECT = sa.select(*[table.c[name] for name in _COLUMNS])
+#: The challenge is still in the state it was read in (binds ``token_jti`` and
+#: ``position``), and alive.
+_CURRENT = sa.and_(
+    table.c.id == sa.bindparam("id"),
+    table.c.token_jti == sa.bindparam("token_jti"),
+    table.c.position == sa.bindparam("position"),
+    table.c.expires_at > sa.bindparam("now"),
+    table.c.redeemed_at.is_(None),
+)
+
+
+class StepUpStore(Store):
+    _insert = prepared(
+        lambda: table.insert().values({name: sa.bindparam(name) for name in _COLUMNS})
+    )
+    _get = prepared(lambda: _SELECT.where(table.c.id == sa.bindparam("id")))
+    _set_otp = prepared(
+        lambda: (
+            table.update()
+            .where(_CURRENT)
+            .values(otp_id=sa.bindparam("otp_id"))
+            .returning(table.c.id)
+        )
+    )
+    _advance = prepared(
+        lambda: (
+            table.update()
+            .where(_CURRENT)
+            .values(
+                position=sa.bindparam("next_position"),
+                token_jti=sa.bindparam("jti"),
+                otp_id=None,
+                step_started_at=sa.bindparam("now"),
+            )
+            .returning(table.c.id)
+        )
+    )
+    _redeem = prepared(
+        lambda: (
+            table.update()
+            .where(
+                table.c.id == sa.bindparam("id"),
+                table.c.session_id == sa.bindparam("session_id"),
+                table.c.position == sa.bindparam("steps"),
+                table.c.redeemed_at.is_(None),
+                table.c.expires_at > sa.bindparam("now"),
+                sa.exists().where(
+                    sessions.c.id == table.c.session_id,
+                    sessions.c.user_id == table.c.user_id,
+                    sessions.c.jkt == sa.bindparam("jkt"),
+                    sessions.c.revoked_at.is_(None),
+                    sessions.c.expires_at > sa.bindparam("now"),
+                ),
+            )
+            .values(redeemed_at=sa.bindparam("now"))
+            .returning(table.c.id)
+        )
+    )
+    _last_redeemed = prepared(
+        lambda: (
+            _SELECT.where(
+                table.c.session_id == sa.bindparam("session_id"),
+                table.c.scope == sa.bindparam("scope"),
+                table.c.redeemed_at.is_not(None),
+            )
+            .order_by(table.c.redeemed_at.desc())
+            .limit(1)
+        )
+    )
 
     async def create(self, challenge: StepUpChallenge) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(table.insert().values(**_row(challenge)))
+        await self.all(self._insert, **_row(challenge))
 
     async def get(self, challenge_id: str) -> StepUpChallenge | None:
-        async with self._engine.connect() as conn:
-            row = (await conn.execute(table.select().where(table.c.id == challenge_id))).first()
-        return None if row is None else _challenge(row)
+        record = await self.first(self._get, id=challenge_id)
+        return None if record is None else _challenge(record)
 
-    async def _update(self, condition: sa.ColumnElement[bool], **values: Any) -> bool:
-        async with self._engine.begin() as conn:
-            result = await conn.execute(table.update().where(condition).values(**values))
-        return result.rowcount == 1
-
-    def _current(self, c: StepUpChallenge, now: float) -> sa.ColumnElement[bool]:
-        """The challenge is still in the state ``c`` was read in, and alive."""
-        return sa.and_(
-            table.c.id == c.id,
-            table.c.token_jti == c.token_jti,
-            table.c.position == c.position,
-            table.c.expires_at > now,
-            table.c.redeemed_at.is_(None),
-        )
+    def _current(self, c: StepUpChallenge, now: float) -> dict[str, Any]:
+        """What :data:`_CURRENT` binds for ``c``."""
+        return {"id": c.id, "token_jti": c.token_jti, "position": c.position, "now": now}
 
     async def set_otp(self, c: StepUpChallenge, otp_id: str, *, now: float) -> bool:
         """The current code step's code was sent under ``otp_id``."""
-        return await self._update(self._current(c, now), otp_id=otp_id)
+        return await self.count(self._set_otp, **self._current(c, now), otp_id=otp_id) == 1
 
     async def advance(self, c: StepUpChallenge, *, jti: str, now: float) -> bool:
         """The current step is proven: the next one is current, under a new token."""
-        return await self._update(
-            self._current(c, now),
-            position=c.position + 1,
-            token_jti=jti,
-            otp_id=None,
-            step_started_at=now,
+        changed = await self.count(
+            self._advance, **self._current(c, now), next_position=c.position + 1, jti=jti
         )
+        return changed == 1
 
     async def redeem(self, c: StepUpChallenge, *, jkt: str, now: float) -> bool:
         """Spend a completed challenge's grant, once, and only while the session it was
         asked in is live and held by ``jkt``: the key is part of the spending statement,
         so no check of it made before can go stale before the spend."""
-        held = sa.exists().where(
-            sessions.c.id == table.c.session_id,
-            sessions.c.user_id == table.c.user_id,
-            sessions.c.jkt == jkt,
-            sessions.c.revoked_at.is_(None),
-            sessions.c.expires_at > now,
+        spent = await self.count(
+            self._redeem, id=c.id, session_id=c.session_id, steps=len(c.steps), jkt=jkt, now=now
         )
-        return await self._update(
-            sa.and_(
-                table.c.id == c.id,
-                table.c.session_id == c.session_id,
-                table.c.position == len(c.steps),
-                table.c.redeemed_at.is_(None),
-                table.c.expires_at > now,
-                held,
-            ),
-            redeemed_at=now,
-        )
+        return spent == 1
 
     async def last_redeemed(self, session_id: str, scope: str) -> StepUpChallenge | None:
         """The challenge of ``scope`` the session redeemed last: the one its grant of that
         scope came from, while the row lives."""
-        async with self._engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    table.select()
-                    .where(
-                        table.c.session_id == session_id,
-                        table.c.scope == scope,
-                        table.c.redeemed_at.is_not(None),
-                    )
-                    .order_by(table.c.redeemed_at.desc())
-                    .limit(1)
-                )
-            ).first()
-        return None if row is None else _challenge(row)
+        record = await self.first(self._last_redeemed, session_id=session_id, scope=scope)
+        return None if record is None else _challenge(record)
