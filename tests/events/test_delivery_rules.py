@@ -13,7 +13,6 @@ from sessile.config import load_settings
 from sessile.events.worker import WebhookPolicy, WebhookWorker, secret_box
 from sessile.keys import BodyKeyRing, BodySigner
 from sessile.store.database import Database
-from sessile.store.events import record_event
 from sessile.store.schema import webhook_events
 from sessile.store.webhooks import Webhook
 
@@ -56,8 +55,7 @@ async def _queue_one(database: Database) -> None:
         Webhook("web_1", "https://hooks.example/h", ("user.created",), "t",
                 secret_box(SECRET).encrypt(b"whsec_x", b"web_1"), True, 0.0, 0.0, None, None)
     )  # fmt: skip
-    async with database.engine.begin() as conn:
-        await record_event(conn, "user.created", user_id="usr_1", payload={}, now=0.0)
+    await database.events.record("user.created", user_id="usr_1", payload={}, now=0.0)
 
 
 @pytest.mark.parametrize(("answer", "delivered"), [

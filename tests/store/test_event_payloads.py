@@ -7,12 +7,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from sessile import event_types as event
 from sessile.audit import acting_as
 from sessile.store.database import Database
-from sessile.store.events import record_event
+from sessile.store.drivers import Steps
+from sessile.store.events import event_steps
 from sessile.store.session_rows import SessionRow
 from sessile.store.user_identifiers import Identifier
 from sessile.store.webhooks import Webhook
@@ -171,20 +173,24 @@ async def test_a_payload_that_needs_a_query_is_read_only_when_an_endpoint_wants_
 ) -> None:
     calls: list[str] = []
 
-    async def payload() -> dict[str, Any]:
+    def payload() -> Steps[Mapping[str, Any]]:
         calls.append("read")
+        yield from ()
         return {"session_id": "ses_x"}
 
-    async with database.engine.begin() as conn:
-        none = await record_event(
-            conn, event.SESSION_CREATED, user_id="usr_1", payload=payload, now=1.0
+    def created() -> Steps[str | None]:
+        return event_steps(
+            database.driver.dialect,
+            event.SESSION_CREATED,
+            user_id="usr_1",
+            payload=payload,
+            now=1.0,
         )
+
+    none = await database.driver.transaction(created())
     assert (none, calls) == (None, [])
     await _subscribe_all(database)
-    async with database.engine.begin() as conn:
-        assert await record_event(
-            conn, event.SESSION_CREATED, user_id="usr_1", payload=payload, now=1.0
-        )
+    assert await database.driver.transaction(created())
     assert calls == ["read"]
     [doc] = await _documents(database)
     assert doc["payload"]["session_id"] == "ses_x"

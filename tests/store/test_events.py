@@ -9,10 +9,19 @@ import sqlalchemy as sa
 from sessile.cleanup import purge_expired
 from sessile.config import load_settings
 from sessile.store.database import Database
+from sessile.store.drivers import One, Steps
 from sessile.store.drivers.postgres import PostgresDriver
-from sessile.store.events import record_event
+from sessile.store.events import event_steps
 from sessile.store.schema import users
+from sessile.store.sql import prepared
 from sessile.store.webhooks import Webhook
+
+_NEW_USER = prepared(
+    lambda: users.insert().values(
+        id=sa.bindparam("id"), profile={}, created_at=sa.bindparam("now"),
+        updated_at=sa.bindparam("now"),
+    )
+)  # fmt: skip
 
 
 async def _webhook(db: Database, webhook_id: str = "web_1", active: bool = True) -> None:
@@ -23,8 +32,7 @@ async def _webhook(db: Database, webhook_id: str = "web_1", active: bool = True)
 
 
 async def _event(db: Database, user_id: str, event_type: str = "user.created") -> str | None:
-    async with db.engine.begin() as conn:
-        return await record_event(conn, event_type, user_id=user_id, payload={}, now=10.0)
+    return await db.events.record(event_type, user_id=user_id, payload={}, now=10.0)
 
 
 async def test_an_event_rolls_back_with_its_change(database: Database) -> None:
@@ -33,15 +41,17 @@ async def test_an_event_rolls_back_with_its_change(database: Database) -> None:
     class Boom(Exception):
         pass
 
-    async def change_then_fail() -> None:
-        async with database.engine.begin() as conn:
-            await conn.execute(users.insert().values(id="usr_x", profile={}, created_at=1.0,
-                                                     updated_at=1.0))  # fmt: skip
-            assert await record_event(conn, "user.created", user_id="usr_x", payload={}, now=1.0)
-            raise Boom
+    def change_then_fail() -> Steps[None]:
+        dialect = database.driver.dialect
+        yield One(_NEW_USER.on(dialect), {"id": "usr_x", "now": 1.0})
+        queued = yield from event_steps(
+            dialect, "user.created", user_id="usr_x", payload={}, now=1.0
+        )
+        assert queued
+        raise Boom
 
     with pytest.raises(Boom):
-        await change_then_fail()
+        await database.driver.transaction(change_then_fail())
     assert await database.events.all_for("web_1") == []
     assert await database.users.get("usr_x") is None
 

@@ -9,14 +9,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from sessile.audit import current_facts
 from sessile.store.drivers import One, Steps
 from sessile.store.schema import audit_events
 from sessile.store.sql import Store, prepared, shaped
 
-__all__ = ["AuditEvent", "AuditStore", "audit_steps", "record_audit"]
+__all__ = ["AuditEvent", "AuditStore", "audit_steps"]
 
 
 @dataclass(frozen=True)
@@ -63,30 +62,6 @@ def audit_steps(
             "at": now,
             "data": dict(data or {}),
         },
-    )
-
-
-# Until every store runs on the driver (the engine's version of audit_steps).
-async def record_audit(
-    conn: AsyncConnection,
-    event_type: str,
-    *,
-    now: float,
-    user_id: str | None = None,
-    data: Mapping[str, Any] | None = None,
-) -> None:
-    """Write an audit event inside the caller's transaction, with the current actor's facts."""
-    facts = current_facts()
-    await conn.execute(
-        audit_events.insert().values(
-            type=event_type,
-            user_id=user_id,
-            actor=facts.actor,
-            ip=facts.ip,
-            user_agent=facts.user_agent,
-            at=now,
-            data=dict(data or {}),
-        )
     )
 
 

@@ -10,7 +10,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from sessile.store.drivers import Driver, One, Steps
 from sessile.store.leased_queue import LeasedQueue, due_now
@@ -136,22 +135,6 @@ class DeliveryStore(Store):
     def __init__(self, driver: Driver) -> None:
         super().__init__(driver)
         self._queue = LeasedQueue(driver, _DUE, key=deliveries.c.id, returning=_COLUMNS)
-
-    @staticmethod
-    async def add(conn: AsyncConnection, delivery: Delivery) -> None:
-        """Until every store runs on the driver: the engine's version of delivery_steps."""
-        await conn.execute(
-            deliveries.insert().values(
-                id=delivery.id,
-                channel=delivery.channel,
-                suppressed=delivery.suppressed,
-                payload=delivery.payload,
-                created_at=delivery.created_at,
-                expires_at=delivery.expires_at,
-                next_attempt_at=delivery.created_at,
-                attempts=0,
-            )
-        )
 
     async def enqueue(self, delivery: Delivery) -> None:
         await self.transaction(delivery_steps(self.dialect, delivery))

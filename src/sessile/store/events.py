@@ -1,7 +1,7 @@
 """The event outbox (DESIGN §12, "events"): rows written in the transaction of the change
 they announce, then claimed by a worker under a lease.
 
-``record_event`` fans one event out to every active endpoint that subscribes to its type,
+``event_steps`` fans one event out to every active endpoint that subscribes to its type,
 inside the caller's transaction: a rolled-back change leaves no row, a committed one can't
 lose its event. ``EventStore.record`` does the same in a transaction of its own, for an
 event that announces no change of the database (a hook that failed).
@@ -19,7 +19,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from sessile.ids import new_id
 from sessile.store.drivers import Driver, Steps
@@ -28,7 +27,7 @@ from sessile.store.leased_queue import LeasedQueue, due_now
 from sessile.store.schema import webhook_events, webhooks
 from sessile.store.sql import Store, each, fetch, names, numbered, prepared, shaped
 
-__all__ = ["EventStore", "OutboxStats", "Payload", "QueuedEvent", "event_steps", "record_event"]
+__all__ = ["EventStore", "OutboxStats", "Payload", "QueuedEvent", "event_steps"]
 
 #: An event's payload fields, or the steps that read them in the transaction: they only
 #: run when an endpoint wants the event, so a payload that needs another query costs
@@ -70,52 +69,6 @@ def event_steps(
     document = event_document(event_id, event_type, user_id=user_id, payload=fields, now=now)
     yield from each(
         _QUEUE.on(dialect),
-        [
-            {
-                "webhook_id": webhook_id,
-                "event_id": event_id,
-                "type": event_type,
-                "user_id": user_id,
-                "payload": document,
-                "created_at": now,
-                "next_attempt_at": now,
-                "attempts": 0,
-            }
-            for webhook_id in subscribed
-        ],
-    )
-    return event_id
-
-
-# Until every store runs on the driver (the engine's version of event_steps).
-async def record_event(
-    conn: AsyncConnection,
-    event_type: str,
-    *,
-    user_id: str,
-    payload: Any,
-    now: float,
-) -> str | None:
-    """Queue an event for every active endpoint that wants it; its id, or None if none does.
-
-    The row holds the event document as it will be sent, fixed now
-    (:mod:`sessile.store.event_documents`): the payload gets ``user_id`` and the event's
-    time field beside the fields given here.
-    """
-    subscribed = [
-        row.id
-        for row in await conn.execute(
-            sa.select(webhooks.c.id, webhooks.c.events).where(webhooks.c.active.is_(True))
-        )
-        if event_type in row.events
-    ]
-    if not subscribed:
-        return None
-    event_id = new_id("evt")
-    fields = payload if isinstance(payload, Mapping) else await payload()
-    document = event_document(event_id, event_type, user_id=user_id, payload=fields, now=now)
-    await conn.execute(
-        webhook_events.insert(),
         [
             {
                 "webhook_id": webhook_id,

@@ -9,7 +9,7 @@ rows, in one transaction.
 from __future__ import annotations
 
 from dataclasses import fields
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
@@ -29,25 +29,11 @@ from sessile.store.sql import Store, each, fetch, names, numbered, prepared, sha
 from sessile.store.turn_batches import TurnBatches
 from sessile.store.user_identifiers import Identifier, identifier_doc
 
-if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncConnection
-
-__all__ = ["SessionStore", "lock_in_order"]
+__all__ = ["SessionStore"]
 
 
 def _session(row: Row) -> SessionRow:
     return SessionRow(*row)
-
-
-# Until every store runs on the driver (the engine's version of locking.lock_steps).
-async def lock_in_order(conn: AsyncConnection, condition: sa.ColumnElement[bool]) -> None:
-    """Lock the sessions ``condition`` picks in the order the rotations lock their keys'
-    rows, before a statement that changes or deletes several of them (a cascade too). In
-    another order it could deadlock with a batch of rotations, which locks the rows of
-    many keys (:mod:`sessile.store.rotation_batches`). SQLite has one writer at a time."""
-    if conn.dialect.name != "sqlite":
-        lock = sa.select(sessions.c.id).where(condition).order_by(sessions.c.id)
-        await conn.execute(lock.with_for_update())
 
 
 def _p(name: str) -> sa.BindParameter[Any]:
