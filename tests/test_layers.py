@@ -82,3 +82,23 @@ def test_http_and_the_cli_reach_the_database_only_through_services() -> None:
             for member in re.findall(r"\.db\.(\w+)", path.read_text()):
                 found.add((str(path.relative_to(PACKAGE)), member))
     assert found == DATABASE_HANDLES
+
+
+#: The SQLAlchemy async engine (aiosqlite, asyncpg through an adapter) serves migrations
+#: and the command line; every request's statements run on the drivers (DESIGN §8).
+ENGINE_HOLDERS = {"store/engine.py", "store/migrate.py", "store/database.py"}
+
+
+def test_only_migrations_and_the_database_handle_hold_the_async_engine() -> None:
+    holders = set()
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                "sqlalchemy.ext.asyncio"
+            ):
+                holders.add(str(path.relative_to(PACKAGE)))
+            elif isinstance(node, ast.Import) and any(
+                a.name.startswith("sqlalchemy.ext.asyncio") for a in node.names
+            ):
+                holders.add(str(path.relative_to(PACKAGE)))
+    assert holders == ENGINE_HOLDERS
