@@ -47,11 +47,11 @@ async def test_refresh_metrics_carry_the_route_template(make_client: AppClient) 
         assert _requests("401") == refused + 1
 
 
-async def test_a_database_error_on_the_engine_answers_503_and_keeps_the_session(
+async def test_a_database_error_revoking_a_reused_token_answers_503_and_keeps_the_session(
     make_client: AppClient,
 ) -> None:
-    # With no grace, the replaced token is reuse: its revocation runs on the engine, not on
-    # the hot path's driver, so its error is SQLAlchemy's, mapped by the app's handlers.
+    # With no grace, the replaced token is reuse: its revocation is a transaction of its
+    # own, after the rotation that found the reuse, and its error answers 503 too.
     async with make_client(refresh_grace=0) as (http, app):
         context = app.state.context
         client = await _logged_in(http, context)

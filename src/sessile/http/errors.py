@@ -16,7 +16,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from redis.exceptions import RedisError
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match
@@ -154,8 +153,10 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(SessileError, _sessile_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    for db_error in (OperationalError, InterfaceError, DBAPIError, ConnectionError, OSError):
-        app.add_exception_handler(db_error, _database_error)
+    # The drivers raise ServiceUnavailable for their own errors; a lost connection that
+    # reaches here unanswered is answered the same way.
+    for lost in (ConnectionError, OSError):
+        app.add_exception_handler(lost, _database_error)
     app.add_exception_handler(RedisError, _redis_error)
     app.add_exception_handler(Exception, _unexpected)
 
