@@ -93,12 +93,12 @@ def test_only_migrations_and_the_database_handle_hold_the_async_engine() -> None
     holders = set()
     for path in PACKAGE.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
-                "sqlalchemy.ext.asyncio"
-            ):
-                holders.add(str(path.relative_to(PACKAGE)))
-            elif isinstance(node, ast.Import) and any(
-                a.name.startswith("sqlalchemy.ext.asyncio") for a in node.names
-            ):
+            if isinstance(node, ast.ImportFrom):
+                modules = [node.module or ""]
+            elif isinstance(node, ast.Import):
+                modules = [a.name for a in node.names]
+            else:
+                continue
+            if any(m.startswith("sqlalchemy.ext.asyncio") for m in modules):
                 holders.add(str(path.relative_to(PACKAGE)))
     assert holders == ENGINE_HOLDERS

@@ -56,7 +56,8 @@ async def test_requests_and_workers_never_check_out_an_engine_connection(
     # refreshes, the sessions page, the management API, the queues and the clean-up all
     # run on the driver.
     clock = FixedClock(1_800_000_000.0)
-    async with make_client(clock, database_url=fresh_database_url, event_allow_private_urls=True) as (http, app):
+    settings = {"database_url": fresh_database_url, "event_allow_private_urls": True}
+    async with make_client(clock, **settings) as (http, app):
         client = InProcessClient(http, app, clock)
         context = client.context
         checkouts: list[object] = []
