@@ -7,6 +7,7 @@ import asyncpg
 import pytest
 
 from sessile.store.database import Database
+from sessile.store.drivers import IntegrityViolation
 from sessile.store.drivers.postgres import _dsn
 from sessile.store.session_rows import Rotation, SessionRow
 
@@ -225,19 +226,17 @@ async def test_purge_ended_drops_only_sessions_ended_before_the_cutoff(database:
         assert await database.sessions.get(session_id) == row, session_id
 
 
-async def test_end_oldest_keeps_the_newest_live_sessions(database: Database) -> None:
+async def test_a_new_session_past_the_cap_ends_the_oldest_live_ones(database: Database) -> None:
     user_id = await _user(database)
     other = await _user(database)
-    for n in range(5):
+    for n in range(4):
         await database.sessions.create(_session(user_id, f"ses_{n}", 10.0 + n))
     # Already ended, and another user's: neither counts nor is touched.
     await database.sessions.create(_session(user_id, "ses_revoked", 1.0, revoked_at=2.0))
     await database.sessions.create(_session(user_id, "ses_expired", 1.0, expires_at=5.0))
     await database.sessions.create(_session(other, "ses_other", 1.0))
 
-    ended = await database.sessions.end_oldest(
-        user_id, keep=3, reason="session_limit", now=20.0, idle_since=0.0
-    )
+    ended = await database.sessions.create(_session(user_id, "ses_4", 20.0), keep=3)
     assert sorted(ended) == ["ses_0", "ses_1"]
     for session_id in ("ses_0", "ses_1"):
         row = await database.sessions.get(session_id)
@@ -249,12 +248,20 @@ async def test_end_oldest_keeps_the_newest_live_sessions(database: Database) -> 
         assert row.revoked_at is None
     revoked = await database.revocations.after(0, limit=10)
     assert sorted(r.session_id or "" for r in revoked) == ["ses_0", "ses_1"]
-    assert (
-        await database.sessions.end_oldest(
-            user_id, keep=3, reason="session_limit", now=21.0, idle_since=0.0
-        )
-        == []
-    )
+    assert await database.sessions.create(_session(user_id, "ses_5", 21.0), keep=4) == []
+
+
+async def test_a_session_that_fails_to_be_stored_ends_none(database: Database) -> None:
+    user_id = await _user(database)
+    for n in range(3):
+        await database.sessions.create(_session(user_id, f"ses_{n}", 10.0 + n))
+    with pytest.raises(IntegrityViolation):
+        # Its id is taken: the cap's revocations roll back with it.
+        await database.sessions.create(_session(user_id, "ses_2", 20.0), keep=1)
+    for n in range(3):
+        row = await database.sessions.get(f"ses_{n}")
+        assert row is not None
+        assert row.revoked_at is None
 
 
 async def _waiting_on_a_lock(conn: asyncpg.Connection) -> None:

@@ -90,9 +90,13 @@ class EmailPasswordLogin:
         """A challenge token for the right password; ``unauthorized`` for anything else, as
         Prelude's clients read wrong credentials (``invalid_password`` is the policy's)."""
         rules = await self._open_rules()
-        await self._limits.hit(rules.rate_per_ip, "pw-ip", ip or "-")
-        await self._limits.hit(rules.rate_per_identifier, "pw-id", identifier.value)
-        await self._lockout.check(identifier)
+        await self._limits.hit_all(
+            [
+                (rules.rate_per_ip, ("pw-ip", ip or "-")),
+                (rules.rate_per_identifier, ("pw-id", identifier.value)),
+            ]
+        )
+        counted = await self._lockout.check(identifier)
         user = await self._db.users.find_by_identifier(identifier)
         # Unknown users check a dummy hash, so the answer takes as long either way.
         ok = await self._passwords.verify(user.password_hash if user else None, password)
@@ -108,7 +112,7 @@ class EmailPasswordLogin:
             raise Unauthorized(_WRONG)
         if not may_log_in(user):
             raise Unauthorized(_WRONG)
-        await self._lockout.succeeded(identifier)
+        await self._lockout.succeeded(identifier, counted=counted)
         await self._limits.clear(rules.rate_per_identifier, "pw-id", identifier.value)
         return await self._challenges.issue(user_id=user.id, auth_method="password")
 

@@ -60,8 +60,9 @@ class Lockout:
         self._clock = clock
         self._policy = policy
 
-    async def check(self, identifier: Identifier) -> None:
-        """Raise RateLimited, with the wait, while the identifier is locked."""
+    async def check(self, identifier: Identifier) -> bool:
+        """Raise RateLimited, with the wait, while the identifier is locked; else whether
+        failures of it are counted (for :meth:`succeeded`)."""
         count = await self._store.get(identifier)
         now = self._clock.now()
         if count is not None and count.locked_until is not None and count.locked_until > now:
@@ -69,6 +70,7 @@ class Lockout:
                 max(1, math.ceil(min(count.locked_until - now, 86_400))),
                 "Too many failed attempts for this account; try again later.",
             )
+        return count is not None
 
     async def failed(self, identifier: Identifier) -> None:
         now = self._clock.now()
@@ -85,8 +87,11 @@ class Lockout:
                 },
             )
 
-    async def succeeded(self, identifier: Identifier) -> None:
-        await self._store.clear(identifier)
+    async def succeeded(self, identifier: Identifier, *, counted: bool) -> None:
+        """Clear the identifier's failures; nothing to do when :meth:`check` found none
+        (``counted``), which spares a success its write."""
+        if counted:
+            await self._store.clear(identifier)
 
     async def unlock(self, identifier: Identifier) -> bool:
         """Clear the count and any lock (the operator's way out of a hard lock)."""

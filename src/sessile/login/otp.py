@@ -46,7 +46,7 @@ from sessile.login.oauth.known import provider_label
 from sessile.login.oauth.profile import ProviderProfile
 from sessile.login.ownership import Ownership
 from sessile.login.ratelimit import RateLimits
-from sessile.login.trail import code_sent, login_failed
+from sessile.login.trail import login_failed
 from sessile.pkce import verifier_matches
 from sessile.shared_secrets import SharedSecrets
 from sessile.store.database import Database
@@ -126,9 +126,14 @@ class OtpLogin:
 
     async def _limit_sends(self, identifier: Identifier, ip: str | None) -> None:
         """Every message sent, first or again, counts per IP and per identifier."""
-        await self._limits.hit(self._settings.otp_rate_per_ip, "otp-ip", ip or "-")
-        await self._limits.hit(
-            self._settings.otp_rate_per_identifier, "otp-id", identifier.type, identifier.value
+        await self._limits.hit_all(
+            [
+                (self._settings.otp_rate_per_ip, ("otp-ip", ip or "-")),
+                (
+                    self._settings.otp_rate_per_identifier,
+                    ("otp-id", identifier.type, identifier.value),
+                ),
+            ]
         )
 
     async def start(
@@ -245,7 +250,6 @@ class OtpLogin:
             queued,
         )
         self._queue.wake()
-        await code_sent(self._db, identifier, now=now, delivered=message is not None)
         return f"{challenge_id}.{secret}"
 
     async def _challenge(self, token: str | None) -> OtpChallenge:
@@ -332,13 +336,13 @@ class OtpLogin:
             message=self._queue.prepare(
                 message, channel=self._channel(identifier), expires_at=challenge.expires_at
             ),
+            identifier_type=identifier.type,
         )
         if not replaced:
             raise RateLimited(
                 self._settings.otp_resend_cooldown, "Wait a moment before asking again."
             )
         self._queue.wake()
-        await code_sent(self._db, identifier, now=now, delivered=message is not None)
 
     async def send_code(
         self,
@@ -380,21 +384,22 @@ class OtpLogin:
                 "finalize it with its code_verifier."
             )
         identifier = Identifier(challenge.identifier_type, challenge.identifier_value)
-        await self._lockout.check(identifier)
+        counted = await self._lockout.check(identifier)
         now = self._clock.now()
-        if not await self._db.otp.count_attempt(
-            challenge.id, max_attempts=self._settings.otp_max_attempts, now=now
-        ):
-            raise BadCheckCode("Too many wrong codes; start again.")
         expected = await self._code_hash(challenge.id, code.strip())
         unsent = challenge.sends == 0 or not challenge.deliverable
-        if not hmac.compare_digest(expected, challenge.code_hash) or unsent:
+        right = hmac.compare_digest(expected, challenge.code_hash) and not unsent
+        # The check is counted, and a right code spends the challenge, in one conditional
+        # write: a code is never judged once the challenge's checks are spent.
+        if not await self._db.otp.count_attempt(
+            challenge.id, max_attempts=self._settings.otp_max_attempts, now=now, right=right
+        ):
+            raise BadCheckCode("Too many wrong codes; start again.")
+        if not right:
             await self._lockout.failed(identifier)
             await login_failed(self._db, identifier, method="otp", now=now)
             raise BadCheckCode()
-        if not await self._db.otp.consume(challenge.id, now=now):
-            raise BadCheckCode("The code has already been used.")
-        await self._lockout.succeeded(identifier)
+        await self._lockout.succeeded(identifier, counted=counted)
         return challenge
 
     async def check(
@@ -413,10 +418,13 @@ class OtpLogin:
         identifier = Identifier(challenge.identifier_type, challenge.identifier_value)
         now = self._clock.now()
         user = await self._db.users.find_by_identifier(identifier)
+        created = False
         if user is None:
-            user = await self._create_user(identifier, challenge.password_hash, now)
+            user, created = await self._create_user(identifier, challenge.password_hash, now)
         admitted(user)
-        await self._ownership.prove(user, identifier)
+        if not created:
+            # A new user was made with the identifier proven, and has no other login method.
+            await self._ownership.prove(user, identifier)
         if challenge.purpose == "signup":
             return OtpResult(user.id, "password")
         method = "otp_email" if identifier.type == "email_address" else "otp_sms"
@@ -424,14 +432,16 @@ class OtpLogin:
 
     async def _create_user(
         self, identifier: Identifier, password_hash: str | None, now: float
-    ) -> User:
+    ) -> tuple[User, bool]:
+        """The new user holding ``identifier``, proven; or the one another login for the
+        same identifier made a moment ago (False: not made here)."""
         try:
-            return await self._db.users.create(
-                now=now, identifiers_=[identifier], password_hash=password_hash
+            user = await self._db.users.create(
+                now=now, identifiers_=[identifier], password_hash=password_hash, proven=[identifier]
             )
         except IdentifierAlreadyExists:
-            # Another login for the same identifier made the user a moment ago.
-            user = await self._db.users.find_by_identifier(identifier)
-            if user is None:
+            found = await self._db.users.find_by_identifier(identifier)
+            if found is None:
                 raise
-            return user
+            return found, False
+        return user, True

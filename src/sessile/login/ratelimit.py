@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import RedisStorage
@@ -67,24 +68,35 @@ class RateLimits:
 
     async def hit(self, rate: str, *keys: str) -> None:
         """Count one event for ``keys``; raise RateLimited (with Retry-After) past ``rate``."""
-        items = self._items(rate)
+        await self.hit_all([(rate, keys)])
+
+    async def hit_all(self, limits: Sequence[tuple[str, Sequence[str]]]) -> None:
+        """Count one event under each ``(rate, keys)`` limit (in the database by one
+        statement, every limit counting it); raise RateLimited past any of them, with the
+        Retry-After of the last window that refused. Redis asks the limits in turn and
+        stops at the first that refuses."""
         if self._counters is not None:
             now = time.time()
-            windows = await self._counters.hit(
-                [(item.key_for(*keys), item.get_expiry()) for item in items], now=now
-            )
-            amounts = {item.key_for(*keys): item.amount for item in items}
-            refused = [w.ends_at for w in windows if w.count > amounts[w.key]]
+            amounts: dict[str, int] = {}
+            windows: dict[str, int] = {}
+            for rate, keys in limits:
+                for item in self._items(rate):
+                    key = item.key_for(*keys)
+                    amounts[key] = min(item.amount, amounts.get(key, item.amount))
+                    windows[key] = item.get_expiry()
+            counted = await self._counters.hit(list(windows.items()), now=now)
+            refused = [w.ends_at for w in counted if w.count > amounts[w.key]]
             if refused:
                 raise RateLimited(max(1, math.ceil(max(refused) - now)))
             return
         assert self._limiter is not None
-        resets = []
-        for item in items:
-            if not await self._limiter.hit(item, *keys):
-                resets.append((await self._limiter.get_window_stats(item, *keys)).reset_time)
-        if resets:
-            raise RateLimited(max(1, math.ceil(max(resets) - time.time())))
+        for rate, keys in limits:
+            resets = []
+            for item in self._items(rate):
+                if not await self._limiter.hit(item, *keys):
+                    resets.append((await self._limiter.get_window_stats(item, *keys)).reset_time)
+            if resets:
+                raise RateLimited(max(1, math.ceil(max(resets) - time.time())))
 
     async def clear(self, rate: str, *keys: str) -> None:
         items = self._items(rate)

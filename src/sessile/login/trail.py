@@ -1,5 +1,6 @@
-"""What a login leaves behind: an audit event and a metric, for sends and failed checks
-(a successful login is recorded with its session, in ``store/sessions.py``)."""
+"""What a failed login leaves behind: an audit event and a metric (a code sent is recorded
+with its challenge, in ``store/otp.py``, a successful login with its session, in
+``store/sessions.py``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from sessile.metrics import LOGINS
 from sessile.store.database import Database
 from sessile.store.user_identifiers import Identifier
 
-__all__ = ["code_sent", "login_failed"]
+__all__ = ["login_failed"]
 
 
 async def login_failed(
@@ -20,13 +21,4 @@ async def login_failed(
         now=now,
         user_id=user_id,
         data={"method": method, "identifier_type": identifier.type},
-    )
-
-
-async def code_sent(db: Database, identifier: Identifier, *, now: float, delivered: bool) -> None:
-    """A code queued for ``identifier`` (``delivered`` is false when nobody gets it)."""
-    await db.audit.add(
-        "code.sent",
-        now=now,
-        data={"identifier_type": identifier.type, "delivered": delivered},
     )

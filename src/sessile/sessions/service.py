@@ -165,27 +165,18 @@ class SessionService:
             granted_scope=granted_scope,
             granted_until=granted_until if granted_scope else None,
         )
-        await self._db.sessions.create(row)
+        limit = self._policy.max_sessions_per_user
+        ended = await self._db.sessions.create(
+            row, keep=limit, idle_since=now - self._policy.idle_timeout
+        )
         LOGINS.labels(method=auth_method, result="success").inc()
         log.info("session created", extra={"session_id": session_id, "user_id": user_id})
-        await self._end_surplus(user_id, now)
-        return await self._issue(row, refresh, now)
-
-    async def _end_surplus(self, user_id: str, now: float) -> None:
-        """Keep a user's live sessions within the cap: the oldest ones end."""
-        limit = self._policy.max_sessions_per_user
-        ended = await self._db.sessions.end_oldest(
-            user_id,
-            keep=limit,
-            reason="session_limit",
-            now=now,
-            idle_since=now - self._policy.idle_timeout,
-        )
         if ended:
             log.warning(
                 "session limit reached: oldest sessions ended",
                 extra={"user_id": user_id, "session_ids": ended, "limit": limit},
             )
+        return await self._issue(row, refresh, now)
 
     async def refresh(
         self, presented: str, *, proof: ValidatedProof, replay: ReplayStore

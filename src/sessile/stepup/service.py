@@ -408,12 +408,12 @@ class StepUp:
         self._require_step(challenge, ("verify_password",))
         # Failures count per user, with the same growing lockout as logins.
         key = Identifier("stepup_user", challenge.user_id)
-        await self._lockout.check(key)
+        counted = await self._lockout.check(key)
         user = await self._db.users.get(challenge.user_id)
         if not await self._passwords.verify(user.password_hash if user else None, password):
             await self._lockout.failed(key)
             raise InvalidPassword("The password is wrong.")
-        await self._lockout.succeeded(key)
+        await self._lockout.succeeded(key, counted=counted)
         return await self._advance(challenge)
 
     # The app's own steps ---------------------------------------------------------------------

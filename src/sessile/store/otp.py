@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from sessile.store.audit import audit_steps
 from sessile.store.deliveries import Delivery, delivery_steps
 from sessile.store.drivers import One, Statement, Steps
 from sessile.store.schema import otp_challenges
@@ -76,13 +77,11 @@ class OtpStore(Store):
             .returning(otp_challenges.c.id)
         )
     )
-    _consume = prepared(
+    _spend_right_code = prepared(
         lambda: (
             otp_challenges.update()
-            .where(
-                otp_challenges.c.id == sa.bindparam("id"), otp_challenges.c.consumed_at.is_(None)
-            )
-            .values(consumed_at=sa.bindparam("now"))
+            .where(_LIVE, otp_challenges.c.attempts < sa.bindparam("max_attempts"))
+            .values(attempts=otp_challenges.c.attempts + 1, consumed_at=sa.bindparam("now"))
             .returning(otp_challenges.c.id)
         )
     )
@@ -112,13 +111,20 @@ class OtpStore(Store):
     )
 
     async def create(self, challenge: OtpChallenge, message: Delivery) -> None:
-        """Store the challenge and queue its message, in one transaction."""
+        """Store the challenge, queue its message and record ``code.sent``, in one
+        transaction."""
 
         def steps() -> Steps[None]:
             yield One(self._insert, challenge.__dict__)
             yield from delivery_steps(self.dialect, message)
+            yield from self._recorded(challenge.identifier_type, message, challenge.created_at)
 
         await self.transaction(steps())
+
+    def _recorded(self, identifier_type: str, message: Delivery, now: float) -> Steps[None]:
+        """``code.sent`` in the audit trail; ``delivered`` is false when nobody gets it."""
+        data = {"identifier_type": identifier_type, "delivered": not message.suppressed}
+        yield from audit_steps(self.dialect, "code.sent", now=now, data=data)
 
     async def get(self, challenge_id: str) -> OtpChallenge | None:
         record = await self.first(self._get, id=challenge_id)
@@ -127,15 +133,14 @@ class OtpStore(Store):
     async def delete(self, challenge_id: str) -> None:
         await self.all(self._delete, id=challenge_id)
 
-    async def count_attempt(self, challenge_id: str, *, max_attempts: int, now: float) -> bool:
-        """Spend one check; False when none is left, or the challenge is used or expired."""
-        spent = await self.count(
-            self._count_attempt, id=challenge_id, max_attempts=max_attempts, now=now
-        )
+    async def count_attempt(
+        self, challenge_id: str, *, max_attempts: int, now: float, right: bool
+    ) -> bool:
+        """Spend one check, and with the ``right`` code the challenge too; False when no
+        check is left, or the challenge is used or expired."""
+        statement = self._spend_right_code if right else self._count_attempt
+        spent = await self.count(statement, id=challenge_id, max_attempts=max_attempts, now=now)
         return spent == 1
-
-    async def consume(self, challenge_id: str, *, now: float) -> bool:
-        return await self.count(self._consume, id=challenge_id, now=now) == 1
 
     async def replace_code(
         self,
@@ -146,9 +151,10 @@ class OtpStore(Store):
         max_sends: int,
         sent_before: float,
         message: Delivery,
+        identifier_type: str,
     ) -> bool:
         """A new code for a resend, if the cooldown has passed and sends are left; its
-        message is queued in the same transaction."""
+        message is queued and ``code.sent`` recorded in the same transaction."""
         params = {
             "id": challenge_id,
             "code_hash": code_hash,
@@ -156,7 +162,9 @@ class OtpStore(Store):
             "max_sends": max_sends,
             "sent_before": sent_before,
         }
-        return await self.transaction(self._changed_then_sent(self._replace_code, params, message))
+        return await self.transaction(
+            self._changed_then_sent(self._replace_code, params, message, identifier_type)
+        )
 
     async def arm(
         self, challenge_id: str, *, code_hash: str, now: float, message: Delivery
@@ -167,10 +175,18 @@ class OtpStore(Store):
         return await self.transaction(self._changed_then_sent(self._arm, params, message))
 
     def _changed_then_sent(
-        self, change: Statement, params: Mapping[str, Any], message: Delivery
+        self,
+        change: Statement,
+        params: Mapping[str, Any],
+        message: Delivery,
+        recorded_as: str | None = None,
     ) -> Steps[bool]:
+        """``change``, then, if it changed the challenge, its message queued (and recorded
+        as sent to an identifier of type ``recorded_as``)."""
         changed = yield One(change, params)
         if not changed:
             return False
         yield from delivery_steps(self.dialect, message)
+        if recorded_as is not None:
+            yield from self._recorded(recorded_as, message, params["now"])
         return True

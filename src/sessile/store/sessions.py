@@ -226,8 +226,14 @@ class SessionStore(Store):
         elif isinstance(driver, SqliteDriver):
             self._batches = TurnBatches(driver, self._sql.rotate_with_proof)
 
-    async def create(self, row: SessionRow) -> None:
-        def steps() -> Steps[None]:
+    async def create(
+        self, row: SessionRow, *, keep: int | None = None, idle_since: float = 0.0
+    ) -> list[str]:
+        """Store a new session with its event and audit rows. With ``keep``, in the same
+        transaction, revoke the user's sessions live since ``idle_since`` past the newest
+        ``keep`` (the new one among them), for ``session_limit``; the ids of those revoked."""
+
+        def steps() -> Steps[list[str]]:
             yield One(self._insert, row.__dict__)
             yield from event_steps(
                 self.dialect,
@@ -243,8 +249,15 @@ class SessionStore(Store):
                 user_id=row.user_id,
                 data={"method": row.auth_method, "session_id": row.id},
             )
+            if keep is None:
+                return []
+            return (
+                yield from self._end_surplus(
+                    row.user_id, keep=keep, now=row.created_at, idle_since=idle_since
+                )
+            )
 
-        await self.transaction(steps())
+        return await self.transaction(steps())
 
     def _created_payload(self, row: SessionRow) -> Steps[dict[str, Any]]:
         """``user.session.created``'s fields: the session, the identifier it was opened
@@ -459,35 +472,30 @@ class SessionStore(Store):
         counted = await self.driver.rows(self._sql.list_count, params)
         return [], int(counted[0][0])
 
-    async def end_oldest(
-        self, user_id: str, *, keep: int, reason: str, now: float, idle_since: float
-    ) -> list[str]:
-        """Revoke a user's live sessions past the newest ``keep``; return their ids.
-
-        The revocation feed gets a row per session, in the same transaction.
-        """
-
-        def steps() -> Steps[list[str]]:
-            surplus = yield from fetch(
-                self._surplus, user_id=user_id, keep=keep, now=now, idle_since=idle_since
-            )
-            ids = [record["id"] for record in surplus]
-            if not ids:
-                return []
-            lock, revoke = self._ending(len(ids))
-            listed = numbered("id", ids)
-            yield from lock_steps(self.dialect, lock, listed)
-            ended = yield from fetch(revoke, **listed, now=now, reason=reason)
-            ended_ids = [record["id"] for record in ended]
-            yield from each(
-                self._feed,
-                [{"user_id": user_id, "session_id": sid, "revoked_at": now} for sid in ended_ids],
-            )
-            for session_id in ended_ids:
-                yield from _revoked_steps(self.dialect, user_id, session_id, reason, now)
-            return ended_ids
-
-        return await self.transaction(steps())
+    def _end_surplus(
+        self, user_id: str, *, keep: int, now: float, idle_since: float
+    ) -> Steps[list[str]]:
+        """Revoke a user's live sessions past the newest ``keep``, each with its row in the
+        revocation feed; their ids."""
+        surplus = yield from fetch(
+            self._surplus, user_id=user_id, keep=keep, now=now, idle_since=idle_since
+        )
+        ids = [record["id"] for record in surplus]
+        if not ids:
+            return []
+        lock, revoke = self._ending(len(ids))
+        listed = numbered("id", ids)
+        yield from lock_steps(self.dialect, lock, listed)
+        reason = "session_limit"
+        ended = yield from fetch(revoke, **listed, now=now, reason=reason)
+        ended_ids = [record["id"] for record in ended]
+        yield from each(
+            self._feed,
+            [{"user_id": user_id, "session_id": sid, "revoked_at": now} for sid in ended_ids],
+        )
+        for session_id in ended_ids:
+            yield from _revoked_steps(self.dialect, user_id, session_id, reason, now)
+        return ended_ids
 
     def _ending(self, count: int) -> tuple[Statement, Statement]:
         """The statements that lock, then revoke, the live sessions of ``count`` ids."""

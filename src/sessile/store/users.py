@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sessile import event_types as event
 from sessile.errors import Conflict, IdentifierAlreadyExists
 from sessile.ids import new_id
+from sessile.store.audit import audit_steps
 from sessile.store.drivers import IntegrityViolation, One, Steps
 from sessile.store.event_documents import change_source
 from sessile.store.events import event_steps
@@ -217,7 +218,8 @@ class UserStore(Store):
         """Create a user; raise IdentifierAlreadyExists if an identifier is taken, and
         Conflict if ``user_id`` (the caller's choice; a new ``usr_…`` id without it) is.
 
-        ``proven`` names the identifiers already proven (by a code, or by the operator).
+        ``proven`` names the identifiers already proven (by a code, or by the operator),
+        each recorded in the audit trail as ``identifier.proven``.
         """
         chosen_id = user_id
         new_user_id = chosen_id or new_id("usr")
@@ -261,6 +263,15 @@ class UserStore(Store):
                     for i in identifiers_
                 ],
             )
+            for i in identifiers_:
+                if i in proven:
+                    yield from audit_steps(
+                        self.dialect,
+                        "identifier.proven",
+                        now=now,
+                        user_id=new_user_id,
+                        data={"type": i.type},
+                    )
 
         try:
             await self.transaction(steps())
