@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from sessile.store.schema import api_keys
-from sessile.store.sql import Store, prepared
+from sessile.store.sql import Store, bound, prepared
 
 __all__ = ["ApiKey", "ApiKeyStore"]
 
@@ -48,12 +48,7 @@ _THIS = api_keys.c.id == sa.bindparam("id")
 
 class ApiKeyStore(Store):
     _insert = prepared(
-        lambda: api_keys.insert().values(
-            {
-                name: sa.bindparam(name)
-                for name in ("id", "name", "secret_hash", "created_at", "scopes")
-            }
-        )
+        lambda: api_keys.insert().values(bound("id", "name", "secret_hash", "created_at", "scopes"))
     )
     _get = prepared(lambda: api_keys.select().where(_THIS))
     _mark_used = prepared(

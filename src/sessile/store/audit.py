@@ -13,7 +13,7 @@ from sqlalchemy.engine import Dialect
 from sessile.audit import current_facts
 from sessile.store.drivers import One, Steps
 from sessile.store.schema import audit_events
-from sessile.store.sql import Store, prepared, shaped
+from sessile.store.sql import Store, bound, prepared, shaped
 
 __all__ = ["AuditEvent", "AuditStore", "audit_steps"]
 
@@ -32,10 +32,7 @@ class AuditEvent:
 
 _INSERT = prepared(
     lambda: audit_events.insert().values(
-        {
-            name: sa.bindparam(name)
-            for name in ("type", "user_id", "actor", "ip", "user_agent", "at", "data")
-        }
+        bound("type", "user_id", "actor", "ip", "user_agent", "at", "data")
     )
 )
 

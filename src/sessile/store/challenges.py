@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from sessile.store.schema import challenge_tokens
-from sessile.store.sql import Store, names, numbered, prepared, shaped
+from sessile.store.sql import Store, bound, names, numbered, prepared, shaped
 
 __all__ = ["Challenge", "ChallengeStore"]
 
@@ -38,13 +38,10 @@ def _void_unused(methods: int) -> sa.Update:
 class ChallengeStore(Store):
     _insert = prepared(
         lambda: challenge_tokens.insert().values(
-            {
-                name: sa.bindparam(name)
-                for name in (
-                    "token_hash", "user_id", "auth_method", "created_at", "expires_at",
-                    "code_challenge", "login_config_id",
-                )
-            }
+            bound(
+                "token_hash", "user_id", "auth_method", "created_at", "expires_at",
+                "code_challenge", "login_config_id",
+            )
         )
     )  # fmt: skip
     _consume = prepared(

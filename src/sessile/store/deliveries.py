@@ -14,7 +14,7 @@ from sqlalchemy.engine import Dialect
 from sessile.store.drivers import Driver, One, Steps
 from sessile.store.leased_queue import LeasedQueue, due_now
 from sessile.store.schema import deliveries
-from sessile.store.sql import Store, prepared
+from sessile.store.sql import Store, bound, prepared
 
 __all__ = ["Delivery", "DeliveryStore", "delivery_steps"]
 
@@ -62,10 +62,7 @@ _DUE = (
 _QUEUE = prepared(
     lambda: deliveries.insert().values(
         {
-            **{
-                name: sa.bindparam(name)
-                for name in ("id", "channel", "suppressed", "payload", "created_at", "expires_at")
-            },
+            **bound("id", "channel", "suppressed", "payload", "created_at", "expires_at"),
             "next_attempt_at": sa.bindparam("created_at"),
             "attempts": 0,
         }

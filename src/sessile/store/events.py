@@ -25,7 +25,7 @@ from sessile.store.drivers import Driver, Steps
 from sessile.store.event_documents import event_document
 from sessile.store.leased_queue import LeasedQueue, due_now
 from sessile.store.schema import webhook_events, webhooks
-from sessile.store.sql import Store, each, fetch, names, numbered, prepared, shaped
+from sessile.store.sql import Store, bound, each, fetch, names, numbered, prepared, shaped
 
 __all__ = ["EventStore", "OutboxStats", "Payload", "QueuedEvent", "event_steps"]
 
@@ -39,13 +39,10 @@ _SUBSCRIBERS = prepared(
 )
 _QUEUE = prepared(
     lambda: webhook_events.insert().values(
-        {
-            name: sa.bindparam(name)
-            for name in (
-                "webhook_id", "event_id", "type", "user_id", "payload", "created_at",
-                "next_attempt_at", "attempts",
-            )
-        }
+        bound(
+            "webhook_id", "event_id", "type", "user_id", "payload", "created_at",
+            "next_attempt_at", "attempts",
+        )
     )
 )  # fmt: skip
 

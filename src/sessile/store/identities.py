@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from sessile.store.drivers import IntegrityViolation
 from sessile.store.schema import identities
-from sessile.store.sql import Store, names, numbered, prepared, shaped
+from sessile.store.sql import Store, bound, names, numbered, prepared, shaped
 
 __all__ = ["Identity", "IdentityStore"]
 
@@ -61,13 +61,10 @@ class IdentityStore(Store):
     _find = prepared(lambda: identities.select().where(_NAMED))
     _link = prepared(
         lambda: identities.insert().values(
-            {
-                name: sa.bindparam(name)
-                for name in (
-                    "provider", "subject", "user_id", "email", "email_verified", "created_at",
-                    "last_login_at", "unproven",
-                )
-            }
+            bound(
+                "provider", "subject", "user_id", "email", "email_verified", "created_at",
+                "last_login_at", "unproven",
+            )
         )
     )  # fmt: skip
     _touch = prepared(

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from sessile.store.drivers import Driver, One, Steps
 from sessile.store.schema import signing_keys
-from sessile.store.sql import Store, fetch, prepared
+from sessile.store.sql import Store, bound, fetch, prepared
 
 __all__ = ["SigningKeyRow", "SigningKeyStore"]
 
@@ -49,9 +49,7 @@ _RETIRE = prepared(
         .values(retired_at=sa.bindparam("active_at"))
     )
 )
-_INSERT = prepared(
-    lambda: signing_keys.insert().values({name: sa.bindparam(name) for name in _COLUMNS})
-)
+_INSERT = prepared(lambda: signing_keys.insert().values(bound(*_COLUMNS)))
 _ALL = prepared(
     lambda: (
         sa.select(*[signing_keys.c[name] for name in _COLUMNS])

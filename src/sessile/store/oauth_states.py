@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 import sqlalchemy as sa
 
 from sessile.store.schema import oauth_states
-from sessile.store.sql import Store, prepared
+from sessile.store.sql import Store, bound, prepared
 
 __all__ = ["OAuthState", "OAuthStateStore"]
 
@@ -30,9 +30,7 @@ _COLUMNS = [field.name for field in fields(OAuthState)]
 
 
 class OAuthStateStore(Store):
-    _insert = prepared(
-        lambda: oauth_states.insert().values({name: sa.bindparam(name) for name in _COLUMNS})
-    )
+    _insert = prepared(lambda: oauth_states.insert().values(bound(*_COLUMNS)))
     _get = prepared(
         lambda: sa.select(*[oauth_states.c[name] for name in _COLUMNS]).where(
             oauth_states.c.state_hash == sa.bindparam("state_hash")

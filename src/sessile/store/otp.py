@@ -12,7 +12,7 @@ from sessile.store.audit import audit_steps
 from sessile.store.deliveries import Delivery, delivery_steps
 from sessile.store.drivers import One, Statement, Steps
 from sessile.store.schema import otp_challenges
-from sessile.store.sql import Store, prepared
+from sessile.store.sql import Store, bound, prepared
 
 __all__ = ["OtpChallenge", "OtpStore"]
 
@@ -58,9 +58,7 @@ def _challenge(record: Mapping[str, Any]) -> OtpChallenge:
 
 
 class OtpStore(Store):
-    _insert = prepared(
-        lambda: otp_challenges.insert().values({name: sa.bindparam(name) for name in _COLUMNS})
-    )
+    _insert = prepared(lambda: otp_challenges.insert().values(bound(*_COLUMNS)))
     _get = prepared(
         lambda: sa.select(*[otp_challenges.c[name] for name in _COLUMNS]).where(
             otp_challenges.c.id == sa.bindparam("id")

@@ -25,7 +25,7 @@ from sessile.store.rotation_batches import RotationBatches
 from sessile.store.schema import identifiers, revocations, sessions
 from sessile.store.session_rows import Rotation, SessionRow
 from sessile.store.session_statements import Compiled, live_condition
-from sessile.store.sql import Store, each, fetch, names, numbered, prepared, shaped
+from sessile.store.sql import Store, bound, each, fetch, names, numbered, prepared, shaped
 from sessile.store.turn_batches import TurnBatches
 from sessile.store.user_identifiers import Identifier, identifier_doc
 
@@ -98,9 +98,7 @@ def _revoked_steps(
 
 
 class SessionStore(Store):
-    _insert = prepared(
-        lambda: sessions.insert().values({name: sa.bindparam(name) for name in _COLUMNS})
-    )
+    _insert = prepared(lambda: sessions.insert().values(bound(*_COLUMNS)))
     # The identifier a session was opened with: the one its login method goes by
     # (``wanted``), proven first.
     _opened_with = prepared(

@@ -31,7 +31,17 @@ from sqlalchemy.engine import Dialect
 from sessile.store.drivers import Driver, Many, One, Row, Statement, Step, Steps
 from sessile.store.drivers.base import compile_statement
 
-__all__ = ["Record", "Store", "each", "fetch", "names", "numbered", "prepared", "shaped"]
+__all__ = [
+    "Record",
+    "Store",
+    "bound",
+    "each",
+    "fetch",
+    "names",
+    "numbered",
+    "prepared",
+    "shaped",
+]
 
 T = TypeVar("T")
 Record = dict[str, Any]
@@ -92,6 +102,12 @@ def shaped(dialect: Dialect, shape: Hashable, build: Build) -> Statement:
     else:
         _SHAPED.move_to_end(key)
     return statement
+
+
+def bound(*columns: str) -> dict[str, sa.BindParameter[Any]]:
+    """Each column bound to a parameter of its own name: the values of an ``INSERT`` or an
+    ``UPDATE`` that writes what its parameters say."""
+    return {column: sa.bindparam(column) for column in columns}
 
 
 def names(prefix: str, count: int) -> list[sa.BindParameter[Any]]:

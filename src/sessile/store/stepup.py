@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from sessile.store.schema import sessions
 from sessile.store.schema import stepup_challenges as table
-from sessile.store.sql import Store, prepared
+from sessile.store.sql import Store, bound, prepared
 
 __all__ = ["ChallengeStep", "StepUpChallenge", "StepUpStore"]
 
@@ -115,9 +115,7 @@ _CURRENT = sa.and_(
 
 
 class StepUpStore(Store):
-    _insert = prepared(
-        lambda: table.insert().values({name: sa.bindparam(name) for name in _COLUMNS})
-    )
+    _insert = prepared(lambda: table.insert().values(bound(*_COLUMNS)))
     _get = prepared(lambda: _SELECT.where(table.c.id == sa.bindparam("id")))
     _set_otp = prepared(
         lambda: (

@@ -15,7 +15,7 @@ from sessile.store.audit import audit_steps
 from sessile.store.drivers import IntegrityViolation, One, Steps
 from sessile.store.events import event_steps
 from sessile.store.schema import identifiers, users
-from sessile.store.sql import Store, fetch, prepared
+from sessile.store.sql import Store, bound, fetch, prepared
 
 __all__ = ["Identifier", "IdentifierStore", "Removal", "identifier_doc"]
 
@@ -68,10 +68,7 @@ class IdentifierStore(Store):
     )
     _insert = prepared(
         lambda: identifiers.insert().values(
-            {
-                name: sa.bindparam(name)
-                for name in ("type", "value", "user_id", "created_at", "verified_at")
-            }
+            bound("type", "value", "user_id", "created_at", "verified_at")
         )
     )
     _prove = prepared(

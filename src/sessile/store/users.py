@@ -19,7 +19,7 @@ from sessile.store.event_documents import change_source
 from sessile.store.events import event_steps
 from sessile.store.locking import in_order, lock_steps
 from sessile.store.schema import identifiers, sessions, users
-from sessile.store.sql import Record, Store, each, fetch, names, numbered, prepared, shaped
+from sessile.store.sql import Record, Store, bound, each, fetch, names, numbered, prepared, shaped
 from sessile.store.user_identifiers import Identifier, identifier_doc
 
 __all__ = ["User", "UserStore", "merge_patch"]
@@ -150,21 +150,15 @@ def _lookup(external_ids: int, identifiers_: int) -> sa.Select[Any]:
 class UserStore(Store):
     _insert = prepared(
         lambda: users.insert().values(
-            {
-                name: sa.bindparam(name)
-                for name in (
-                    "id", "profile", "password_hash", "password_unproven", "created_at",
-                    "updated_at", "external_id", "scopes",
-                )
-            }
+            bound(
+                "id", "profile", "password_hash", "password_unproven", "created_at",
+                "updated_at", "external_id", "scopes",
+            )
         )
     )  # fmt: skip
     _insert_identifier = prepared(
         lambda: identifiers.insert().values(
-            {
-                name: sa.bindparam(name)
-                for name in ("type", "value", "user_id", "created_at", "verified_at")
-            }
+            bound("type", "value", "user_id", "created_at", "verified_at")
         )
     )
     _get = prepared(lambda: _with_identifiers().where(users.c.id == sa.bindparam("id")))

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from sessile.store.schema import webhooks
-from sessile.store.sql import Store, names, numbered, prepared, shaped
+from sessile.store.sql import Store, bound, names, numbered, prepared, shaped
 
 __all__ = ["Webhook", "WebhookStore"]
 
@@ -44,15 +44,13 @@ def _update(changed: tuple[str, ...]) -> sa.Update:
     return (
         webhooks.update()
         .where(_THIS)
-        .values({name: sa.bindparam(name) for name in ("updated_at", *changed)})
+        .values(bound("updated_at", *changed))
         .returning(*[webhooks.c[name] for name in _COLUMNS])
     )
 
 
 class WebhookStore(Store):
-    _insert = prepared(
-        lambda: webhooks.insert().values({name: sa.bindparam(name) for name in _COLUMNS})
-    )
+    _insert = prepared(lambda: webhooks.insert().values(bound(*_COLUMNS)))
     _get = prepared(lambda: _SELECT.where(_THIS))
     _list = prepared(lambda: _SELECT.order_by(webhooks.c.created_at, webhooks.c.id))
     _answered = prepared(
