@@ -12,7 +12,6 @@ from dataclasses import fields
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Dialect
 
 from sessile import event_types as event
 from sessile.store.audit import audit_steps
@@ -75,26 +74,6 @@ def _of_user(but_one: bool, of_method: bool) -> sa.ColumnElement[bool]:
 def _listed(count: int) -> sa.ColumnElement[bool]:
     """The sessions of ``count`` ids (binds ``id0``…)."""
     return sessions.c.id.in_(names("id", count))
-
-
-def _revoked_steps(
-    dialect: Dialect, user_id: str, session_id: str, reason: str, now: float
-) -> Steps[None]:
-    """The event and the audit row of a revoked session."""
-    yield from event_steps(
-        dialect,
-        event.SESSION_REVOKED,
-        user_id=user_id,
-        payload={"session_id": session_id, "reason": reason},
-        now=now,
-    )
-    yield from audit_steps(
-        dialect,
-        "session.revoked",
-        now=now,
-        user_id=user_id,
-        data={"session_id": session_id, "reason": reason},
-    )
 
 
 class SessionStore(Store):
@@ -399,9 +378,7 @@ class SessionStore(Store):
             owners = yield from fetch(revoke, **params)
             if not owners:
                 return False
-            owner = owners[0]["user_id"]
-            yield One(self._feed, {"user_id": owner, "session_id": session_id, "revoked_at": now})
-            yield from _revoked_steps(self.dialect, owner, session_id, reason, now)
+            yield from self._ended(owners[0]["user_id"], [session_id], reason, now)
             return True
 
         return await self.transaction(steps())
@@ -438,15 +415,9 @@ class SessionStore(Store):
         def steps() -> Steps[int]:
             yield from lock_steps(self.dialect, lock, params)
             revoked = [record["id"] for record in (yield from fetch(revoke, **params))]
-            rows: list[dict[str, Any]] = [
-                {"user_id": user_id, "session_id": sid, "revoked_at": now} for sid in revoked
-            ]
-            if except_id is None and auth_method is None:
-                # Also a user-wide row: it covers a token minted while this ran.
-                rows.append({"user_id": user_id, "session_id": None, "revoked_at": now})
-            yield from each(self._feed, rows)
-            for session_id in revoked:
-                yield from _revoked_steps(self.dialect, user_id, session_id, reason, now)
+            # All of them: also a user-wide row, which covers a token minted while this ran.
+            every = except_id is None and auth_method is None
+            yield from self._ended(user_id, revoked, reason, now, user_wide=every)
             return len(revoked)
 
         return await self.transaction(steps())
@@ -487,13 +458,35 @@ class SessionStore(Store):
         reason = "session_limit"
         ended = yield from fetch(revoke, **listed, now=now, reason=reason)
         ended_ids = [record["id"] for record in ended]
-        yield from each(
-            self._feed,
-            [{"user_id": user_id, "session_id": sid, "revoked_at": now} for sid in ended_ids],
-        )
-        for session_id in ended_ids:
-            yield from _revoked_steps(self.dialect, user_id, session_id, reason, now)
+        yield from self._ended(user_id, ended_ids, reason, now)
         return ended_ids
+
+    def _ended(
+        self,
+        user_id: str,
+        session_ids: list[str],
+        reason: str,
+        now: float,
+        *,
+        user_wide: bool = False,
+    ) -> Steps[None]:
+        """What follows revoking a user's sessions, in its transaction: a row per session in
+        the revocation feed (and one for the whole user when ``user_wide``), and each
+        one's event and audit row."""
+        rows: list[dict[str, Any]] = [
+            {"user_id": user_id, "session_id": sid, "revoked_at": now} for sid in session_ids
+        ]
+        if user_wide:
+            rows.append({"user_id": user_id, "session_id": None, "revoked_at": now})
+        yield from each(self._feed, rows)
+        for session_id in session_ids:
+            payload = {"session_id": session_id, "reason": reason}
+            yield from event_steps(
+                self.dialect, event.SESSION_REVOKED, user_id=user_id, payload=payload, now=now
+            )
+            yield from audit_steps(
+                self.dialect, "session.revoked", now=now, user_id=user_id, data=payload
+            )
 
     def _ending(self, count: int) -> tuple[Statement, Statement]:
         """The statements that lock, then revoke, the live sessions of ``count`` ids."""
