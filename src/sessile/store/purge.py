@@ -14,10 +14,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from sessile.store.drivers import Driver
+from sessile.store.drivers import Driver, Statement
 from sessile.store.sql import shaped
 
-__all__ = ["PurgeBounds", "delete_in_batches", "one_node_at_a_time"]
+__all__ = ["PurgeBounds", "delete_in_batches", "one_node_at_a_time", "run_in_batches"]
 
 #: The PostgreSQL advisory-lock key of the clean-up (a constant no other lock uses).
 _MAINTENANCE_LOCK = 0x5E551E_0C1EA2
@@ -53,6 +53,15 @@ async def delete_in_batches(
     ``condition`` binds named parameters, whose values ``params`` gives; it is compiled
     once per ``name``, so a name stands for one condition."""
     statement = shaped(driver.dialect, ("purge", name), lambda: _delete(table, condition))
+    return await run_in_batches(driver, statement, bounds, params)
+
+
+async def run_in_batches(
+    driver: Driver, statement: Statement, bounds: PurgeBounds, params: Mapping[str, Any]
+) -> int:
+    """Run ``statement``, a delete of at most ``batch`` rows (a bind parameter) that
+    returns a row per row deleted, until a run deletes fewer or ``bounds.max_batches``
+    have run; how many rows went."""
     purged = 0
     for _ in range(bounds.max_batches):
         deleted = len(await driver.rows(statement, {**params, "batch": bounds.batch}))

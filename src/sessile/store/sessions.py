@@ -20,6 +20,7 @@ from sessile.store.drivers.base import One, Statement, Steps
 from sessile.store.drivers.sqlite import SqliteDriver
 from sessile.store.events import event_steps
 from sessile.store.locking import in_order, lock_steps
+from sessile.store.purge import PurgeBounds, run_in_batches
 from sessile.store.rotation_batches import RotationBatches
 from sessile.store.schema import identifiers, revocations, sessions
 from sessile.store.session_rows import Rotation, SessionRow
@@ -176,7 +177,7 @@ class SessionStore(Store):
                             sessions.c.last_seen_at < _p("idle_before"),
                         )
                     )
-                    .limit(_p("batch_size"))
+                    .limit(_p("batch"))
                     .with_for_update(skip_locked=True)
                     .scalar_subquery()
                 )
@@ -508,15 +509,9 @@ class SessionStore(Store):
         """Delete sessions that ended (revoked, past their absolute end, or idle) before
         ``before``: at most ``batch_size`` rows per statement and ``max_batches`` statements,
         so a large backlog drains over several runs without long locks. Returns the count."""
-        purged = 0
-        for _ in range(max_batches):
-            deleted = await self.count(
-                self._purge,
-                before=before,
-                idle_before=before - idle_timeout,
-                batch_size=batch_size,
-            )
-            purged += deleted
-            if deleted < batch_size:
-                break
-        return purged
+        return await run_in_batches(
+            self.driver,
+            self._purge,
+            PurgeBounds(batch_size, max_batches),
+            {"before": before, "idle_before": before - idle_timeout},
+        )
