@@ -75,23 +75,23 @@ class ApiKeyStore(Store):
     ) -> ApiKey:
         """Store a key (with ``scopes``, or every scope when None)."""
         kept = None if scopes is None else list(dict.fromkeys(scopes))
-        await self.all(
+        await self._records(
             self._insert, id=key_id, name=name, secret_hash=secret_hash, created_at=now, scopes=kept
         )
         return ApiKey(key_id, name, now, None, None, _scopes(kept))
 
     async def active(self, key_id: str) -> tuple[ApiKey, str] | None:
         """A key that is not revoked, and the hash of its secret."""
-        record = await self.first(self._get, id=key_id)
+        record = await self._record(self._get, id=key_id)
         if record is None or record["revoked_at"] is not None:
             return None
         return _key(record), record["secret_hash"]
 
     async def mark_used(self, key_id: str, *, now: float) -> None:
-        await self.all(self._mark_used, id=key_id, now=now)
+        await self._records(self._mark_used, id=key_id, now=now)
 
     async def list(self) -> list[ApiKey]:
-        return [_key(r) for r in await self.all(self._list)]
+        return [_key(r) for r in await self._records(self._list)]
 
     async def revoke(self, key_id: str, *, now: float) -> bool:
-        return await self.count(self._revoke, id=key_id, now=now) == 1
+        return await self._changed(self._revoke, id=key_id, now=now) == 1

@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from sessile.store.audit import audit_steps
-from sessile.store.drivers import Driver, IntegrityViolation, Steps
+from sessile.store.drivers import IntegrityViolation, Steps
 from sessile.store.schema import app_config
 from sessile.store.sql import Store, fetch, prepared
 
@@ -82,42 +82,37 @@ _INSERT = prepared(
 _DELETE = prepared(lambda: app_config.delete().where(_THIS).returning(app_config.c.name))
 
 
-class AppConfigStore:
-    # Not a Store itself: its ``all`` reads every document.
-    def __init__(self, driver: Driver) -> None:
-        self._sql = Store(driver)
-        self._dialect = driver.dialect
-
+class AppConfigStore(Store):
     async def get(self, name: str) -> Any:
         """The value stored under ``name``, or None."""
         document = await self.document(name)
         return None if document is None else document.value
 
     async def document(self, name: str) -> ConfigDocument | None:
-        record = await self._sql.first(_GET.on(self._dialect), name=name)
+        record = await self._record(_GET.on(self.dialect), name=name)
         return None if record is None else _document(record)
 
     async def all(self) -> dict[str, ConfigDocument]:
-        records = await self._sql.all(_ALL.on(self._dialect))
+        records = await self._records(_ALL.on(self.dialect))
         return {record["name"]: _document(record) for record in records}
 
     async def put(self, name: str, value: Any, *, now: float) -> ConfigDocument:
         """Store ``value`` under ``name`` (a new version), with its audit event."""
         try:
-            return await self._sql.transaction(self._put(name, value, now=now))
+            return await self.transaction(self._put(name, value, now=now))
         except IntegrityViolation:
             # Two first writes raced: both found no row, the other inserted first. The
             # row is there now, so this write becomes its next version.
-            return await self._sql.transaction(self._put(name, value, now=now))
+            return await self.transaction(self._put(name, value, now=now))
 
     def _put(self, name: str, value: Any, *, now: float) -> Steps[ConfigDocument]:
         params = {"name": name, "value": value, "now": now}
-        records = yield from fetch(_UPDATE.on(self._dialect), **params)
+        records = yield from fetch(_UPDATE.on(self.dialect), **params)
         if not records:
-            records = yield from fetch(_INSERT.on(self._dialect), **params)
+            records = yield from fetch(_INSERT.on(self.dialect), **params)
         document = _document(records[0])
         yield from audit_steps(
-            self._dialect,
+            self.dialect,
             CONFIG_CHANGED,
             now=now,
             data={"name": name, "version": document.version},
@@ -126,11 +121,11 @@ class AppConfigStore:
 
     async def delete(self, name: str, *, now: float) -> bool:
         def steps() -> Steps[bool]:
-            deleted = yield from fetch(_DELETE.on(self._dialect), name=name)
+            deleted = yield from fetch(_DELETE.on(self.dialect), name=name)
             if deleted:
                 yield from audit_steps(
-                    self._dialect, CONFIG_CHANGED, now=now, data={"name": name, "version": None}
+                    self.dialect, CONFIG_CHANGED, now=now, data={"name": name, "version": None}
                 )
             return bool(deleted)
 
-        return await self._sql.transaction(steps())
+        return await self.transaction(steps())

@@ -97,7 +97,7 @@ class AuditStore(Store):
         statement = shaped(
             self.dialect, ("audit.list", by_user, by_type), lambda: _listing(by_user, by_type)
         )
-        records = await self.all(
+        records = await self._records(
             statement, after=after, limit=limit, user_id=user_id, event_type=event_type
         )
         return [AuditEvent(**record) for record in records]

@@ -78,7 +78,7 @@ class ChallengeStore(Store):
         code_challenge: str | None = None,
         login_config_id: str | None = None,
     ) -> None:
-        await self.all(
+        await self._records(
             self._insert,
             token_hash=token_hash,
             user_id=user_id,
@@ -91,12 +91,12 @@ class ChallengeStore(Store):
 
     async def consume(self, token_hash: str, *, now: float) -> Challenge | None:
         """Mark the challenge used and return it, once; None if unknown, used or expired."""
-        record = await self.first(self._consume, token_hash=token_hash, now=now)
+        record = await self._record(self._consume, token_hash=token_hash, now=now)
         return None if record is None else Challenge(**record)
 
     async def spent(self, token_hash: str) -> bool:
         """Whether a challenge with this hash was used already (a replay, not a forgery)."""
-        record = await self.first(self._used_at, token_hash=token_hash)
+        record = await self._record(self._used_at, token_hash=token_hash)
         return record is not None and record["used_at"] is not None
 
     async def void_unused(self, user_id: str, auth_methods: list[str], *, now: float) -> int:
@@ -108,6 +108,6 @@ class ChallengeStore(Store):
         statement = shaped(
             self.dialect, ("challenges.void_unused", count), lambda: _void_unused(count)
         )
-        return await self.count(
+        return await self._changed(
             statement, user_id=user_id, now=now, **numbered("method", auth_methods)
         )

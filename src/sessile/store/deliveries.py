@@ -143,7 +143,7 @@ class DeliveryStore(Store):
 
     async def settle(self, delivery_id: str, *, now: float, sent: bool, error: str | None) -> None:
         """Sent, or given up on (dead-lettered); either way the payload goes."""
-        await self.all(
+        await self._records(
             self._sent if sent else self._dead,
             id=delivery_id,
             now=now,
@@ -151,11 +151,11 @@ class DeliveryStore(Store):
         )
 
     async def retry_at(self, delivery_id: str, *, at: float, error: str) -> None:
-        await self.all(self._retry, id=delivery_id, at=at, error=error[:200])
+        await self._records(self._retry, id=delivery_id, at=at, error=error[:200])
 
     async def pending(self) -> int:
-        row = await self.first(self._pending)
+        row = await self._record(self._pending)
         return int(row["count"]) if row else 0
 
     async def dead_letters(self, *, limit: int = 100) -> list[Delivery]:
-        return [_delivery(r) for r in await self.all(self._dead_letters, limit=limit)]
+        return [_delivery(r) for r in await self._records(self._dead_letters, limit=limit)]

@@ -39,16 +39,16 @@ class EndSessionLinkStore(Store):
     )
 
     async def create(self, token_hash: str, user_id: str, *, now: float, expires_at: float) -> None:
-        await self.all(
+        await self._records(
             self._insert, token_hash=token_hash, user_id=user_id, now=now, expires_at=expires_at
         )
 
     async def is_live(self, token_hash: str, *, now: float) -> bool:
         """Whether the link is known, unused and unexpired (nothing is spent)."""
-        return await self.first(self._is_live, token_hash=token_hash, now=now) is not None
+        return await self._record(self._is_live, token_hash=token_hash, now=now) is not None
 
     async def spend(self, token_hash: str, *, now: float) -> str | None:
         """Use the link: its user's id, or None when it is unknown, used or expired. Of
         two spends at once, one wins."""
-        spent = await self.first(self._spend, token_hash=token_hash, now=now)
+        spent = await self._record(self._spend, token_hash=token_hash, now=now)
         return None if spent is None else str(spent["user_id"])

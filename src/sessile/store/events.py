@@ -242,16 +242,16 @@ class EventStore(Store):
                 )
             ),
         )
-        await self.all(statement, now=now, **numbered("seq", seqs))
+        await self._records(statement, now=now, **numbered("seq", seqs))
 
     async def retry_at(self, seq: int, *, at: float, error: str) -> None:
-        await self.all(self._retry, seq=seq, at=at, error=error[:200])
+        await self._records(self._retry, seq=seq, at=at, error=error[:200])
 
     async def dead_letter(self, seq: int, *, now: float, error: str) -> None:
-        await self.all(self._dead_letter, seq=seq, now=now, error=error[:200])
+        await self._records(self._dead_letter, seq=seq, now=now, error=error[:200])
 
     async def dead_letters(self, webhook_id: str, *, limit: int = 100) -> list[QueuedEvent]:
-        records = await self.all(self._dead_letters, webhook_id=webhook_id, limit=limit)
+        records = await self._records(self._dead_letters, webhook_id=webhook_id, limit=limit)
         return [_event(r) for r in records]
 
     async def redeliver(
@@ -262,15 +262,15 @@ class EventStore(Store):
         if named == 0:
             return 0
         statement = shaped(self.dialect, ("events.redeliver", named), lambda: _redeliver(named))
-        return await self.count(
+        return await self._changed(
             statement, webhook_id=webhook_id, now=now, **numbered("event", event_ids or ())
         )
 
     async def all_for(self, webhook_id: str) -> list[QueuedEvent]:
-        return [_event(r) for r in await self.all(self._all_for, webhook_id=webhook_id)]
+        return [_event(r) for r in await self._records(self._all_for, webhook_id=webhook_id)]
 
     async def stats(self) -> OutboxStats:
-        row = await self.first(self._stats)
+        row = await self._record(self._stats)
         assert row is not None
         return OutboxStats(
             int(row["pending"]), row["oldest"], int(row["dead"]), int(row["attempts"])

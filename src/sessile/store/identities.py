@@ -73,7 +73,7 @@ class IdentityStore(Store):
     _has_unproven = prepared(lambda: sa.select(identities.c.provider).where(_UNPROVEN).limit(1))
 
     async def find(self, provider: str, subject: str) -> Identity | None:
-        record = await self.first(self._find, provider=provider, subject=subject)
+        record = await self._record(self._find, provider=provider, subject=subject)
         return None if record is None else Identity(**record)
 
     async def for_users(self, user_ids: list[str]) -> dict[str, list[Identity]]:
@@ -82,7 +82,7 @@ class IdentityStore(Store):
             return found
         count = len(user_ids)
         statement = shaped(self.dialect, ("identities.for_users", count), lambda: _for_users(count))
-        for record in await self.all(statement, **numbered("user", user_ids)):
+        for record in await self._records(statement, **numbered("user", user_ids)):
             found[record["user_id"]].append(Identity(**record))
         return found
 
@@ -101,7 +101,7 @@ class IdentityStore(Store):
         ``unproven``: the user was made around the identity's address, which nobody has
         proven yet."""
         try:
-            await self.all(
+            await self._records(
                 self._link,
                 provider=provider,
                 subject=subject,
@@ -117,11 +117,11 @@ class IdentityStore(Store):
         return True
 
     async def touch(self, provider: str, subject: str, *, now: float) -> None:
-        await self.all(self._touch, provider=provider, subject=subject, now=now)
+        await self._records(self._touch, provider=provider, subject=subject, now=now)
 
     async def has_unproven(self, user_id: str) -> bool:
         """Whether an identity linked without a proof of its address reaches the user."""
-        return await self.first(self._has_unproven, user_id=user_id) is not None
+        return await self._record(self._has_unproven, user_id=user_id) is not None
 
     async def unlink_unproven(self, user_id: str, *, keep: tuple[str, str] | None) -> list[str]:
         """Unlink the user's unproven identities, but ``keep`` (provider, subject); the
@@ -133,7 +133,7 @@ class IdentityStore(Store):
             lambda: identities.delete().where(_unproven_but(kept)).returning(identities.c.provider),
         )
         keep_provider, keep_subject = keep or (None, None)
-        records = await self.all(
+        records = await self._records(
             statement, user_id=user_id, keep_provider=keep_provider, keep_subject=keep_subject
         )
         return sorted(str(record["provider"]) for record in records)

@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from sessile.store.drivers import Driver, One, Steps
+from sessile.store.drivers import One, Steps
 from sessile.store.schema import signing_keys
 from sessile.store.sql import Store, bound, fetch, prepared
 
@@ -70,12 +70,7 @@ _DELETE_EXPIRED = prepared(
 )
 
 
-class SigningKeyStore:
-    # Not a Store itself: its ``all`` reads the keys of an algorithm.
-    def __init__(self, driver: Driver) -> None:
-        self._sql = Store(driver)
-        self._dialect = driver.dialect
-
+class SigningKeyStore(Store):
     async def rotate(
         self, new_key: SigningKeyRow, *, unless_newer_than: float | None = None
     ) -> bool:
@@ -86,7 +81,7 @@ class SigningKeyStore:
         algorithm created after that time exists: another node has just rotated, or made
         the first key.
         """
-        dialect = self._dialect
+        dialect = self.dialect
 
         def steps() -> Steps[bool]:
             # SQLite's transaction holds the write lock from its start, so the check below
@@ -103,13 +98,13 @@ class SigningKeyStore:
             )
             return True
 
-        return await self._sql.transaction(steps())
+        return await self.transaction(steps())
 
     async def all(self, alg: str) -> list[SigningKeyRow]:
         """The keys of one algorithm, oldest first."""
-        records = await self._sql.all(_ALL.on(self._dialect), alg=alg)
+        records = await self._records(_ALL.on(self.dialect), alg=alg)
         return [SigningKeyRow(**record) for record in records]
 
     async def delete_expired(self, alg: str, *, before: float) -> int:
         """Drop keys of ``alg`` retired before ``before``: nothing live can carry them."""
-        return await self._sql.count(_DELETE_EXPIRED.on(self._dialect), alg=alg, before=before)
+        return await self._changed(_DELETE_EXPIRED.on(self.dialect), alg=alg, before=before)

@@ -68,4 +68,4 @@ class LeasedQueue(Store):
         columns, in no set order."""
         if not await self.any_due(now):
             return []
-        return await self.all(self._claim, now=now, limit=limit, lease_ends=now + lease)
+        return await self._records(self._claim, now=now, limit=limit, lease_ends=now + lease)

@@ -64,19 +64,21 @@ class LoginFailureStore(Store):
     )
 
     async def get(self, identifier: Identifier) -> FailureCount | None:
-        record = await self.first(self._get, type=identifier.type, value=identifier.value)
+        record = await self._record(self._get, type=identifier.type, value=identifier.value)
         return None if record is None else FailureCount(record["failures"], record["locked_until"])
 
     async def add(self, identifier: Identifier, *, now: float) -> int:
         """Count one more failure, atomically across processes; the new count."""
         statement = shaped(self.dialect, ("login_failures.add",), lambda: _add(self.dialect.name))
-        record = await self.first(statement, type=identifier.type, value=identifier.value, now=now)
+        record = await self._record(
+            statement, type=identifier.type, value=identifier.value, now=now
+        )
         assert record is not None
         return int(record["failures"])
 
     async def lock(self, identifier: Identifier, *, until: float) -> None:
         """Lock until ``until``, never shortening a lock already longer."""
-        await self.all(self._lock, type=identifier.type, value=identifier.value, until=until)
+        await self._records(self._lock, type=identifier.type, value=identifier.value, until=until)
 
     async def clear(self, identifier: Identifier) -> bool:
-        return await self.count(self._clear, type=identifier.type, value=identifier.value) == 1
+        return await self._changed(self._clear, type=identifier.type, value=identifier.value) == 1

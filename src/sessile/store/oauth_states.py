@@ -50,12 +50,12 @@ class OAuthStateStore(Store):
     )
 
     async def create(self, state: OAuthState) -> None:
-        await self.all(self._insert, **state.__dict__)
+        await self._records(self._insert, **state.__dict__)
 
     async def get(self, state_hash: str) -> OAuthState | None:
-        record = await self.first(self._get, state_hash=state_hash)
+        record = await self._record(self._get, state_hash=state_hash)
         return None if record is None else OAuthState(**record)
 
     async def consume(self, state_hash: str, *, now: float) -> bool:
         """Spend the state; True once, while it is live."""
-        return await self.count(self._consume, state_hash=state_hash, now=now) == 1
+        return await self._changed(self._consume, state_hash=state_hash, now=now) == 1

@@ -125,11 +125,11 @@ class OtpStore(Store):
         yield from audit_steps(self.dialect, "code.sent", now=now, data=data)
 
     async def get(self, challenge_id: str) -> OtpChallenge | None:
-        record = await self.first(self._get, id=challenge_id)
+        record = await self._record(self._get, id=challenge_id)
         return None if record is None else _challenge(record)
 
     async def delete(self, challenge_id: str) -> None:
-        await self.all(self._delete, id=challenge_id)
+        await self._records(self._delete, id=challenge_id)
 
     async def count_attempt(
         self, challenge_id: str, *, max_attempts: int, now: float, right: bool
@@ -137,7 +137,7 @@ class OtpStore(Store):
         """Spend one check, and with the ``right`` code the challenge too; False when no
         check is left, or the challenge is used or expired."""
         statement = self._spend_right_code if right else self._count_attempt
-        spent = await self.count(statement, id=challenge_id, max_attempts=max_attempts, now=now)
+        spent = await self._changed(statement, id=challenge_id, max_attempts=max_attempts, now=now)
         return spent == 1
 
     async def replace_code(

@@ -64,11 +64,11 @@ class RateCounters(Store):
         for i, (key, seconds) in enumerate(windows):
             params[f"key{i}"] = key
             params[f"ends{i}"] = now + seconds
-        records = await self.all(statement, **params)
+        records = await self._records(statement, **params)
         return [Window(r["key"], int(r["count"]), float(r["expires_at"])) for r in records]
 
     async def clear(self, keys: Sequence[str]) -> None:
         statement = shaped(
             self.dialect, ("rate_limits.clear", len(keys)), lambda: _clear(len(keys))
         )
-        await self.all(statement, **{f"key{i}": key for i, key in enumerate(keys)})
+        await self._records(statement, **{f"key{i}": key for i, key in enumerate(keys)})

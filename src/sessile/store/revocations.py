@@ -37,5 +37,5 @@ class RevocationStore(Store):
     )
 
     async def after(self, seq: int, *, limit: int) -> list[Revocation]:
-        records = await self.all(self._after, seq=seq, limit=limit)
+        records = await self._records(self._after, seq=seq, limit=limit)
         return [Revocation(**record) for record in records]

@@ -28,13 +28,13 @@ class ServerSecretStore(Store):
     )
 
     async def get(self, name: str) -> str | None:
-        record = await self.first(self._get, name=name)
+        record = await self._record(self._get, name=name)
         return None if record is None else str(record["value_encrypted"])
 
     async def get_or_create(self, name: str, candidate: str, *, now: float) -> str:
         """Store ``candidate`` unless another node stored one first; return the winner."""
         with contextlib.suppress(IntegrityViolation):  # another node's is there
-            await self.all(self._insert, name=name, value_encrypted=candidate, created_at=now)
+            await self._records(self._insert, name=name, value_encrypted=candidate, created_at=now)
         stored = await self.get(name)
         if stored is None:  # pragma: no cover - the row was inserted or already there
             raise RuntimeError(f"server secret {name!r} vanished")

@@ -334,14 +334,14 @@ class SessionStore(Store):
         self, session_id: str, *, scope: str, until: float, jkt: str, now: float
     ) -> bool:
         """Put a step-up's scope on a live session held by ``jkt``; False if it isn't one."""
-        granted = await self.count(
+        granted = await self._changed(
             self._grant, id=session_id, jkt=jkt, scope=scope, until=until, now=now
         )
         return granted == 1
 
     async def grant_user(self, user_id: str, *, scope: str, until: float, now: float) -> int:
         """Put a scope on every live session of the user (a profile-bound grant)."""
-        return await self.count(
+        return await self._changed(
             self._grant_user, user_id=user_id, scope=scope, until=until, now=now
         )
 
@@ -363,7 +363,7 @@ class SessionStore(Store):
         return await self.transaction(steps())
 
     async def touch(self, session_id: str, *, now: float) -> None:
-        await self.all(self._touch, id=session_id, now=now)
+        await self._records(self._touch, id=session_id, now=now)
 
     async def revoke(
         self, session_id: str, *, reason: str, now: float, user_id: str | None = None

@@ -143,14 +143,14 @@ class Store:
         self.driver = driver
         self.dialect: Dialect = driver.dialect
 
-    async def all(self, statement: Statement, **params: Any) -> list[Record]:
+    async def _records(self, statement: Statement, **params: Any) -> list[Record]:
         return statement.records(await self.driver.rows(statement, params))
 
-    async def first(self, statement: Statement, **params: Any) -> Record | None:
-        records = await self.all(statement, **params)
+    async def _record(self, statement: Statement, **params: Any) -> Record | None:
+        records = await self._records(statement, **params)
         return records[0] if records else None
 
-    async def count(self, statement: Statement, **params: Any) -> int:
+    async def _changed(self, statement: Statement, **params: Any) -> int:
         """How many rows a statement returned: a conditional write ``RETURNING`` a column
         tells how many rows it changed."""
         return len(await self.driver.rows(statement, params))

@@ -172,10 +172,10 @@ class StepUpStore(Store):
     )
 
     async def create(self, challenge: StepUpChallenge) -> None:
-        await self.all(self._insert, **_row(challenge))
+        await self._records(self._insert, **_row(challenge))
 
     async def get(self, challenge_id: str) -> StepUpChallenge | None:
-        record = await self.first(self._get, id=challenge_id)
+        record = await self._record(self._get, id=challenge_id)
         return None if record is None else _challenge(record)
 
     def _current(self, c: StepUpChallenge, now: float) -> dict[str, Any]:
@@ -184,11 +184,11 @@ class StepUpStore(Store):
 
     async def set_otp(self, c: StepUpChallenge, otp_id: str, *, now: float) -> bool:
         """The current code step's code was sent under ``otp_id``."""
-        return await self.count(self._set_otp, **self._current(c, now), otp_id=otp_id) == 1
+        return await self._changed(self._set_otp, **self._current(c, now), otp_id=otp_id) == 1
 
     async def advance(self, c: StepUpChallenge, *, jti: str, now: float) -> bool:
         """The current step is proven: the next one is current, under a new token."""
-        changed = await self.count(
+        changed = await self._changed(
             self._advance, **self._current(c, now), next_position=c.position + 1, jti=jti
         )
         return changed == 1
@@ -197,7 +197,7 @@ class StepUpStore(Store):
         """Spend a completed challenge's grant, once, and only while the session it was
         asked in is live and held by ``jkt``: the key is part of the spending statement,
         so no check of it made before can go stale before the spend."""
-        spent = await self.count(
+        spent = await self._changed(
             self._redeem, id=c.id, session_id=c.session_id, steps=len(c.steps), jkt=jkt, now=now
         )
         return spent == 1
@@ -205,5 +205,5 @@ class StepUpStore(Store):
     async def last_redeemed(self, session_id: str, scope: str) -> StepUpChallenge | None:
         """The challenge of ``scope`` the session redeemed last: the one its grant of that
         scope came from, while the row lives."""
-        record = await self.first(self._last_redeemed, session_id=session_id, scope=scope)
+        record = await self._record(self._last_redeemed, session_id=session_id, scope=scope)
         return None if record is None else _challenge(record)

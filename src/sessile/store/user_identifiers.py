@@ -172,7 +172,7 @@ class IdentifierStore(Store):
     async def oldest_proven(self, user_id: str) -> Identifier | None:
         """The identifier the user proved first: the account's anchor, which a session
         removes only under a grant that proved that very identifier (stepup/account.py)."""
-        record = await self.first(self._oldest_proven, user_id=user_id)
+        record = await self._record(self._oldest_proven, user_id=user_id)
         return None if record is None else Identifier(record["type"], record["value"])
 
     async def remove(self, user_id: str, identifier: Identifier, *, now: float) -> bool:

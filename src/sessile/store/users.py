@@ -291,10 +291,10 @@ class UserStore(Store):
         )
 
     async def get(self, user_id: str) -> User | None:
-        return _first(await self.all(self._get, id=user_id))
+        return _first(await self._records(self._get, id=user_id))
 
     async def find_by_identifier(self, identifier: Identifier) -> User | None:
-        records = await self.all(
+        records = await self._records(
             self._find_by_identifier, type=identifier.type, value=identifier.value
         )
         return _first(records)
@@ -302,8 +302,8 @@ class UserStore(Store):
     async def list(self, *, limit: int, offset: int) -> tuple[list[User], int]:
         """A page of users, oldest first (so paging through stays stable while users
         are added), and how many there are in all."""
-        total = await self.first(self._total)
-        page = await self.all(self._page, limit=limit, offset=offset)
+        total = await self._record(self._total)
+        page = await self._records(self._page, limit=limit, offset=offset)
         return _users(page), 0 if total is None else int(total["total"])
 
     async def update(
@@ -400,7 +400,7 @@ class UserStore(Store):
             raise Conflict("Another user has this external_id.") from exc
 
     async def find_by_external_id(self, external_id: str) -> User | None:
-        return _first(await self.all(self._find_by_external_id, external_id=external_id))
+        return _first(await self._records(self._find_by_external_id, external_id=external_id))
 
     async def lookup(
         self, *, external_ids: Sequence[str], identifiers_: Sequence[Identifier]
@@ -414,7 +414,7 @@ class UserStore(Store):
             ("users.lookup", by_external_id, by_identifier),
             lambda: _lookup(by_external_id, by_identifier),
         )
-        records = await self.all(
+        records = await self._records(
             statement,
             **numbered("external_id", external_ids),
             **numbered("type", [i.type for i in identifiers_]),

@@ -63,14 +63,14 @@ class WebhookStore(Store):
     _delete = prepared(lambda: webhooks.delete().where(_THIS).returning(webhooks.c.id))
 
     async def create(self, webhook: Webhook) -> None:
-        await self.all(self._insert, **{**webhook.__dict__, "events": list(webhook.events)})
+        await self._records(self._insert, **{**webhook.__dict__, "events": list(webhook.events)})
 
     async def get(self, webhook_id: str) -> Webhook | None:
-        record = await self.first(self._get, id=webhook_id)
+        record = await self._record(self._get, id=webhook_id)
         return None if record is None else _webhook(record)
 
     async def list(self) -> list[Webhook]:
-        return [_webhook(r) for r in await self.all(self._list)]
+        return [_webhook(r) for r in await self._records(self._list)]
 
     async def many(self, webhook_ids: Sequence[str]) -> dict[str, Webhook]:
         if not webhook_ids:
@@ -81,7 +81,7 @@ class WebhookStore(Store):
             ("webhooks.many", count),
             lambda: _SELECT.where(webhooks.c.id.in_(names("id", count))),
         )
-        records = await self.all(statement, **numbered("id", webhook_ids))
+        records = await self._records(statement, **numbered("id", webhook_ids))
         return {r["id"]: _webhook(r) for r in records}
 
     async def update(self, webhook_id: str, *, now: float, **values: Any) -> Webhook | None:
@@ -89,12 +89,12 @@ class WebhookStore(Store):
             values["events"] = list(values["events"])
         changed = tuple(sorted(values))
         statement = shaped(self.dialect, ("webhooks.update", changed), lambda: _update(changed))
-        record = await self.first(statement, **values, id=webhook_id, updated_at=now)
+        record = await self._record(statement, **values, id=webhook_id, updated_at=now)
         return None if record is None else _webhook(record)
 
     async def answered(self, webhook_id: str, *, status: int, now: float) -> None:
         """Remember the last HTTP status the endpoint answered a delivery with."""
-        await self.all(self._answered, id=webhook_id, status=status, now=now)
+        await self._records(self._answered, id=webhook_id, status=status, now=now)
 
     async def delete(self, webhook_id: str) -> bool:
-        return await self.count(self._delete, id=webhook_id) == 1
+        return await self._changed(self._delete, id=webhook_id) == 1
