@@ -1,9 +1,9 @@
-"""Hot statements on the database drivers themselves (DESIGN §11).
+"""Every request's statements on the database drivers themselves (DESIGN §11).
 
 SQLAlchemy Core writes each statement once; :func:`compile_statement` compiles it
-for the dialect at startup, and a :class:`Driver` runs it on ``sqlite3`` or on a
-pool of ``asyncpg`` connections, without the async ORM layer's per-call cost.
-Schema, migrations and cold paths stay on the SQLAlchemy engine.
+for the dialect, and a :class:`Driver` runs it on ``sqlite3`` or on a pool of
+``asyncpg`` connections, without the async ORM layer's per-call cost. The schema and
+its migrations stay on the SQLAlchemy engine.
 """
 
 from __future__ import annotations
