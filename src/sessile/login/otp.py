@@ -422,8 +422,9 @@ class OtpLogin:
         if user is None:
             user, created = await self._create_user(identifier, challenge.password_hash, now)
         admitted(user)
+        # A user this check made holds the identifier proven already, and no other login
+        # method for a first proof to remove.
         if not created:
-            # A new user was made with the identifier proven, and has no other login method.
             await self._ownership.prove(user, identifier)
         if challenge.purpose == "signup":
             return OtpResult(user.id, "password")
