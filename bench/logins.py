@@ -13,7 +13,8 @@ load generator and reads its CPU from ``/proc``. The phases:
 - ``otp start``: ``POST /login/otp`` to a new address each time, the delivery of its code
   included (the CPU until the outbox has every code counts).
 - ``otp check``: ``POST /login/otp/check`` with the code, which makes the user and the
-  session; ``otp login`` is the two together.
+  session; ``otp login`` is the two together. Each check, as each finalize, comes from a
+  browser build no request before it came from (its own User-Agent).
 - ``refused start (rate limit)``: starts to an address over its limit, answered 429.
 - ``refused start (sign-up off)``: starts to unknown addresses on a server with
   ``SESSILE_OTP_SIGNUP=false`` (a second server, with its own refresh yardstick).
@@ -90,6 +91,32 @@ def _raw(method: str, path: str, body: Any = None, **headers: str) -> bytes:
     for name, value in headers.items():
         head += f"{name.replace('_', '-')}: {value}\r\n"
     return f"{head}Content-Length: {len(data)}\r\n\r\n".encode() + data
+
+
+_BROWSERS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/{major}.0.{build}.{patch} Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/{major_safari}.{patch} Safari/605.1.15",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS {major_ios}_{patch} like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/{major_ios}.0 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (Linux; Android 14; Pixel {pixel}) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/{major}.0.{build}.{patch} Mobile Safari/537.36",
+)
+_browsers_made = 0
+
+
+def _browser() -> str:
+    """A User-Agent no request of the run sent before: a login comes from the browser of
+    whoever logs in, and a morning's logins come from thousands of browser builds, so the
+    device is parsed, not found in ua-parser's cache of strings it has seen."""
+    global _browsers_made
+    _browsers_made += 1
+    n = _browsers_made
+    return _BROWSERS[n % len(_BROWSERS)].format(
+        major=110 + n % 20, build=4000 + n // 20, patch=n % 200, major_safari=15 + n % 4,
+        major_ios=15 + n % 4, pixel=6 + n % 4,
+    )  # fmt: skip
 
 
 def _outbox(workdir: Path) -> list[dict[str, Any]]:
@@ -259,7 +286,7 @@ def run_otp(args: argparse.Namespace, workdir: Path, results: dict[str, dict[str
             raws.append(
                 _raw("POST", "/v1/session/login/otp/check", {"code": codes[email]},
                      DPoP=proof, X_Verification_Token=verification,
-                     X_Refresh_Token_Mode="header")
+                     X_Refresh_Token_Mode="header", User_Agent=_browser())
             )  # fmt: skip
         slots = [Slot("raw", raw=raws[i::16]) for i in range(16)]
         with profiled(server, "otp check"):
@@ -339,7 +366,8 @@ def run_password(
     for token in tokens:
         [proof] = _sign(DPoPKey.generate().to_pem_bytes(), url, nonce, 1)
         raws.append(_raw("POST", "/v1/session/login/finalize", {"challenge_token": token},
-                         DPoP=proof, X_Refresh_Token_Mode="header"))  # fmt: skip
+                         DPoP=proof, X_Refresh_Token_Mode="header",
+                         User_Agent=_browser()))  # fmt: skip
     with profiled(server, "finalize"):
         results["finalize"] = load(server, [Slot("raw", raw=raws[i::16]) for i in range(16)],
                                    args.seconds, 1)  # fmt: skip

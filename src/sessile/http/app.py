@@ -43,6 +43,7 @@ from sessile.http.routes.metrics import MetricsListener
 from sessile.http.security_headers import SecurityHeaders
 from sessile.logs import configure_logging
 from sessile.metrics import sample_pool_use
+from sessile.sessions.device import warm_device_rules
 
 __all__ = ["create_app", "create_app_from_env"]
 
@@ -63,6 +64,9 @@ def create_app(
         await context.ring.ensure()
         await context.body_keys.ensure()
         if freeze_at_startup:
+            # ua-parser compiles its device rules at its first parse (about 0.1 s): here,
+            # not in the first login's answer, and before the freeze, which then keeps them.
+            warm_device_rules()
             # What startup built (modules, routes, models, the context) lives as long as
             # the process: out of the collector's sight, full collections stay short,
             # and so does the latency tail they add (bench/refresh.py --latency).

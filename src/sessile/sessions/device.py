@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ua_parser import parse
 
-__all__ = ["Device", "describe_device"]
+__all__ = ["Device", "describe_device", "warm_device_rules"]
 
 _DESKTOP_OS = {"Windows", "Mac OS X", "macOS", "Linux", "Ubuntu", "Chrome OS", "ChromeOS", "Fedora"}
 _TABLET_HINTS = ("iPad", "Tablet", "Kindle", "Silk", "PlayBook")
@@ -34,6 +34,11 @@ def _version(family: str | None, *parts: str | None) -> str | None:
         return None
     numbers = ".".join(p for p in parts if p)
     return f"{family} {numbers}".strip()[:100]
+
+
+def warm_device_rules() -> None:
+    """Have ua-parser load its rules now rather than at the first request's parse."""
+    parse("")
 
 
 def describe_device(user_agent: str | None, headers: Mapping[str, str]) -> Device:
