@@ -8,7 +8,7 @@ from sessile.http.context import context_of
 from sessile.sessions import ClientFacts
 from sessile.sessions.device import describe_device
 
-__all__ = ["client_facts"]
+__all__ = ["client_facts", "client_ip"]
 
 
 def client_facts(request: Request) -> ClientFacts:
@@ -23,3 +23,9 @@ def client_facts(request: Request) -> ClientFacts:
         country_code=locator.country(peer, ip, headers),
         device=describe_device(user_agent, headers),
     )
+
+
+def client_ip(request: Request) -> str | None:
+    """The client's address alone: what a rate limit needs, without parsing its device."""
+    peer = request.client.host if request.client else None
+    return context_of(request).locator.client_ip(peer, request.headers)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sessile.config import Settings
 from sessile.http.bodies import read_json
-from sessile.http.client_facts import client_facts
+from sessile.http.client_facts import client_ip
 from sessile.http.context import context_of
 from sessile.http.routes.session import PREFIX
 
@@ -66,7 +66,7 @@ async def authorize(provider: str, request: Request) -> JSONResponse:
         code_challenge=body.code_challenge,
         code_challenge_method=body.code_challenge_method,
         binder=request.cookies.get(_binder_cookie_name(context.settings)),
-        ip=client_facts(request).ip,
+        ip=client_ip(request),
     )
     response = JSONResponse({"authorization_url": started.authorization_url}, headers=_NO_STORE)
     response.headers.append("Set-Cookie", _binder_cookie(context.settings, started.binder))

@@ -13,7 +13,7 @@ from sessile.context import AppContext
 from sessile.dpop.proof import ValidatedProof
 from sessile.errors import DPoPKeyMismatch, InvalidChallengeToken, SessileError, Unauthorized
 from sessile.http.bodies import read_json
-from sessile.http.client_facts import client_facts
+from sessile.http.client_facts import client_facts, client_ip
 from sessile.http.context import context_of
 from sessile.http.cookies import (
     REFRESH_HEADER,
@@ -71,7 +71,7 @@ async def finalize(request: Request) -> JSONResponse:
         # A sign-up, or a social login, whose address must be proven first: no session until
         # its code checks. A social login's code is sent only now, given its PKCE verifier.
         if not await context.otp.pending(
-            body.challenge_token, body.code_verifier, ip=client_facts(request).ip
+            body.challenge_token, body.code_verifier, ip=client_ip(request)
         ):
             raise InvalidChallengeToken("The challenge token is invalid, used or expired.")
         pending = JSONResponse({"status": "otp_required"}, headers={"Cache-Control": "no-store"})

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sessile.errors import MissingChallengeToken
 from sessile.http.bearer import bearer_caller
 from sessile.http.bodies import read_json
-from sessile.http.client_facts import client_facts
+from sessile.http.client_facts import client_facts, client_ip
 from sessile.http.context import context_of
 from sessile.http.cookies import clear_verification, read_verification, set_verification
 from sessile.http.dpop import dpop_of
@@ -131,7 +131,7 @@ async def send_code(request: Request) -> Response:
     identifier, or a social login's to the address it must prove."""
     context = context_of(request)
     body = await read_json(request, OtpBody)
-    ip = client_facts(request).ip
+    ip = client_ip(request)
     if _is_stepup(body.challenge_token):
         verification = await context.stepup.send_code(body.challenge_token, ip=ip)
     elif body.challenge_token:
@@ -157,9 +157,7 @@ async def send_code(request: Request) -> Response:
 @router.post("/otp/retry", status_code=204)
 async def resend_code(request: Request) -> Response:
     context = context_of(request)
-    await context.otp.resend(
-        read_verification(request, context.settings), ip=client_facts(request).ip
-    )
+    await context.otp.resend(read_verification(request, context.settings), ip=client_ip(request))
     return Response(status_code=204)
 
 
