@@ -193,3 +193,32 @@ async def test_concurrent_workers_send_each_message_once(database: Database) -> 
     await asyncio.gather(*(drain(q) for q in queues))
     assert sorted(sent) == sorted(f"+1415555{n:04d}" for n in range(60))
     assert await database.deliveries.pending() == 0
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
+async def test_a_batch_settles_what_it_sent_and_puts_back_what_failed(database: Database) -> None:
+    """The messages of a batch sent are settled together; one that failed in it is not
+    settled with them but retried, and nothing is sent twice."""
+    clock = FixedClock(1_000.0)
+    sent: list[str] = []
+    down = {"+14155550002"}
+
+    class Partly:
+        async def send(self, message: Message) -> None:
+            if message.to in down:
+                raise DeliveryFailed("this one is down")
+            sent.append(message.to)
+
+    queue = DeliveryQueue(database.deliveries, Partly(), SERVER_SECRET, clock, max_attempts=3)
+    for n in range(1, 4):
+        await queue.send(Message("sms", f"+1415555000{n}", "1", "1"))
+    assert await queue.deliver_due() == 3
+    assert sorted(sent) == ["+14155550001", "+14155550003"]
+    assert await database.deliveries.pending() == 1
+    down.clear()
+    clock.advance(2)
+    assert await queue.deliver_due() == 1
+    assert sorted(sent) == ["+14155550001", "+14155550002", "+14155550003"]
+    assert await database.deliveries.pending() == 0
+    clock.advance(3600)
+    assert await queue.deliver_due() == 0

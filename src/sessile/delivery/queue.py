@@ -109,32 +109,38 @@ class DeliveryQueue:
         """Claim one batch of due messages and send them; how many were claimed."""
         now = self._clock.now()
         batch = await self._store.claim(now=now, lease=_LEASE, limit=_BATCH)
-        await asyncio.gather(*(self._deliver(delivery) for delivery in batch))
+        sent = await asyncio.gather(*(self._deliver(delivery) for delivery in batch))
+        # The batch's sent messages settled in one write: until then their lease holds them.
+        done = [delivery for delivery, ok in zip(batch, sent, strict=True) if ok]
+        if done:
+            await self._store.sent([delivery.id for delivery in done], now=self._clock.now())
+        for delivery in done:
+            result = "suppressed" if delivery.suppressed else "sent"
+            DELIVERIES.labels(channel=delivery.channel, result=result).inc()
         return len(batch)
 
-    async def _deliver(self, delivery: Delivery) -> None:
+    async def _deliver(self, delivery: Delivery) -> bool:
+        """Send one message; True once it is sent (or, suppressed, needs no sending), False
+        when it failed and was put back or dead-lettered."""
         if delivery.suppressed:
-            await self._store.settle(delivery.id, now=self._clock.now(), sent=True, error=None)
-            DELIVERIES.labels(channel=delivery.channel, result="suppressed").inc()
-            return
+            return True
         fields = json.loads(self._box.decrypt(delivery.payload, delivery.id.encode()))
         try:
             await self._provider.send(Message(**fields))
         except DeliveryFailed as exc:
             await self._failed(delivery, repr(exc.__cause__ or exc))
-            return
+            return False
         except Exception as exc:  # a provider's bug must not wedge the queue
             log.exception("delivery provider raised", extra={"delivery_id": delivery.id})
             await self._failed(delivery, repr(exc))
-            return
-        await self._store.settle(delivery.id, now=self._clock.now(), sent=True, error=None)
-        DELIVERIES.labels(channel=delivery.channel, result="sent").inc()
+            return False
+        return True
 
     async def _failed(self, delivery: Delivery, error: str) -> None:
         now = self._clock.now()
         retry_at = now + min(2.0**delivery.attempts, _LONGEST_BACKOFF)
         if delivery.attempts >= self._max_attempts or retry_at >= delivery.expires_at:
-            await self._store.settle(delivery.id, now=now, sent=False, error=error)
+            await self._store.dead(delivery.id, now=now, error=error)
             DELIVERIES.labels(channel=delivery.channel, result="dead").inc()
             log.error(
                 "delivery dead-lettered",

@@ -4,7 +4,7 @@ SQLite has one writer at a time)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +14,7 @@ from sqlalchemy.engine import Dialect
 from sessile.store.drivers import Driver, One, Steps
 from sessile.store.leased_queue import LeasedQueue, due_now
 from sessile.store.schema import deliveries
-from sessile.store.sql import Store, bound, prepared
+from sessile.store.sql import Store, bound, each, prepared
 
 __all__ = ["Delivery", "DeliveryStore", "delivery_steps"]
 
@@ -141,14 +141,14 @@ class DeliveryStore(Store):
         claimed = await self._queue.claim(now=now, lease=lease, limit=limit)
         return sorted((_delivery(r) for r in claimed), key=lambda d: (d.created_at, d.id))
 
-    async def settle(self, delivery_id: str, *, now: float, sent: bool, error: str | None) -> None:
-        """Sent, or given up on (dead-lettered); either way the payload goes."""
-        await self._records(
-            self._sent if sent else self._dead,
-            id=delivery_id,
-            now=now,
-            error=error[:200] if error else None,
-        )
+    async def sent(self, delivery_ids: Sequence[str], *, now: float) -> None:
+        """Messages sent (or suppressed), a batch in one transaction; their payloads go."""
+        params = [{"id": delivery_id, "now": now, "error": None} for delivery_id in delivery_ids]
+        await self.transaction(each(self._sent, params))
+
+    async def dead(self, delivery_id: str, *, now: float, error: str) -> None:
+        """Given up on (dead-lettered); its payload goes."""
+        await self._records(self._dead, id=delivery_id, now=now, error=error[:200])
 
     async def retry_at(self, delivery_id: str, *, at: float, error: str) -> None:
         await self._records(self._retry, id=delivery_id, at=at, error=error[:200])
