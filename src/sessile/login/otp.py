@@ -52,7 +52,7 @@ from sessile.shared_secrets import SharedSecrets
 from sessile.store.database import Database
 from sessile.store.otp import OtpChallenge
 from sessile.store.user_identifiers import Identifier
-from sessile.store.users import User
+from sessile.store.users import NewUser, User
 
 __all__ = ["OtpLogin", "OtpResult"]
 
@@ -69,6 +69,9 @@ class OtpResult:
     code_challenge: str | None = None
     #: The OTP login config the login was started under (its granted scopes), if any.
     login_config_id: str | None = None
+    #: The user to make, whose id is ``user_id``, when the check was asked to leave that to
+    #: the session's transaction (``deferred_user``).
+    new_user: NewUser | None = None
 
 
 class OtpLogin:
@@ -403,11 +406,20 @@ class OtpLogin:
         return challenge
 
     async def check(
-        self, token: str | None, code: str, *, unbound_logins_only: bool = False
+        self,
+        token: str | None,
+        code: str,
+        *,
+        unbound_logins_only: bool = False,
+        deferred_user: bool = False,
     ) -> OtpResult:
         """Spend one attempt; on the right code, consume the challenge and find or make the
         user, whose identifier is now proven (or finish what the challenge's purpose
-        registered, such as a social login waiting for its address)."""
+        registered, such as a social login waiting for its address).
+
+        ``deferred_user``: a new user is not made here but returned as the result's
+        ``new_user``, for the caller to make with the session in one transaction (and to
+        take :meth:`made_meanwhile` when that finds the identifier taken)."""
         purposes = ("login", "signup", *self._completions)
         challenge = await self.check_code(
             token, code, purposes=purposes, unbound_logins_only=unbound_logins_only
@@ -418,6 +430,15 @@ class OtpLogin:
         identifier = Identifier(challenge.identifier_type, challenge.identifier_value)
         now = self._clock.now()
         user = await self._db.users.find_by_identifier(identifier)
+        if user is None and deferred_user:
+            new = NewUser(
+                id=new_id("usr"),
+                now=now,
+                identifiers=(identifier,),
+                proven=frozenset({identifier}),
+                password_hash=challenge.password_hash,
+            )
+            return self._result(challenge, identifier, new.id, new_user=new)
         created = False
         if user is None:
             user, created = await self._create_user(identifier, challenge.password_hash, now)
@@ -426,10 +447,35 @@ class OtpLogin:
         # method for a first proof to remove.
         if not created:
             await self._ownership.prove(user, identifier)
+        return self._result(challenge, identifier, user.id)
+
+    async def made_meanwhile(self, result: OtpResult) -> OtpResult:
+        """The result of a ``deferred_user`` check whose new user could not be made: the
+        user another login for the same identifier made a moment ago, instead."""
+        if result.new_user is None:
+            raise ValueError("the check made no deferred user")
+        [identifier] = result.new_user.identifiers
+        user = await self._db.users.find_by_identifier(identifier)
+        if user is None:
+            raise IdentifierAlreadyExists()
+        admitted(user)
+        await self._ownership.prove(user, identifier)
+        return replace(result, user_id=user.id, new_user=None)
+
+    @staticmethod
+    def _result(
+        challenge: OtpChallenge,
+        identifier: Identifier,
+        user_id: str,
+        *,
+        new_user: NewUser | None = None,
+    ) -> OtpResult:
         if challenge.purpose == "signup":
-            return OtpResult(user.id, "password")
+            return OtpResult(user_id, "password", new_user=new_user)
         method = "otp_email" if identifier.type == "email_address" else "otp_sms"
-        return OtpResult(user.id, method, challenge.code_challenge, challenge.login_config_id)
+        return OtpResult(
+            user_id, method, challenge.code_challenge, challenge.login_config_id, new_user
+        )
 
     async def _create_user(
         self, identifier: Identifier, password_hash: str | None, now: float

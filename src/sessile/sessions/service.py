@@ -29,6 +29,7 @@ from sessile.sessions.refresh_tokens import (
 from sessile.shared_secrets import SharedSecrets
 from sessile.store.database import Database
 from sessile.store.session_rows import Rotation, SessionRow
+from sessile.store.users import NewUser
 
 __all__ = ["ClientFacts", "IssuedTokens", "RevokeTarget", "SessionPolicy", "SessionService"]
 
@@ -125,8 +126,13 @@ class SessionService:
         newest_proof: tuple[float, str] | None = None,
         granted_scope: str | None = None,
         granted_until: float | None = None,
+        new_user: NewUser | None = None,
     ) -> IssuedTokens:
         """Open a session bound to ``jkt``.
+
+        ``new_user`` (whose id is ``user_id``) is made with it, in one transaction: a code
+        login's new user. IdentifierAlreadyExists, with nothing made, when another user
+        holds one of its identifiers.
 
         ``granted_scope`` (space-separated) is on its access tokens until ``granted_until``:
         what the login method's configuration grants, as a step-up would.
@@ -167,7 +173,7 @@ class SessionService:
         )
         limit = self._policy.max_sessions_per_user
         ended = await self._db.sessions.create(
-            row, keep=limit, idle_since=now - self._policy.idle_timeout
+            row, keep=limit, idle_since=now - self._policy.idle_timeout, new_user=new_user
         )
         LOGINS.labels(method=auth_method, result="success").inc()
         log.info("session created", extra={"session_id": session_id, "user_id": user_id})

@@ -14,8 +14,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from sessile import event_types as event
+from sessile.errors import IdentifierAlreadyExists
 from sessile.store.audit import audit_steps
-from sessile.store.drivers import Driver, Row
+from sessile.store.drivers import Driver, IntegrityViolation, Row
 from sessile.store.drivers.base import One, Statement, Steps
 from sessile.store.drivers.sqlite import SqliteDriver
 from sessile.store.events import event_steps
@@ -28,6 +29,7 @@ from sessile.store.session_statements import Compiled, live_condition
 from sessile.store.sql import Store, bound, each, fetch, names, numbered, prepared, shaped
 from sessile.store.turn_batches import TurnBatches
 from sessile.store.user_identifiers import Identifier, identifier_doc
+from sessile.store.users import NewUser, new_user_steps
 
 __all__ = ["SessionStore"]
 
@@ -205,13 +207,24 @@ class SessionStore(Store):
             self._batches = TurnBatches(driver, self._sql.rotate_with_proof)
 
     async def create(
-        self, row: SessionRow, *, keep: int | None = None, idle_since: float = 0.0
+        self,
+        row: SessionRow,
+        *,
+        keep: int | None = None,
+        idle_since: float = 0.0,
+        new_user: NewUser | None = None,
     ) -> list[str]:
         """Store a new session with its event and audit rows. With ``keep``, in the same
         transaction, revoke the user's sessions live since ``idle_since`` past the newest
-        ``keep`` (the new one among them), for ``session_limit``; the ids of those revoked."""
+        ``keep`` (the new one among them), for ``session_limit``; the ids of those revoked.
+
+        With ``new_user``, the session's user is made in the same transaction, first: a
+        user's first session has no other to end. IdentifierAlreadyExists when another
+        user holds one of its identifiers, and then neither is made."""
 
         def steps() -> Steps[list[str]]:
+            if new_user is not None:
+                yield from new_user_steps(self.dialect, new_user)
             yield One(self._insert, row.__dict__)
             yield from event_steps(
                 self.dialect,
@@ -227,7 +240,7 @@ class SessionStore(Store):
                 user_id=row.user_id,
                 data={"method": row.auth_method, "session_id": row.id},
             )
-            if keep is None:
+            if keep is None or new_user is not None:
                 return []
             return (
                 yield from self._end_surplus(
@@ -235,7 +248,12 @@ class SessionStore(Store):
                 )
             )
 
-        return await self.transaction(steps())
+        try:
+            return await self.transaction(steps())
+        except IntegrityViolation as exc:
+            if new_user is None:
+                raise
+            raise IdentifierAlreadyExists() from exc
 
     def _created_payload(self, row: SessionRow) -> Steps[dict[str, Any]]:
         """``user.session.created``'s fields: the session, the identifier it was opened

@@ -5,10 +5,11 @@ the user's identifiers. The identifiers themselves are kept by
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
 
 from sessile import event_types as event
 from sessile.errors import Conflict, IdentifierAlreadyExists
@@ -22,7 +23,7 @@ from sessile.store.schema import identifiers, sessions, users
 from sessile.store.sql import Record, Store, bound, each, fetch, names, numbered, prepared, shaped
 from sessile.store.user_identifiers import Identifier, identifier_doc
 
-__all__ = ["User", "UserStore", "merge_patch"]
+__all__ = ["NewUser", "User", "UserStore", "merge_patch", "new_user_steps"]
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,89 @@ def _lookup(external_ids: int, identifiers_: int) -> sa.Select[Any]:
     return _with_identifiers().where(sa.or_(*conditions))
 
 
+@dataclass(frozen=True)
+class NewUser:
+    """A user to make, with the identifiers they hold: made alone by
+    :meth:`UserStore.create`, or with their first session, in its transaction, by
+    :meth:`~sessile.store.sessions.SessionStore.create`."""
+
+    id: str
+    now: float
+    identifiers: tuple[Identifier, ...] = ()
+    #: Those of ``identifiers`` already proven (by a code, or by the operator).
+    proven: frozenset[Identifier] = frozenset()
+    profile: Mapping[str, Any] = field(default_factory=dict)
+    password_hash: str | None = None
+    password_unproven: bool = False
+    external_id: str | None = None
+    scopes: tuple[str, ...] = ()
+
+    def user(self) -> User:
+        """The user, as made."""
+        return User(
+            self.id,
+            dict(self.profile),
+            self.password_hash,
+            self.now,
+            self.now,
+            None,
+            self.identifiers,
+            self.proven,
+            self.password_unproven,
+            self.external_id,
+            self.scopes,
+        )
+
+
+def new_user_steps(dialect: Dialect, new: NewUser) -> Steps[None]:
+    """The steps that make ``new``: the user's row, ``user.created``, the identifiers, and an
+    ``identifier.proven`` audit row for each proven one. A taken identifier (or id, or
+    external id) fails the transaction with an integrity violation."""
+    yield One(
+        UserStore._insert.on(dialect),
+        {
+            "id": new.id,
+            "profile": dict(new.profile),
+            "password_hash": new.password_hash,
+            "password_unproven": new.password_unproven,
+            "created_at": new.now,
+            "updated_at": new.now,
+            "external_id": new.external_id,
+            "scopes": list(new.scopes),
+        },
+    )
+    yield from event_steps(
+        dialect,
+        event.USER_CREATED,
+        user_id=new.id,
+        payload={
+            "identifiers": [identifier_doc(i, i in new.proven) for i in new.identifiers],
+            "profile": dict(new.profile),
+            "source": change_source(),
+            "external_id": new.external_id,
+        },
+        now=new.now,
+    )
+    yield from each(
+        UserStore._insert_identifier.on(dialect),
+        [
+            {
+                "type": i.type,
+                "value": i.value,
+                "user_id": new.id,
+                "created_at": new.now,
+                "verified_at": new.now if i in new.proven else None,
+            }
+            for i in new.identifiers
+        ],
+    )
+    for i in new.identifiers:
+        if i in new.proven:
+            yield from audit_steps(
+                dialect, "identifier.proven", now=new.now, user_id=new.id, data={"type": i.type}
+            )
+
+
 class UserStore(Store):
     _insert = prepared(
         lambda: users.insert().values(
@@ -215,80 +299,27 @@ class UserStore(Store):
         ``proven`` names the identifiers already proven (by a code, or by the operator),
         each recorded in the audit trail as ``identifier.proven``.
         """
-        chosen_id = user_id
-        new_user_id = chosen_id or new_id("usr")
-
-        def steps() -> Steps[None]:
-            yield One(
-                self._insert,
-                {
-                    "id": new_user_id,
-                    "profile": dict(profile or {}),
-                    "password_hash": password_hash,
-                    "password_unproven": password_unproven,
-                    "created_at": now,
-                    "updated_at": now,
-                    "external_id": external_id,
-                    "scopes": list(scopes),
-                },
-            )
-            yield from event_steps(
-                self.dialect,
-                event.USER_CREATED,
-                user_id=new_user_id,
-                payload={
-                    "identifiers": [identifier_doc(i, i in proven) for i in identifiers_],
-                    "profile": dict(profile or {}),
-                    "source": change_source(),
-                    "external_id": external_id,
-                },
-                now=now,
-            )
-            yield from each(
-                self._insert_identifier,
-                [
-                    {
-                        "type": i.type,
-                        "value": i.value,
-                        "user_id": new_user_id,
-                        "created_at": now,
-                        "verified_at": now if i in proven else None,
-                    }
-                    for i in identifiers_
-                ],
-            )
-            for i in identifiers_:
-                if i in proven:
-                    yield from audit_steps(
-                        self.dialect,
-                        "identifier.proven",
-                        now=now,
-                        user_id=new_user_id,
-                        data={"type": i.type},
-                    )
-
+        new = NewUser(
+            id=user_id or new_id("usr"),
+            now=now,
+            identifiers=tuple(identifiers_),
+            proven=frozenset(i for i in identifiers_ if i in proven),
+            profile=dict(profile or {}),
+            password_hash=password_hash,
+            password_unproven=password_unproven,
+            external_id=external_id,
+            scopes=tuple(scopes),
+        )
         try:
-            await self.transaction(steps())
+            await self.transaction(new_user_steps(self.dialect, new))
         except IntegrityViolation as exc:
             # The transaction rolled back whole: whichever row failed, nothing was created.
-            if chosen_id is not None and await self.get(chosen_id):
+            if user_id is not None and await self.get(user_id):
                 raise Conflict("A user with this id exists.") from exc
             if external_id is not None and await self.find_by_external_id(external_id):
                 raise Conflict("Another user has this external_id.") from exc
             raise IdentifierAlreadyExists() from exc
-        return User(
-            new_user_id,
-            dict(profile or {}),
-            password_hash,
-            now,
-            now,
-            None,
-            tuple(identifiers_),
-            frozenset(i for i in identifiers_ if i in proven),
-            password_unproven,
-            external_id,
-            tuple(scopes),
-        )
+        return new.user()
 
     async def get(self, user_id: str) -> User | None:
         return _first(await self._records(self._get, id=user_id))

@@ -8,15 +8,17 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from sessile.errors import InvalidIdentifier
+from sessile.errors import IdentifierAlreadyExists, InvalidIdentifier
 from sessile.http.bodies import read_json
-from sessile.http.client_facts import client_facts
+from sessile.http.client_facts import client_facts, client_ip
 from sessile.http.context import context_of
 from sessile.http.cookies import clear_verification, read_verification, set_verification
 from sessile.http.dpop import DPoPRoute, dpop_of
 from sessile.http.routes.session import PREFIX, tokens_response
 from sessile.identifiers import parse_identifier
 from sessile.login.configs.otp import channel_of
+from sessile.login.otp import OtpResult
+from sessile.sessions import IssuedTokens
 from sessile.store.user_identifiers import Identifier
 
 __all__ = ["dpop_router", "router"]
@@ -67,7 +69,7 @@ async def start_otp(request: Request) -> Response:
     config = await context.login_configs.otp.pick(channel_of(identifier.type), body.login_config_id)
     token = await context.otp.start(
         identifier,
-        ip=client_facts(request).ip,
+        ip=client_ip(request),
         login_config_id=config.id if config is not None else None,
     )
     response = Response(status_code=204, headers={"Cache-Control": "no-store"})
@@ -78,9 +80,7 @@ async def start_otp(request: Request) -> Response:
 @router.post("/login/otp/retry", status_code=204)
 async def retry_otp(request: Request) -> Response:
     context = context_of(request)
-    await context.otp.resend(
-        read_verification(request, context.settings), ip=client_facts(request).ip
-    )
+    await context.otp.resend(read_verification(request, context.settings), ip=client_ip(request))
     return Response(status_code=204)
 
 
@@ -92,18 +92,34 @@ async def check_otp(request: Request) -> JSONResponse:
     proof = await dpop_of(request).verify(request)
     body = await read_json(request, CheckOtpBody)
     result = await context.otp.check(
-        read_verification(request, context.settings), body.code, unbound_logins_only=True
+        read_verification(request, context.settings),
+        body.code,
+        unbound_logins_only=True,
+        deferred_user=True,
     )
     grant = await context.login_configs.grants.for_login(result.auth_method, result.login_config_id)
-    issued = await context.sessions.create(
-        user_id=result.user_id,
-        jkt=proof.jkt,
-        auth_method=result.auth_method,
-        client=client_facts(request),
-        newest_proof=(proof.iat, proof.jti),
-        granted_scope=grant.scope if grant else None,
-        granted_until=grant.until if grant else None,
-    )
+    client = client_facts(request)
+
+    async def open_session(result: OtpResult) -> IssuedTokens:
+        return await context.sessions.create(
+            user_id=result.user_id,
+            jkt=proof.jkt,
+            auth_method=result.auth_method,
+            client=client,
+            newest_proof=(proof.iat, proof.jti),
+            granted_scope=grant.scope if grant else None,
+            granted_until=grant.until if grant else None,
+            new_user=result.new_user,
+        )
+
+    try:
+        # A new user is made with the session, in one transaction.
+        issued = await open_session(result)
+    except IdentifierAlreadyExists:
+        if result.new_user is None:
+            raise
+        # Another login for the same identifier made its user a moment ago.
+        issued = await open_session(await context.otp.made_meanwhile(result))
     response = tokens_response(request, issued)
     clear_verification(response, context.settings)
     return response
@@ -114,9 +130,7 @@ async def password_login(request: Request) -> JSONResponse:
     context = context_of(request)
     body = await read_json(request, PasswordBody)
     identifier = _email(body.identifier)
-    token = await context.email_password.login(
-        identifier, body.password, ip=client_facts(request).ip
-    )
+    token = await context.email_password.login(identifier, body.password, ip=client_ip(request))
     return JSONResponse({"challenge_token": token}, headers={"Cache-Control": "no-store"})
 
 
@@ -130,7 +144,7 @@ async def sign_up(request: Request) -> JSONResponse:
     body = await read_json(request, PasswordBody)
     identifier = _email(body.identifier)
     signed_up = await context.email_password.sign_up(
-        identifier, body.password, ip=client_facts(request).ip
+        identifier, body.password, ip=client_ip(request)
     )
     if signed_up.verification_token is None:
         return JSONResponse(
