@@ -27,7 +27,15 @@ from sessile.store.leased_queue import LeasedQueue, due_now
 from sessile.store.schema import webhook_events, webhooks
 from sessile.store.sql import Store, bound, each, fetch, names, numbered, prepared, shaped
 
-__all__ = ["EventStore", "OutboxStats", "Payload", "QueuedEvent", "event_steps"]
+__all__ = [
+    "EventStore",
+    "OutboxStats",
+    "Payload",
+    "QueuedEvent",
+    "Subscribers",
+    "event_steps",
+    "subscribers_steps",
+]
 
 #: An event's payload fields, or the steps that read them in the transaction: they only
 #: run when an endpoint wants the event, so a payload that needs another query costs
@@ -47,17 +55,34 @@ _QUEUE = prepared(
 )  # fmt: skip
 
 
+#: The active endpoints and the event types each wants, as read in a transaction.
+Subscribers = Sequence[Mapping[str, Any]]
+
+
+def subscribers_steps(dialect: Dialect) -> Steps[Subscribers]:
+    """The step that reads the active endpoints, for a transaction that queues several
+    events to read them once."""
+    return (yield from fetch(_SUBSCRIBERS.on(dialect)))
+
+
 def event_steps(
-    dialect: Dialect, event_type: str, *, user_id: str, payload: Payload, now: float
+    dialect: Dialect,
+    event_type: str,
+    *,
+    user_id: str,
+    payload: Payload,
+    now: float,
+    subscribers: Subscribers | None = None,
 ) -> Steps[str | None]:
     """The steps that queue an event, in the caller's transaction, for every active
-    endpoint that wants it; its id, or None if none does.
+    endpoint that wants it; its id, or None if none does. ``subscribers``: the endpoints
+    the transaction read already (:func:`subscribers_steps`); read here without them.
 
     The row holds the event document as it will be sent, fixed now
     (:mod:`sessile.store.event_documents`): the payload gets ``user_id`` and the event's
     time field beside the fields given here.
     """
-    endpoints = yield from fetch(_SUBSCRIBERS.on(dialect))
+    endpoints = subscribers if subscribers is not None else (yield from subscribers_steps(dialect))
     subscribed = [row["id"] for row in endpoints if event_type in row["events"]]
     if not subscribed:
         return None

@@ -19,7 +19,7 @@ from sessile.store.audit import audit_steps
 from sessile.store.drivers import Driver, IntegrityViolation, Row
 from sessile.store.drivers.base import One, Statement, Steps
 from sessile.store.drivers.sqlite import SqliteDriver
-from sessile.store.events import event_steps
+from sessile.store.events import event_steps, subscribers_steps
 from sessile.store.locking import in_order, lock_steps
 from sessile.store.purge import PurgeBounds, run_in_batches
 from sessile.store.rotation_batches import RotationBatches
@@ -223,8 +223,9 @@ class SessionStore(Store):
         user holds one of its identifiers, and then neither is made."""
 
         def steps() -> Steps[list[str]]:
+            subscribers = yield from subscribers_steps(self.dialect)
             if new_user is not None:
-                yield from new_user_steps(self.dialect, new_user)
+                yield from new_user_steps(self.dialect, new_user, subscribers=subscribers)
             yield One(self._insert, row.__dict__)
             yield from event_steps(
                 self.dialect,
@@ -232,6 +233,7 @@ class SessionStore(Store):
                 user_id=row.user_id,
                 payload=lambda: self._created_payload(row),
                 now=row.created_at,
+                subscribers=subscribers,
             )
             yield from audit_steps(
                 self.dialect,

@@ -17,7 +17,7 @@ from sessile.ids import new_id
 from sessile.store.audit import audit_steps
 from sessile.store.drivers import IntegrityViolation, One, Steps
 from sessile.store.event_documents import change_source
-from sessile.store.events import event_steps
+from sessile.store.events import Subscribers, event_steps
 from sessile.store.locking import in_order, lock_steps
 from sessile.store.schema import identifiers, sessions, users
 from sessile.store.sql import Record, Store, bound, each, fetch, names, numbered, prepared, shaped
@@ -182,10 +182,13 @@ class NewUser:
         )
 
 
-def new_user_steps(dialect: Dialect, new: NewUser) -> Steps[None]:
+def new_user_steps(
+    dialect: Dialect, new: NewUser, *, subscribers: Subscribers | None = None
+) -> Steps[None]:
     """The steps that make ``new``: the user's row, ``user.created``, the identifiers, and an
     ``identifier.proven`` audit row for each proven one. A taken identifier (or id, or
-    external id) fails the transaction with an integrity violation."""
+    external id) fails the transaction with an integrity violation. ``subscribers``: the
+    webhook endpoints the transaction read already."""
     yield One(
         UserStore._insert.on(dialect),
         {
@@ -210,6 +213,7 @@ def new_user_steps(dialect: Dialect, new: NewUser) -> Steps[None]:
             "external_id": new.external_id,
         },
         now=new.now,
+        subscribers=subscribers,
     )
     yield from each(
         UserStore._insert_identifier.on(dialect),
