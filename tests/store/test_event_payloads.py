@@ -17,6 +17,7 @@ from sessile.store.drivers import Steps
 from sessile.store.events import event_steps
 from sessile.store.session_rows import SessionRow
 from sessile.store.user_identifiers import Identifier
+from sessile.store.users import NewUser
 from sessile.store.webhooks import Webhook
 
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
@@ -194,3 +195,24 @@ async def test_a_payload_that_needs_a_query_is_read_only_when_an_endpoint_wants_
     assert calls == ["read"]
     [doc] = await _documents(database)
     assert doc["payload"]["session_id"] == "ses_x"
+
+
+async def test_a_new_users_first_session_announces_the_user_then_the_session(
+    database: Database,
+) -> None:
+    """Made in one transaction, which reads the endpoints once: ``user.created`` with the
+    proven address, then ``user.session.created`` opened with it."""
+    await _subscribe_all(database)
+    new = NewUser(id="usr_new", now=30.0, identifiers=(EMAIL,), proven=frozenset({EMAIL}))
+    assert await database.sessions.create(_session("usr_new"), keep=1, new_user=new) == []
+    created, opened = await _documents(database)
+    assert _check_item(created, event.USER_CREATED, "usr_new")["identifiers"] == [
+        {"type": "email_address", "value": EMAIL.value, "verified": True}
+    ]
+    session = _check_item(opened, event.SESSION_CREATED, "usr_new")
+    assert session["session_id"] == "ses_1"
+    assert session["identifier"] == {
+        "type": "email_address",
+        "value": EMAIL.value,
+        "verified": True,
+    }
