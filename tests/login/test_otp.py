@@ -21,14 +21,16 @@ from sessile.sessions.device import Device
 from sessile.store.migrate import upgrade
 from sessile.store.user_identifiers import Identifier
 
+# The context keeps its secrets in the database: each test has a database of its own.
+pytestmark = pytest.mark.parametrize("fresh_database_url", ["sqlite", "postgres"], indirect=True)
 FACTS = ClientFacts("127.0.0.1", None, None, Device("desktop", None, None, None))
 
 
 @pytest.fixture
-async def context(database_url: str, tmp_path: Path) -> AsyncIterator[AppContext]:
+async def context(fresh_database_url: str, tmp_path: Path) -> AsyncIterator[AppContext]:
     built = AppContext.build(
         load_settings(
-            database_url=database_url,
+            database_url=fresh_database_url,
             secret_key="test-secret-" + "x" * 40,
             data_dir=str(tmp_path),
         )
@@ -43,7 +45,7 @@ async def context(database_url: str, tmp_path: Path) -> AsyncIterator[AppContext
 
 @pytest.fixture
 def email() -> Identifier:
-    """An address no user holds (the PostgreSQL database lasts the whole run)."""
+    """An address of its own."""
     return Identifier("email_address", f"new-{secrets.token_hex(4)}@example.com")
 
 
