@@ -3,6 +3,7 @@ numbers (phonenumbers). A malformed one is ``invalid_identifier``."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import phonenumbers
@@ -30,6 +31,14 @@ def parse_identifier(value: Any) -> Identifier:
     raise InvalidIdentifier("identifier.type must be email_address or phone_number.")
 
 
+# Normalizing is a pure function of the string, and not a cheap one (an address is about
+# 20 µs in email-validator, mostly its IDNA checks of the domain): the same addresses come
+# back, a backend looking up its users, a flood of starts for one address. Bounded: an
+# attacker cycling addresses only evicts. A malformed one raises, and is not kept.
+_NORMALIZED_KEPT = 4096
+
+
+@lru_cache(maxsize=_NORMALIZED_KEPT)
 def normalize_email(raw: str) -> str:
     try:
         checked = validate_email(raw.strip(), check_deliverability=False)
@@ -40,6 +49,7 @@ def normalize_email(raw: str) -> str:
     return checked.normalized.lower()
 
 
+@lru_cache(maxsize=_NORMALIZED_KEPT)
 def normalize_phone(raw: str) -> str:
     try:
         number = phonenumbers.parse(raw.strip(), None)
