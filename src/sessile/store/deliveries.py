@@ -14,7 +14,7 @@ from sqlalchemy.engine import Dialect
 from sessile.store.drivers import Driver, One, Steps
 from sessile.store.leased_queue import LeasedQueue, due_now
 from sessile.store.schema import deliveries
-from sessile.store.sql import Store, bound, each, prepared
+from sessile.store.sql import Store, bound, names, numbered, prepared, shaped
 
 __all__ = ["Delivery", "DeliveryStore", "delivery_steps"]
 
@@ -88,17 +88,23 @@ def delivery_steps(dialect: Dialect, delivery: Delivery) -> Steps[None]:
 _BY_ID = deliveries.update().where(deliveries.c.id == sa.bindparam("id"))
 
 
-class DeliveryStore(Store):
-    # Sent, or given up on (dead-lettered); either way the payload goes.
-    _sent = prepared(
-        lambda: _BY_ID.values(
+def _sent(count: int) -> sa.Update:
+    """``count`` messages sent: binds ``id0``… and ``now``."""
+    return (
+        deliveries.update()
+        .where(deliveries.c.id.in_(names("id", count)))
+        .values(
             next_attempt_at=None,
             leased_until=None,
             payload="",
-            last_error=sa.bindparam("error"),
+            last_error=None,
             sent_at=sa.bindparam("now"),
         )
     )
+
+
+class DeliveryStore(Store):
+    # Given up on (dead-lettered): the payload goes.
     _dead = prepared(
         lambda: _BY_ID.values(
             next_attempt_at=None,
@@ -142,9 +148,10 @@ class DeliveryStore(Store):
         return sorted((_delivery(r) for r in claimed), key=lambda d: (d.created_at, d.id))
 
     async def sent(self, delivery_ids: Sequence[str], *, now: float) -> None:
-        """Messages sent (or suppressed), a batch in one transaction; their payloads go."""
-        params = [{"id": delivery_id, "now": now, "error": None} for delivery_id in delivery_ids]
-        await self.transaction(each(self._sent, params))
+        """Messages sent (or suppressed), a batch by one statement; their payloads go."""
+        count = len(delivery_ids)
+        statement = shaped(self.dialect, ("deliveries.sent", count), lambda: _sent(count))
+        await self._records(statement, now=now, **numbered("id", delivery_ids))
 
     async def dead(self, delivery_id: str, *, now: float, error: str) -> None:
         """Given up on (dead-lettered); its payload goes."""
