@@ -3,6 +3,7 @@ by the operator or from inside a session (DESIGN §12), where the last one stays
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -15,9 +16,9 @@ from sessile.store.audit import audit_steps
 from sessile.store.drivers import IntegrityViolation, One, Steps
 from sessile.store.events import event_steps
 from sessile.store.schema import identifiers, users
-from sessile.store.sql import Store, bound, fetch, prepared
+from sessile.store.sql import Store, bound, each, fetch, prepared
 
-__all__ = ["Identifier", "IdentifierStore", "Removal", "identifier_doc"]
+__all__ = ["Identifier", "IdentifierStore", "Removal", "held_steps", "identifier_doc"]
 
 Removal = Literal["removed", "last", "missing"]
 
@@ -49,6 +50,38 @@ def _removed_steps(
     )
 
 
+_INSERT = prepared(
+    lambda: identifiers.insert().values(
+        bound("type", "value", "user_id", "created_at", "verified_at")
+    )
+)
+
+
+def held_steps(
+    dialect: Dialect,
+    user_id: str,
+    held: Sequence[Identifier],
+    *,
+    proven: Collection[Identifier],
+    now: float,
+) -> Steps[None]:
+    """The step that stores ``held`` as ``user_id``'s identifiers, those in ``proven``
+    proven now. A taken one fails the transaction with an integrity violation."""
+    yield from each(
+        _INSERT.on(dialect),
+        [
+            {
+                "type": i.type,
+                "value": i.value,
+                "user_id": user_id,
+                "created_at": now,
+                "verified_at": now if i in proven else None,
+            }
+            for i in held
+        ],
+    )
+
+
 #: The user's identifier named by ``type`` and ``value``.
 _MINE = sa.and_(
     identifiers.c.type == sa.bindparam("type"),
@@ -64,11 +97,6 @@ class IdentifierStore(Store):
             .where(users.c.id == sa.bindparam("user_id"))
             .values(updated_at=sa.bindparam("now"))
             .returning(users.c.id)
-        )
-    )
-    _insert = prepared(
-        lambda: identifiers.insert().values(
-            bound("type", "value", "user_id", "created_at", "verified_at")
         )
     )
     _prove = prepared(
@@ -126,15 +154,8 @@ class IdentifierStore(Store):
                 user_id=user_id,
                 data={"type": identifier.type, "verified": proven},
             )
-            yield One(
-                self._insert,
-                {
-                    "type": identifier.type,
-                    "value": identifier.value,
-                    "user_id": user_id,
-                    "created_at": now,
-                    "verified_at": now if proven else None,
-                },
+            yield from held_steps(
+                self.dialect, user_id, [identifier], proven={identifier} if proven else (), now=now
             )
             return True
 

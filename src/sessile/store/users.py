@@ -20,8 +20,8 @@ from sessile.store.event_documents import change_source
 from sessile.store.events import Subscribers, event_steps
 from sessile.store.locking import in_order, lock_steps
 from sessile.store.schema import identifiers, sessions, users
-from sessile.store.sql import Record, Store, bound, each, fetch, names, numbered, prepared, shaped
-from sessile.store.user_identifiers import Identifier, identifier_doc
+from sessile.store.sql import Record, Store, bound, fetch, names, numbered, prepared, shaped
+from sessile.store.user_identifiers import Identifier, held_steps, identifier_doc
 
 __all__ = ["NewUser", "User", "UserStore", "merge_patch", "new_user_steps"]
 
@@ -215,19 +215,7 @@ def new_user_steps(
         now=new.now,
         subscribers=subscribers,
     )
-    yield from each(
-        UserStore._insert_identifier.on(dialect),
-        [
-            {
-                "type": i.type,
-                "value": i.value,
-                "user_id": new.id,
-                "created_at": new.now,
-                "verified_at": new.now if i in new.proven else None,
-            }
-            for i in new.identifiers
-        ],
-    )
+    yield from held_steps(dialect, new.id, new.identifiers, proven=new.proven, now=new.now)
     for i in new.identifiers:
         if i in new.proven:
             yield from audit_steps(
@@ -244,11 +232,6 @@ class UserStore(Store):
             )
         )
     )  # fmt: skip
-    _insert_identifier = prepared(
-        lambda: identifiers.insert().values(
-            bound("type", "value", "user_id", "created_at", "verified_at")
-        )
-    )
     _get = prepared(lambda: _with_identifiers().where(users.c.id == sa.bindparam("id")))
     _find_by_identifier = prepared(
         lambda: _with_identifiers().where(
