@@ -216,3 +216,20 @@ async def test_a_new_users_first_session_announces_the_user_then_the_session(
         "value": EMAIL.value,
         "verified": True,
     }
+
+
+async def test_revoking_all_of_a_users_sessions_announces_each(database: Database) -> None:
+    await _subscribe_all(database)
+    user = await database.users.create(now=10.0, identifiers_=[EMAIL])
+    for n in range(3):
+        await database.sessions.create(_session(user.id, id=f"ses_{n}"))
+    assert await database.sessions.revoke_user(user.id, reason="logout", now=40.0) == 3
+    revoked = [d for d in await _documents(database) if d["type"] == event.SESSION_REVOKED]
+    assert sorted(
+        _check_item(d, event.SESSION_REVOKED, user.id)["session_id"] for d in revoked
+    ) == [
+        "ses_0",
+        "ses_1",
+        "ses_2",
+    ]
+    assert {d["payload"]["reason"] for d in revoked} == {"logout"}

@@ -500,10 +500,19 @@ class SessionStore(Store):
         if user_wide:
             rows.append({"user_id": user_id, "session_id": None, "revoked_at": now})
         yield from each(self._feed, rows)
+        if not session_ids:
+            return
+        # One read of the webhook endpoints for every session's event.
+        subscribers = yield from subscribers_steps(self.dialect)
         for session_id in session_ids:
             payload = {"session_id": session_id, "reason": reason}
             yield from event_steps(
-                self.dialect, event.SESSION_REVOKED, user_id=user_id, payload=payload, now=now
+                self.dialect,
+                event.SESSION_REVOKED,
+                user_id=user_id,
+                payload=payload,
+                now=now,
+                subscribers=subscribers,
             )
             yield from audit_steps(
                 self.dialect, "session.revoked", now=now, user_id=user_id, data=payload
