@@ -455,9 +455,7 @@ class OtpLogin:
         if result.new_user is None:
             raise ValueError("the check made no deferred user")
         [identifier] = result.new_user.identifiers
-        user = await self._db.users.find_by_identifier(identifier)
-        if user is None:
-            raise IdentifierAlreadyExists()
+        user = await self._holder(identifier)
         admitted(user)
         await self._ownership.prove(user, identifier)
         return replace(result, user_id=user.id, new_user=None)
@@ -487,8 +485,13 @@ class OtpLogin:
                 now=now, identifiers_=[identifier], password_hash=password_hash, proven=[identifier]
             )
         except IdentifierAlreadyExists:
-            found = await self._db.users.find_by_identifier(identifier)
-            if found is None:
-                raise
-            return found, False
+            return await self._holder(identifier), False
         return user, True
+
+    async def _holder(self, identifier: Identifier) -> User:
+        """The user who holds ``identifier``, made a moment ago by another login for it;
+        IdentifierAlreadyExists if none does (it was taken and let go since)."""
+        user = await self._db.users.find_by_identifier(identifier)
+        if user is None:
+            raise IdentifierAlreadyExists()
+        return user

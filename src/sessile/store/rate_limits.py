@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from sessile.store.schema import rate_limits
-from sessile.store.sql import Store, names, shaped
+from sessile.store.sql import Store, names, numbered, shaped
 
 __all__ = ["RateCounters", "Window"]
 
@@ -71,4 +71,4 @@ class RateCounters(Store):
         statement = shaped(
             self.dialect, ("rate_limits.clear", len(keys)), lambda: _clear(len(keys))
         )
-        await self._records(statement, **{f"key{i}": key for i, key in enumerate(keys)})
+        await self._records(statement, **numbered("key", keys))
